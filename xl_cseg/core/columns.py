@@ -1,0 +1,47 @@
+"""The customer table's fields: canonical keys and the German headers users see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    header: str
+    required: bool = False
+    numeric: bool = False
+
+
+INPUT_FIELDS: tuple[Field, ...] = (
+    Field("customer_id", "Kunden-Nr", required=True),
+    Field("name", "Kunde", required=True),
+    Field("revenue", "Umsatz Vorjahr", required=True, numeric=True),
+    Field("potential", "Potenzial", required=True, numeric=True),
+    Field("revenue_prev", "Umsatz Vorvorjahr", numeric=True),
+    Field("revenue_ytd", "Umsatz lfd. Jahr", numeric=True),
+    Field("loyalty", "Verbundenheit", numeric=True),
+    Field("territory", "Gebiet"),
+)
+
+OUTPUT_FIELDS: tuple[Field, ...] = (
+    Field("trend", "Umsatzentwicklung"),
+    Field("abc", "ABC"),
+    Field("share", "Ausschöpfung"),
+    Field("potential_class", "Potenzialklasse"),
+    Field("code", "Segment"),
+    Field("channel", "Kanal"),
+    Field("visits", "Besuche/Jahr"),
+    Field("risk", "Risiko"),
+    Field("notes", "Prüfhinweis"),
+)
+
+FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in INPUT_FIELDS + OUTPUT_FIELDS}
+NUMERIC_INPUTS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS if f.numeric)
+INPUT_KEYS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS)
+OUTPUT_KEYS: tuple[str, ...] = tuple(f.key for f in OUTPUT_FIELDS)
+
+
+def header(key: str) -> str:
+    """German header of a field key."""
+    return FIELD_BY_KEY[key].header

@@ -1,0 +1,57 @@
+"""Segment distribution: how many customers, how much revenue and potential per class and code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .params import ABC_CLASSES, CODES, POTENTIAL_CLASSES
+
+COLUMNS = ("Kunden", "Anteil Kunden", "Umsatz", "Anteil Umsatz", "Potenzial", "Offenes Potenzial")
+TOTAL = "Gesamt"
+NO_SEGMENT = "ohne Segment"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    by_abc: pd.DataFrame
+    by_code: pd.DataFrame
+    matrix_customers: pd.DataFrame  # rows A/B/C, columns Win/Grow/Maintain
+    matrix_revenue: pd.DataFrame
+
+
+def _table(keys: pd.Series, revenue: pd.Series, potential: pd.Series, order: tuple[str, ...]
+           ) -> pd.DataFrame:
+    open_pot = (potential - revenue).clip(lower=0)
+    frame = pd.DataFrame({"key": keys.fillna(NO_SEGMENT), "Kunden": 1, "Umsatz": revenue.fillna(0),
+                          "Potenzial": potential.fillna(0), "Offenes Potenzial": open_pot.fillna(0)})
+    grouped = frame.groupby("key", sort=False)[["Kunden", "Umsatz", "Potenzial",
+                                                 "Offenes Potenzial"]].sum()
+    rows = list(order) + ([NO_SEGMENT] if NO_SEGMENT in grouped.index else [])
+    table = grouped.reindex(rows, fill_value=0)
+    table.loc[TOTAL] = table.sum()
+    customers, revenue_total = table.at[TOTAL, "Kunden"], table.at[TOTAL, "Umsatz"]
+    table["Anteil Kunden"] = table["Kunden"] / customers if customers else 0.0
+    table["Anteil Umsatz"] = table["Umsatz"] / revenue_total if revenue_total else 0.0
+    table["Kunden"] = table["Kunden"].astype(int)
+    table.index.name = None
+    return table[list(COLUMNS)]
+
+
+def distribution(output: pd.DataFrame, inputs: pd.DataFrame) -> Distribution:
+    """Tables per ABC class and per code (with totals), and the 3x3 portfolio matrices."""
+    revenue, potential = inputs["revenue"], inputs["potential"]
+    by_abc = _table(output["abc"], revenue, potential, ABC_CLASSES)
+    by_code = _table(output["code"], revenue, potential, CODES)
+    valid = output["code"].notna()
+    abc, pclass = output["abc"][valid], output["potential_class"][valid]
+    count = pd.crosstab(abc, pclass).reindex(index=list(ABC_CLASSES), columns=list(POTENTIAL_CLASSES),
+                                             fill_value=0)
+    rev = pd.crosstab(abc, pclass, values=revenue[valid].fillna(0), aggfunc="sum")
+    rev = rev.reindex(index=list(ABC_CLASSES), columns=list(POTENTIAL_CLASSES)).fillna(0.0)
+    for m in (count, rev):
+        m.index.name, m.columns.name = None, None
+    return Distribution(by_abc=by_abc, by_code=by_code, matrix_customers=count.astype(int),
+                        matrix_revenue=rev.astype(np.float64))

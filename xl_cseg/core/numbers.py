@@ -1,0 +1,118 @@
+"""Turning cell values into numbers: German formats, text numbers, error cells, dates."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CellError:
+    """An Excel error value (``#N/A``, ``#DIV/0!``, ...) as read from a cell."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+_GERMAN_ERRORS = {"#N/A": "#NV", "#VALUE!": "#WERT!", "#REF!": "#BEZUG!", "#DIV/0!": "#DIV/0!",
+                  "#NAME?": "#NAME?", "#NUM!": "#ZAHL!", "#NULL!": "#NULL!"}
+_ERROR_TEXTS = set(_GERMAN_ERRORS) | set(_GERMAN_ERRORS.values()) | {"#NA", "#SPILL!", "#CALC!"}
+
+_CURRENCY = re.compile(r"(?i)(€|eur(?:o)?|t€|teur)")
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
+_PLAIN = re.compile(r"^[+-]?\d+$")
+_GERMAN = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$|^[+-]?\d+,\d+$")
+_ENGLISH = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$|^[+-]?\d*\.\d+$")
+
+
+def error_label(code: str) -> str:
+    """Excel error code as a German user sees it (``#N/A`` -> ``#NV``)."""
+    return _GERMAN_ERRORS.get(code, code)
+
+
+def parse_number(raw: Any) -> tuple[float | None, str | None]:
+    """Parse one cell value. Returns ``(value, None)``, ``(None, None)`` for blank, or an error.
+
+    Accepts numbers, and text such as ``14.000,50 €``, ``1.234`` (German thousands),
+    ``1,5``, ``1,234.50``, ``12 %``, ``(500)`` and ``500-`` (negative). Rejects booleans, dates,
+    error values and words with a German message (``"vierzehn" ist keine Zahl``).
+    """
+    if raw is None:
+        return None, None
+    if isinstance(raw, bool):
+        return None, f'"{"WAHR" if raw else "FALSCH"}" ist ein Wahrheitswert, keine Zahl'
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+        if math.isnan(value):
+            return None, None
+        if math.isinf(value):
+            return None, "unendlicher Wert ist keine Zahl"
+        return value, None
+    if isinstance(raw, CellError):
+        return None, f"Fehlerwert {error_label(raw.code)} statt einer Zahl"
+    if isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
+        shown = raw.strftime("%d.%m.%Y") if isinstance(raw, _dt.date) else str(raw)
+        return None, f"{shown} ist ein Datum, keine Zahl"
+    text = str(raw)
+    value = parse_number_text(text)
+    if value is None:
+        stripped = text.strip()
+        if not stripped:
+            return None, None
+        if stripped.upper() in _ERROR_TEXTS:
+            return None, f"Fehlerwert {error_label(stripped.upper())} statt einer Zahl"
+        return None, f'"{_shorten(stripped)}" ist keine Zahl'
+    return value, None
+
+
+def parse_number_text(text: str) -> float | None:
+    """Number written as text, or None when the text is no number."""
+    s = _SPACES.sub("", _CURRENCY.sub("", text))
+    if not s:
+        return None
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1]
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1]
+    elif s.endswith("-") and len(s) > 1:
+        negative, s = True, s[:-1]
+    if s.startswith("−"):  # typographic minus
+        s = "-" + s[1:]
+    if _PLAIN.match(s):
+        number = float(s)
+    elif _GERMAN.match(s):
+        number = float(s.replace(".", "").replace(",", "."))
+    elif _ENGLISH.match(s):
+        number = float(s.replace(",", ""))
+    else:
+        return None
+    if negative:
+        number = -number
+    return number / 100.0 if percent else number
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def normalize_id(raw: Any) -> str | None:
+    """Customer number as text: 1001.0 -> "1001", " K-17 " -> "K-17", blank -> None."""
+    if raw is None or isinstance(raw, CellError):
+        return None
+    if isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, float):
+        if math.isnan(raw):
+            return None
+        return str(int(raw)) if raw.is_integer() else repr(raw)
+    if isinstance(raw, int):
+        return str(raw)
+    text = str(raw).strip()
+    return text or None
