@@ -19,6 +19,10 @@ class CellError:
         return self.code
 
 
+class UncachedFormula(CellError):
+    """A formula cell whose file holds no computed value (saved by a tool that cannot calculate)."""
+
+
 _GERMAN_ERRORS = {"#N/A": "#NV", "#VALUE!": "#WERT!", "#REF!": "#BEZUG!", "#DIV/0!": "#DIV/0!",
                   "#NAME?": "#NAME?", "#NUM!": "#ZAHL!", "#NULL!": "#NULL!"}
 _ERROR_TEXTS = set(_GERMAN_ERRORS) | set(_GERMAN_ERRORS.values()) | {"#NA", "#SPILL!", "#CALC!"}
@@ -53,6 +57,9 @@ def parse_number(raw: Any) -> tuple[float | None, str | None]:
         if math.isinf(value):
             return None, "unendlicher Wert ist keine Zahl"
         return value, None
+    if isinstance(raw, UncachedFormula):
+        return None, (f"Formel {raw.code} ohne gespeichertes Ergebnis: bitte die Datei in Excel "
+                      "öffnen und speichern")
     if isinstance(raw, CellError):
         return None, f"Fehlerwert {error_label(raw.code)} statt einer Zahl"
     if isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
