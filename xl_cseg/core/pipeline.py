@@ -13,13 +13,13 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Mapping
+from typing import Any, Callable, Hashable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from .columns import Field
-from .numbers import CellError, error_label, normalize_id, parse_number
+from .numbers import CellError, UncachedFormula, error_label, normalize_id, parse_number
 from .params import CODES, ParamIssue
 from .segment import ERROR, NOTE, Issue, parse_numeric
 
@@ -110,13 +110,20 @@ _STATUS_TABLE = _choice_table(_STATUS_LABELS, {})
 _PHASE_TABLE = _choice_table(PHASES, _PHASE_ALIASES)
 
 
+def _cell_error(raw: CellError, instead: str) -> str:
+    """German message for an error cell; an uncached formula gets the same advice as numbers."""
+    if isinstance(raw, UncachedFormula):
+        return parse_number(raw)[1] or ""
+    return f"Fehlerwert {error_label(raw.code)} statt {instead}"
+
+
 def _match(raw: Any, table: Mapping[str, str], labels: tuple[str, ...], unknown: str,
            instead: str) -> tuple[str | None, str | None]:
     """(label, None), (None, None) for blank, or (None, German error with a suggestion)."""
     if raw is None or isinstance(raw, float) and math.isnan(raw):
         return None, None
     if isinstance(raw, CellError):
-        return None, f"Fehlerwert {error_label(raw.code)} statt {instead}"
+        return None, _cell_error(raw, instead)
     text = str(raw).strip()
     if not text:
         return None, None
@@ -202,7 +209,7 @@ def parse_date(raw: Any) -> tuple[_dt.date | None, str | None]:
     if isinstance(raw, _dt.date):
         return raw, None
     if isinstance(raw, CellError):
-        return None, f"Fehlerwert {error_label(raw.code)} statt eines Datums"
+        return None, _cell_error(raw, "eines Datums")
     if isinstance(raw, bool):
         return None, f'"{"WAHR" if raw else "FALSCH"}" ist ein Wahrheitswert, kein Datum'
     if isinstance(raw, (int, float, np.integer, np.floating)):
@@ -282,76 +289,40 @@ def evaluate_pipeline(measures: pd.DataFrame, customers: pd.DataFrame | None,
     index = raw.index
     issues: list[Issue] = []
 
-    def add(label: Hashable, key: str, severity: str, message: str) -> None:
-        issues.append(Issue(label, key, severity, message))
-
-    ids = _column(raw, "customer_id").map(normalize_id).astype(object)
+    ids = pd.Series([normalize_id(v) for v in _column(raw, "customer_id")], index=index,
+                    dtype=object)
     known = None if customers is None else _customer_codes(customers)
     for label, cid in ids.items():
         if cid is None:
-            add(label, "customer_id", ERROR, "fehlt")
+            issues.append(Issue(label, "customer_id", ERROR, "fehlt"))
         elif known is not None and cid not in known:
-            add(label, "customer_id", ERROR, f"{cid} steht nicht in der Kundenliste")
+            issues.append(Issue(label, "customer_id", ERROR,
+                                f"{cid} steht nicht in der Kundenliste"))
     measure = _column(raw, "measure")
-    for label in index[measure.map(_is_blank).to_numpy(dtype=bool)]:
-        add(label, "measure", NOTE, "keine Maßnahme beschrieben")
+    issues.extend(Issue(label, "measure", NOTE, "keine Maßnahme beschrieben")
+                  for label in index[measure.map(_is_blank).to_numpy(dtype=bool)])
 
-    status = pd.Series(None, index=index, dtype=object)
-    for label, cell in _column(raw, "status").items():
-        value, error = parse_status(cell)
-        if error:
-            add(label, "status", ERROR, error)
-        elif value is None:
-            value = DEFAULT_STATUS
-            add(label, "status", NOTE, f'fehlt, als "{DEFAULT_STATUS}" gewertet')
-        status[label] = value
-    phase = pd.Series(None, index=index, dtype=object)
-    for label, cell in _column(raw, "phase").items():
-        phase[label], error = parse_phase(cell)
-        if error:
-            add(label, "phase", ERROR, error)
-
-    expected, found = parse_numeric(_column(raw, "expected_revenue"), "expected_revenue")
-    issues.extend(found)
-    negative = expected < 0
-    for label in index[negative.to_numpy()]:
-        add(label, "expected_revenue", ERROR,
-            f"negativer Betrag {_eur(expected[label])} ist nicht zulässig")
-    expected = expected.where(~negative)
-    failed = {i.row for i in found if i.severity == ERROR} | set(index[negative.to_numpy()])
-    for label in index[expected.isna().to_numpy()]:
-        if label not in failed:
-            add(label, "expected_revenue", NOTE, "fehlt: Maßnahme zählt nicht zur Pipeline")
+    status = _parse_cells(raw, "status", parse_status, issues)
+    invalid = {i.row for i in issues if i.field == "status"}
+    for label in index[status.isna().to_numpy()]:
+        if label not in invalid:
+            status[label] = DEFAULT_STATUS
+            issues.append(Issue(label, "status", NOTE, f'fehlt, als "{DEFAULT_STATUS}" gewertet'))
+    phase = _parse_cells(raw, "phase", parse_phase, issues)
+    expected = _expected_revenue(raw, issues)
 
     is_open = ~status.isin([WON, LOST])
+    override = _parse_cells(raw, "probability", parse_probability, issues).astype(float)
+    issues.extend(Issue(label, "probability", NOTE, f'bei Status "{status[label]}" nicht '
+                                                    "berücksichtigt")
+                  for label in index[(override.notna() & ~is_open).to_numpy()])
     probability = status.map(probs).astype(float)
-    override = pd.Series(np.nan, index=index)
-    for label, cell in _column(raw, "probability").items():
-        value, error = parse_probability(cell)
-        if error:
-            add(label, "probability", ERROR, error)
-        elif value is not None:
-            override[label] = value
-            if not is_open[label]:
-                add(label, "probability", NOTE, f'bei Status "{status[label]}" nicht berücksichtigt')
     use = override.notna() & is_open
     probability[use] = override[use]
 
-    due = _dates(raw, "due_date", add)
-    last = _dates(raw, "last_activity", add)
-    overdue = pd.Series(np.nan, index=index, dtype=object)
-    stale = pd.Series(np.nan, index=index, dtype=object)
-    for label in index:
-        if due[label] is not None and due[label] < today and is_open[label]:
-            overdue[label] = f"überfällig seit {_days((today - due[label]).days)}"
-        if last[label] is None:
-            continue
-        idle = (today - last[label]).days
-        if idle < 0:
-            add(label, "last_activity", NOTE,
-                f"{last[label]:%d.%m.%Y} liegt in der Zukunft")
-        elif idle > stale_days and is_open[label]:
-            stale[label] = f"keine Aktivität seit {_days(idle)}"
+    due = _parse_cells(raw, "due_date", parse_date, issues)
+    last = _parse_cells(raw, "last_activity", parse_date, issues)
+    overdue, stale = _warnings(due, last, is_open, today, stale_days, issues)
 
     code = ids.map(known).astype(object) if known is not None else \
         pd.Series(np.nan, index=index, dtype=object)
@@ -384,13 +355,50 @@ def _customer_codes(customers: pd.DataFrame) -> dict[str, Any]:
     return table
 
 
-def _dates(raw: pd.DataFrame, key: str, add) -> pd.Series:
+def _parse_cells(raw: pd.DataFrame, key: str, parser: Callable[[Any], tuple[Any, str | None]],
+                 issues: list[Issue]) -> pd.Series:
+    """Parse one column cell by cell; errors become issues and leave the value blank."""
     out = pd.Series(None, index=raw.index, dtype=object)
     for label, cell in _column(raw, key).items():
-        out[label], error = parse_date(cell)
+        value, error = parser(cell)
         if error:
-            add(label, key, ERROR, error)
+            issues.append(Issue(label, key, ERROR, error))
+        out[label] = value
     return out
+
+
+def _expected_revenue(raw: pd.DataFrame, issues: list[Issue]) -> pd.Series:
+    """Amounts via :func:`segment.parse_numeric`; negative is an error, blank a note."""
+    expected, found = parse_numeric(_column(raw, "expected_revenue"), "expected_revenue")
+    issues.extend(found)
+    negative = (expected < 0).to_numpy()
+    issues.extend(Issue(label, "expected_revenue", ERROR,
+                        f"negativer Betrag {_eur(expected[label])} ist nicht zulässig")
+                  for label in raw.index[negative])
+    failed = {i.row for i in found if i.severity == ERROR} | set(raw.index[negative])
+    expected = expected.where(~negative)
+    issues.extend(Issue(label, "expected_revenue", NOTE, "fehlt: Maßnahme zählt nicht zur Pipeline")
+                  for label in raw.index[expected.isna().to_numpy()] if label not in failed)
+    return expected
+
+
+def _warnings(due: pd.Series, last: pd.Series, is_open: pd.Series, today: _dt.date,
+              stale_days: int, issues: list[Issue]) -> tuple[pd.Series, pd.Series]:
+    """Overdue and stale texts of open measures; a last activity in the future is a note."""
+    overdue = pd.Series(np.nan, index=due.index, dtype=object)
+    stale = pd.Series(np.nan, index=due.index, dtype=object)
+    for label in due.index:
+        if due[label] is not None and due[label] < today and is_open[label]:
+            overdue[label] = f"überfällig seit {_days((today - due[label]).days)}"
+        if last[label] is None:
+            continue
+        idle = (today - last[label]).days
+        if idle < 0:
+            issues.append(Issue(label, "last_activity", NOTE,
+                                f"{last[label]:%d.%m.%Y} liegt in der Zukunft"))
+        elif idle > stale_days and is_open[label]:
+            stale[label] = f"keine Aktivität seit {_days(idle)}"
+    return overdue, stale
 
 
 def _totals(keys: pd.Series, expected: pd.Series, weighted: pd.Series,
