@@ -43,5 +43,6 @@ OUTPUT_KEYS: tuple[str, ...] = tuple(f.key for f in OUTPUT_FIELDS)
 
 
 def header(key: str) -> str:
-    """German header of a field key."""
-    return FIELD_BY_KEY[key].header
+    """German header of a field key (the key itself for fields of other tables)."""
+    field = FIELD_BY_KEY.get(key)
+    return field.header if field else key

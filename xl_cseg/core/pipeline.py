@@ -55,7 +55,7 @@ MEASURE_FIELDS: tuple[Field, ...] = (
     Field("status", "Status", required=True),
     Field("phase", "Phase"),
     Field("expected_revenue", "Erwarteter Umsatz", required=True, numeric=True),
-    Field("probability", "Wahrscheinlichkeit", numeric=True),
+    Field("probability", "Wahrscheinlichkeit manuell", numeric=True),
     Field("next_step", "Nächster Schritt"),
     Field("due_date", "Fällig am"),
     Field("last_activity", "Letzte Aktivität"),

@@ -1,0 +1,93 @@
+"""The workbook's calm, consistent look: one place for fonts, fills and number formats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+FONT = "Calibri"
+INK = "#1F2937"
+ACCENT = "#1F4E79"
+INPUT_FILL = "#FFF2CC"  # cells the user fills in
+COMPUTED_FILL = "#EEF2F7"  # cells the workbook computes
+EUR = '#,##0 "€"'
+EUR_CENT = '#,##0.00 "€"'
+PERCENT = "0%"
+TREND = '+0%;-0%;0%'
+DATE = "dd.mm.yyyy"
+
+# segment code -> (fill, font colour) for the conditional formats and the legend
+CODE_COLOURS: dict[str, tuple[str, str]] = {
+    "A-Win": ("#1E7B34", "#FFFFFF"), "A-Grow": ("#5DB075", "#FFFFFF"),
+    "A-Maintain": ("#C6E7CF", "#14532D"),
+    "B-Win": ("#1D4ED8", "#FFFFFF"), "B-Grow": ("#60A5FA", "#0B254F"),
+    "B-Maintain": ("#DBEAFE", "#1E3A8A"),
+    "C-Win": ("#C2410C", "#FFFFFF"), "C-Grow": ("#FB923C", "#431407"),
+    "C-Maintain": ("#FFEDD5", "#7C2D12"),
+}
+
+
+@dataclass
+class Formats:
+    title: Format
+    subtitle: Format
+    text: Format
+    wrap: Format
+    bold: Format
+    header: Format
+    header_out: Format
+    label: Format
+    input_num: Format
+    input_eur: Format
+    input_pct: Format
+    input_text: Format
+    computed_eur: Format
+    computed_num: Format
+    computed_pct: Format
+    computed_text: Format
+    eur: Format
+    pct: Format
+    trend: Format
+    num: Format
+    date: Format
+    note: Format
+    codes: dict[str, Format]
+
+
+def make_formats(wb: Workbook) -> Formats:
+    def f(**props) -> Format:
+        base = {"font_name": FONT, "font_size": 11, "font_color": INK, "valign": "vcenter"}
+        base.update(props)
+        return wb.add_format(base)
+
+    border = {"border": 1, "border_color": "#BFBFBF"}
+    inp = {"bg_color": INPUT_FILL, "locked": False, **border}
+    comp = {"bg_color": COMPUTED_FILL, **border}
+    return Formats(
+        title=f(bold=True, font_size=16, font_color=ACCENT),
+        subtitle=f(bold=True, font_size=12, font_color=ACCENT),
+        text=f(),
+        wrap=f(text_wrap=True, valign="top"),
+        bold=f(bold=True),
+        header=f(bold=True, font_color="#FFFFFF", bg_color=ACCENT, text_wrap=True, **border),
+        header_out=f(bold=True, font_color=ACCENT, bg_color="#D9E2F3", text_wrap=True, **border),
+        label=f(**border),
+        input_num=f(num_format="#,##0.##", **inp),
+        input_eur=f(num_format=EUR, **inp),
+        input_pct=f(num_format="0.0%", **inp),
+        input_text=f(**inp),
+        computed_eur=f(num_format=EUR, bold=True, **comp),
+        computed_num=f(num_format="#,##0.0", **comp),
+        computed_pct=f(num_format="0.0%", **comp),
+        computed_text=f(**comp),
+        eur=f(num_format=EUR),
+        pct=f(num_format=PERCENT),
+        trend=f(num_format=TREND),
+        num=f(num_format="#,##0"),
+        date=f(num_format=DATE),
+        note=f(italic=True, font_color="#6B7280", text_wrap=True, valign="top"),
+        codes={code: wb.add_format({"bg_color": fill, "font_color": font})
+               for code, (fill, font) in CODE_COLOURS.items()},
+    )

@@ -1,0 +1,112 @@
+"""The ``Planung`` sheet: gap to target, capacity, growth candidates, with native charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from ..core.params import CODES
+from ..core.planning import CANDIDATE_COLUMNS
+from ..io import plan_layout as L
+from ..xlsx.cellref import a1
+from .formats import ACCENT, CODE_COLOURS, Formats
+
+
+def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
+                        cells: dict[tuple[int, int], Any]) -> None:
+    """Headings and formats; ``cells`` from :func:`plan_layout.plan_cells` (demo) or empty."""
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 15)
+    ws.set_column(2, 2, 13)
+    ws.set_column(3, 3, 60)
+    ws.set_column(4, 4, 3)
+    ws.set_column(L.SIDE_COL, L.SIDE_COL + len(CANDIDATE_COLUMNS) - 1, 15)
+    ws.set_column(L.SIDE_COL + 1, L.SIDE_COL + 1, 36)
+    ws.write_string(0, 0, "Planung: Ziel, Lücke und Kapazität", fmt.title)
+    ws.write_string(1, 0, "Wird mit „Planung berechnen“ (oder xl-cseg plan) aus Kunden, Maßnahmen "
+                          "und Parametern gefüllt.", fmt.note)
+    blocks = ((L.GAP_TITLE, L.GAP_HEAD, L.GAP_ROWS, "Umsatzziel und Lücke"),
+              (L.CAP_TITLE, L.CAP_HEAD, L.CAP_ROWS, "Kapazität Außendienst und Inside Sales"))
+    for title, head, rows, text in blocks:
+        ws.write_string(title, 0, text, fmt.subtitle)
+        for c, h in enumerate(L.ROW_HEAD):
+            ws.write_string(head, c, h, fmt.header)
+        for i in range(rows):
+            r = head + 1 + i
+            unit = cells.get((r, 2))
+            value_fmt = fmt.pct if unit == "%" else fmt.eur if unit == "EUR" else fmt.computed_num
+            _cell(ws, r, 0, cells.get((r, 0)), fmt.text)
+            _cell(ws, r, 1, cells.get((r, 1)), value_fmt)
+            _cell(ws, r, 2, unit, fmt.text)
+            _cell(ws, r, 3, cells.get((r, 3)), fmt.note)
+
+    ws.write_string(L.CAND_TITLE, L.SIDE_COL, "Wachstumskandidaten (größtes offenes Potenzial)",
+                    fmt.subtitle)
+    for c, h in enumerate(CANDIDATE_COLUMNS):
+        ws.write_string(L.CAND_HEAD, L.SIDE_COL + c, h, fmt.header)
+    money = {"Umsatz Vorjahr", "Potenzial", "Offenes Potenzial", "Gewichtete Pipeline"}
+    for i in range(L.CAND_ROWS):
+        for c, h in enumerate(CANDIDATE_COLUMNS):
+            r = L.CAND_HEAD + 1 + i
+            _cell(ws, r, L.SIDE_COL + c, cells.get((r, L.SIDE_COL + c)),
+                  fmt.eur if h in money else fmt.text)
+
+    ws.write_string(L.CODE_TITLE, L.SIDE_COL, "Besuche und Kontakte je Segment", fmt.subtitle)
+    ws.write_string(L.CODE_HEAD, L.SIDE_COL, "Segment", fmt.header)
+    for c, h in enumerate(L.CODE_TABLE, start=1):
+        ws.write_string(L.CODE_HEAD, L.SIDE_COL + c, h, fmt.header)
+    for i, code in enumerate(CODES):
+        r = L.CODE_HEAD + 1 + i
+        ws.write_string(r, L.SIDE_COL, code, fmt.codes[code])
+        for c, h in enumerate(L.CODE_TABLE, start=1):
+            _cell(ws, r, L.SIDE_COL + c, cells.get((r, L.SIDE_COL + c)),
+                  fmt.eur if h == "Umsatz je Besuch" else fmt.num)
+
+    # chart data: formulas onto the gap block, so the chart follows every planning run
+    top = L.GAP_HEAD + 1
+    ws.write_string(top - 1, L.CHART_COL, "Diagrammdaten", fmt.note)
+    values = {label: cells.get((L.gap_value_row(label), 1)) or 0 for label in L.GAP_LABELS}
+    for i, (label, sources) in enumerate(L.CHART_ROWS):
+        r = top + i
+        ws.write_string(r, L.CHART_COL, label, fmt.text)
+        formula = "=" + "+".join(f"N({a1(L.gap_value_row(s), 1)})" for s in sources)
+        ws.write_formula(r, L.CHART_COL + 1, formula, fmt.eur,
+                         sum(float(values[s]) for s in sources))
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({
+        "name": "Vom Vorjahr zum Ziel",
+        "categories": [L.SHEET, top, L.CHART_COL, top + len(L.CHART_ROWS) - 1, L.CHART_COL],
+        "values": [L.SHEET, top, L.CHART_COL + 1, top + len(L.CHART_ROWS) - 1, L.CHART_COL + 1],
+        "points": [{"fill": {"color": c}} for c in ("#9CA3AF", ACCENT, "#5DB075", "#C2410C")],
+        "data_labels": {"value": True, "num_format": '#,##0 "€"'},
+    })
+    chart.set_title({"name": "Vom Vorjahr zum Ziel"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"num_format": '#,##0 "€"'})
+    chart.set_size({"width": 560, "height": 300})
+    ws.insert_chart(L.CODE_HEAD + len(CODES) + 3, L.SIDE_COL, chart)
+
+    visits = wb.add_chart({"type": "bar"})
+    visits.add_series({
+        "name": "Besuche pro Jahr",
+        "categories": [L.SHEET, L.CODE_HEAD + 1, L.SIDE_COL, L.CODE_HEAD + len(CODES), L.SIDE_COL],
+        "values": [L.SHEET, L.CODE_HEAD + 1, L.SIDE_COL + 2, L.CODE_HEAD + len(CODES),
+                   L.SIDE_COL + 2],
+        "points": [{"fill": {"color": CODE_COLOURS[c][0]}} for c in CODES],
+    })
+    visits.set_title({"name": "Besuchsbedarf je Segment"})
+    visits.set_legend({"none": True})
+    visits.set_y_axis({"reverse": True})
+    visits.set_size({"width": 560, "height": 300})
+    ws.insert_chart(L.CODE_HEAD + len(CODES) + 19, L.SIDE_COL, visits)
+
+
+def _cell(ws: Worksheet, row: int, col: int, value: Any, cell_format) -> None:
+    if value is None:
+        ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_format)
+    else:
+        ws.write_number(row, col, float(value), cell_format)

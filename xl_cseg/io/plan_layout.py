@@ -1,0 +1,76 @@
+"""Where the ``Planung`` sheet's computed values live: one cell map for the builder and the writer.
+
+The builder writes these cells with formats; ``xl-cseg plan`` patches the same cells (values only,
+the template's styles stay). Reserved rows that a run does not need are cleared.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..core.params import CODES
+from ..core.planning import CANDIDATE_COLUMNS, Capacity, Gap
+
+SHEET = "Planung"
+ROW_HEAD = ("Kennzahl", "Wert", "Einheit", "Erläuterung")
+GAP_TITLE, GAP_HEAD, GAP_ROWS = 3, 4, 16
+CAP_TITLE = GAP_HEAD + GAP_ROWS + 2
+CAP_HEAD, CAP_ROWS = CAP_TITLE + 1, 34
+SIDE_COL = 5  # column F: candidates and per-code table
+CAND_TITLE, CAND_HEAD, CAND_ROWS = 3, 4, 15
+CODE_TITLE = CAND_HEAD + CAND_ROWS + 2
+CODE_HEAD = CODE_TITLE + 1
+CODE_TABLE = ("Kunden", "Besuche", "Kontakte", "Umsatz je Besuch", "Besuche streichen")
+CHART_COL = 16  # column Q: the chart's data (formulas onto the gap block)
+# chart bars: label -> the gap figures it adds up
+CHART_ROWS = (("Umsatz Vorjahr", ("Umsatz Vorjahr",)), ("Erwartete Basis", ("Erwartete Basis",)),
+              ("Basis + gewichtete Pipeline", ("Erwartete Basis", "Gewichtete Pipeline")),
+              ("Umsatzziel", ("Umsatzziel",)))
+
+
+def _value(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+GAP_LABELS = ("Umsatz Vorjahr", "Umsatzziel", "Gesicherte Basis", "Umsatz gefährdeter Kunden",
+               "Erwarteter Verlust", "Erwartete Basis", "Lücke zum Ziel", "Gewonnene Maßnahmen",
+               "Offene Pipeline (ungewichtet)", "Gewichtete Pipeline", "Deckungsgrad",
+               "Benötigte Pipeline (ungewichtet)", "Überplanung erreicht", "Noch zu planen")
+
+
+def gap_value_row(label: str) -> int:
+    """Sheet row of a gap figure by its label (``Gap.as_rows`` keeps this order; tested)."""
+    return GAP_HEAD + 1 + GAP_LABELS.index(label)
+
+
+def plan_cells(gap: Gap, cap: Capacity) -> dict[tuple[int, int], Any]:
+    """Every owned value cell of the Planung sheet for one planning run."""
+    cells: dict[tuple[int, int], Any] = {}
+
+    def block(head: int, rows: list, reserved: int) -> None:
+        for i in range(reserved):
+            row = rows[i] if i < len(rows) else None
+            for c in range(4):
+                cells[(head + 1 + i, c)] = _value(row[c]) if row is not None else None
+
+    block(GAP_HEAD, list(gap.as_rows()), GAP_ROWS)
+    block(CAP_HEAD, list(cap.as_rows()), CAP_ROWS)
+    cand = gap.growth_candidates.head(CAND_ROWS)
+    records = cand[list(CANDIDATE_COLUMNS)].to_numpy().tolist() if not cand.empty else []
+    for i in range(CAND_ROWS):
+        for c in range(len(CANDIDATE_COLUMNS)):
+            cells[(CAND_HEAD + 1 + i, SIDE_COL + c)] = _value(records[i][c]) if i < len(records) \
+                else None
+    by_code = cap.by_code
+    for i, code in enumerate(CODES):
+        for c, column in enumerate(CODE_TABLE, start=1):
+            value = by_code.at[code, column] if code in by_code.index else None
+            cells[(CODE_HEAD + 1 + i, SIDE_COL + c)] = _value(value)
+    return cells
