@@ -169,6 +169,7 @@ def write_atomic(data: bytes, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~xl-cseg-", suffix=".tmp", dir=dst.parent)
     try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

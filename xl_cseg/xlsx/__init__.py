@@ -1,0 +1,1 @@
+"""Safe reading and minimal-diff writing of user .xlsx/.xlsm workbooks."""

@@ -1,0 +1,165 @@
+"""The ``xl-cseg`` command line: everything the workbook does, headless."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from . import jobs
+from .core.distribution import Distribution
+from .xlsx.errors import WorkbookError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Kundensegmentierung (ABC x Win/Grow/Maintain) für Excel-Kundenlisten.")
+# piped output (logs, CI) gets room for the distribution tables instead of rich's 80 columns
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
+err = Console(stderr=True, highlight=False)
+
+MAX_LISTED = 40
+
+
+def _eur(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f} %".replace(".", ",")
+
+
+def distribution_table(title: str, frame) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("", no_wrap=True, min_width=10)
+    for col in ("Kunden", "% Kunden", "Umsatz €", "% Umsatz", "Potenzial €", "offen €"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for label, row in frame.iterrows():
+        style = "bold" if label == "Gesamt" else None
+        table.add_row(str(label), f"{int(row['Kunden'])}", _pct(row["Anteil Kunden"]),
+                      _eur(row["Umsatz"]), _pct(row["Anteil Umsatz"]), _eur(row["Potenzial"]),
+                      _eur(row["Offenes Potenzial"]), style=style)
+    return table
+
+
+def matrix_table(dist: Distribution) -> Table:
+    table = Table(title="Portfolio-Matrix (Kunden / Umsatz €)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    table.add_column("", no_wrap=True)
+    for col in dist.matrix_customers.columns:
+        table.add_column(col, justify="right", no_wrap=True)
+    for abc in dist.matrix_customers.index:
+        table.add_row(abc, *(f"{dist.matrix_customers.at[abc, c]} / "
+                             f"{_eur(dist.matrix_revenue.at[abc, c])}"
+                             for c in dist.matrix_customers.columns))
+    return table
+
+
+def print_report(report: jobs.SegmentReport, verb: str) -> None:
+    p = report.params
+    console.print(f"[bold]{report.path.name}[/bold]: {report.customers} Kunden in "
+                  f"{report.table.sheet} ({verb}). C-Kunden-Schwelle "
+                  f"{_eur(p.threshold_b)} € ({p.besuche_b:g} Besuche x {_eur(p.cost_per_visit)} € "
+                  f"/ {_pct(p.max_kostenanteil)}), A-Schwelle {_eur(p.threshold_a)} €, "
+                  f"ABC-Methode {p.abc_methode}.")
+    console.print(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))
+    console.print(distribution_table("Verteilung nach Segment", report.distribution.by_code))
+    console.print(matrix_table(report.distribution))
+    _list("Hinweise", report.notes, "yellow")
+    _list("Fehler", report.errors, "red")
+    if report.written:
+        console.print(f"Geschrieben: {report.written}")
+
+
+def _list(title: str, lines: list[str], colour: str) -> None:
+    if not lines:
+        return
+    err.print(f"[{colour}]{title} ({len(lines)}):[/{colour}]")
+    for line in lines[:MAX_LISTED]:
+        err.print(f"  {line}", markup=False)
+    if len(lines) > MAX_LISTED:
+        err.print(f"  … und {len(lines) - MAX_LISTED} weitere (siehe Spalte Prüfhinweis)")
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]Fehler:[/red] {exc}")
+    raise typer.Exit(jobs.EXIT_FAILED)
+
+
+@app.command()
+def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+            out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                               help="Ergebnis hierhin schreiben statt in die Datei")
+            ) -> None:
+    """Segmentieren und die Ergebnisspalten in die Kundentabelle schreiben."""
+    try:
+        with console.status("Segmentiere …"):
+            report = jobs.segment_workbook(workbook, out)
+    except WorkbookError as exc:
+        _fail(exc)
+    print_report(report, "segmentiert")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def validate(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)")) -> None:
+    """Prüfen wie beim Segmentieren, ohne etwas zu schreiben."""
+    try:
+        report = jobs.analyse(workbook)
+    except WorkbookError as exc:
+        _fail(exc)
+    print_report(report, "geprüft, nichts geschrieben")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("Kundensegmentierung-Demo.xlsm"), "--out", "-o",
+                                  help="Wohin die Demo-Arbeitsmappe kopiert wird")) -> None:
+    """Die eingebaute Demo-Arbeitsmappe (150 Kunden) kopieren, segmentieren und auswerten."""
+    try:
+        jobs.copy_demo(out)
+        report = jobs.segment_workbook(out)
+    except WorkbookError as exc:
+        _fail(exc)
+    print_report(report, "Demo segmentiert")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("build-workbook")
+def build_workbook(out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Pfad der Vorlage (Standard: workbook/Kundensegmentierung.xlsm "
+                                  "im Projektordner)")) -> None:
+    """Die Arbeitsmappe reproduzierbar aus den Quellen bauen (Vorlage und Demo)."""
+    from .build.workbook import BuildError, build_all
+    from .resources import data_dir
+
+    target = out or Path("workbook") / "Kundensegmentierung.xlsm"
+    try:
+        written = build_all(target, data_dir())
+    except (BuildError, ValueError) as exc:
+        _fail(exc)
+    for path, data in written.items():
+        console.print(f"Gebaut: {path} ({len(data):,} Bytes)".replace(",", "."))
+
+
+@app.command()
+def new(path: Path = typer.Argument(..., help="Ziel, z. B. Gebiet-Nord.xlsm")) -> None:
+    """Eine leere Arbeitsmappe (Vorlage) für einen Außendienstmitarbeiter anlegen."""
+    import shutil
+
+    from .resources import template_workbook
+
+    if path.exists():
+        _fail(FileExistsError(f'"{path}" gibt es schon; bitte einen anderen Namen wählen.'))
+    if path.suffix.lower() != ".xlsm":
+        _fail(ValueError(f'"{path.name}": die Vorlage enthält Makros und braucht die Endung .xlsm.'))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template_workbook(), path)
+    console.print(f"Angelegt: {path}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,118 @@
+"""Recognising the customer table's columns by their header text (German, English, variants)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..core.columns import INPUT_FIELDS, OUTPUT_FIELDS
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_id": ("kundennr", "kundennummer", "kdnr", "kdnummer", "kundenid", "kunden", "knr",
+                    "debitor", "debitornr", "debitorennr", "debitorennummer", "customerid",
+                    "customerno", "customernumber", "custno", "accountid", "accountno",
+                    "accountnumber", "nr", "id"),
+    "name": ("kunde", "kundenname", "name", "name1", "firma", "firmenname", "unternehmen",
+             "customer", "customername", "account", "accountname", "company"),
+    "revenue": ("umsatzvorjahr", "umsatzvj", "vorjahresumsatz", "vorjahr", "umsatzletztesjahr",
+                "umsatz", "nettoumsatzvorjahr", "revenuelastyear", "revenuepreviousyear",
+                "revenueprioryear", "lastyearrevenue", "salesprioryear", "saleslastyear",
+                "revenue", "sales"),
+    "potential": ("potenzial", "potential", "kundenpotenzial", "kundenpotential", "gesamtpotenzial",
+                  "gesamtpotential", "jahrespotenzial", "jahrespotential", "marktpotenzial",
+                  "potenzialjahr", "customerpotential", "totalpotential", "walletsize"),
+    "revenue_prev": ("umsatzvorvorjahr", "umsatzvvj", "vorvorjahr", "umsatz2jahre",
+                     "revenueyearbeforelast", "revenue2yearsago", "revenuetwoyearsago"),
+    "revenue_ytd": ("umsatzlfdjahr", "umsatzlaufendesjahr", "umsatzakt", "umsatzaktuellesjahr",
+                    "umsatzytd", "ytd", "revenueytd", "revenuecurrentyear", "salesytd"),
+    "loyalty": ("verbundenheit", "kundenverbundenheit", "loyalitaet", "loyalty", "bindung",
+                "kundenbindung", "beziehung", "relationship"),
+    "territory": ("gebiet", "vertriebsgebiet", "verkaufsgebiet", "region", "bezirk", "territory",
+                  "salesterritory"),
+}
+
+_YEAR = re.compile(r"^(umsatz|revenue|sales|nettoumsatz)(\d{4})$")
+_UNIT = re.compile(r"\((?:in\s*)?(?:eur|euro|€)\)|\[(?:eur|euro|€)\]|\bin\s*(?:eur|euro|€)$|€$")
+
+
+def normalize(text: object) -> str:
+    """Header text reduced to letters and digits: "Kd.-Nr." -> "kdnr", "Umsatz (EUR)" -> "umsatz"."""
+    s = str(text or "").strip().casefold()
+    s = _UNIT.sub("", s)
+    s = s.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in s if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    columns: dict[str, int]  # input key -> column index
+    outputs: dict[str, int]  # output key -> column index
+    duplicates: dict[str, list[int]]  # key -> all columns claiming it
+    year_columns: dict[str, str]  # key -> header text, for "Umsatz 2025"-style headers
+
+
+_ALIAS_TO_KEY = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
+_GENERIC = {"umsatz", "revenue", "sales", "nr", "id", "name", "kunden", "vorjahr", "account"}
+_OUTPUT_TO_KEY = {normalize(f.header): f.key for f in OUTPUT_FIELDS}
+_CANONICAL = {normalize(f.header): f.key for f in INPUT_FIELDS}
+
+
+def match_headers(headers: dict[int, object], current_year: int,
+                  mapping: dict[str, str] | None = None) -> HeaderMatch:
+    """Assign header cells (column -> text) to fields.
+
+    ``mapping`` (field key -> header text) comes from the workbook's ``Spaltenzuordnung`` sheet and
+    wins over the built-in aliases. Year headers ("Umsatz 2025") are resolved against
+    ``current_year``: the latest past year is last year's revenue, the one before it the year
+    before, the current year is the running year.
+    """
+    claims: dict[str, list[tuple[int, int]]] = {}  # key -> [(rank, column)]
+    outputs: dict[str, int] = {}
+    years: dict[int, int] = {}
+    explicit = {normalize(v): k for k, v in (mapping or {}).items()}
+    for col, text in sorted(headers.items()):
+        key_text = normalize(text)
+        if not key_text:
+            continue
+        if key_text in explicit:
+            claims.setdefault(explicit[key_text], []).append((0, col))
+            continue
+        if key_text in _OUTPUT_TO_KEY:
+            outputs.setdefault(_OUTPUT_TO_KEY[key_text], col)
+            continue
+        year = _YEAR.match(key_text)
+        if year:
+            years[col] = int(year.group(2))
+            continue
+        key = _CANONICAL.get(key_text) or _ALIAS_TO_KEY.get(key_text)
+        if key and key not in (mapping or {}):
+            rank = 1 if key_text in _CANONICAL else 3 if key_text in _GENERIC else 2
+            claims.setdefault(key, []).append((rank, col))
+    year_columns: dict[str, str] = {}
+    past = sorted((y, c) for c, y in years.items() if y < current_year)
+    for key, pos in (("revenue", -1), ("revenue_prev", -2)):
+        if len(past) >= -pos and not any(r < 3 for r, _ in claims.get(key, [])):
+            claims[key] = [(2, past[pos][1])]
+            year_columns[key] = str(headers[past[pos][1]])
+    for col, year in years.items():
+        if year == current_year and "revenue_ytd" not in claims:
+            claims["revenue_ytd"] = [(2, col)]
+            year_columns["revenue_ytd"] = str(headers[col])
+    # generic words ("umsatz", "nr", "id") yield to more specific headers of the same field
+    columns: dict[str, int] = {}
+    duplicates: dict[str, list[int]] = {}
+    for key, found in claims.items():
+        best = min(rank for rank, _ in found)
+        cols = [col for rank, col in found if rank == best]
+        columns[key] = cols[0]
+        if len(cols) > 1:
+            duplicates[key] = cols
+    return HeaderMatch(columns=columns, outputs=outputs, duplicates=duplicates,
+                       year_columns=year_columns)
+
+
+def required_missing(match: HeaderMatch) -> list[str]:
+    """German headers of required fields that were not found."""
+    return [f.header for f in INPUT_FIELDS if f.required and f.key not in match.columns]

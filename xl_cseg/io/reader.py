@@ -1,0 +1,218 @@
+"""Find and read the customer table of any .xlsx/.xlsm: an Excel Table or a plain header row.
+
+Values come from python-calamine (fast); what calamine hides (error cells, formulas without a
+cached value) comes from a scan of the sheet XML. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import python_calamine as pc
+
+from ..core.columns import INPUT_FIELDS, header
+from ..core.numbers import CellError, UncachedFormula
+from ..xlsx.cellref import a1, parse_range
+from ..xlsx.errors import CorruptWorkbook, WorkbookError
+from ..xlsx.package import Package, TableInfo
+from ..xlsx.safezip import open_package
+from .headers import HeaderMatch, match_headers, normalize, required_missing
+
+MAPPING_SHEETS = ("spaltenzuordnung", "columnmapping", "zuordnung")
+HEADER_SCAN_ROWS = 30
+_TOTAL_WORDS = {"summe", "gesamt", "total", "gesamtsumme", "summen", "ergebnis"}
+
+
+class NoCustomerTable(WorkbookError):
+    """No sheet holds a usable customer table (German message says what was found)."""
+
+
+@dataclass
+class CustomerTable:
+    """Where the customer table is and what it holds (rows and columns 0-based)."""
+
+    path: Path
+    sheet: str
+    sheet_part: str
+    header_row: int
+    first_col: int
+    last_col: int  # last column of the table (header) before output columns are added
+    rows: list[int]  # sheet rows holding customers, in order
+    columns: dict[str, int]  # input key -> column
+    outputs: dict[str, int]  # output key -> existing column
+    table: TableInfo | None
+    raw: pd.DataFrame  # index = sheet row (0-based), columns = input keys, raw cell values
+    grid: list[list[Any]] = field(repr=False, default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    year_columns: dict[str, str] = field(default_factory=dict)
+
+    def cell(self, row: int, key: str) -> str:
+        """``Kunden!D17`` for a row and an input or output field."""
+        col = self.columns.get(key, self.outputs.get(key))
+        return f"{self.sheet}!{a1(row, col)}" if col is not None else f"{self.sheet}!{row + 1}"
+
+    def used_value(self, row: int, col: int) -> Any:
+        return self.grid[row][col] if row < len(self.grid) and col < len(self.grid[row]) else ""
+
+
+def load(path: str | Path, current_year: int | None = None) -> tuple[Package, CustomerTable]:
+    """Open the workbook safely and locate its customer table."""
+    path = Path(path)
+    pkg = open_package(path)
+    try:
+        book = pc.CalamineWorkbook.from_path(str(path))
+    except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError) as exc:  # pragma: no cover
+        raise CorruptWorkbook(path, str(exc)) from exc
+    year = current_year or _dt.date.today().year
+    table = find_customer_table(pkg, book, path, year)
+    return pkg, table
+
+
+def read_mapping(book: pc.CalamineWorkbook) -> tuple[dict[str, str], str | None]:
+    """The optional ``Spaltenzuordnung`` sheet: rows "Feld | Überschrift in Ihrer Liste".
+
+    A row "Tabellenblatt | <Name>" says which sheet holds the customers.
+    """
+    by_header = {normalize(f.header): f.key for f in INPUT_FIELDS}
+    for name in book.sheet_names:
+        if normalize(name) not in MAPPING_SHEETS:
+            continue
+        mapping: dict[str, str] = {}
+        sheet_name = None
+        for row in book.get_sheet_by_name(name).to_python():
+            if len(row) < 2 or not str(row[0]).strip() or not str(row[1]).strip():
+                continue
+            field_text, target = normalize(row[0]), str(row[1]).strip()
+            if field_text in ("tabellenblatt", "blatt", "sheet"):
+                sheet_name = target
+            elif field_text in by_header:
+                mapping[by_header[field_text]] = target
+        return mapping, sheet_name
+    return {}, None
+
+
+def _header_cells(grid: list[list[Any]], row: int, first: int = 0, last: int | None = None
+                  ) -> dict[int, Any]:
+    cells = grid[row] if row < len(grid) else []
+    stop = len(cells) if last is None else min(len(cells), last + 1)
+    return {c: cells[c] for c in range(first, stop) if str(cells[c]).strip()}
+
+
+def find_customer_table(pkg: Package, book: pc.CalamineWorkbook, path: Path, current_year: int
+                        ) -> CustomerTable:
+    mapping, wanted_sheet = read_mapping(book)
+    sheets = [s for s in pkg.sheets()]
+    if wanted_sheet:
+        sheets = [s for s in sheets if s.name.casefold() == wanted_sheet.casefold()] or sheets
+    # the sheet called "Kunden" first, then the others in workbook order
+    sheets.sort(key=lambda s: 0 if normalize(s.name) in ("kunden", "customers") else 1)
+    findings: list[str] = []
+    for info in sheets:
+        if normalize(info.name) in MAPPING_SHEETS:
+            continue
+        try:
+            grid = book.get_sheet_by_name(info.name).to_python(skip_empty_area=False)
+        except (pc.CalamineError, pc.WorksheetNotFound):  # chart sheets, dialog sheets
+            continue
+        candidates: list[tuple[int, int, int | None, TableInfo | None]] = []
+        for tinfo in pkg.tables(info.part):
+            (r0, c0), (_r1, c1) = parse_range(tinfo.ref)
+            if tinfo.header_row_count:
+                candidates.append((r0, c0, c1, tinfo))
+        for row in range(min(HEADER_SCAN_ROWS, len(grid))):
+            candidates.append((row, 0, None, None))
+        for row, first, last, tinfo in candidates:
+            headers = _header_cells(grid, row, first, last)
+            if len(headers) < 2:
+                continue
+            match = match_headers(headers, current_year, mapping)
+            missing = required_missing(match)
+            if len(missing) == len([f for f in INPUT_FIELDS if f.required]):
+                continue
+            where = f"{info.name}!{row + 1}" if tinfo is None else f"Tabelle {tinfo.display_name}"
+            if missing:
+                found = ", ".join(str(headers[c]) for c in sorted(match.columns.values()))
+                findings.append(f"{where}: Pflichtspalte(n) {', '.join(chr(34) + m + chr(34) for m in missing)} "
+                                f"fehlen (gefunden: {found})")
+                continue
+            if match.duplicates:
+                parts = []
+                for key, cols in match.duplicates.items():
+                    cells = " und ".join(f"{info.name}!{a1(row, c)}" for c in cols)
+                    parts.append(f'{cells}: Spalte "{header(key)}" doppelt')
+                findings.append("; ".join(parts) + " – bitte eine Spalte umbenennen oder in "
+                                                   'einem Blatt "Spaltenzuordnung" festlegen')
+                continue
+            return _build(pkg, path, info, grid, row, first, last, tinfo, match, headers)
+    detail = ("; ".join(dict.fromkeys(findings)) if findings else
+              "keine Kopfzeile mit Kunden-Nr, Kunde, Umsatz Vorjahr und Potenzial gefunden")
+    raise NoCustomerTable(f'"{path.name}": keine Kundentabelle gefunden ({detail}).', path=path)
+
+
+def _build(pkg: Package, path: Path, info, grid: list[list[Any]], header_row: int, first: int,
+           last: int | None, tinfo: TableInfo | None, match: HeaderMatch,
+           headers: dict[int, Any]) -> CustomerTable:
+    notes: list[str] = []
+    merged = [m for m in pkg.merged_ranges(info.part) if m[0][0] <= header_row <= m[1][0]]
+    for (r0, c0), (r1, c1) in merged:
+        notes.append(f"{info.name}!{a1(r0, c0)}:{a1(r1, c1)}: verbundene Überschriftszellen; "
+                     f"nur die erste Spalte wird gelesen")
+    if tinfo is not None:
+        (r0, _c0), (r1, c1) = parse_range(tinfo.ref)
+        data_rows = list(range(r0 + tinfo.header_row_count, r1 + 1 - (tinfo.totals_row_count or 0)))
+        last_col = c1
+    else:
+        last_col = max(headers)
+        data_rows = list(range(header_row + 1, len(grid)))
+    cols = match.columns
+    name_col = cols.get("name")
+    rows: list[int] = []
+    for r in data_rows:
+        if tinfo is None and cols.get("customer_id") is not None and name_col is not None:
+            cid = grid[r][cols["customer_id"]] if r < len(grid) else ""
+            name = grid[r][name_col] if r < len(grid) else ""
+            if cid == "" and normalize(name) in _TOTAL_WORDS:
+                notes.append(f"{info.name}!{a1(r, name_col)}: Summenzeile \"{name}\" – Tabelle "
+                             f"endet davor")
+                break
+        rows.append(r)
+    # a plain range ends at its last non-blank customer row
+    if tinfo is None:
+        while rows and all(_is_blank(grid, rows[-1], c) for c in cols.values()):
+            rows.pop()
+    special = pkg.special_cells(info.part, rows[0] if rows else header_row + 1,
+                                rows[-1] if rows else header_row + 1, list(cols.values())) \
+        if rows else {}
+    data: dict[str, list[Any]] = {}
+    for key, col in cols.items():
+        column = []
+        for r in rows:
+            cell = special.get((r, col))
+            if cell is not None and cell.kind == "error":
+                column.append(CellError(cell.error or "#N/A"))
+            elif cell is not None and cell.kind == "formula" and not cell.has_cached:
+                column.append(UncachedFormula("=" + (cell.formula or "")))
+            else:
+                value = grid[r][col] if r < len(grid) and col < len(grid[r]) else ""
+                column.append(None if value == "" else value)
+        data[key] = column
+    raw = pd.DataFrame({k: pd.Series(v, index=rows, dtype=_dtype(v)) for k, v in data.items()},
+                       index=pd.Index(rows))
+    return CustomerTable(path=path, sheet=info.name, sheet_part=info.part, header_row=header_row,
+                         first_col=min(headers) if tinfo is None else first, last_col=last_col,
+                         rows=rows, columns=dict(cols), outputs=dict(match.outputs), table=tinfo,
+                         raw=raw, grid=grid, notes=notes, year_columns=match.year_columns)
+
+
+def _dtype(values: list[Any]) -> str:
+    """float64 when every value is a float or blank (the fast path), else object."""
+    return "float64" if all(v is None or type(v) is float for v in values) else "object"
+
+
+def _is_blank(grid: list[list[Any]], row: int, col: int) -> bool:
+    return row >= len(grid) or col >= len(grid[row]) or str(grid[row][col]).strip() == ""
+

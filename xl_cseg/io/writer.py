@@ -1,0 +1,145 @@
+"""Write the segmentation's output columns back into the customer table, surgically.
+
+Only the output cells (and the header cells of appended output columns) change: the sheet part is
+patched, the table part grows when the columns are appended to an Excel Table, and every other zip
+member is copied unchanged, atomically.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..core.columns import OUTPUT_KEYS, header
+from ..core.segment import SegmentResult
+from ..xlsx.atomic import check_writable, write_package
+from ..xlsx.cellref import a1, parse_range, range_ref
+from ..xlsx.errors import WorkbookError
+from ..xlsx.package import Package
+from ..xlsx.patch import patch_sheet, patch_table
+from .reader import CustomerTable
+
+PERCENT_KEYS = ("trend", "share")
+
+
+class OutputBlocked(WorkbookError):
+    """The columns right of the table are not free for the output columns."""
+
+
+@dataclass
+class OutputLayout:
+    columns: dict[str, int]  # output key -> column
+    new_keys: list[str] = field(default_factory=list)  # keys whose column is appended
+
+    @property
+    def new_columns(self) -> list[int]:
+        return [self.columns[k] for k in self.new_keys]
+
+
+def plan_layout(pkg: Package, table: CustomerTable) -> OutputLayout:
+    """Reuse existing output columns, append the missing ones right of the table."""
+    columns = dict(table.outputs)
+    new_keys = [k for k in OUTPUT_KEYS if k not in columns]
+    start = max([table.last_col, *columns.values()]) + 1
+    for offset, key in enumerate(new_keys):
+        columns[key] = start + offset
+    layout = OutputLayout(columns=columns, new_keys=new_keys)
+    _check_free(pkg, table, layout)
+    return layout
+
+
+def _check_free(pkg: Package, table: CustomerTable, layout: OutputLayout) -> None:
+    if not layout.new_keys:
+        return
+    c0, c1 = min(layout.new_columns), max(layout.new_columns)
+    last_row = max([table.header_row, *table.rows])
+    occupied = [a1(r, c) for r in range(table.header_row, last_row + 1) for c in range(c0, c1 + 1)
+                if str(table.used_value(r, c)).strip()]
+    for other in pkg.tables(table.sheet_part):
+        if table.table is not None and other.part == table.table.part:
+            continue
+        (r0, oc0), (r1, oc1) = parse_range(other.ref)
+        if oc0 <= c1 and oc1 >= c0 and r0 <= last_row and r1 >= table.header_row:
+            occupied.append(f"Tabelle {other.display_name}")
+    if occupied:
+        shown = ", ".join(occupied[:5]) + (" …" if len(occupied) > 5 else "")
+        area = f"{table.sheet}!{a1(table.header_row, c0)}:{a1(last_row, c1)}"
+        raise OutputBlocked(
+            f"{area}: die Spalten rechts der Kundentabelle sind nicht frei ({shown}). Die "
+            f"Ausgabespalten ({', '.join(header(k) for k in layout.new_keys)}) werden dort "
+            "angefügt; bitte die Zellen leeren oder die Spalten mit diesen Überschriften in der "
+            "Tabelle anlegen.", path=table.path)
+
+
+def _cell_value(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "item"):  # numpy scalar
+        return _cell_value(value.item())
+    return value
+
+
+def output_cells(pkg: Package, table: CustomerTable, layout: OutputLayout, result: SegmentResult
+                 ) -> tuple[dict[tuple[int, int], Any], list[str]]:
+    """The cells to write, and notes for output cells left alone because they hold formulas."""
+    cells: dict[tuple[int, int], Any] = {}
+    notes: list[str] = []
+    for key in layout.new_keys:
+        cells[(table.header_row, layout.columns[key])] = header(key)
+    rows = list(result.output.index)
+    formulas = pkg.special_cells(table.sheet_part, min(rows), max(rows),
+                                 list(layout.columns.values())) if rows else {}
+    output = result.output
+    for key, col in layout.columns.items():
+        values = output[key].tolist()
+        for row, value in zip(rows, values):
+            special = formulas.get((row, col))
+            if special is not None and special.kind == "formula":
+                if len(notes) < 50:
+                    notes.append(f"{table.sheet}!{a1(row, col)}: enthält eine Formel, "
+                                 "bleibt unverändert")
+                continue
+            cells[(row, col)] = _cell_value(value)
+    return cells, notes
+
+
+def write_results(pkg: Package, table: CustomerTable, result: SegmentResult, dst: Path
+                  ) -> list[str]:
+    """Patch the sheet (and table) part and write ``dst`` atomically; returns notes."""
+    check_writable(dst if dst.exists() else dst.parent / dst.name)
+    layout = plan_layout(pkg, table)
+    cells, notes = output_cells(pkg, table, layout, result)
+    styles = _styles(pkg, table, layout)
+    replacements = {table.sheet_part: patch_sheet(pkg.read(table.sheet_part), cells,
+                                                  cell_styles=styles)}
+    if table.table is not None and layout.new_keys:
+        (r0, c0), (r1, _c1) = parse_range(table.table.ref)
+        new_ref = range_ref(r0, c0, r1, max(layout.new_columns))
+        replacements[table.table.part] = patch_table(
+            pkg.read(table.table.part), ref=new_ref,
+            add_columns=[header(k) for k in layout.new_keys])
+    write_package(pkg.path, dst, replacements)
+    return notes
+
+
+def _styles(pkg: Package, table: CustomerTable, layout: OutputLayout) -> dict[tuple[int, int], int]:
+    """Styles for new cells: appended headers look like the last header, % columns show %."""
+    styles: dict[tuple[int, int], int] = {}
+    if not layout.new_keys:
+        return styles
+    header_style = pkg.cell_style(table.sheet_part, table.header_row, table.last_col)
+    percent = pkg.percent_style_index()
+    for key in layout.new_keys:
+        col = layout.columns[key]
+        if header_style is not None:
+            styles[(table.header_row, col)] = header_style
+        if key in PERCENT_KEYS and percent is not None:
+            for row in table.rows:
+                styles[(row, col)] = percent
+    return styles

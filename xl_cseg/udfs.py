@@ -1,0 +1,636 @@
+"""Excel worksheet functions (xlwings UDFs): thin shells over the core, all named ``CSEG_…``.
+
+Every argument arrives raw (``convert="raw"``: numbers as floats, blanks as None, Excel errors as
+COM error codes, ranges as tuples of row tuples) and is cleaned here once; every function is
+wrapped by :func:`_excel`, which turns problems into German cell texts (``#WERT: …``).
+Parameters that are not passed default to the workbook's named parameter cells (``Kosten_je_Besuch``
+…), read through the hidden ``caller`` argument in one pass per workbook and recalculation.
+
+The decorators are xlwings' own (``xlwings.udfs.xlfunc`` = ``xw.func`` on Windows); off Windows they
+are loaded with the COM modules stubbed, so that the metadata for the VBA wrapper and the tests
+exists everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import logging
+import re
+import sys
+import time
+import types
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .core import rules
+from .core.columns import OUTPUT_FIELDS
+from .core.distribution import distribution
+from .core.numbers import CellError, parse_number
+from .core.params import (CODES, SPEC_BY_KEY, SPEC_BY_NAME, SPECS, Parameters,
+                          channel_names, parameters_from_names, revenue_threshold)
+from .core.pipeline import (DEFAULT_STATUS, LOST, STATUSES, WON, parse_probability, parse_status,
+                            status_probabilities_from_names)
+from .core.segment import segment
+from .io.headers import match_headers, required_missing
+from .xlsx.cellref import parse_a1
+
+log = logging.getLogger(__name__)
+
+CATEGORY = "Kundensegmentierung"
+ERROR_PREFIX = "#WERT: "
+_COM_STUBS = ("pythoncom", "pywintypes", "win32com", "win32com.client")
+
+
+def load_xlwings_udfs() -> types.ModuleType:
+    """``xlwings.udfs`` (decorators, ``call_udf``, ``generate_vba_wrapper``) on any platform.
+
+    Off Windows its pywin32 imports are satisfied by empty stand-ins for the duration of the
+    import only; the decorators and the VBA generator need none of them.
+    """
+    if "xlwings.udfs" in sys.modules or sys.platform.startswith("win"):
+        import xlwings.udfs
+        return xlwings.udfs
+    saved = {name: sys.modules.get(name) for name in _COM_STUBS}
+    stubs = {name: types.ModuleType(name) for name in _COM_STUBS}
+    stubs["pythoncom"].CoInitialize = lambda: None
+    stubs["win32com.client"].Dispatch = None
+    stubs["win32com"].client = stubs["win32com.client"]
+    sys.modules.update(stubs)
+    try:
+        import xlwings.udfs
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    return xlwings.udfs
+
+
+_xlu = load_xlwings_udfs()
+func, arg, ret = _xlu.xlfunc, _xlu.xlarg, _xlu.xlret
+
+
+class UdfError(Exception):
+    """A problem the cell shows as ``#WERT: <message>``."""
+
+
+def _excel(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Return problems as German cell text instead of raising (no traceback reaches Excel)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return f(*args)
+        except UdfError as exc:
+            return f"{ERROR_PREFIX}{exc}"
+        except Exception as exc:  # noqa: BLE001 - a cell must never show a traceback
+            log.exception("%s failed", f.__name__)
+            return f"{ERROR_PREFIX}interner Fehler in {f.__name__} ({type(exc).__name__}: {exc})"
+
+    return wrapper
+
+
+def _raw(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@xw.arg(name, "raw", doc=…)`` for every argument: the function wizard's help texts."""
+
+    def apply(f: Callable[..., Any]) -> Callable[..., Any]:
+        for name, doc in docs.items():
+            f = arg(name, "raw", doc=doc)(f)
+        return f
+
+    return apply
+
+
+# -- cell values ------------------------------------------------------------------------------
+# Excel error values as pywin32 delivers them (HRESULT 0x800A0000 + xlErr code).
+_XL_ERRORS: dict[int, str] = {-2146828288 + code: text for code, text in (
+    (2000, "#NULL!"), (2007, "#DIV/0!"), (2015, "#VALUE!"), (2023, "#REF!"), (2029, "#NAME?"),
+    (2036, "#NUM!"), (2042, "#N/A"), (2043, "#GETTING_DATA"), (2045, "#SPILL!"),
+    (2046, "#CONNECT!"), (2047, "#BLOCKED!"), (2048, "#UNKNOWN!"), (2049, "#FIELD!"),
+    (2050, "#CALC!"))}
+
+
+def _clean(value: Any) -> Any:
+    """A raw COM cell value as the core expects it: error codes as CellError, Currency as float."""
+    if type(value) is int and value in _XL_ERRORS:
+        return CellError(_XL_ERRORS[value])
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _single(value: Any, label: str) -> Any:
+    if isinstance(value, (tuple, list)):
+        if len(value) == 1 and isinstance(value[0], (tuple, list)) and len(value[0]) == 1:
+            return _clean(value[0][0])
+        raise UdfError(f"{label}: bitte eine einzelne Zelle angeben, keinen Bereich")
+    return _clean(value)
+
+
+def _number(value: Any, label: str, required: bool = True) -> float | None:
+    number, error = parse_number(_single(value, label))
+    if error:
+        raise UdfError(f"{error} ({label})")
+    if number is None and required:
+        raise UdfError(f"{label} fehlt")
+    return number
+
+
+def _amount(value: Any, label: str, required: bool = True) -> float | None:
+    number = _number(value, label, required)
+    if number is not None and number < 0:
+        raise UdfError(f"negativer Betrag ist nicht zulässig ({label})")
+    return number
+
+
+def _code(value: Any) -> str:
+    text = _single(value, "Segment")
+    if text is None or isinstance(text, str) and not text.strip():
+        raise UdfError("Segment fehlt")
+    key = re.sub(r"\s*-\s*", "-", str(text).strip()).casefold()
+    for code in CODES:
+        if code.casefold() == key:
+            return code
+    raise UdfError(f'"{text}" ist kein Segment (erlaubt: {", ".join(CODES)})')
+
+
+# -- workbook parameters ----------------------------------------------------------------------
+_CELL_REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^!'\s]+))!(\$?[A-Za-z]{1,3}\$?\d{1,7})$")
+_KNOWN_NAMES = frozenset(
+    [s.name.casefold() for s in SPECS] + [s.name.casefold() for s in STATUSES]
+    + [n.casefold() for code in CODES for n in channel_names(code)])
+_CACHE_SECONDS = 1.0  # one recalculation; parameter edits by hand come later than that
+
+
+@dataclass(frozen=True, eq=False)
+class _Snapshot:
+    """Raw values of the workbook's parameter names (casefolded), as read at ``read_at``."""
+
+    values: Mapping[str, Any]
+    read_at: float
+
+
+_DEFAULTS = _Snapshot({}, 0.0)
+_snapshots: dict[str, _Snapshot] = {}
+
+
+def _read_names(book: Any) -> dict[str, Any]:
+    """Values of the known single-cell names: one range read per sheet holding any of them."""
+    cells: dict[str, list[tuple[str, int, int]]] = {}
+    for name in book.names:
+        key = name.name.casefold()
+        if key not in _KNOWN_NAMES:  # also skips sheet-scoped names ("Blatt!Name")
+            continue
+        match = _CELL_REF.match((name.refers_to or "").strip())
+        if match:
+            sheet = (match.group(1) or "").replace("''", "'") or match.group(2)
+            cells.setdefault(sheet, []).append((key, *parse_a1(match.group(3))))
+    values: dict[str, Any] = {}
+    for sheet, found in cells.items():
+        top, left = min(r for _, r, _ in found), min(c for _, _, c in found)
+        bottom, right = max(r for _, r, _ in found), max(c for _, _, c in found)
+        block = book.sheets[sheet].range((top + 1, left + 1), (bottom + 1, right + 1)).raw_value
+        if not isinstance(block, (tuple, list)):
+            block = ((block,),)
+        elif block and not isinstance(block[0], (tuple, list)):
+            block = (block,)
+        for key, row, col in found:
+            values[key] = _clean(block[row - top][col - left])
+    return values
+
+
+def _snapshot(caller: Any) -> _Snapshot:
+    """The calling workbook's parameter values, re-read when older than one recalculation."""
+    if caller is None:
+        return _DEFAULTS
+    try:
+        book = caller.sheet.book
+        key = book.fullname
+        now = time.monotonic()
+        cached = _snapshots.get(key)
+        if cached is not None and now - cached.read_at < _CACHE_SECONDS:
+            return cached
+        snapshot = _snapshots[key] = _Snapshot(_read_names(book), now)
+    except Exception as exc:  # noqa: BLE001 - COM failures become a readable cell text
+        log.exception("reading the workbook parameters failed")
+        raise UdfError(f"Parameter der Arbeitsmappe nicht lesbar ({exc})") from exc
+    return snapshot
+
+
+@functools.lru_cache(maxsize=256)
+def _resolve(snapshot: _Snapshot, explicit: tuple[tuple[str, Any], ...]
+             ) -> tuple[Parameters, dict[str, str]]:
+    values = dict(snapshot.values)
+    values.update(explicit)
+    params, issues = parameters_from_names(values)
+    return params, {i.name.casefold(): i.message.split("; Standardwert")[0] for i in issues}
+
+
+def _params(caller: Any, uses: Iterable[str], **explicit: tuple[str, Any]) -> Parameters:
+    """Parameters from the workbook, overridden by passed arguments (defined name -> (argument,
+    raw value)); a rejected value of a name in ``uses`` (or of an argument) is an error."""
+    given = {name: _single(value, label) for name, (label, value) in explicit.items()
+             if value is not None}
+    params, issues = _resolve(_snapshot(caller),
+                              tuple((name.casefold(), v) for name, v in given.items()))
+    labels = {name.casefold(): label for name, (label, _) in explicit.items()}
+    for name in list(uses) + list(given):
+        message = issues.get(name.casefold())
+        if message:
+            where = labels[name.casefold()] if name in given else f"Zelle {name}"
+            raise UdfError(f"{message} ({where})")
+    return params
+
+
+def _name(key: str) -> str:
+    return SPEC_BY_KEY[key].name
+
+
+_COST_NAMES = tuple(_name(k) for k in ("kosten_je_besuch", "ad_kosten_jahr", "ad_besuche_jahr",
+                                       "max_kostenanteil"))
+_ABC_NAMES = _COST_NAMES + (_name("besuche_a"), _name("besuche_b"))
+_POTENTIAL_NAMES = tuple(s.name for s in SPECS if s.group == "Potenzial")
+_GAP_NAMES = (_name("ziel_wachstum"), _name("ziel_umsatz"), _name("verlustquote_risiko"))
+_CAPACITY_NAMES = tuple(s.name for s in SPECS if s.group == "Kapazität")
+_IS_NAMES = tuple(_name(k) for k in ("is_kunden_tag", "arbeitstage", "urlaub", "krankheit"))
+_SEGMENT_NAMES = tuple(s.name for s in SPECS if s.group in ("Kosten", "ABC", "Potenzial", "Risiko")) \
+    + tuple(n for code in CODES for n in channel_names(code))
+
+
+def _thresholds(caller: Any, schwelle_a: Any, schwelle_c: Any) -> tuple[float, float]:
+    """A and C thresholds: passed, or from the workbook's rule-of-thumb parameters."""
+    threshold_a = _amount(schwelle_a, "Schwelle A", required=False)
+    threshold_c = _amount(schwelle_c, "Schwelle C", required=False)
+    if threshold_a is None or threshold_c is None:
+        params = _params(caller, _ABC_NAMES + (_name("abc_methode"),))
+        if params.abc_methode == "pareto":
+            raise UdfError("ABC_Methode „pareto“ braucht alle Kunden: CSEG_SEGMENTIEREN verwenden "
+                           "oder Schwellen angeben")
+        threshold_a = params.threshold_a if threshold_a is None else threshold_a
+        threshold_c = params.threshold_b if threshold_c is None else threshold_c
+    if threshold_a < threshold_c:
+        raise UdfError("Schwelle A muss mindestens so hoch sein wie Schwelle C")
+    return threshold_a, threshold_c
+
+
+def _revenue_potential(umsatz: Any, potenzial: Any) -> tuple[float, float]:
+    """As in the customer table: a blank revenue with a potential is a prospect (revenue 0)."""
+    potential = _amount(potenzial, "Potenzial")
+    if potential == 0:
+        raise UdfError("Potenzial ist 0: bitte Potenzial schätzen")
+    revenue = _amount(umsatz, "Umsatz", required=False)
+    return (0.0 if revenue is None else revenue), potential
+
+
+def _potential_params(caller: Any, grenze_win: Any, grenze_maintain: Any, mindest_offen: Any
+                      ) -> Parameters:
+    return _params(caller, _POTENTIAL_NAMES,
+                   Grenze_Win=("grenze_win", grenze_win),
+                   Grenze_Maintain=("grenze_maintain", grenze_maintain),
+                   Mindest_offenes_Potenzial=("mindest_offen", mindest_offen))
+
+
+def _abc(revenue: float, thresholds: tuple[float, float]) -> str:
+    return rules.abc_absolute(pd.Series([revenue]), *thresholds).iat[0]
+
+
+def _potential_class(revenue: float, potential: float, params: Parameters) -> str:
+    return rules.potential_class(pd.Series([revenue]), pd.Series([potential]), params).iat[0]
+
+
+# -- scalar functions -------------------------------------------------------------------------
+_DOC_UMSATZ = "Umsatz des Kunden im Vorjahr in EUR (leer = Potenzialkunde ohne Umsatz)."
+_DOC_POTENZIAL = "Geschätztes Jahrespotenzial des Kunden in EUR (größer 0)."
+_DOC_SCHWELLE_A = "Optional: Umsatz ab dem ein Kunde A ist. Leer = Faustformel mit Besuche_A."
+_DOC_SCHWELLE_C = "Optional: Umsatz ab dem ein Kunde kein C-Kunde mehr ist. Leer = Faustformel " \
+                  "mit Besuche_B (14.000 EUR)."
+_DOC_WIN = "Optional: Ausschöpfung unter diesem Anteil = Win. Leer = Zelle Grenze_Win (30 %)."
+_DOC_MAINTAIN = "Optional: Ausschöpfung ab diesem Anteil = Maintain. Leer = Zelle Grenze_Maintain " \
+                "(70 %)."
+_DOC_MIN_OFFEN = "Optional: weniger offenes Potenzial in EUR = Maintain. Leer = Zelle " \
+                 "Mindest_offenes_Potenzial (3.500)."
+_DOC_SEGMENT = "Segment-Code wie C-Win oder A-Maintain."
+_DOC_STATUS = "Status der Maßnahme: nicht gestartet, initial vorgestellt, in Erprobung, Angebot " \
+              "beim Einkauf, gewonnen oder verloren."
+
+
+@func(category=CATEGORY)
+@_raw(besuche="Außendienstbesuche pro Jahr, die der Kunde tragen muss (z. B. 4).",
+      kosten_je_besuch="Optional: Kosten eines Besuchs in EUR. Leer = Zelle Kosten_je_Besuch.",
+      max_anteil="Optional: höchster Vertriebskostenanteil am Umsatz (z. B. 10 %). Leer = Zelle "
+                 "Max_Vertriebskostenanteil.")
+@_excel
+def CSEG_SCHWELLE(besuche, kosten_je_besuch=None, max_anteil=None, caller=None):
+    """Umsatzschwelle nach Faustformel: Besuche x Kosten je Besuch / maximaler Vertriebskostenanteil (4 x 350 EUR / 10 % = 14.000 EUR)."""
+    visits = _number(besuche, "Besuche")
+    if visits < 0:
+        raise UdfError("Besuche dürfen nicht negativ sein")
+    params = _params(caller, _COST_NAMES,
+                     Kosten_je_Besuch=("kosten_je_besuch", kosten_je_besuch),
+                     Max_Vertriebskostenanteil=("max_anteil", max_anteil))
+    cost = params.cost_per_visit if kosten_je_besuch is None else params.kosten_je_besuch
+    return revenue_threshold(visits, cost, params.max_kostenanteil)
+
+
+@func(category=CATEGORY)
+@_raw(umsatz="Umsatz des Kunden im Vorjahr in EUR.", schwelle_a=_DOC_SCHWELLE_A,
+      schwelle_c=_DOC_SCHWELLE_C)
+@_excel
+def CSEG_ABC(umsatz, schwelle_a=None, schwelle_c=None, caller=None):
+    """ABC-Klasse des Kunden nach Umsatzschwellen (Faustformel aus Besuchen, Besuchskosten und maximalem Vertriebskostenanteil)."""
+    revenue = _amount(umsatz, "Umsatz")
+    return _abc(revenue, _thresholds(caller, schwelle_a, schwelle_c))
+
+
+@func(category=CATEGORY)
+@_raw(umsatz=_DOC_UMSATZ, potenzial=_DOC_POTENZIAL)
+@_excel
+def CSEG_AUSSCHOEPFUNG(umsatz, potenzial, caller=None):
+    """Ausschöpfung (Share of Wallet): Umsatz / Potenzial als Anteil (0,25 = 25 %)."""
+    revenue, potential = _revenue_potential(umsatz, potenzial)
+    return float(rules.share_of_wallet(pd.Series([revenue]), pd.Series([potential])).iat[0])
+
+
+@func(category=CATEGORY)
+@_raw(umsatz=_DOC_UMSATZ, potenzial=_DOC_POTENZIAL, grenze_win=_DOC_WIN,
+      grenze_maintain=_DOC_MAINTAIN, mindest_offen=_DOC_MIN_OFFEN)
+@_excel
+def CSEG_POTENZIALKLASSE(umsatz, potenzial, grenze_win=None, grenze_maintain=None,
+                         mindest_offen=None, caller=None):
+    """Potenzialklasse Win, Grow oder Maintain aus Ausschöpfung und offenem Potenzial."""
+    revenue, potential = _revenue_potential(umsatz, potenzial)
+    params = _potential_params(caller, grenze_win, grenze_maintain, mindest_offen)
+    return _potential_class(revenue, potential, params)
+
+
+@func(category=CATEGORY)
+@_raw(umsatz=_DOC_UMSATZ, potenzial=_DOC_POTENZIAL, schwelle_a=_DOC_SCHWELLE_A,
+      schwelle_c=_DOC_SCHWELLE_C, grenze_win=_DOC_WIN, grenze_maintain=_DOC_MAINTAIN,
+      mindest_offen=_DOC_MIN_OFFEN)
+@_excel
+def CSEG_SEGMENT(umsatz, potenzial, schwelle_a=None, schwelle_c=None, grenze_win=None,
+                 grenze_maintain=None, mindest_offen=None, caller=None):
+    """Segment-Code aus ABC-Klasse und Potenzialklasse, z. B. C-Win (kleiner Kunde mit hohem Potenzial)."""
+    revenue, potential = _revenue_potential(umsatz, potenzial)
+    abc = _abc(revenue, _thresholds(caller, schwelle_a, schwelle_c))
+    params = _potential_params(caller, grenze_win, grenze_maintain, mindest_offen)
+    pclass = _potential_class(revenue, potential, params)
+    return rules.segment_code(pd.Series([abc]), pd.Series([pclass])).iat[0]
+
+
+def _channel_rule(caller: Any, segment_code: Any):
+    code = _code(segment_code)
+    params = _params(caller, channel_names(code))
+    return params.kanalmatrix[code]
+
+
+@func(category=CATEGORY)
+@_raw(segment=_DOC_SEGMENT)
+@_excel
+def CSEG_KANAL(segment, caller=None):
+    """Empfohlener Betreuungskanal des Segments laut Kanalmatrix (Zellen Kanal_…)."""
+    return _channel_rule(caller, segment).channel
+
+
+@func(category=CATEGORY)
+@_raw(segment=_DOC_SEGMENT)
+@_excel
+def CSEG_BESUCHE(segment, caller=None):
+    """Außendienstbesuche pro Jahr für das Segment laut Kanalmatrix (Zellen Besuche_…)."""
+    return float(_channel_rule(caller, segment).visits)
+
+
+def _status(value: Any) -> str:
+    label, error = parse_status(_single(value, "Status"))
+    if error:
+        raise UdfError(error)
+    return label or DEFAULT_STATUS
+
+
+@functools.lru_cache(maxsize=16)
+def _probabilities(snapshot: _Snapshot) -> tuple[dict[str, float], dict[str, str]]:
+    found, issues = status_probabilities_from_names(snapshot.values)
+    return found, {i.name: i.message.split("; Standardwert")[0] for i in issues}
+
+
+def _probability(caller: Any, status: str) -> float:
+    probabilities, issues = _probabilities(_snapshot(caller))
+    name = next(s.name for s in STATUSES if s.label == status)
+    if name in issues:
+        raise UdfError(f"{issues[name]} (Zelle {name})")
+    return probabilities[status]
+
+
+@func(category=CATEGORY)
+@_raw(status=_DOC_STATUS)
+@_excel
+def CSEG_WAHRSCHEINLICHKEIT(status, caller=None):
+    """Abschlusswahrscheinlichkeit des Status (Zellen Wkt_…); leer = nicht gestartet."""
+    return _probability(caller, _status(status))
+
+
+@func(category=CATEGORY)
+@_raw(betrag="Erwarteter Umsatz der Maßnahme in EUR.", status=_DOC_STATUS,
+      wahrscheinlichkeit="Optional: eigene Wahrscheinlichkeit einer offenen Maßnahme (z. B. 50 %).")
+@_excel
+def CSEG_GEWICHTET(betrag, status, wahrscheinlichkeit=None, caller=None):
+    """Gewichteter Umsatz: erwarteter Umsatz x Wahrscheinlichkeit des Status (gewonnen 100 %, verloren 0 %)."""
+    amount = _amount(betrag, "Betrag")
+    label = _status(status)
+    override, error = parse_probability(_single(wahrscheinlichkeit, "Wahrscheinlichkeit"))
+    if error:
+        raise UdfError(f"{error} (Wahrscheinlichkeit)")
+    if override is None or label in (WON, LOST):
+        override = _probability(caller, label)
+    return amount * override
+
+
+# Scalar planning formulas. core.planning computes them inline in gap_to_target() / capacity();
+# they belong there as functions of their own that both use.
+def _gap(revenue: float, target: float, at_risk_revenue: float, loss_rate: float) -> float:
+    """Target minus the expected base (last year's revenue less the expected loss)."""
+    return target - (revenue - at_risk_revenue * loss_rate)
+
+
+def _customer_days(params: Parameters) -> float:
+    available = params.arbeitstage - params.urlaub - params.krankheit - params.messen \
+        - params.interne_tage
+    return available * params.kundentage_woche / 5.0
+
+
+def _inside_sales_days(params: Parameters) -> float:
+    return params.arbeitstage - params.urlaub - params.krankheit
+
+
+_GROWTH_MAX = SPEC_BY_KEY["ziel_wachstum"].maximum  # 1000 %
+_TARGET_MIN = 1000.0  # EUR; between the two a bare number is ambiguous
+
+
+@func(category=CATEGORY)
+@_raw(vorjahr="Umsatz im Vorjahr in EUR (z. B. 500000).",
+      ziel_oder_wachstum="Optional: Umsatzziel in EUR (z. B. 600000 oder Vorjahr+100000) oder "
+                         "Wachstum in % (z. B. 20 %). Leer = Zelle Ziel_Umsatz, sonst Ziel_Wachstum.",
+      gefaehrdet="Optional: Vorjahresumsatz gefährdeter Kunden in EUR (Standard 0).",
+      verlustquote="Optional: erwarteter Verlust bei gefährdeten Kunden (z. B. 25 %). Leer = Zelle "
+                   "Verlustquote_Risiko.")
+@_excel
+def CSEG_LUECKE(vorjahr, ziel_oder_wachstum=None, gefaehrdet=None, verlustquote=None, caller=None):
+    """Lücke zum Umsatzziel: Ziel minus erwartete Basis (Vorjahr abzüglich erwarteter Verlust bei gefährdeten Kunden)."""
+    revenue = _amount(vorjahr, "Vorjahr")
+    at_risk = _amount(gefaehrdet, "gefährdet", required=False) or 0.0
+    if at_risk > revenue:
+        raise UdfError("gefährdeter Umsatz ist größer als der Vorjahresumsatz")
+    target = _number(ziel_oder_wachstum, "Ziel", required=False)
+    explicit = {_name("verlustquote_risiko"): ("verlustquote", verlustquote)}
+    if target is not None:
+        if _GROWTH_MAX < target < _TARGET_MIN:
+            raise UdfError(f"Ziel {target:g} ist mehrdeutig: Wachstum in % (z. B. 20 %) oder "
+                           "Umsatzziel in EUR angeben")
+        key = "ziel_wachstum" if target <= _GROWTH_MAX else "ziel_umsatz"
+        explicit[_name(key)] = ("ziel_oder_wachstum", target)
+    params = _params(caller, _GAP_NAMES, **explicit)
+    growth = target <= _GROWTH_MAX if target is not None else params.ziel_umsatz is None
+    goal = revenue * (1.0 + params.ziel_wachstum) if growth else params.ziel_umsatz
+    return _gap(revenue, goal, at_risk, params.verlustquote_risiko)
+
+
+@func(category=CATEGORY)
+@_raw(arbeitstage="Optional: Arbeitstage pro Jahr. Leer = Zelle Arbeitstage (220).",
+      urlaub="Optional: Urlaubstage. Leer = Zelle Urlaubstage (30).",
+      krankheit="Optional: Krankheitstage. Leer = Zelle Krankheitstage (8).",
+      messen="Optional: Messetage. Leer = Zelle Messetage (5).",
+      intern="Optional: interne Termine und Schulungen in Tagen. Leer = Zelle Interne_Tage (12).",
+      kundentage_je_woche="Optional: Tage pro Woche beim Kunden (3-4). Leer = Zelle "
+                          "Kundentage_je_Woche (3,5).")
+@_excel
+def CSEG_KUNDENTAGE(arbeitstage=None, urlaub=None, krankheit=None, messen=None, intern=None,
+                    kundentage_je_woche=None, caller=None):
+    """Kundentage pro Jahr: (Arbeitstage - Urlaub - Krankheit - Messen - interne Tage) x Kundentage je Woche / 5."""
+    params = _params(caller, _CAPACITY_NAMES,
+                     Arbeitstage=("arbeitstage", arbeitstage), Urlaubstage=("urlaub", urlaub),
+                     Krankheitstage=("krankheit", krankheit), Messetage=("messen", messen),
+                     Interne_Tage=("intern", intern),
+                     Kundentage_je_Woche=("kundentage_je_woche", kundentage_je_woche))
+    return _customer_days(params)
+
+
+@func(category=CATEGORY)
+@_raw(kontakte_pro_jahr="Inside-Sales-Kontakte pro Jahr (z. B. Summe laut Kanalmatrix).",
+      kunden_pro_tag="Optional: Kunden je Inside-Sales-Mitarbeiter und Tag (10-15). Leer = Zelle "
+                     "IS_Kunden_je_Tag.",
+      tage="Optional: Arbeitstage einer Inside-Sales-Stelle. Leer = Arbeitstage - Urlaub - Krankheit.")
+@_excel
+def CSEG_IS_FTE(kontakte_pro_jahr, kunden_pro_tag=None, tage=None, caller=None):
+    """Benötigte Inside-Sales-Stellen (FTE): Kontakte pro Jahr / (Kunden je Tag x Tage)."""
+    contacts = _number(kontakte_pro_jahr, "Kontakte")
+    if contacts < 0:
+        raise UdfError("Kontakte dürfen nicht negativ sein")
+    days = _number(tage, "Tage", required=False)
+    if days is not None and days <= 0:
+        raise UdfError("Tage müssen größer 0 sein")
+    params = _params(caller, _IS_NAMES if days is None else _IS_NAMES[:1],
+                     IS_Kunden_je_Tag=("kunden_pro_tag", kunden_pro_tag))
+    return contacts / (params.is_kunden_tag * (days or _inside_sales_days(params)))
+
+
+# -- table functions (dynamic arrays) ---------------------------------------------------------
+_OUTPUT_HEADERS = [f.header for f in OUTPUT_FIELDS]
+def _rows(tabelle: Any) -> tuple[tuple[Any, ...], np.ndarray]:
+    """Header row and the data rows as a 2D object array."""
+    if not isinstance(tabelle, (tuple, list)) or len(tabelle) < 2 \
+            or not isinstance(tabelle[0], (tuple, list)):
+        raise UdfError("Tabelle braucht eine Überschriftenzeile und mindestens eine Kundenzeile")
+    return tuple(tabelle[0]), np.array(tabelle[1:], dtype=object).reshape(len(tabelle) - 1, -1)
+
+
+def _column(values: np.ndarray) -> pd.Series:
+    """Floats become a float column (vectorized in the core); text stays; anything else (COM
+    error codes, Currency) is cleaned cell by cell."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("floating", "empty"):
+        return pd.Series(values).astype(float)
+    if kind != "string" and set(map(type, values)) & {int, Decimal}:
+        values = list(map(_clean, values))
+    return pd.Series(values, dtype=object)
+
+
+def _customers(tabelle: Any) -> pd.DataFrame:
+    """The raw customer frame of a table with a header row (German headers as on ``Kunden``)."""
+    header, data = _rows(tabelle)
+    match = match_headers({c: _clean(h) for c, h in enumerate(header) if h is not None},
+                          _dt.date.today().year)
+    missing = required_missing(match)
+    if missing:
+        raise UdfError(f"Spalte fehlt: {', '.join(missing)}")
+    if match.duplicates:
+        doubled = ", ".join(str(header[cols[0]]) for cols in match.duplicates.values())
+        raise UdfError(f"Spalte mehrfach vorhanden: {doubled}")
+    return pd.DataFrame({key: _column(data[:, col]) for key, col in match.columns.items()})
+
+
+def _parameter_range(parameter: Any) -> dict[str, tuple[str, Any]]:
+    """Rows of a two-column range (name or label | value) as explicit parameters."""
+    if parameter is None:
+        return {}
+    if not isinstance(parameter, (tuple, list)) or not parameter \
+            or not isinstance(parameter[0], (tuple, list)) or len(parameter[0]) != 2:
+        raise UdfError("Parameterbereich muss zwei Spalten haben (Name | Wert)")
+    labels = {s.label.casefold(): s.name for s in SPECS}
+    found: dict[str, tuple[str, Any]] = {}
+    for name, value in parameter:
+        text = str(name or "").strip().casefold()
+        defined = SPEC_BY_NAME[text].name if text in SPEC_BY_NAME else labels.get(text)
+        if defined is None and text in _KNOWN_NAMES:
+            defined = text
+        if defined is not None:
+            found[defined] = ("Parameterbereich", value)
+        elif parse_number(_clean(value))[0] is not None:  # a value without a known name: a typo
+            raise UdfError(f'"{name}" ist kein bekannter Parameter (Parameterbereich)')
+    return found
+
+
+def _segment(tabelle: Any, parameter: Any, caller: Any):
+    frame = _customers(tabelle)
+    params = _params(caller, _SEGMENT_NAMES, **_parameter_range(parameter))
+    if params.monate_lfd_jahr is None:  # as the workbook job does: months up to last month
+        params = params.with_values(monate_lfd_jahr=float(max(_dt.date.today().month - 1, 1)))
+    labels = pd.Series(frame.index + 2, index=frame.index)  # row 1 of the range is the header
+    return frame, segment(frame, params, row_labels=labels)
+
+
+def _spill(frame: pd.DataFrame, header: list[str]) -> list[tuple[Any, ...]]:
+    """A frame as rows for Excel: header row first, blanks as "", plain Python scalars."""
+    columns = [frame[c].to_numpy(dtype=object, na_value="").tolist() for c in frame.columns]
+    return [tuple(header)] + list(zip(*columns))
+
+
+@func(category=CATEGORY, call_in_wizard=False)
+@_raw(tabelle="Kundentabelle mit Überschriftenzeile: Kunden-Nr, Kunde, Umsatz Vorjahr, "
+              "Potenzial, optional Umsatz Vorvorjahr, Umsatz lfd. Jahr, Verbundenheit, Gebiet.",
+      parameter="Optional: zwei Spalten Name | Wert (z. B. Kosten_je_Besuch | 350). Leer = "
+                "Parameterzellen der Arbeitsmappe.")
+@ret("raw")
+@_excel
+def CSEG_SEGMENTIEREN(tabelle, parameter=None, caller=None):
+    """Segmentiert alle Kunden der Tabelle; gibt je Zeile Umsatzentwicklung, ABC, Ausschöpfung, Potenzialklasse, Segment, Kanal, Besuche/Jahr, Risiko und Prüfhinweis aus."""
+    frame, result = _segment(tabelle, parameter, caller)
+    return _spill(result.output.reindex(frame.index), _OUTPUT_HEADERS)
+
+
+@func(category=CATEGORY, call_in_wizard=False)
+@_raw(tabelle="Kundentabelle mit Überschriftenzeile wie bei CSEG_SEGMENTIEREN.",
+      parameter="Optional: zwei Spalten Name | Wert. Leer = Parameterzellen der Arbeitsmappe.")
+@ret("raw")
+@_excel
+def CSEG_VERTEILUNG(tabelle, parameter=None, caller=None):
+    """Segmentverteilung je Segment-Code: Kunden, Anteil Kunden, Umsatz, Anteil Umsatz, Potenzial und offenes Potenzial, mit Gesamtzeile."""
+    _frame, result = _segment(tabelle, parameter, caller)
+    table = distribution(result.output, result.inputs).by_code
+    table.insert(0, "Segment", table.index)
+    return _spill(table, list(table.columns))

@@ -1,0 +1,220 @@
+"""Atomic rewrite of a workbook package with a few parts replaced.
+
+The new package goes to a temp file ``.~xl-cseg-*.tmp`` in the target's folder, is flushed,
+fsynced and checked, then moved over the target with :func:`os.replace`. On any error the
+temp file is removed and the target is untouched. If the process is killed mid-write the
+temp file stays behind; :func:`cleanup_stale_temps` removes such leftovers.
+
+Unchanged members are copied as raw compressed bytes (local header, data and data
+descriptor verbatim), so their content, names, order, timestamps and attributes stay as
+they were; only replaced members are compressed anew.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import struct
+import tempfile
+import time
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import CorruptWorkbook, WorkbookLocked, WorkbookReadOnly
+from .safezip import ZIP_ERRORS
+
+TEMP_PREFIX = ".~xl-cseg-"
+TEMP_SUFFIX = ".tmp"
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
+_ZIP64_EXTRA = 0x0001
+_COPY_CHUNK = 1 << 20
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Candidate Excel owner files: ``~$`` + name, and ``~$`` + name without 2 characters."""
+    names = [f"~${path.name}"]
+    if len(path.stem) > 2:
+        names.append(f"~${path.name[2:]}")
+    return [path.with_name(name) for name in names]
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`WorkbookLocked` / :class:`WorkbookReadOnly` if ``path`` can't be replaced."""
+    path = Path(path)
+    for lock in lock_files(path):
+        if lock.exists():
+            raise WorkbookLocked(path, lock.name)
+    if path.exists():
+        mode = path.stat().st_mode
+        if not os.access(path, os.W_OK) or not mode & stat.S_IWUSR:
+            raise WorkbookReadOnly(path)
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WorkbookReadOnly(path, directory=True)
+
+
+def cleanup_stale_temps(directory: str | os.PathLike[str], *, min_age: float = 600.0) -> list[Path]:
+    """Delete temp files left by killed writes that are older than ``min_age`` seconds."""
+    removed = []
+    now = time.time()
+    for candidate in Path(directory).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if now - candidate.stat().st_mtime >= min_age:
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
+
+
+def write_package(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    replacements: Mapping[str, bytes],
+) -> None:
+    """Write ``src`` to ``dst`` (may be the same file) with the named members' content replaced."""
+    src, dst = Path(src), Path(dst)
+    check_writable(dst)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            try:
+                infos = _write(src, out, replacements)
+            except ZIP_ERRORS as exc:
+                raise CorruptWorkbook(src, str(exc)) from exc
+            out.flush()
+            os.fsync(out.fileno())
+        _verify(tmp, infos, replacements)
+        mode = (dst if dst.exists() else src).stat().st_mode
+        os.chmod(tmp, stat.S_IMODE(mode))
+        try:
+            os.replace(tmp, dst)
+        except PermissionError as exc:
+            raise WorkbookLocked(dst) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(dst.parent)
+
+
+def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes]) -> list[zipfile.ZipInfo]:
+    with zipfile.ZipFile(src) as zin, src.open("rb") as raw, zipfile.ZipFile(out, "w") as zout:
+        infos = zin.infolist()
+        missing = set(replacements) - {info.filename for info in infos}
+        if missing:
+            raise KeyError(f"parts not in {src.name}: {sorted(missing)}")
+        zout.comment = zin.comment
+        for info in infos:
+            if info.filename in replacements:
+                _write_replaced(zout, info, replacements[info.filename])
+            elif not _copy_raw(raw, out, zout, info):
+                _write_replaced(zout, info, zin.read(info))
+        return infos
+
+
+def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
+    new = zipfile.ZipInfo(info.filename, info.date_time)
+    new.compress_type = info.compress_type if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
+    new.comment = info.comment
+    new.extra = zipfile._strip_extra(info.extra, (_ZIP64_EXTRA,))  # type: ignore[attr-defined]
+    new.create_system = info.create_system
+    new.create_version = info.create_version
+    new.internal_attr = info.internal_attr
+    zout.writestr(new, data)
+    new.external_attr = info.external_attr  # writestr would default 0 to 0o600 << 16
+
+
+def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Copy one member's local header, data and descriptor verbatim; False if not possible."""
+    raw.seek(info.header_offset)
+    header = raw.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        return False
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != _LOCAL_SIGNATURE:
+        return False
+    length = _LOCAL_HEADER.size + fields[9] + fields[10] + info.compress_size
+    if info.flag_bits & 0x08:
+        descriptor = _descriptor_length(raw, info, info.header_offset + length)
+        if descriptor is None:
+            return False
+        length += descriptor
+    copied = zipfile.ZipInfo(info.filename, info.date_time)
+    for slot in (
+        "compress_type", "comment", "extra", "create_system", "create_version",
+        "extract_version", "reserved", "flag_bits", "volume", "internal_attr",
+        "external_attr", "CRC", "compress_size", "file_size", "orig_filename",
+    ):  # fmt: skip
+        setattr(copied, slot, getattr(info, slot))
+    copied.header_offset = out.tell()
+    raw.seek(info.header_offset)
+    remaining = length
+    while remaining:
+        chunk = raw.read(min(remaining, _COPY_CHUNK))
+        if not chunk:
+            raise zipfile.BadZipFile(f"truncated member {info.filename}")
+        out.write(chunk)
+        remaining -= len(chunk)
+    zout.filelist.append(copied)
+    zout.NameToInfo[copied.filename] = copied
+    zout.start_dir = out.tell()  # type: ignore[attr-defined]
+    return True
+
+
+def _descriptor_length(raw: BinaryIO, info: zipfile.ZipInfo, offset: int) -> int | None:
+    """Length of the data descriptor at ``offset`` if it matches the central directory."""
+    raw.seek(offset)
+    data = raw.read(24)
+    signed = data.startswith(_DESCRIPTOR_SIGNATURE)
+    body = data[4:] if signed else data
+    for fmt in ("<LLL", "<LQQ"):
+        size = struct.calcsize(fmt)
+        if len(body) >= size and struct.unpack(fmt, body[:size]) == (
+            info.CRC, info.compress_size, info.file_size
+        ):
+            return size + (4 if signed else 0)
+    return None
+
+
+def _verify(tmp: Path, infos: list[zipfile.ZipInfo], replacements: Mapping[str, bytes]) -> None:
+    """Re-open the written file: same members in order, copied ones intact, new ones readable."""
+    try:
+        with zipfile.ZipFile(tmp) as zf, tmp.open("rb") as raw:
+            written = zf.infolist()
+            if [i.filename for i in written] != [i.filename for i in infos]:
+                raise zipfile.BadZipFile("member list differs")
+            for old, new in zip(infos, written):
+                if old.filename in replacements:
+                    if zf.read(new) != replacements[old.filename]:
+                        raise zipfile.BadZipFile(f"{new.filename} differs")
+                elif (old.CRC, old.file_size, old.compress_size) != (
+                    new.CRC, new.file_size, new.compress_size
+                ) or not _local_header_ok(raw, new):
+                    raise zipfile.BadZipFile(f"{new.filename} differs")
+    except ZIP_ERRORS as exc:
+        raise CorruptWorkbook(tmp, f"Prüfung der geschriebenen Datei fehlgeschlagen: {exc}") from exc
+
+
+def _local_header_ok(raw: BinaryIO, info: zipfile.ZipInfo) -> bool:
+    raw.seek(info.header_offset)
+    header = raw.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or not header.startswith(_LOCAL_SIGNATURE):
+        return False
+    name = raw.read(_LOCAL_HEADER.unpack(header)[9])
+    return name.decode("utf-8" if info.flag_bits & 0x800 else "cp437") == info.orig_filename
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+

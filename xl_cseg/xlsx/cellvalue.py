@@ -1,0 +1,89 @@
+"""Encoding of Python values as SpreadsheetML cell content, plus range arithmetic."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+from .cellref import parse_range, range_ref
+from .xmltext import clean_text, escape
+
+CellValue = None | str | int | float | bool
+MAX_TEXT = 32_767  # Excel's limit for one cell
+
+Encoded = tuple[str | None, str, bool]
+"""(t attribute or None, text, inline string?)"""
+
+
+def format_number(value: float) -> str:
+    """Shortest round-trip text for ``<v>``: 14000.0 -> "14000", 0.1 -> "0.1", 1e16 -> "1e+16"."""
+    text = repr(float(value))
+    if text[-1] in "fn":  # inf, -inf, nan
+        raise ValueError(f"cannot write non-finite number {value!r} to a cell")
+    return text[:-2] if text.endswith(".0") else text
+
+
+def encode_value(value: CellValue) -> Encoded | None:
+    """(t attribute, text, inline string?) for a value; None for None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "b", "1" if value else "0", False
+    if isinstance(value, str):
+        text = clean_text(value)
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"text longer than {MAX_TEXT} characters cannot be stored in a cell")
+        return "inlineStr", text, True
+    if isinstance(value, numbers.Integral) and abs(int(value)) < 2**53:
+        return None, str(int(value)), False
+    if isinstance(value, numbers.Real):
+        return None, format_number(float(value)), False
+    raise TypeError(f"unsupported cell value type: {type(value).__name__}")
+
+
+def render_value(value: CellValue) -> bytes | None:
+    """Raw-XML cell tail for the byte-level writer: what follows the ``r``/``s`` attributes,
+    e.g. `` t="b"><v>1</v></c>`` or ``><v>0.5</v></c>``; None for None."""
+    if type(value) is float:  # fast path for the most common case
+        text = repr(value)
+        if text[-2:] == ".0":
+            return b"><v>" + text[:-2].encode("ascii") + b"</v></c>"
+        if text[-1] not in "fn":  # not inf/nan
+            return b"><v>" + text.encode("ascii") + b"</v></c>"
+    encoded = encode_value(value)
+    if encoded is None:
+        return None
+    t, text, inline = encoded
+    t_attr = b' t="%s"' % t.encode("ascii") if t else b""
+    if inline:
+        inner = b'<is><t xml:space="preserve">%s</t></is>' % escape(text).encode("utf-8")
+    else:
+        inner = b"<v>%s</v>" % text.encode("ascii")
+    return b"%s>%s</c>" % (t_attr, inner)
+
+
+def bounds(cells: Iterable[tuple[int, int]]) -> tuple[int, int, int, int] | None:
+    """(first_row, first_col, last_row, last_col) of the given positions."""
+    rows, cols = set(), set()
+    for row, col in cells:
+        rows.add(row)
+        cols.add(col)
+    if not rows:
+        return None
+    return min(rows), min(cols), max(rows), max(cols)
+
+
+def grown_ref(old: str, box: tuple[int, int, int, int] | None) -> str:
+    """Range ``old`` enlarged to include ``box`` (an unparsable ``old`` is replaced)."""
+    if box is None:
+        return old
+    try:
+        (r1, c1), (r2, c2) = parse_range(old)
+    except ValueError:
+        return range_ref(*box)
+    return range_ref(min(r1, box[0]), min(c1, box[1]), max(r2, box[2]), max(c2, box[3]))
+
+
+def widened_spans(lo: int, hi: int, created: list[int]) -> tuple[int, int]:
+    """Row ``spans`` (1-based columns) covering newly created cells (0-based columns)."""
+    return min(lo, min(created) + 1), max(hi, max(created) + 1)

@@ -1,0 +1,314 @@
+"""Read-only view of an .xlsx/.xlsm package: parts, relationships, sheets, tables, styles."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import zipfile
+from collections.abc import Collection
+from functools import cached_property
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import unquote
+
+from lxml import etree
+
+from . import scan
+from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
+from .safexml import local, parse_xml
+from .safezip import ZIP_ERRORS, read_member
+from .xmltext import decode_xstring
+
+CONTENT_TYPES = "[Content_Types].xml"
+WORKBOOK_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml",
+}
+PERCENT_BUILTIN_FORMATS = (9, 10)
+# Quoted literals, escaped characters and [colour/condition] sections do not make a format a
+# percentage even if they contain "%".
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+
+
+class SheetInfo(NamedTuple):
+    name: str
+    part: str
+    sheet_id: int
+    state: str  # "visible", "hidden" or "veryHidden"
+
+
+class TableInfo(NamedTuple):
+    name: str
+    display_name: str
+    ref: str
+    part: str
+    header_row_count: int
+    totals_row_count: int
+    columns: list[str]
+
+
+class DefinedName(NamedTuple):
+    name: str
+    local_sheet_id: int | None
+    text: str
+
+
+class Relationship(NamedTuple):
+    id: str
+    type: str
+    target: str  # resolved part name (no leading "/"), or the raw URL if external
+    external: bool
+
+
+def _rels_part(source: str) -> str:
+    folder, name = posixpath.split(source)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+
+def _attr_local(el: etree._Element, name: str) -> str | None:
+    """Attribute by local name in any namespace (for r:id in transitional and strict files)."""
+    for key, value in el.attrib.items():
+        if key.rpartition("}")[2] == name and key.startswith("{"):
+            return value
+    return None
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+class Package:
+    """A workbook file on disk; every read reopens the zip (no handle stays open) and
+    refuses to go on if the file changed since it was opened."""
+
+    def __init__(self, path: Path, infos: list[zipfile.ZipInfo]) -> None:
+        self.path = path
+        self.infos = infos
+        self._by_name = {info.filename.lower(): info for info in infos}
+        self._stamp = self._current_stamp()
+
+    def _current_stamp(self) -> tuple[int, int]:
+        st = self.path.stat()
+        return st.st_size, st.st_mtime_ns
+
+    # --- parts ------------------------------------------------------------------------
+
+    def info(self, part: str) -> zipfile.ZipInfo | None:
+        return self._by_name.get(part.lstrip("/").lower())
+
+    def has_part(self, part: str) -> bool:
+        return self.info(part) is not None
+
+    def part_name(self, part: str) -> str:
+        """The member name as stored in the zip (part names are case-insensitive)."""
+        info = self.info(part)
+        if info is None:
+            raise CorruptWorkbook(self.path, f"Bestandteil {part} fehlt")
+        return info.filename
+
+    def read(self, part: str) -> bytes:
+        """Inflate one part within the size limits of :mod:`safezip`."""
+        info = self.info(part)
+        if info is None:
+            raise CorruptWorkbook(self.path, f"Bestandteil {part} fehlt")
+        try:
+            if self._current_stamp() != self._stamp:
+                raise WorkbookError(
+                    f"„{self.path.name}“ wurde während der Verarbeitung verändert. "
+                    "Bitte erneut versuchen.",
+                    path=self.path,
+                )
+            with zipfile.ZipFile(self.path) as zf:
+                return read_member(zf, info, self.path)
+        except ZIP_ERRORS as exc:
+            raise CorruptWorkbook(self.path, str(exc)) from exc
+        except OSError as exc:
+            raise CorruptWorkbook(self.path, exc.strerror or str(exc)) from exc
+
+    def read_xml(self, part: str) -> etree._Element:
+        return parse_xml(self.read(part), self.part_name(part), self.path)
+
+    def relationships(self, source: str) -> list[Relationship]:
+        """Relationships of ``source`` ("" for the package); missing .rels means none."""
+        rels_part = "_rels/.rels" if not source else _rels_part(source)
+        if not self.has_part(rels_part):
+            return []
+        base = posixpath.dirname(source)
+        result = []
+        for el in self.read_xml(rels_part):
+            if local(el.tag) != "Relationship":
+                continue
+            target = el.get("Target", "")
+            external = el.get("TargetMode") == "External"
+            if not external:
+                target = unquote(target)
+                target = target[1:] if target.startswith("/") else posixpath.join(base, target)
+                target = posixpath.normpath(target)
+            result.append(Relationship(el.get("Id", ""), el.get("Type", ""), target, external))
+        return result
+
+    def _related(self, source: str, type_suffix: str) -> list[Relationship]:
+        return [
+            rel
+            for rel in self.relationships(source)
+            if rel.type.endswith(type_suffix) and not rel.external
+        ]
+
+    # --- workbook ---------------------------------------------------------------------
+
+    @cached_property
+    def workbook_part(self) -> str:
+        """Main part (usually ``xl/workbook.xml``), checked to be a SpreadsheetML workbook."""
+        if not self.has_part(CONTENT_TYPES):
+            raise NotAWorkbook(self.path, f"{CONTENT_TYPES} fehlt")
+        main = self._related("", "/officeDocument")
+        if not main or not self.has_part(main[0].target):
+            raise NotAWorkbook(self.path, "kein Arbeitsmappen-Bestandteil")
+        part = self.part_name(main[0].target)
+        content_type = self._content_type(part)
+        if content_type not in WORKBOOK_TYPES:
+            hint = ".xlsb-Binärformat" if "binary" in content_type else ""
+            raise NotAWorkbook(self.path, hint)
+        return part
+
+    def _content_type(self, part: str) -> str:
+        defaults, overrides = {}, {}
+        for el in self.read_xml(CONTENT_TYPES):
+            if local(el.tag) == "Default":
+                defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
+            elif local(el.tag) == "Override":
+                overrides[el.get("PartName", "").lstrip("/").lower()] = el.get("ContentType", "")
+        ext = posixpath.splitext(part)[1].lstrip(".").lower()
+        return overrides.get(part.lower(), defaults.get(ext, ""))
+
+    @cached_property
+    def _workbook_xml(self) -> etree._Element:
+        return self.read_xml(self.workbook_part)
+
+    def _workbook_children(self, container: str, child: str) -> list[etree._Element]:
+        return [
+            el
+            for parent in self._workbook_xml
+            if local(parent.tag) == container
+            for el in parent
+            if local(el.tag) == child
+        ]
+
+    def sheets(self) -> list[SheetInfo]:
+        """Worksheets in workbook order (chart sheets, dialog and macro sheets excluded)."""
+        rels = {rel.id: rel for rel in self._related(self.workbook_part, "/worksheet")}
+        result = []
+        for el in self._workbook_children("sheets", "sheet"):
+            rel = rels.get(_attr_local(el, "id") or "")
+            if rel is None:
+                continue
+            result.append(
+                SheetInfo(
+                    el.get("name", ""),
+                    self.part_name(rel.target),
+                    _int(el.get("sheetId"), 0),
+                    el.get("state", "visible"),
+                )
+            )
+        return result
+
+    def defined_names(self) -> list[DefinedName]:
+        return [
+            DefinedName(
+                el.get("name", ""),
+                _int(el.get("localSheetId"), -1) if el.get("localSheetId") is not None else None,
+                el.text or "",
+            )
+            for el in self._workbook_children("definedNames", "definedName")
+        ]
+
+    # --- tables and styles ------------------------------------------------------------
+
+    def tables(self, sheet_part: str) -> list[TableInfo]:
+        """Excel tables (ListObjects) of a worksheet."""
+        result = []
+        for rel in self._related(self.part_name(sheet_part), "/table"):
+            part = self.part_name(rel.target)
+            root = self.read_xml(part)
+            columns = [
+                decode_xstring(col.get("name", ""))
+                for group in root
+                if local(group.tag) == "tableColumns"
+                for col in group
+                if local(col.tag) == "tableColumn"
+            ]
+            result.append(
+                TableInfo(
+                    root.get("name", ""),
+                    root.get("displayName", root.get("name", "")),
+                    root.get("ref", ""),
+                    part,
+                    _int(root.get("headerRowCount"), 1),
+                    _int(root.get("totalsRowCount"), 0),
+                    columns,
+                )
+            )
+        return result
+
+    def percent_style_index(self) -> int | None:
+        """Index into ``cellXfs`` of an existing percent style (builtin 9/10 preferred)."""
+        styles = self._related(self.workbook_part, "/styles")
+        if not styles or not self.has_part(styles[0].target):
+            return None
+        root = self.read_xml(styles[0].target)
+        custom = {
+            _int(el.get("numFmtId"), -1): el.get("formatCode", "")
+            for group in root
+            if local(group.tag) == "numFmts"
+            for el in group
+            if local(el.tag) == "numFmt"
+        }
+        xfs = [
+            _int(el.get("numFmtId"), 0)
+            for group in root
+            if local(group.tag) == "cellXfs"
+            for el in group
+            if local(el.tag) == "xf"
+        ]
+        for index, fmt in enumerate(xfs):
+            if fmt in PERCENT_BUILTIN_FORMATS:
+                return index
+        for index, fmt in enumerate(xfs):
+            if fmt in custom and "%" in _FORMAT_LITERALS.sub("", custom[fmt]):
+                return index
+        return None
+
+    # --- worksheet scans --------------------------------------------------------------
+
+    def special_cells(
+        self,
+        sheet_part: str,
+        min_row: int = 0,
+        max_row: int | None = None,
+        cols: Collection[int] | None = None,
+    ) -> dict[tuple[int, int], scan.SpecialCell]:
+        """Formula and error cells in rows ``min_row..max_row`` (inclusive) and ``cols``."""
+        part = self.part_name(sheet_part)
+        return scan.special_cells(
+            self.read(part), min_row, max_row, cols, part=part, source=str(self.path)
+        )
+
+    def cell_style(self, sheet_part: str, row: int, col: int) -> int | None:
+        """Style index (``s``) of an existing cell: 0 if it has none, None if there is no cell."""
+        part = self.part_name(sheet_part)
+        return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
+
+    def hidden_rows(self, sheet_part: str) -> set[int]:
+        part = self.part_name(sheet_part)
+        return scan.hidden_rows(self.read(part), part=part, source=str(self.path))
+
+    def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        part = self.part_name(sheet_part)
+        return scan.merged_ranges(self.read(part), part=part, source=str(self.path))

@@ -1,0 +1,138 @@
+"""Defensive opening of OOXML zip packages and bounded reading of their parts."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import olefile
+
+from .errors import (
+    CorruptWorkbook,
+    EncryptedWorkbook,
+    NotAWorkbook,
+    PartTooLarge,
+    WorkbookError,
+    WorkbookNotFound,
+)
+
+if TYPE_CHECKING:
+    from .package import Package
+
+MiB = 1024 * 1024
+MAX_PART_SIZE = 512 * MiB
+"""Largest declared uncompressed size of a part that is ever inflated."""
+MAX_RATIO = 200
+"""Largest compression ratio accepted for parts bigger than :data:`RATIO_MIN_SIZE`."""
+RATIO_MIN_SIZE = 10 * MiB
+CHUNK = 1 * MiB
+
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+# Everything zipfile/zlib raise on malformed archives.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+def open_package(path: str | os.PathLike[str]) -> Package:
+    """Open and validate a workbook package; raises :class:`WorkbookError` subclasses."""
+    from .package import Package  # package.py builds on this module
+
+    package = Package(Path(path), load_infos(Path(path)))
+    package.workbook_part  # noqa: B018 -- validates content types and the main part
+    return package
+
+
+def load_infos(path: Path) -> list[zipfile.ZipInfo]:
+    """Check that ``path`` is a readable, unencrypted zip and return its member list."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError as exc:
+        raise WorkbookNotFound(path) from exc
+    except IsADirectoryError as exc:
+        raise NotAWorkbook(path, "Ordner statt Datei") from exc
+    except OSError as exc:
+        raise WorkbookError(
+            f"„{path.name}“ kann nicht gelesen werden ({exc.strerror}). "
+            "Bitte Zugriffsrechte prüfen und erneut versuchen.",
+            path=path,
+        ) from exc
+    if head.startswith(OLE_SIGNATURE):
+        _raise_for_ole(path)
+    if not head.startswith(ZIP_SIGNATURES):
+        raise NotAWorkbook(path, "leere Datei" if not head else "")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except ZIP_ERRORS as exc:
+        raise CorruptWorkbook(path, str(exc)) from exc
+    seen: set[str] = set()
+    for info in infos:
+        key = info.filename.lower()
+        if key in seen:
+            raise CorruptWorkbook(path, f"Bestandteil {info.filename} doppelt vorhanden")
+        seen.add(key)
+    return infos
+
+
+def _raise_for_ole(path: Path) -> None:
+    """OLE/CFB files are either encrypted OOXML or legacy binary formats (.xls)."""
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=False)}
+    except Exception as exc:  # olefile raises assorted errors on malformed input
+        raise NotAWorkbook(path, "beschädigte OLE-Datei") from exc
+    if {"EncryptionInfo", "EncryptedPackage"} & streams:
+        raise EncryptedWorkbook(path)
+    hint = "alte .xls-Datei" if {"Workbook", "Book"} & streams else ""
+    raise NotAWorkbook(path, hint)
+
+
+def check_limits(info: zipfile.ZipInfo, source: str | os.PathLike[str] | None) -> None:
+    """Refuse parts whose declared size or compression ratio is excessive, before inflating."""
+    if info.file_size > MAX_PART_SIZE:
+        raise PartTooLarge(
+            source,
+            info.filename,
+            f"{info.file_size / MiB:.0f} MiB entpackt, erlaubt sind {MAX_PART_SIZE / MiB:.0f} MiB",
+        )
+    if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        ratio = info.file_size / max(info.compress_size, 1)
+        raise PartTooLarge(
+            source, info.filename, f"Kompressionsverhältnis {ratio:.0f}:1, mögliche Zip-Bombe"
+        )
+
+
+def read_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str | os.PathLike[str] | None
+) -> bytes:
+    """Inflate one member in chunks; never produce more than its declared size or the limit."""
+    check_limits(info, source)
+    budget = min(info.file_size, MAX_PART_SIZE)
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(CHUNK):
+                total += len(chunk)
+                if total > budget:
+                    raise PartTooLarge(source, info.filename, "mehr Daten als angegeben")
+                chunks.append(chunk)
+    except ZIP_ERRORS as exc:
+        raise CorruptWorkbook(source, f"{info.filename}: {exc}") from exc
+    if total != info.file_size:
+        raise CorruptWorkbook(source, f"{info.filename}: unvollständig")
+    return b"".join(chunks)

@@ -1,0 +1,158 @@
+"""Fast read-only scans of worksheet XML: formula/error cells, hidden rows, merged ranges."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import NamedTuple
+
+from lxml import etree
+
+from .cellref import a1, parse_range
+from .safexml import check_prolog, local, parse_xml
+from .sheetxml import cell_ref, fast_layout, numbered_cells, numbered_rows, sheet_data, tag_end
+from .xmltext import unescape
+
+_HIT = re.compile(rb"<f[\s>/]|\st=\"e\"")
+_T_ATTR = re.compile(rb'\st="([^"]*)"')
+_S_ATTR = re.compile(rb'\ss="(\d+)"')
+_F = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
+_V = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.S)
+_HIDDEN_ROW = re.compile(rb'<row r="(\d+)"[^>]*?\shidden="(?:1|true)"')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([^"]+)"')
+
+
+class SpecialCell(NamedTuple):
+    """A cell holding a formula or an error value."""
+
+    kind: str  # "formula" or "error"
+    formula: str | None  # formula text ("" for shared-formula dependents); None for errors
+    has_cached: bool  # whether a cached value (<v>) exists
+    cached_value: str | None  # raw <v> text, e.g. "42", "#DIV/0!"
+    error: str | None  # error code if the (cached) value is an error, e.g. "#N/A"
+
+
+class _Filter(NamedTuple):
+    min_row: int
+    max_row: int | None
+    cols: Collection[int] | None
+
+    def __contains__(self, rc: tuple[int, int]) -> bool:
+        row, col = rc
+        return (
+            row >= self.min_row
+            and (self.max_row is None or row <= self.max_row)
+            and (self.cols is None or col in self.cols)
+        )
+
+
+def special_cells(
+    xml: bytes,
+    min_row: int = 0,
+    max_row: int | None = None,
+    cols: Collection[int] | None = None,
+    *,
+    part: str = "worksheet",
+    source: str | None = None,
+) -> dict[tuple[int, int], SpecialCell]:
+    """Formula and error cells within rows ``min_row..max_row`` (inclusive) and ``cols``."""
+    check_prolog(xml, part, source)
+    wanted = _Filter(min_row, max_row, frozenset(cols) if cols is not None else None)
+    layout = fast_layout(xml)
+    if layout is None:
+        return _special_cells_tree(parse_xml(xml, part, source), wanted)
+    found: dict[tuple[int, int], SpecialCell] = {}
+    last_cell = -1
+    for hit in _HIT.finditer(xml, layout.start, layout.end):
+        start = xml.rfind(b'<c r="', layout.start, hit.start() + 1)
+        if start <= last_cell:
+            continue
+        last_cell = start
+        rc = cell_ref(xml, start)
+        if rc not in wanted:
+            continue
+        body_start, closed = tag_end(xml, start)
+        body = b"" if closed else xml[body_start : xml.index(b"</c>", body_start)]
+        t = _T_ATTR.search(xml, start, body_start)
+        cell = _make(
+            t.group(1).decode() if t else None,
+            _group_text(_F.search(body)),
+            _group_text(_V.search(body)),
+        )
+        if cell is not None:
+            found[rc] = cell
+    return found
+
+
+def _group_text(m: re.Match[bytes] | None) -> str | None:
+    if m is None:
+        return None
+    return unescape(m.group(1).decode("utf-8")) if m.group(1) is not None else ""
+
+
+def _make(t: str | None, formula: str | None, value: str | None) -> SpecialCell | None:
+    error = (value or "#N/A") if t == "e" else None
+    if formula is not None:
+        return SpecialCell("formula", formula, value is not None, value, error)
+    if error is not None:
+        return SpecialCell("error", None, value is not None, value, error)
+    return None
+
+
+def _special_cells_tree(root: etree._Element, wanted: _Filter) -> dict[tuple[int, int], SpecialCell]:
+    found: dict[tuple[int, int], SpecialCell] = {}
+    for row, row_el in numbered_rows(sheet_data(root)):
+        for col, cell in numbered_cells(row_el):
+            if (row, col) not in wanted:
+                continue
+            children = {local(child.tag): child for child in cell}
+            f, v = children.get("f"), children.get("v")
+            made = _make(
+                cell.get("t"),
+                None if f is None else (f.text or ""),
+                None if v is None else (v.text or ""),
+            )
+            if made is not None:
+                found[row, col] = made
+    return found
+
+
+def cell_style(
+    xml: bytes, row: int, col: int, *, part: str = "worksheet", source: str | None = None
+) -> int | None:
+    """Style index of the cell at (row, col): 0 without ``s``, None if the cell is absent."""
+    check_prolog(xml, part, source)
+    layout = fast_layout(xml)
+    if layout is None:
+        for r, row_el in numbered_rows(sheet_data(parse_xml(xml, part, source))):
+            if r == row:
+                return next((int(c.get("s", 0)) for n, c in numbered_cells(row_el) if n == col), None)
+        return None
+    pos = xml.find(b'<c r="%s"' % a1(row, col).encode("ascii"), layout.start, layout.end)
+    if pos < 0:
+        return None
+    style = _S_ATTR.search(xml, pos, xml.index(b">", pos))
+    return int(style[1]) if style else 0
+
+
+def hidden_rows(xml: bytes, *, part: str = "worksheet", source: str | None = None) -> set[int]:
+    """0-based indexes of rows marked ``hidden``."""
+    check_prolog(xml, part, source)
+    layout = fast_layout(xml)
+    if layout is not None:
+        return {
+            int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml, layout.start, layout.end)
+        }
+    return {
+        row
+        for row, el in numbered_rows(sheet_data(parse_xml(xml, part, source)))
+        if el.get("hidden") in ("1", "true")
+    }
+
+
+def merged_ranges(
+    xml: bytes, *, part: str = "worksheet", source: str | None = None
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Merged areas as ((first_row, first_col), (last_row, last_col))."""
+    check_prolog(xml, part, source)
+    return [parse_range(m.group(1).decode("ascii")) for m in _MERGE.finditer(xml)]

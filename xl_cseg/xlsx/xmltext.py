@@ -1,0 +1,58 @@
+"""Text helpers for raw SpreadsheetML: escaping, cleaning and Excel's ``_xHHHH_`` notation."""
+
+from __future__ import annotations
+
+import re
+
+# Characters that XML 1.0 forbids (lone surrogates cannot be encoded either).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Excel decodes "_xHHHH_" in strings; a literal one needs its underscore escaped as "_x005F_".
+_XSTRING = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_XSTRING_CODE = re.compile("_x([0-9A-Fa-f]{4})_")
+_ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def clean_text(text: str) -> str:
+    """Remove characters illegal in XML 1.0 and protect literal ``_xHHHH_`` sequences."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    if "_x" in text:
+        text = _XSTRING.sub(r"_x005F_\1", text)
+    return text
+
+
+def escape(text: str) -> str:
+    """Escape for element content and double-quoted attribute values."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def unescape(text: str) -> str:
+    """Resolve the predefined XML entities and character references."""
+    if "&" not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name[0] == "#":
+            return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+        return _NAMED[name]
+
+    return _ENTITY.sub(repl, text)
+
+
+def decode_xstring(text: str) -> str:
+    """Decode Excel's ``_xHHHH_`` escapes (e.g. ``_x000a_`` in table column names)."""
+    if "_x" not in text:
+        return text
+    return _XSTRING_CODE.sub(lambda m: chr(int(m.group(1), 16)), text)
