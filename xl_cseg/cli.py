@@ -19,7 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   help="Kundensegmentierung (ABC x Win/Grow/Maintain) für Excel-Kundenlisten.")
 # piped output (logs, CI) gets room for the distribution tables instead of rich's 80 columns
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_LISTED = 40
 

@@ -16,10 +16,15 @@ from .core.segment import ERROR, SegmentResult, segment
 from .io.names import named_values
 from .io.reader import CustomerTable, load
 from .io.writer import write_results
+from .xlsx.errors import WorkbookError
 from .xlsx.package import Package
 from .xlsx.safezip import open_package
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
+
+
+class EmptyCustomerTable(WorkbookError):
+    """The customer table has headers but no customers."""
 
 
 @dataclass
@@ -65,6 +70,10 @@ def analyse(path: str | Path, today: _dt.date | None = None) -> SegmentReport:
     path = Path(path)
     today = today or _dt.date.today()
     pkg, table = load(path, current_year=today.year)
+    if not table.rows:
+        raise EmptyCustomerTable(
+            f'"{path.name}", Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
+            "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
     params, param_errors, _ = read_parameters(path)
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
     errors = list(param_errors)

@@ -31,11 +31,11 @@ from .core import rules
 from .core.columns import OUTPUT_FIELDS
 from .core.distribution import distribution
 from .core.numbers import CellError, parse_number
-from .core.params import (CODES, SPEC_BY_KEY, SPEC_BY_NAME, SPECS, Parameters,
+from .core.params import (CODES, SPEC_BY_KEY, SPEC_BY_NAME, SPECS, ChannelRule, Parameters,
                           channel_names, parameters_from_names, revenue_threshold)
 from .core.pipeline import (DEFAULT_STATUS, LOST, STATUSES, WON, parse_probability, parse_status,
                             status_probabilities_from_names)
-from .core.segment import segment
+from .core.segment import SegmentResult, segment
 from .io.headers import match_headers, required_missing
 from .xlsx.cellref import parse_a1
 
@@ -211,7 +211,7 @@ def _snapshot(caller: Any) -> _Snapshot:
         return _DEFAULTS
     try:
         book = caller.sheet.book
-        key = book.fullname
+        key = book.name  # unique per Excel instance; fullname reads the config sheet on OneDrive
         now = time.monotonic()
         cached = _snapshots.get(key)
         if cached is not None and now - cached.read_at < _CACHE_SECONDS:
@@ -235,16 +235,14 @@ def _resolve(snapshot: _Snapshot, explicit: tuple[tuple[str, Any], ...]
 def _params(caller: Any, uses: Iterable[str], **explicit: tuple[str, Any]) -> Parameters:
     """Parameters from the workbook, overridden by passed arguments (defined name -> (argument,
     raw value)); a rejected value of a name in ``uses`` (or of an argument) is an error."""
-    given = {name: _single(value, label) for name, (label, value) in explicit.items()
-             if value is not None}
-    params, issues = _resolve(_snapshot(caller),
-                              tuple((name.casefold(), v) for name, v in given.items()))
-    labels = {name.casefold(): label for name, (label, _) in explicit.items()}
-    for name in list(uses) + list(given):
-        message = issues.get(name.casefold())
-        if message:
-            where = labels[name.casefold()] if name in given else f"Zelle {name}"
-            raise UdfError(f"{message} ({where})")
+    given = {name.casefold(): (label, _single(value, label))
+             for name, (label, value) in explicit.items() if value is not None}
+    params, issues = _resolve(_snapshot(caller), tuple((k, v) for k, (_, v) in given.items()))
+    for name in (*given, *uses):
+        key = name.casefold()
+        if key in issues:
+            where = given[key][0] if key in given else f"Zelle {name}"
+            raise UdfError(f"{issues[key]} ({where})")
     return params
 
 
@@ -294,6 +292,11 @@ def _potential_params(caller: Any, grenze_win: Any, grenze_maintain: Any, mindes
                    Grenze_Win=("grenze_win", grenze_win),
                    Grenze_Maintain=("grenze_maintain", grenze_maintain),
                    Mindest_offenes_Potenzial=("mindest_offen", mindest_offen))
+
+
+@functools.lru_cache(maxsize=None)
+def _segment_code(abc: str, pclass: str) -> str:
+    return rules.segment_code(pd.Series([abc]), pd.Series([pclass])).iat[0]
 
 
 def _abc(revenue: float, thresholds: tuple[float, float]) -> str:
@@ -381,10 +384,10 @@ def CSEG_SEGMENT(umsatz, potenzial, schwelle_a=None, schwelle_c=None, grenze_win
     abc = _abc(revenue, _thresholds(caller, schwelle_a, schwelle_c))
     params = _potential_params(caller, grenze_win, grenze_maintain, mindest_offen)
     pclass = _potential_class(revenue, potential, params)
-    return rules.segment_code(pd.Series([abc]), pd.Series([pclass])).iat[0]
+    return _segment_code(abc, pclass)
 
 
-def _channel_rule(caller: Any, segment_code: Any):
+def _channel_rule(caller: Any, segment_code: Any) -> ChannelRule:
     code = _code(segment_code)
     params = _params(caller, channel_names(code))
     return params.kanalmatrix[code]
@@ -541,6 +544,8 @@ def CSEG_IS_FTE(kontakte_pro_jahr, kunden_pro_tag=None, tage=None, caller=None):
 
 # -- table functions (dynamic arrays) ---------------------------------------------------------
 _OUTPUT_HEADERS = [f.header for f in OUTPUT_FIELDS]
+
+
 def _rows(tabelle: Any) -> tuple[tuple[Any, ...], np.ndarray]:
     """Header row and the data rows as a 2D object array."""
     if not isinstance(tabelle, (tuple, list)) or len(tabelle) < 2 \
@@ -595,7 +600,7 @@ def _parameter_range(parameter: Any) -> dict[str, tuple[str, Any]]:
     return found
 
 
-def _segment(tabelle: Any, parameter: Any, caller: Any):
+def _segment(tabelle: Any, parameter: Any, caller: Any) -> tuple[pd.DataFrame, SegmentResult]:
     frame = _customers(tabelle)
     params = _params(caller, _SEGMENT_NAMES, **_parameter_range(parameter))
     if params.monate_lfd_jahr is None:  # as the workbook job does: months up to last month
@@ -630,7 +635,7 @@ def CSEG_SEGMENTIEREN(tabelle, parameter=None, caller=None):
 @_excel
 def CSEG_VERTEILUNG(tabelle, parameter=None, caller=None):
     """Segmentverteilung je Segment-Code: Kunden, Anteil Kunden, Umsatz, Anteil Umsatz, Potenzial und offenes Potenzial, mit Gesamtzeile."""
-    _frame, result = _segment(tabelle, parameter, caller)
+    _, result = _segment(tabelle, parameter, caller)
     table = distribution(result.output, result.inputs).by_code
     table.insert(0, "Segment", table.index)
     return _spill(table, list(table.columns))

@@ -166,7 +166,9 @@ def _build(pkg: Package, path: Path, info, grid: list[list[Any]], header_row: in
         data_rows = list(range(r0 + tinfo.header_row_count, r1 + 1 - (tinfo.totals_row_count or 0)))
         last_col = c1
     else:
-        last_col = max(headers)
+        # a merged header cell reaches as far as its merge area
+        last_col = max([max(headers)] + [c1 for (_r0, c0), (_r1, c1) in merged
+                                         if c0 <= max(headers)])
         data_rows = list(range(header_row + 1, len(grid)))
     cols = match.columns
     name_col = cols.get("name")
@@ -180,10 +182,9 @@ def _build(pkg: Package, path: Path, info, grid: list[list[Any]], header_row: in
                              f"endet davor")
                 break
         rows.append(r)
-    # a plain range ends at its last non-blank customer row
-    if tinfo is None:
-        while rows and all(_is_blank(grid, rows[-1], c) for c in cols.values()):
-            rows.pop()
+    # the table ends at its last non-blank customer row
+    while rows and all(_is_blank(grid, rows[-1], c) for c in cols.values()):
+        rows.pop()
     special = pkg.special_cells(info.part, rows[0] if rows else header_row + 1,
                                 rows[-1] if rows else header_row + 1, list(cols.values())) \
         if rows else {}
@@ -192,8 +193,8 @@ def _build(pkg: Package, path: Path, info, grid: list[list[Any]], header_row: in
         column = []
         for r in rows:
             cell = special.get((r, col))
-            if cell is not None and cell.kind == "error":
-                column.append(CellError(cell.error or "#N/A"))
+            if cell is not None and cell.error:
+                column.append(CellError(cell.error))
             elif cell is not None and cell.kind == "formula" and not cell.has_cached:
                 column.append(UncachedFormula("=" + (cell.formula or "")))
             else:

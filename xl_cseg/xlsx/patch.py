@@ -114,6 +114,7 @@ class _Writer:
         self.xml = xml
         self.layout = layout
         self.style_attr = styles.attr
+        self.styled = bool(styles.by_col or styles.by_cell)
         self.out: list[bytes] = []
         self.cursor = layout.start
         self.box: list[int] | None = None  # [first_row, first_col, last_row, last_col]
@@ -131,11 +132,14 @@ class _Writer:
         return b'%s%d"%s%s' % (_cell_prefix(col), n, self.style_attr(n - 1, col), tail)
 
     def new_cells(self, n: int, items: Row) -> tuple[bytes, list[int]]:
+        render, style_attr, styled = self.render, self.style_attr, self.styled
+        row_ref = b'%d"' % n
         cells, cols = [], []
         for col, value in items:
-            tail = self.render(value)
+            tail = render(value)
             if tail is not None:
-                cells.append(self.new_cell(col, n, tail))
+                style = style_attr(n - 1, col) if styled else b""
+                cells.append(b"".join((_cell_prefix(col), row_ref, style, tail)))
                 cols.append(col)
         return b"".join(cells), cols
 
