@@ -182,11 +182,11 @@ def _check_rows(frame: pd.DataFrame, raw: pd.DataFrame, labels: pd.Series,
         msg = "fehlt (wird nicht geschätzt)" if pd.isna(potential[label]) else \
             "ist 0: bitte Potenzial schätzen"
         issues.append(Issue(label, "potential", ERROR, msg))
-    over = frame["revenue"] > potential
-    for label in frame.index[over & (potential > 0)]:
+    over = (frame["revenue"] > potential) & (potential > 0)
+    for label, rev, pot in zip(frame.index[over], frame["revenue"][over], potential[over]):
         issues.append(Issue(label, "potential", NOTE,
-                            f"Umsatz {_eur(frame.at[label, 'revenue'])} über Potenzial "
-                            f"{_eur(potential[label])}: Potenzial unterschätzt, als Maintain gewertet"))
+                            f"Umsatz {_eur(rev)} über Potenzial {_eur(pot)}: Potenzial "
+                            "unterschätzt, als Maintain gewertet"))
     return issues
 
 

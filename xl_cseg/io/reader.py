@@ -49,14 +49,12 @@ class CustomerTable:
     grid: list[list[Any]] = field(repr=False, default_factory=list)
     notes: list[str] = field(default_factory=list)
     year_columns: dict[str, str] = field(default_factory=dict)
+    special: dict = field(default_factory=dict, repr=False)  # formula/error cells, (row, col)
 
     def cell(self, row: int, key: str) -> str:
         """``Kunden!D17`` for a row and an input or output field."""
         col = self.columns.get(key, self.outputs.get(key))
         return f"{self.sheet}!{a1(row, col)}" if col is not None else f"{self.sheet}!{row + 1}"
-
-    def used_value(self, row: int, col: int) -> Any:
-        return self.grid[row][col] if row < len(self.grid) and col < len(self.grid[row]) else ""
 
 
 def load(path: str | Path, current_year: int | None = None) -> tuple[Package, CustomerTable]:
@@ -171,47 +169,67 @@ def _build(pkg: Package, path: Path, info, grid: list[list[Any]], header_row: in
                                          if c0 <= max(headers)])
         data_rows = list(range(header_row + 1, len(grid)))
     cols = match.columns
-    name_col = cols.get("name")
-    rows: list[int] = []
-    for r in data_rows:
-        if tinfo is None and cols.get("customer_id") is not None and name_col is not None:
-            cid = grid[r][cols["customer_id"]] if r < len(grid) else ""
-            name = grid[r][name_col] if r < len(grid) else ""
-            if cid == "" and normalize(name) in _TOTAL_WORDS:
-                notes.append(f"{info.name}!{a1(r, name_col)}: Summenzeile \"{name}\" – Tabelle "
-                             f"endet davor")
-                break
-        rows.append(r)
-    # the table ends at its last non-blank customer row
-    while rows and all(_is_blank(grid, rows[-1], c) for c in cols.values()):
-        rows.pop()
-    special = pkg.special_cells(info.part, rows[0] if rows else header_row + 1,
-                                rows[-1] if rows else header_row + 1, list(cols.values())) \
-        if rows else {}
-    data: dict[str, list[Any]] = {}
-    for key, col in cols.items():
-        column = []
-        for r in rows:
-            cell = special.get((r, col))
-            if cell is not None and cell.error:
-                column.append(CellError(cell.error))
-            elif cell is not None and cell.kind == "formula" and not cell.has_cached:
-                column.append(UncachedFormula("=" + (cell.formula or "")))
-            else:
-                value = grid[r][col] if r < len(grid) and col < len(grid[r]) else ""
-                column.append(None if value == "" else value)
-        data[key] = column
-    raw = pd.DataFrame({k: pd.Series(v, index=rows, dtype=_dtype(v)) for k, v in data.items()},
+    rows = _customer_rows(grid, data_rows, cols, tinfo is None, info.name, notes)
+    scanned = list(cols.values()) + list(match.outputs.values())
+    special = pkg.special_cells(info.part, rows[0], rows[-1], scanned) if rows else {}
+    block = grid[rows[0]:rows[-1] + 1] if rows else []
+    raw = pd.DataFrame({key: _column(block, col, rows, special) for key, col in cols.items()},
                        index=pd.Index(rows))
     return CustomerTable(path=path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
                          rows=rows, columns=dict(cols), outputs=dict(match.outputs), table=tinfo,
-                         raw=raw, grid=grid, notes=notes, year_columns=match.year_columns)
+                         raw=raw, grid=grid, notes=notes, year_columns=match.year_columns,
+                         special=special)
 
 
-def _dtype(values: list[Any]) -> str:
-    """float64 when every value is a float or blank (the fast path), else object."""
-    return "float64" if all(v is None or type(v) is float for v in values) else "object"
+def _customer_rows(grid: list[list[Any]], data_rows: list[int], cols: dict[str, int],
+                   plain: bool, sheet: str, notes: list[str]) -> list[int]:
+    """Data rows up to a total line ("Summe") of a plain range, without trailing blank rows."""
+    rows = [r for r in data_rows if r < len(grid)]
+    id_col, name_col = cols.get("customer_id"), cols.get("name")
+    if plain and id_col is not None and name_col is not None:
+        for i, r in enumerate(rows):
+            row = grid[r]
+            if (row[id_col] if id_col < len(row) else "") != "":
+                continue
+            name = row[name_col] if name_col < len(row) else ""
+            if isinstance(name, str) and normalize(name) in _TOTAL_WORDS:
+                notes.append(f'{sheet}!{a1(r, name_col)}: Summenzeile "{name}" – Tabelle endet '
+                             "davor")
+                rows = rows[:i]
+                break
+    while rows and all(_is_blank(grid, rows[-1], c) for c in cols.values()):
+        rows.pop()
+    return rows
+
+
+def _column(block: list[list[Any]], col: int, rows: list[int], special: dict) -> pd.Series:
+    """One column's raw values: blanks None, error cells CellError; float64 when all numbers."""
+    values = [row[col] if col < len(row) else "" for row in block]
+    if all(type(v) is float or v == "" for v in values):
+        series = pd.Series([float("nan") if v == "" else v for v in values], index=rows,
+                           dtype="float64")
+    else:
+        series = pd.Series([None if v == "" else v for v in values], index=rows, dtype=object)
+    return _with_special(series, col, special)
+
+
+def _with_special(series: pd.Series, col: int, special: dict) -> pd.Series:
+    """Error cells and formulas without a cached value, which calamine shows as blanks."""
+    marks = {}
+    for (r, c), cell in special.items():
+        if c != col or r not in series.index:
+            continue
+        if cell.error:
+            marks[r] = CellError(cell.error)
+        elif cell.kind == "formula" and not cell.has_cached:
+            marks[r] = UncachedFormula("=" + (cell.formula or ""))
+    if not marks:
+        return series
+    series = series.astype(object)
+    for r, mark in marks.items():
+        series[r] = mark
+    return series
 
 
 def _is_blank(grid: list[list[Any]], row: int, col: int) -> bool:

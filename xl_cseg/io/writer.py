@@ -7,7 +7,6 @@ member is copied unchanged, atomically.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,8 +56,10 @@ def _check_free(pkg: Package, table: CustomerTable, layout: OutputLayout) -> Non
         return
     c0, c1 = min(layout.new_columns), max(layout.new_columns)
     last_row = max([table.header_row, *table.rows])
-    occupied = [a1(r, c) for r in range(table.header_row, last_row + 1) for c in range(c0, c1 + 1)
-                if str(table.used_value(r, c)).strip()]
+    occupied = [a1(r, c) for r in range(table.header_row, min(last_row + 1, len(table.grid)))
+                if len(table.grid[r]) > c0
+                for c in range(c0, min(c1 + 1, len(table.grid[r])))
+                if str(table.grid[r][c]).strip()]
     for other in pkg.tables(table.sheet_part):
         if table.table is not None and other.part == table.table.part:
             continue
@@ -76,10 +77,10 @@ def _check_free(pkg: Package, table: CustomerTable, layout: OutputLayout) -> Non
 
 
 def _cell_value(value: Any) -> Any:
+    if type(value) is float:
+        return None if value != value else value
     if value is None or value is pd.NA:
         return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
     if hasattr(value, "item"):  # numpy scalar
         return _cell_value(value.item())
     return value
@@ -89,23 +90,18 @@ def output_cells(pkg: Package, table: CustomerTable, layout: OutputLayout, resul
                  ) -> tuple[dict[tuple[int, int], Any], list[str]]:
     """The cells to write, and notes for output cells left alone because they hold formulas."""
     cells: dict[tuple[int, int], Any] = {}
-    notes: list[str] = []
     for key in layout.new_keys:
         cells[(table.header_row, layout.columns[key])] = header(key)
     rows = list(result.output.index)
-    formulas = pkg.special_cells(table.sheet_part, min(rows), max(rows),
-                                 list(layout.columns.values())) if rows else {}
     output = result.output
     for key, col in layout.columns.items():
-        values = output[key].tolist()
-        for row, value in zip(rows, values):
-            special = formulas.get((row, col))
-            if special is not None and special.kind == "formula":
-                if len(notes) < 50:
-                    notes.append(f"{table.sheet}!{a1(row, col)}: enthält eine Formel, "
-                                 "bleibt unverändert")
-                continue
-            cells[(row, col)] = _cell_value(value)
+        cells.update(zip(((row, col) for row in rows), map(_cell_value, output[key].tolist())))
+    # formulas in output columns are the user's: they stay
+    kept = sorted(rc for rc, cell in table.special.items()
+                  if cell.kind == "formula" and rc in cells and rc[1] in table.outputs.values())
+    for rc in kept:
+        del cells[rc]
+    notes = [f"{table.sheet}!{a1(r, c)}: enthält eine Formel, bleibt unverändert" for r, c in kept]
     return cells, notes
 
 

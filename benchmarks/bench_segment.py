@@ -1,0 +1,118 @@
+"""Benchmark: ``xl-cseg segment`` against an openpyxl load/assign/save of the same columns.
+
+Generates a workbook with N customers (default 100,000), then runs each approach in a fresh
+subprocess (so peak memory is its own) on its own copy, side by side in one run, and prints
+seconds, peak RSS and the ratio. Goals: >= 15x faster than openpyxl, peak RSS <= 400 MB.
+
+    .venv/bin/python benchmarks/bench_segment.py [--rows 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import xlsxwriter
+
+HEADERS = ["Kunden-Nr", "Kunde", "Gebiet", "Umsatz Vorvorjahr", "Umsatz Vorjahr", "Potenzial",
+           "Verbundenheit"]
+
+CHILD_PRELUDE = textwrap.dedent("""
+    import json, resource, sys, time
+    path = sys.argv[1]
+    t0 = time.perf_counter()
+""")
+CHILD_EPILOGUE = textwrap.dedent("""
+    elapsed = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": elapsed, "peak_mb": rss}))
+""")
+
+XL_CSEG = CHILD_PRELUDE + textwrap.dedent("""
+    from xl_cseg import jobs
+    report = jobs.segment_workbook(path)
+    assert report.customers > 0
+""") + CHILD_EPILOGUE
+
+# The naive way: load the whole workbook with openpyxl, run the same engine, assign the nine
+# output columns cell by cell, save. (Never do this to a user's file: it drops the ribbon.)
+OPENPYXL = CHILD_PRELUDE + textwrap.dedent("""
+    import openpyxl, pandas as pd
+    from xl_cseg.core.segment import segment
+    from xl_cseg.core.columns import OUTPUT_FIELDS
+    keys = {"Kunden-Nr": "customer_id", "Kunde": "name", "Gebiet": "territory",
+            "Umsatz Vorvorjahr": "revenue_prev", "Umsatz Vorjahr": "revenue",
+            "Potenzial": "potential", "Verbundenheit": "loyalty"}
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Kunden"]
+    rows = list(ws.iter_rows(values_only=True))
+    raw = pd.DataFrame(rows[1:], columns=[keys[h] for h in rows[0]])
+    out = segment(raw).output
+    first = len(rows[0]) + 1
+    for c, f in enumerate(OUTPUT_FIELDS):
+        ws.cell(row=1, column=first + c, value=f.header)
+    for r, values in enumerate(out.itertuples(index=False), start=2):
+        for c, v in enumerate(values):
+            ws.cell(row=r, column=first + c, value=None if v != v else v)
+    wb.save(path)
+""") + CHILD_EPILOGUE
+
+
+def make_workbook(path: Path, rows: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    potential = np.round(rng.lognormal(10.3, 1.0, rows), -2)
+    revenue = np.round(potential * rng.uniform(0.0, 1.1, rows), -1)
+    previous = np.round(revenue / rng.uniform(0.8, 1.25, rows), -1)
+    loyalty = rng.integers(1, 6, rows)
+    areas = np.array(["Nord", "Süd", "West", "Ost"])[rng.integers(0, 4, rows)]
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("Kunden")
+    for c, h in enumerate(HEADERS):
+        ws.write_string(0, c, h)
+    for i in range(rows):
+        r = i + 1
+        ws.write_number(r, 0, 100000 + i)
+        ws.write_string(r, 1, f"Kunde {i} GmbH")
+        ws.write_string(r, 2, areas[i])
+        ws.write_number(r, 3, previous[i])
+        ws.write_number(r, 4, revenue[i])
+        ws.write_number(r, 5, potential[i])
+        ws.write_number(r, 6, loyalty[i])
+    wb.close()
+
+
+def run(script: str, path: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "kunden.xlsx"
+        make_workbook(base, args.rows)
+        print(f"Workbook: {args.rows:,} customers, {base.stat().st_size / 1e6:.1f} MB")
+        results = {}
+        for name, script in (("xl-cseg segment", XL_CSEG), ("openpyxl load/assign/save", OPENPYXL)):
+            copy = Path(tmp) / f"{name.split()[0]}.xlsx"
+            shutil.copyfile(base, copy)
+            results[name] = run(script, copy)
+            print(f"{name:28s} {results[name]['seconds']:8.2f} s   "
+                  f"peak RSS {results[name]['peak_mb']:7.0f} MB")
+        fast, slow = results["xl-cseg segment"], results["openpyxl load/assign/save"]
+        print(f"ratio: xl-cseg is {slow['seconds'] / fast['seconds']:.1f}x faster "
+              f"(goal >= 15x); peak RSS {fast['peak_mb']:.0f} MB (goal <= 400 MB)")
+
+
+if __name__ == "__main__":
+    main()
