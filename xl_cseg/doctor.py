@@ -30,6 +30,8 @@ _VERSION_CONST = re.compile(r'XLWINGS_VERSION\s+As\s+String\s*=\s*"([^"]*)"', re
 _VBA_FUNCTION = re.compile(r"^\s*(?:Public\s+)?Function\s+(\w+)\s*\(", re.IGNORECASE | re.MULTILINE)
 _PIN = re.compile(r"^xlwings\s*==\s*([^\s;,]+)", re.IGNORECASE)
 _WIN_VAR = re.compile(r"%([^%]+)%")
+_CONF_LABELS = {"INTERPRETER_WIN": "Interpreter_Win", "INTERPRETER_MAC": "Interpreter_Mac",
+                "CONDA PATH": "Conda Path", "CONDA ENV": "Conda Env", "UDF MODULES": "UDF Modules"}
 _ONEDRIVE_KEYS = ("ONEDRIVE_CONSUMER_WIN", "ONEDRIVE_COMMERCIAL_WIN", "SHAREPOINT_WIN")
 
 
@@ -93,12 +95,13 @@ def _check_udf_module() -> Check:
                      f"{UDF_MODULE} lässt sich nicht importieren: {type(exc).__name__}: {exc}",
                      "xl-cseg neu installieren: pip install --force-reinstall xl-cseg")
     names = [n for n in dir(module) if n.startswith("CSEG_")]
-    return Check("Arbeitsblattfunktionen", True, f"{UDF_MODULE} importiert ({len(names)} Funktionen)")
+    return Check("Arbeitsblattfunktionen", True,
+                 f"{UDF_MODULE} importiert ({len(names)} Funktionen)")
 
 
 def _check_mac(installed: str | None, platform: str = sys.platform) -> Check:
-    differs = ("Auf dem Mac laufen keine Arbeitsblattfunktionen (CSEG_…, sie zeigen einen Fehler); "
-               "die Schaltflächen im Menüband (Makros) laufen")
+    differs = ("Auf dem Mac laufen keine Arbeitsblattfunktionen (CSEG_…, sie zeigen einen "
+               "Fehler); die Schaltflächen im Menüband (Makros) laufen")
     if platform != "darwin":
         return Check("Mac", None, f"Für Mac-Nutzer: {differs}; dort ist einmalig das "
                                   "xlwings-AppleScript nötig",
@@ -173,15 +176,13 @@ def _check_vba(workbook: Path, modules: dict[str, str] | None, pin: str | None,
                             f"Mappe und Python nutzen xlwings {embedded}"))
     else:
         rebuild = "Mappe mit xl-cseg new neu erzeugen und die Daten übernehmen"
-        if installed is None or installed != pin:
+        if installed is None or installed != pin:  # Python is off the pin (or no pin known)
             fix = f"pip install xlwings=={pin or embedded}"
             if pin and embedded != pin:
                 fix += f"; danach: {rebuild}"
-        elif pin and embedded != pin:
+        else:  # Python has the pinned version: the workbook is the odd one out
             fix = (f"{rebuild} (bringt xlwings {pin} mit) – oder, wenn die Mappe bleiben muss: "
                    f"pip install xlwings=={embedded} (weicht von der xl-cseg-Vorgabe {pin} ab)")
-        else:
-            fix = f"pip install xlwings=={embedded}"
         checks.append(Check("xlwings in der Mappe", False,
                             f"die Mappe enthält xlwings {embedded}, installiert ist "
                             f"{installed or 'keines'}: Excel meldet dann einen Versionskonflikt",
@@ -196,7 +197,8 @@ def _check_udf_wrappers(modules: dict[str, str]) -> Check:
     try:
         module = importlib.import_module(UDF_MODULE)
     except Exception:  # noqa: BLE001 - reported by the import check
-        return Check(name, None, "nicht prüfbar: die Python-Funktionen lassen sich nicht importieren")
+        return Check(name, None,
+                     "nicht prüfbar: die Python-Funktionen lassen sich nicht importieren")
     expected = {n for n in dir(module) if hasattr(getattr(module, n), "__xlfunc__")}
     if wrapper is None:
         return Check(name, False, "die Mappe enthält kein Modul xlwings_udfs: CSEG-Funktionen "
@@ -240,7 +242,8 @@ def _expand(path: str) -> str:
 def _check_interpreter(settings: dict[str, Any], platform: str = sys.platform) -> list[Check]:
     checks = []
     here = {"win32": "INTERPRETER_WIN", "darwin": "INTERPRETER_MAC"}.get(platform)
-    for key, label in (("INTERPRETER_WIN", "Interpreter_Win"), ("INTERPRETER_MAC", "Interpreter_Mac")):
+    for key, label in (("INTERPRETER_WIN", "Interpreter_Win"),
+                       ("INTERPRETER_MAC", "Interpreter_Mac")):
         value = _text(settings.get(key))
         if key != here:
             if value:
@@ -255,15 +258,28 @@ def _check_interpreter(settings: dict[str, Any], platform: str = sys.platform) -
             (expanded if Path(expanded).is_file() else None)
         if found is None:
             checks.append(Check(label, False, f"{value} gibt es auf diesem Rechner nicht",
-                                f"im Blatt xlwings.conf bei {label} den Pfad zu python.exe eintragen, "
-                                f"z. B. {sys.executable}"))
-        elif Path(found).resolve() != Path(sys.executable).resolve():
+                                f"im Blatt xlwings.conf bei {label} den Pfad zu python.exe "
+                                f"eintragen, z. B. {sys.executable}"))
+        elif Path(found).absolute().parent != Path(sys.executable).absolute().parent:  # pythonw
             checks.append(Check(label, None, f"{value} ist ein anderes Python als dieses "
-                                             f"({sys.executable}): dort muss xl-cseg installiert sein",
+                                             f"({sys.executable}): dort muss xl-cseg "
+                                             "installiert sein",
                                 f'"{found}" -m pip install xl-cseg'))
         else:
-            checks.append(Check(label, True, f"{value} ist dieses Python"))
+            checks.append(Check(label, True, f"{value} gehört zu diesem Python"))
     return checks
+
+
+def _check_conf_sheet(settings: dict[str, Any]) -> Check:
+    modules = [m.strip() for m in _text(settings.get("UDF MODULES")).split(";") if m.strip()]
+    if modules and UDF_MODULE not in modules:
+        return Check(CONF_SHEET, None, f"UDF Modules = {';'.join(modules)}: „Funktionen "
+                                       f"importieren“ im xlwings-Menüband lädt dann nicht "
+                                       f"{UDF_MODULE} (die Mappe selbst braucht das nicht)",
+                     f"im Blatt xlwings.conf bei UDF Modules {UDF_MODULE} eintragen")
+    shown = ", ".join(f"{_CONF_LABELS[k]} = {_text(v) or 'leer'}" for k, v in settings.items()
+                      if k in _CONF_LABELS)
+    return Check(CONF_SHEET, True, f"Blatt gefunden ({shown})")
 
 
 def _check_conda(settings: dict[str, Any], platform: str = sys.platform) -> Check | None:
@@ -271,13 +287,15 @@ def _check_conda(settings: dict[str, Any], platform: str = sys.platform) -> Chec
     if not path and not env:
         return None
     if not env:
-        return Check("Conda", False, f"Conda Path ist gesetzt ({path}), Conda Env fehlt: xlwings "
-                                     "nutzt Conda dann nicht", "im Blatt xlwings.conf Conda Env "
-                                                               "eintragen (z. B. base) oder Conda Path leeren")
+        return Check("Conda", False,
+                     f"Conda Path ist gesetzt ({path}), Conda Env fehlt: xlwings nutzt Conda dann "
+                     "nicht",
+                     "im Blatt xlwings.conf Conda Env eintragen (z. B. base) oder Conda Path leeren")
     if not path:
-        return Check("Conda", False, f"Conda Env ist gesetzt ({env}), Conda Path fehlt: xlwings "
-                                     "nutzt Conda dann nicht", "im Blatt xlwings.conf Conda Path "
-                                                               r"eintragen (z. B. C:\Users\Name\anaconda3)")
+        return Check("Conda", False,
+                     f"Conda Env ist gesetzt ({env}), Conda Path fehlt: xlwings nutzt Conda dann "
+                     "nicht",
+                     r"im Blatt xlwings.conf Conda Path eintragen (z. B. C:\Users\Name\anaconda3)")
     if platform != "win32":
         return Check("Conda", None, f"{path}, Umgebung {env} (nur unter Windows prüfbar)")
     root = Path(_expand(path))
@@ -300,9 +318,9 @@ def _check_onedrive(workbook: Path, settings: dict[str, Any] | None) -> Check | 
     return Check("OneDrive/SharePoint", False,
                  "Mappe liegt in OneDrive/SharePoint: Excel meldet dann eine https-Adresse statt "
                  "eines Dateipfads, xlwings findet die Datei nicht",
-                 "im Blatt xlwings.conf ONEDRIVE_CONSUMER_WIN (privat) bzw. ONEDRIVE_COMMERCIAL_WIN "
-                 r"(Firma) auf den lokalen OneDrive-Ordner setzen, z. B. %USERPROFILE%\OneDrive – "
-                 "oder eine lokale Kopie außerhalb von OneDrive öffnen")
+                 "im Blatt xlwings.conf ONEDRIVE_CONSUMER_WIN (privat) bzw. "
+                 "ONEDRIVE_COMMERCIAL_WIN (Firma) auf den lokalen OneDrive-Ordner setzen, z. B. "
+                 r"%USERPROFILE%\OneDrive – oder eine lokale Kopie außerhalb von OneDrive öffnen")
 
 
 def _check_workbook(workbook: Path, pin: str | None, installed: str | None) -> list[Check]:
@@ -317,16 +335,18 @@ def _check_workbook(workbook: Path, pin: str | None, installed: str | None) -> l
             project = archive.read("xl/vbaProject.bin") if "xl/vbaProject.bin" in names else None
         modules = vba_modules(project) if project is not None else None
         settings, inactive = read_conf_sheet(workbook)
-    except (zipfile.BadZipFile, OSError, ValueError, pc.CalamineError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever makes the file unreadable is the finding
         return [Check("Arbeitsmappe", False, f"{workbook.name} ist nicht lesbar: {exc}",
                       "Datei in Excel öffnen und als .xlsm speichern")]
     checks = [Check("Arbeitsmappe", True, str(workbook))]
     checks += _check_vba(workbook, modules, pin, installed)
     if settings is None:
         note = " (das Blatt _xlwings.conf ist wegen des Unterstrichs inaktiv)" if inactive else ""
-        checks.append(Check(CONF_SHEET, None, f"kein Blatt xlwings.conf{note}: es gelten die "
-                                              r"Einstellungen aus %USERPROFILE%\.xlwings\xlwings.conf"))
+        checks.append(Check(CONF_SHEET, None,
+                            f"kein Blatt xlwings.conf{note}: es gelten die Einstellungen aus "
+                            r"%USERPROFILE%\.xlwings\xlwings.conf"))
     else:
+        checks.append(_check_conf_sheet(settings))
         checks += _check_interpreter(settings)
         conda = _check_conda(settings)
         if conda:

@@ -257,7 +257,8 @@ _POTENTIAL_NAMES = tuple(s.name for s in SPECS if s.group == "Potenzial")
 _GAP_NAMES = (_name("ziel_wachstum"), _name("ziel_umsatz"), _name("verlustquote_risiko"))
 _CAPACITY_NAMES = tuple(s.name for s in SPECS if s.group == "Kapazität")
 _IS_NAMES = tuple(_name(k) for k in ("is_kunden_tag", "arbeitstage", "urlaub", "krankheit"))
-_SEGMENT_NAMES = tuple(s.name for s in SPECS if s.group in ("Kosten", "ABC", "Potenzial", "Risiko")) \
+_SEGMENT_NAMES = tuple(s.name for s in SPECS
+                       if s.group in ("Kosten", "ABC", "Potenzial", "Risiko")) \
     + tuple(n for code in CODES for n in channel_names(code))
 
 
@@ -268,8 +269,8 @@ def _thresholds(caller: Any, schwelle_a: Any, schwelle_c: Any) -> tuple[float, f
     if threshold_a is None or threshold_c is None:
         params = _params(caller, _ABC_NAMES + (_name("abc_methode"),))
         if params.abc_methode == "pareto":
-            raise UdfError("ABC_Methode „pareto“ braucht alle Kunden: CSEG_SEGMENTIEREN verwenden "
-                           "oder Schwellen angeben")
+            raise UdfError("ABC_Methode „pareto“ braucht alle Kunden: CSEG_SEGMENTIEREN "
+                           "verwenden oder Schwellen angeben")
         threshold_a = params.threshold_a if threshold_a is None else threshold_a
         threshold_c = params.threshold_b if threshold_c is None else threshold_c
     if threshold_a < threshold_c:
@@ -314,8 +315,8 @@ _DOC_SCHWELLE_A = "Optional: Umsatz ab dem ein Kunde A ist. Leer = Faustformel m
 _DOC_SCHWELLE_C = "Optional: Umsatz ab dem ein Kunde kein C-Kunde mehr ist. Leer = Faustformel " \
                   "mit Besuche_B (14.000 EUR)."
 _DOC_WIN = "Optional: Ausschöpfung unter diesem Anteil = Win. Leer = Zelle Grenze_Win (30 %)."
-_DOC_MAINTAIN = "Optional: Ausschöpfung ab diesem Anteil = Maintain. Leer = Zelle Grenze_Maintain " \
-                "(70 %)."
+_DOC_MAINTAIN = "Optional: Ausschöpfung ab diesem Anteil = Maintain. Leer = Zelle " \
+                "Grenze_Maintain (70 %)."
 _DOC_MIN_OFFEN = "Optional: weniger offenes Potenzial in EUR = Maintain. Leer = Zelle " \
                  "Mindest_offenes_Potenzial (3.500)."
 _DOC_SEGMENT = "Segment-Code wie C-Win oder A-Maintain."
@@ -440,7 +441,8 @@ def CSEG_WAHRSCHEINLICHKEIT(status, caller=None):
 
 @func(category=CATEGORY)
 @_raw(betrag="Erwarteter Umsatz der Maßnahme in EUR.", status=_DOC_STATUS,
-      wahrscheinlichkeit="Optional: eigene Wahrscheinlichkeit einer offenen Maßnahme (z. B. 50 %).")
+      wahrscheinlichkeit="Optional: eigene Wahrscheinlichkeit einer offenen Maßnahme "
+                         "(z. B. 50 %).")
 @_excel
 def CSEG_GEWICHTET(betrag, status, wahrscheinlichkeit=None, caller=None):
     """Gewichteter Umsatz: erwarteter Umsatz x Wahrscheinlichkeit des Status (gewonnen 100 %, verloren 0 %)."""
@@ -478,10 +480,11 @@ _TARGET_MIN = 1000.0  # EUR; between the two a bare number is ambiguous
 @func(category=CATEGORY)
 @_raw(vorjahr="Umsatz im Vorjahr in EUR (z. B. 500000).",
       ziel_oder_wachstum="Optional: Umsatzziel in EUR (z. B. 600000 oder Vorjahr+100000) oder "
-                         "Wachstum in % (z. B. 20 %). Leer = Zelle Ziel_Umsatz, sonst Ziel_Wachstum.",
+                         "Wachstum in % (z. B. 20 %). Leer = Zelle Ziel_Umsatz, sonst "
+                         "Ziel_Wachstum.",
       gefaehrdet="Optional: Vorjahresumsatz gefährdeter Kunden in EUR (Standard 0).",
-      verlustquote="Optional: erwarteter Verlust bei gefährdeten Kunden (z. B. 25 %). Leer = Zelle "
-                   "Verlustquote_Risiko.")
+      verlustquote="Optional: erwarteter Verlust bei gefährdeten Kunden (z. B. 25 %). Leer = "
+                   "Zelle Verlustquote_Risiko.")
 @_excel
 def CSEG_LUECKE(vorjahr, ziel_oder_wachstum=None, gefaehrdet=None, verlustquote=None, caller=None):
     """Lücke zum Umsatzziel: Ziel minus erwartete Basis (Vorjahr abzüglich erwarteter Verlust bei gefährdeten Kunden)."""
@@ -527,7 +530,8 @@ def CSEG_KUNDENTAGE(arbeitstage=None, urlaub=None, krankheit=None, messen=None, 
 @_raw(kontakte_pro_jahr="Inside-Sales-Kontakte pro Jahr (z. B. Summe laut Kanalmatrix).",
       kunden_pro_tag="Optional: Kunden je Inside-Sales-Mitarbeiter und Tag (10-15). Leer = Zelle "
                      "IS_Kunden_je_Tag.",
-      tage="Optional: Arbeitstage einer Inside-Sales-Stelle. Leer = Arbeitstage - Urlaub - Krankheit.")
+      tage="Optional: Arbeitstage einer Inside-Sales-Stelle. Leer = Arbeitstage - Urlaub - "
+           "Krankheit.")
 @_excel
 def CSEG_IS_FTE(kontakte_pro_jahr, kunden_pro_tag=None, tage=None, caller=None):
     """Benötigte Inside-Sales-Stellen (FTE): Kontakte pro Jahr / (Kunden je Tag x Tage)."""
@@ -547,11 +551,14 @@ _OUTPUT_HEADERS = [f.header for f in OUTPUT_FIELDS]
 
 
 def _rows(tabelle: Any) -> tuple[tuple[Any, ...], np.ndarray]:
-    """Header row and the data rows as a 2D object array."""
-    if not isinstance(tabelle, (tuple, list)) or len(tabelle) < 2 \
-            or not isinstance(tabelle[0], (tuple, list)):
+    """Header row and the data rows as a 2D object array, without trailing blank rows (a whole
+    column such as A:F holds a million of them)."""
+    end = len(tabelle) if isinstance(tabelle, (tuple, list)) else 0
+    while end > 1 and all(v is None or v == "" for v in tabelle[end - 1]):
+        end -= 1
+    if end < 2 or not isinstance(tabelle[0], (tuple, list)):
         raise UdfError("Tabelle braucht eine Überschriftenzeile und mindestens eine Kundenzeile")
-    return tuple(tabelle[0]), np.array(tabelle[1:], dtype=object).reshape(len(tabelle) - 1, -1)
+    return tuple(tabelle[0]), np.array(tabelle[1:end], dtype=object).reshape(end - 1, -1)
 
 
 def _column(values: np.ndarray) -> pd.Series:

@@ -74,7 +74,8 @@ def udf_docs_vba_source(module_name: str = "xl_cseg.udfs") -> str:
             + (", _" if docs else ""),
         ]
         if docs:
-            lines.append("        ArgumentDescriptions:=Array(" + ", _\n            ".join(docs) + ")")
+            joined = ", _\n            ".join(docs)
+            lines.append(f"        ArgumentDescriptions:=Array({joined})")
     lines += [
         "    On Error GoTo 0",
         "    ThisWorkbook.Saved = wasSaved",
