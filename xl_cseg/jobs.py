@@ -7,18 +7,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import python_calamine as pc
-
 from .core.columns import header
 from .core.distribution import Distribution, distribution
 from .core.params import Parameters, parameters_from_names
 from .core.segment import ERROR, SegmentResult, segment
-from .io.names import named_values
 from .io.reader import CustomerTable, load
+from .io.source import FileSource, SheetSource, named_values
 from .io.writer import write_results
 from .xlsx.errors import WorkbookError
-from .xlsx.package import Package
-from .xlsx.safezip import open_package
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
 
@@ -32,7 +28,7 @@ class SegmentReport:
     """What a segmentation run did, for the CLI, the ribbon and tests."""
 
     path: Path
-    package: Package
+    source: FileSource
     table: CustomerTable
     params: Parameters
     result: SegmentResult
@@ -50,31 +46,31 @@ class SegmentReport:
         return len(self.result.output)
 
 
-def read_parameters(path: Path, book: pc.CalamineWorkbook | None = None
-                    ) -> tuple[Parameters, list[str], list[str]]:
-    """Parameters from the workbook's named cells (defaults where absent); errors and notes."""
-    pkg = open_package(path)
-    book = book or pc.CalamineWorkbook.from_path(str(path))
-    values, cells = named_values(pkg, book)
+def read_parameters(source: SheetSource | str | Path) -> tuple[Parameters, list[str]]:
+    """Parameters from the workbook's named cells (defaults where absent) and cell-addressed
+    messages for the values that were rejected."""
+    if isinstance(source, (str, Path)):
+        source = FileSource(source)
+    values, cells = named_values(source)
     params, issues = parameters_from_names(values)
     if params.monate_lfd_jahr is None:
         params = params.with_values(monate_lfd_jahr=float(max(_dt.date.today().month - 1, 1)))
     by_name = {n.casefold(): c for n, c in cells.items()}
     errors = [f"{by_name[i.name.casefold()].address if i.name.casefold() in by_name else i.name}: "
               f"{i.message}" for i in issues]
-    return params, errors, []
+    return params, errors
 
 
 def analyse(path: str | Path, today: _dt.date | None = None) -> SegmentReport:
     """Read the workbook and segment it; nothing is written."""
     path = Path(path)
     today = today or _dt.date.today()
-    pkg, table = load(path, current_year=today.year)
+    source, table = load(path, current_year=today.year)
     if not table.rows:
         raise EmptyCustomerTable(
             f'"{path.name}", Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
             "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
-    params, param_errors, _ = read_parameters(path)
+    params, param_errors = read_parameters(source)
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
     errors = list(param_errors)
     notes = list(table.notes)
@@ -83,7 +79,7 @@ def analyse(path: str | Path, today: _dt.date | None = None) -> SegmentReport:
         (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
     for key, text in table.year_columns.items():
         notes.append(f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen')
-    return SegmentReport(path=path, package=pkg, table=table, params=params, result=result,
+    return SegmentReport(path=path, source=source, table=table, params=params, result=result,
                            distribution=distribution(result.output, result.inputs),
                          errors=errors, notes=notes)
 
@@ -95,7 +91,7 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
     dst = Path(out) if out else report.path
     if dst.resolve() != report.path.resolve():
         dst.parent.mkdir(parents=True, exist_ok=True)
-    report.notes.extend(write_results(report.package, report.table, report.result, dst))
+    report.notes.extend(write_results(report.source, report.table, report.result, dst))
     report.written = dst
     return report
 

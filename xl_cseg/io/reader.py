@@ -1,7 +1,8 @@
 """Find and read the customer table of any .xlsx/.xlsm: an Excel Table or a plain header row.
 
-Values come from python-calamine (fast); what calamine hides (error cells, formulas without a
-cached value) comes from a scan of the sheet XML. Nothing here writes.
+Works on any :class:`source.SheetSource`: for files, values come from python-calamine (fast) and
+what calamine hides (error cells, formulas without a cached value) from a scan of the sheet XML.
+Nothing here writes.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import python_calamine as pc
 
 from ..core.columns import INPUT_FIELDS, header
 from ..core.numbers import CellError, UncachedFormula
 from ..xlsx.cellref import a1, parse_range
-from ..xlsx.errors import CorruptWorkbook, WorkbookError
-from ..xlsx.package import Package, TableInfo
-from ..xlsx.safezip import open_package
+from ..xlsx.errors import WorkbookError
+from ..xlsx.package import SheetInfo, TableInfo
 from .headers import HeaderMatch, match_headers, normalize, required_missing
+from .source import FileSource, Grid, SheetSource
 
 MAPPING_SHEETS = ("spaltenzuordnung", "columnmapping", "zuordnung")
 HEADER_SCAN_ROWS = 30
@@ -37,7 +37,7 @@ class CustomerTable:
 
     path: Path
     sheet: str
-    sheet_part: str
+    sheet_part: str  # the source's key of the sheet (the XML part for files)
     header_row: int
     first_col: int
     last_col: int  # last column of the table (header) before output columns are added
@@ -57,31 +57,24 @@ class CustomerTable:
         return f"{self.sheet}!{a1(row, col)}" if col is not None else f"{self.sheet}!{row + 1}"
 
 
-def load(path: str | Path, current_year: int | None = None) -> tuple[Package, CustomerTable]:
-    """Open the workbook safely and locate its customer table."""
-    path = Path(path)
-    pkg = open_package(path)
-    try:
-        book = pc.CalamineWorkbook.from_path(str(path))
-    except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError) as exc:  # pragma: no cover
-        raise CorruptWorkbook(path, str(exc)) from exc
-    year = current_year or _dt.date.today().year
-    table = find_customer_table(pkg, book, path, year)
-    return pkg, table
+def load(path: str | Path, current_year: int | None = None) -> tuple[FileSource, CustomerTable]:
+    """Open the workbook file safely and locate its customer table."""
+    source = FileSource(path)
+    return source, find_customer_table(source, current_year or _dt.date.today().year)
 
 
-def read_mapping(book: pc.CalamineWorkbook) -> tuple[dict[str, str], str | None]:
+def read_mapping(source: SheetSource) -> tuple[dict[str, str], str | None]:
     """The optional ``Spaltenzuordnung`` sheet: rows "Feld | Überschrift in Ihrer Liste".
 
     A row "Tabellenblatt | <Name>" says which sheet holds the customers.
     """
     by_header = {normalize(f.header): f.key for f in INPUT_FIELDS}
-    for name in book.sheet_names:
-        if normalize(name) not in MAPPING_SHEETS:
+    for sheet in source.worksheets():
+        if normalize(sheet.name) not in MAPPING_SHEETS:
             continue
         mapping: dict[str, str] = {}
         sheet_name = None
-        for row in book.get_sheet_by_name(name).to_python():
+        for row in source.grid(sheet):
             if len(row) < 2 or not str(row[0]).strip() or not str(row[1]).strip():
                 continue
             field_text, target = normalize(row[0]), str(row[1]).strip()
@@ -93,17 +86,17 @@ def read_mapping(book: pc.CalamineWorkbook) -> tuple[dict[str, str], str | None]
     return {}, None
 
 
-def _header_cells(grid: list[list[Any]], row: int, first: int = 0, last: int | None = None
+def _header_cells(grid: Grid, row: int, first: int = 0, last: int | None = None
                   ) -> dict[int, Any]:
     cells = grid[row] if row < len(grid) else []
     stop = len(cells) if last is None else min(len(cells), last + 1)
     return {c: cells[c] for c in range(first, stop) if str(cells[c]).strip()}
 
 
-def find_customer_table(pkg: Package, book: pc.CalamineWorkbook, path: Path, current_year: int
-                        ) -> CustomerTable:
-    mapping, wanted_sheet = read_mapping(book)
-    sheets = [s for s in pkg.sheets()]
+def find_customer_table(source: SheetSource, current_year: int) -> CustomerTable:
+    path = source.path
+    mapping, wanted_sheet = read_mapping(source)
+    sheets = list(source.worksheets())
     if wanted_sheet:
         sheets = [s for s in sheets if s.name.casefold() == wanted_sheet.casefold()] or sheets
     # the sheet called "Kunden" first, then the others in workbook order
@@ -112,12 +105,11 @@ def find_customer_table(pkg: Package, book: pc.CalamineWorkbook, path: Path, cur
     for info in sheets:
         if normalize(info.name) in MAPPING_SHEETS:
             continue
-        try:
-            grid = book.get_sheet_by_name(info.name).to_python(skip_empty_area=False)
-        except (pc.CalamineError, pc.WorksheetNotFound):  # chart sheets, dialog sheets
+        grid = source.grid(info)
+        if not grid:
             continue
         candidates: list[tuple[int, int, int | None, TableInfo | None]] = []
-        for tinfo in pkg.tables(info.part):
+        for tinfo in source.tables(info):
             (r0, c0), (_r1, c1) = parse_range(tinfo.ref)
             if tinfo.header_row_count:
                 candidates.append((r0, c0, c1, tinfo))
@@ -145,17 +137,17 @@ def find_customer_table(pkg: Package, book: pc.CalamineWorkbook, path: Path, cur
                 findings.append("; ".join(parts) + " – bitte eine Spalte umbenennen oder in "
                                                    'einem Blatt "Spaltenzuordnung" festlegen')
                 continue
-            return _build(pkg, path, info, grid, row, first, last, tinfo, match, headers)
+            return _build(source, info, grid, row, first, tinfo, match, headers)
     detail = ("; ".join(dict.fromkeys(findings)) if findings else
               "keine Kopfzeile mit Kunden-Nr, Kunde, Umsatz Vorjahr und Potenzial gefunden")
     raise NoCustomerTable(f'"{path.name}": keine Kundentabelle gefunden ({detail}).', path=path)
 
 
-def _build(pkg: Package, path: Path, info, grid: list[list[Any]], header_row: int, first: int,
-           last: int | None, tinfo: TableInfo | None, match: HeaderMatch,
-           headers: dict[int, Any]) -> CustomerTable:
+def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, first: int,
+           tinfo: TableInfo | None, match: HeaderMatch, headers: dict[int, Any]
+           ) -> CustomerTable:
     notes: list[str] = []
-    merged = [m for m in pkg.merged_ranges(info.part) if m[0][0] <= header_row <= m[1][0]]
+    merged = [m for m in source.merged_ranges(info) if m[0][0] <= header_row <= m[1][0]]
     for (r0, c0), (r1, c1) in merged:
         notes.append(f"{info.name}!{a1(r0, c0)}:{a1(r1, c1)}: verbundene Überschriftszellen; "
                      f"nur die erste Spalte wird gelesen")
@@ -171,18 +163,18 @@ def _build(pkg: Package, path: Path, info, grid: list[list[Any]], header_row: in
     cols = match.columns
     rows = _customer_rows(grid, data_rows, cols, tinfo is None, info.name, notes)
     scanned = list(cols.values()) + list(match.outputs.values())
-    special = pkg.special_cells(info.part, rows[0], rows[-1], scanned) if rows else {}
+    special = source.special_cells(info, rows[0], rows[-1], scanned) if rows else {}
     block = grid[rows[0]:rows[-1] + 1] if rows else []
     raw = pd.DataFrame({key: _column(block, col, rows, special) for key, col in cols.items()},
                        index=pd.Index(rows))
-    return CustomerTable(path=path, sheet=info.name, sheet_part=info.part, header_row=header_row,
+    return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
                          rows=rows, columns=dict(cols), outputs=dict(match.outputs), table=tinfo,
                          raw=raw, grid=grid, notes=notes, year_columns=match.year_columns,
                          special=special)
 
 
-def _customer_rows(grid: list[list[Any]], data_rows: list[int], cols: dict[str, int],
+def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int],
                    plain: bool, sheet: str, notes: list[str]) -> list[int]:
     """Data rows up to a total line ("Summe") of a plain range, without trailing blank rows."""
     rows = [r for r in data_rows if r < len(grid)]
@@ -203,7 +195,7 @@ def _customer_rows(grid: list[list[Any]], data_rows: list[int], cols: dict[str, 
     return rows
 
 
-def _column(block: list[list[Any]], col: int, rows: list[int], special: dict) -> pd.Series:
+def _column(block: Grid, col: int, rows: list[int], special: dict) -> pd.Series:
     """One column's raw values: blanks None, error cells CellError; float64 when all numbers."""
     values = [row[col] if col < len(row) else "" for row in block]
     if all(type(v) is float or v == "" for v in values):
@@ -232,6 +224,6 @@ def _with_special(series: pd.Series, col: int, special: dict) -> pd.Series:
     return series
 
 
-def _is_blank(grid: list[list[Any]], row: int, col: int) -> bool:
+def _is_blank(grid: Grid, row: int, col: int) -> bool:
     return row >= len(grid) or col >= len(grid[row]) or str(grid[row][col]).strip() == ""
 

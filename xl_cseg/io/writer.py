@@ -21,6 +21,7 @@ from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
 from ..xlsx.patch import patch_sheet, patch_table
 from .reader import CustomerTable
+from .source import FileSource, SheetSource
 
 PERCENT_KEYS = ("trend", "share")
 
@@ -39,7 +40,7 @@ class OutputLayout:
         return [self.columns[k] for k in self.new_keys]
 
 
-def plan_layout(pkg: Package, table: CustomerTable) -> OutputLayout:
+def plan_layout(source: SheetSource, table: CustomerTable) -> OutputLayout:
     """Reuse existing output columns, append the missing ones right of the table."""
     columns = dict(table.outputs)
     new_keys = [k for k in OUTPUT_KEYS if k not in columns]
@@ -47,11 +48,11 @@ def plan_layout(pkg: Package, table: CustomerTable) -> OutputLayout:
     for offset, key in enumerate(new_keys):
         columns[key] = start + offset
     layout = OutputLayout(columns=columns, new_keys=new_keys)
-    _check_free(pkg, table, layout)
+    _check_free(source, table, layout)
     return layout
 
 
-def _check_free(pkg: Package, table: CustomerTable, layout: OutputLayout) -> None:
+def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout) -> None:
     if not layout.new_keys:
         return
     c0, c1 = min(layout.new_columns), max(layout.new_columns)
@@ -60,7 +61,8 @@ def _check_free(pkg: Package, table: CustomerTable, layout: OutputLayout) -> Non
                 if len(table.grid[r]) > c0
                 for c in range(c0, min(c1 + 1, len(table.grid[r])))
                 if str(table.grid[r][c]).strip()]
-    for other in pkg.tables(table.sheet_part):
+    sheet = next(s for s in source.worksheets() if s.name == table.sheet)
+    for other in source.tables(sheet):
         if table.table is not None and other.part == table.table.part:
             continue
         (r0, oc0), (r1, oc1) = parse_range(other.ref)
@@ -86,7 +88,7 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def output_cells(pkg: Package, table: CustomerTable, layout: OutputLayout, result: SegmentResult
+def output_cells(table: CustomerTable, layout: OutputLayout, result: SegmentResult
                  ) -> tuple[dict[tuple[int, int], Any], list[str]]:
     """The cells to write, and notes for output cells left alone because they hold formulas."""
     cells: dict[tuple[int, int], Any] = {}
@@ -105,12 +107,13 @@ def output_cells(pkg: Package, table: CustomerTable, layout: OutputLayout, resul
     return cells, notes
 
 
-def write_results(pkg: Package, table: CustomerTable, result: SegmentResult, dst: Path
+def write_results(source: FileSource, table: CustomerTable, result: SegmentResult, dst: Path
                   ) -> list[str]:
     """Patch the sheet (and table) part and write ``dst`` atomically; returns notes."""
     check_writable(dst if dst.exists() else dst.parent / dst.name)
-    layout = plan_layout(pkg, table)
-    cells, notes = output_cells(pkg, table, layout, result)
+    pkg = source.package
+    layout = plan_layout(source, table)
+    cells, notes = output_cells(table, layout, result)
     styles = _styles(pkg, table, layout)
     replacements = {table.sheet_part: patch_sheet(pkg.read(table.sheet_part), cells,
                                                   cell_styles=styles)}

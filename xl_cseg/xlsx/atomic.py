@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import CorruptWorkbook, WorkbookLocked, WorkbookReadOnly
-from .safezip import ZIP_ERRORS
+from .errors import CorruptWorkbook, WorkbookError, WorkbookLocked, WorkbookReadOnly
+from .safezip import ZIP_ERRORS, read_member
 
 TEMP_PREFIX = ".~xl-cseg-"
 TEMP_SUFFIX = ".tmp"
@@ -88,7 +88,7 @@ def write_package(
                 raise CorruptWorkbook(src, str(exc)) from exc
             out.flush()
             os.fsync(out.fileno())
-        _verify(tmp, infos, replacements)
+        _verify(tmp, infos, replacements, dst)
         mode = (dst if dst.exists() else src).stat().st_mode
         os.chmod(tmp, stat.S_IMODE(mode))
         try:
@@ -113,15 +113,17 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes]) -> list[
             if info.filename in replacements:
                 _write_replaced(zout, info, replacements[info.filename])
             elif not _copy_raw(raw, out, zout, info):
-                _write_replaced(zout, info, zin.read(info))
+                _write_replaced(zout, info, read_member(zin, info, src))
         return infos
 
 
 def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
     new = zipfile.ZipInfo(info.filename, info.date_time)
-    new.compress_type = info.compress_type if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
+    new.compress_type = (
+        info.compress_type if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
+    )
     new.comment = info.comment
-    new.extra = zipfile._strip_extra(info.extra, (_ZIP64_EXTRA,))  # type: ignore[attr-defined]
+    new.extra = _strip_zip64(info.extra)
     new.create_system = info.create_system
     new.create_version = info.create_version
     new.internal_attr = info.internal_attr
@@ -146,11 +148,12 @@ def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile
         length += descriptor
     copied = zipfile.ZipInfo(info.filename, info.date_time)
     for slot in (
-        "compress_type", "comment", "extra", "create_system", "create_version",
+        "compress_type", "comment", "create_system", "create_version",
         "extract_version", "reserved", "flag_bits", "volume", "internal_attr",
         "external_attr", "CRC", "compress_size", "file_size", "orig_filename",
     ):  # fmt: skip
         setattr(copied, slot, getattr(info, slot))
+    copied.extra = _strip_zip64(info.extra)  # zipfile adds it again where needed
     copied.header_offset = out.tell()
     raw.seek(info.header_offset)
     remaining = length
@@ -166,6 +169,17 @@ def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile
     return True
 
 
+def _strip_zip64(extra: bytes) -> bytes:
+    """``extra`` without its ZIP64 field (header id 1)."""
+    result, pos = b"", 0
+    while pos + 4 <= len(extra):
+        field_id, size = struct.unpack_from("<HH", extra, pos)
+        if field_id != _ZIP64_EXTRA:
+            result += extra[pos : pos + 4 + size]
+        pos += 4 + size
+    return result + extra[pos:]
+
+
 def _descriptor_length(raw: BinaryIO, info: zipfile.ZipInfo, offset: int) -> int | None:
     """Length of the data descriptor at ``offset`` if it matches the central directory."""
     raw.seek(offset)
@@ -175,29 +189,39 @@ def _descriptor_length(raw: BinaryIO, info: zipfile.ZipInfo, offset: int) -> int
     for fmt in ("<LLL", "<LQQ"):
         size = struct.calcsize(fmt)
         if len(body) >= size and struct.unpack(fmt, body[:size]) == (
-            info.CRC, info.compress_size, info.file_size
+            info.CRC,
+            info.compress_size,
+            info.file_size,
         ):
             return size + (4 if signed else 0)
     return None
 
 
-def _verify(tmp: Path, infos: list[zipfile.ZipInfo], replacements: Mapping[str, bytes]) -> None:
+def _verify(
+    tmp: Path, infos: list[zipfile.ZipInfo], replacements: Mapping[str, bytes], dst: Path
+) -> None:
     """Re-open the written file: same members in order, copied ones intact, new ones readable."""
     try:
         with zipfile.ZipFile(tmp) as zf, tmp.open("rb") as raw:
             written = zf.infolist()
             if [i.filename for i in written] != [i.filename for i in infos]:
                 raise zipfile.BadZipFile("member list differs")
-            for old, new in zip(infos, written):
+            for old, new in zip(infos, written, strict=True):
                 if old.filename in replacements:
                     if zf.read(new) != replacements[old.filename]:
                         raise zipfile.BadZipFile(f"{new.filename} differs")
                 elif (old.CRC, old.file_size, old.compress_size) != (
-                    new.CRC, new.file_size, new.compress_size
+                    new.CRC,
+                    new.file_size,
+                    new.compress_size,
                 ) or not _local_header_ok(raw, new):
                     raise zipfile.BadZipFile(f"{new.filename} differs")
     except ZIP_ERRORS as exc:
-        raise CorruptWorkbook(tmp, f"Prüfung der geschriebenen Datei fehlgeschlagen: {exc}") from exc
+        raise WorkbookError(
+            f"„{dst.name}“ konnte nicht gespeichert werden, die neu geschriebene Datei war "
+            f"fehlerhaft ({exc}). Die Datei ist unverändert; bitte erneut versuchen.",
+            path=dst,
+        ) from exc
 
 
 def _local_header_ok(raw: BinaryIO, info: zipfile.ZipInfo) -> bool:
@@ -217,4 +241,3 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

@@ -25,7 +25,7 @@ def col_letter(idx: int) -> str:
 
 
 def col_index(letters: str) -> int:
-    """"A" -> 0, "AA" -> 26 (case-insensitive)."""
+    """ "A" -> 0, "AA" -> 26 (case-insensitive)."""
     if not letters or len(letters) > 3 or not letters.isascii() or not letters.isalpha():
         raise ValueError(f"invalid column letters: {letters!r}")
     idx = 0
@@ -44,7 +44,7 @@ def a1(row: int, col: int) -> str:
 
 
 def parse_a1(ref: str) -> tuple[int, int]:
-    """"B2" -> (1, 1); "$B$2" is accepted too."""
+    """ "B2" -> (1, 1); "$B$2" is accepted too."""
     m = _A1.fullmatch(ref.strip())
     if not m:
         raise ValueError(f"invalid cell reference: {ref!r}")
@@ -55,7 +55,7 @@ def parse_a1(ref: str) -> tuple[int, int]:
 
 
 def parse_range(ref: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    """"A1:K20" -> ((0, 0), (19, 10)): top-left and bottom-right corner; "B2" -> one cell."""
+    """ "A1:K20" -> ((0, 0), (19, 10)): top-left and bottom-right corner; "B2" -> one cell."""
     first, sep, last = ref.strip().partition(":")
     r1, c1 = parse_a1(first)
     r2, c2 = parse_a1(last) if sep else (r1, c1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 import zipfile
@@ -93,6 +92,7 @@ class Package:
         self.infos = infos
         self._by_name = {info.filename.lower(): info for info in infos}
         self._stamp = self._current_stamp()
+        self._last_read: tuple[str, bytes] = ("", b"")
 
     def _current_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
@@ -114,7 +114,10 @@ class Package:
         return info.filename
 
     def read(self, part: str) -> bytes:
-        """Inflate one part within the size limits of :mod:`safezip`."""
+        """Inflate one part within the size limits of :mod:`safezip`.
+
+        The most recently read part is kept, so repeated scans of one sheet inflate it once.
+        """
         info = self.info(part)
         if info is None:
             raise CorruptWorkbook(self.path, f"Bestandteil {part} fehlt")
@@ -125,8 +128,10 @@ class Package:
                     "Bitte erneut versuchen.",
                     path=self.path,
                 )
-            with zipfile.ZipFile(self.path) as zf:
-                return read_member(zf, info, self.path)
+            if self._last_read[0] != info.filename:
+                with zipfile.ZipFile(self.path) as zf:
+                    self._last_read = (info.filename, read_member(zf, info, self.path))
+            return self._last_read[1]
         except ZIP_ERRORS as exc:
             raise CorruptWorkbook(self.path, str(exc)) from exc
         except OSError as exc:

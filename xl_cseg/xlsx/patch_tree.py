@@ -108,7 +108,8 @@ def _patch_row(
             _set_value(cell, enc, q)
     spans = _SPANS.fullmatch(row_el.get("spans", ""))
     if spans and created:
-        row_el.set("spans", "%d:%d" % widened_spans(int(spans[1]), int(spans[2]), created))
+        lo, hi = widened_spans(int(spans[1]), int(spans[2]), created)
+        row_el.set("spans", f"{lo}:{hi}")
 
 
 def _set_value(cell: etree._Element, enc: Encoded, q: Callable[[str], str]) -> None:

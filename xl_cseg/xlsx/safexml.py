@@ -21,7 +21,11 @@ _PROLOG_ITEM_STR = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
 
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, dtd_validation=False
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=True,
+        dtd_validation=False,
     )
 
 
@@ -32,7 +36,10 @@ def check_prolog(data: bytes, part: str, source: str | os.PathLike[str] | None =
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             if encoding != "utf-8":
-                text, pattern = data[len(bom) :].decode(encoding, errors="replace"), _PROLOG_ITEM_STR
+                text, pattern = (
+                    data[len(bom) :].decode(encoding, errors="replace"),
+                    _PROLOG_ITEM_STR,
+                )
             else:
                 text = data[len(bom) :]
             break

@@ -56,7 +56,11 @@ def open_package(path: str | os.PathLike[str]) -> Package:
 
 
 def load_infos(path: Path) -> list[zipfile.ZipInfo]:
-    """Check that ``path`` is a readable, unencrypted zip and return its member list."""
+    """Check that ``path`` is a readable, unencrypted zip and return its member list.
+
+    XML parts are checked against the size limits right away, because other readers
+    (python-calamine, openpyxl) would inflate them without limits.
+    """
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -85,6 +89,8 @@ def load_infos(path: Path) -> list[zipfile.ZipInfo]:
         if key in seen:
             raise CorruptWorkbook(path, f"Bestandteil {info.filename} doppelt vorhanden")
         seen.add(key)
+        if key.endswith((".xml", ".rels")):
+            check_limits(info, path)
     return infos
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import NamedTuple
 
 from lxml import etree
 
-from .cellref import a1, parse_range
+from .cellref import MAX_ROWS, a1, parse_range
 from .safexml import check_prolog, local, parse_xml
 from .sheetxml import cell_ref, fast_layout, numbered_cells, numbered_rows, sheet_data, tag_end
 from .xmltext import unescape
@@ -32,18 +32,17 @@ class SpecialCell(NamedTuple):
     error: str | None  # error code if the (cached) value is an error, e.g. "#N/A"
 
 
-class _Filter(NamedTuple):
-    min_row: int
-    max_row: int | None
-    cols: Collection[int] | None
+def _area(
+    min_row: int, max_row: int | None, cols: Collection[int] | None
+) -> Callable[[int, int], bool]:
+    """Predicate for "(row, col) lies in the requested rows and columns"."""
+    last = max_row if max_row is not None else MAX_ROWS
+    wanted_cols = frozenset(cols) if cols is not None else None
 
-    def __contains__(self, rc: tuple[int, int]) -> bool:
-        row, col = rc
-        return (
-            row >= self.min_row
-            and (self.max_row is None or row <= self.max_row)
-            and (self.cols is None or col in self.cols)
-        )
+    def inside(row: int, col: int) -> bool:
+        return min_row <= row <= last and (wanted_cols is None or col in wanted_cols)
+
+    return inside
 
 
 def special_cells(
@@ -57,10 +56,10 @@ def special_cells(
 ) -> dict[tuple[int, int], SpecialCell]:
     """Formula and error cells within rows ``min_row..max_row`` (inclusive) and ``cols``."""
     check_prolog(xml, part, source)
-    wanted = _Filter(min_row, max_row, frozenset(cols) if cols is not None else None)
+    inside = _area(min_row, max_row, cols)
     layout = fast_layout(xml)
     if layout is None:
-        return _special_cells_tree(parse_xml(xml, part, source), wanted)
+        return _special_cells_tree(parse_xml(xml, part, source), inside)
     found: dict[tuple[int, int], SpecialCell] = {}
     last_cell = -1
     for hit in _HIT.finditer(xml, layout.start, layout.end):
@@ -69,7 +68,7 @@ def special_cells(
             continue
         last_cell = start
         rc = cell_ref(xml, start)
-        if rc not in wanted:
+        if not inside(*rc):
             continue
         body_start, closed = tag_end(xml, start)
         body = b"" if closed else xml[body_start : xml.index(b"</c>", body_start)]
@@ -99,11 +98,13 @@ def _make(t: str | None, formula: str | None, value: str | None) -> SpecialCell 
     return None
 
 
-def _special_cells_tree(root: etree._Element, wanted: _Filter) -> dict[tuple[int, int], SpecialCell]:
+def _special_cells_tree(
+    root: etree._Element, inside: Callable[[int, int], bool]
+) -> dict[tuple[int, int], SpecialCell]:
     found: dict[tuple[int, int], SpecialCell] = {}
     for row, row_el in numbered_rows(sheet_data(root)):
         for col, cell in numbered_cells(row_el):
-            if (row, col) not in wanted:
+            if not inside(row, col):
                 continue
             children = {local(child.tag): child for child in cell}
             f, v = children.get("f"), children.get("v")
@@ -126,7 +127,9 @@ def cell_style(
     if layout is None:
         for r, row_el in numbered_rows(sheet_data(parse_xml(xml, part, source))):
             if r == row:
-                return next((int(c.get("s", 0)) for n, c in numbered_cells(row_el) if n == col), None)
+                return next(
+                    (int(c.get("s", 0)) for n, c in numbered_cells(row_el) if n == col), None
+                )
         return None
     pos = xml.find(b'<c r="%s"' % a1(row, col).encode("ascii"), layout.start, layout.end)
     if pos < 0:
@@ -140,9 +143,7 @@ def hidden_rows(xml: bytes, *, part: str = "worksheet", source: str | None = Non
     check_prolog(xml, part, source)
     layout = fast_layout(xml)
     if layout is not None:
-        return {
-            int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml, layout.start, layout.end)
-        }
+        return {int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml, layout.start, layout.end)}
     return {
         row
         for row, el in numbered_rows(sheet_data(parse_xml(xml, part, source)))

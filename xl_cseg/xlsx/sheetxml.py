@@ -54,10 +54,9 @@ def fast_layout(xml: bytes) -> Layout | None:
     if xml.count(b"<row", s, e) != xml.count(b'<row r="', s, e):
         return None
     cells = xml.count(b'<c r="', s, e)
-    if xml.count(b"<c", s, e) != cells:
-        # "<c" also starts rich-text tags such as <color>; count cell starts precisely
-        if sum(xml.count(token, s, e) for token in _CELL_STARTS) != cells:
-            return None
+    # "<c" also starts rich-text tags such as <color>: if counts differ, count precisely
+    if xml.count(b"<c", s, e) != cells and sum(xml.count(t, s, e) for t in _CELL_STARTS) != cells:
+        return None
     return layout
 
 

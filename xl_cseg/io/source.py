@@ -1,0 +1,88 @@
+"""Where workbook contents come from: a file on disk, or (in Excel) an open xlwings book.
+
+The table finder, the parameter reader and the output layout only need what
+:class:`SheetSource` offers, so the ribbon macros and the command line share them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Collection, Protocol
+
+import python_calamine as pc
+
+from ..xlsx.errors import CorruptWorkbook
+from ..xlsx.package import Package, SheetInfo, TableInfo
+from ..xlsx.safezip import open_package
+from .names import NamedCell, named_cells
+
+Grid = list[list[Any]]  # values from A1; blanks are ""
+Merged = list[tuple[tuple[int, int], tuple[int, int]]]
+
+
+class SheetSource(Protocol):
+    path: Path
+
+    def worksheets(self) -> list[SheetInfo]: ...
+
+    def grid(self, sheet: SheetInfo) -> Grid: ...
+
+    def tables(self, sheet: SheetInfo) -> list[TableInfo]: ...
+
+    def merged_ranges(self, sheet: SheetInfo) -> Merged: ...
+
+    def special_cells(self, sheet: SheetInfo, first_row: int, last_row: int,
+                      cols: Collection[int]) -> dict: ...
+
+    def named_cells(self) -> dict[str, NamedCell]: ...
+
+
+class FileSource:
+    """A workbook file: structure from the safe package reader, values from python-calamine."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.package: Package = open_package(self.path)
+        try:
+            self.book = pc.CalamineWorkbook.from_path(str(self.path))
+        except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError) as exc:  # pragma: no cover
+            raise CorruptWorkbook(self.path, str(exc)) from exc
+        self._grids: dict[str, Grid] = {}
+
+    def worksheets(self) -> list[SheetInfo]:
+        return self.package.sheets()
+
+    def grid(self, sheet: SheetInfo) -> Grid:
+        if sheet.name not in self._grids:
+            try:
+                grid = self.book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+            except (pc.CalamineError, pc.WorksheetNotFound):  # chart or dialog sheets
+                grid = []
+            self._grids[sheet.name] = grid
+        return self._grids[sheet.name]
+
+    def tables(self, sheet: SheetInfo) -> list[TableInfo]:
+        return self.package.tables(sheet.part)
+
+    def merged_ranges(self, sheet: SheetInfo) -> Merged:
+        return self.package.merged_ranges(sheet.part)
+
+    def special_cells(self, sheet: SheetInfo, first_row: int, last_row: int,
+                      cols: Collection[int]) -> dict:
+        return self.package.special_cells(sheet.part, first_row, last_row, cols)
+
+    def named_cells(self) -> dict[str, NamedCell]:
+        return named_cells(self.package)
+
+
+def named_values(source: SheetSource) -> tuple[dict[str, Any], dict[str, NamedCell]]:
+    """Values of the single-cell defined names (blank -> None) and where each lives."""
+    cells = source.named_cells()
+    sheets = {s.name: s for s in source.worksheets()}
+    values: dict[str, Any] = {}
+    for name, cell in cells.items():
+        grid = source.grid(sheets[cell.sheet]) if cell.sheet in sheets else []
+        row = grid[cell.row] if cell.row < len(grid) else []
+        value = row[cell.col] if cell.col < len(row) else ""
+        values[name] = None if value == "" else value
+    return values, cells
