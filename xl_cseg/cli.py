@@ -161,5 +161,14 @@ def new(path: Path = typer.Argument(..., help="Ziel, z. B. Gebiet-Nord.xlsm")) -
     console.print(f"Angelegt: {path}")
 
 
+@app.command()
+def doctor(workbook: Optional[Path] = typer.Argument(None, help="Arbeitsmappe (.xlsm), optional")
+           ) -> None:
+    """Python, xlwings und die Einstellungen einer Arbeitsmappe prüfen; sagt, was zu tun ist."""
+    from . import doctor as checks
+
+    raise typer.Exit(checks.main(workbook))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

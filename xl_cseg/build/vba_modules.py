@@ -9,7 +9,7 @@ from typing import Sequence
 
 import xlwings
 
-from .udf_vba import udf_vba_source
+from .udf_vba import DOCS_MODULE_NAME, MODULE_NAME, udf_docs_vba_source, udf_vba_source
 from .vba_project import VbaModule
 
 VBA_DIR = "vba"
@@ -48,7 +48,8 @@ def project_modules(sheet_code_names: Sequence[str]) -> list[VbaModule]:
     """Every module of the workbook's VBA project, in a fixed order."""
     modules = xlwings_modules()
     modules += [VbaModule(name, "standard", own_source(name)) for name in OWN_MODULES]
-    modules.append(VbaModule("xlwings_udfs", "standard", udf_vba_source()))
-    modules.append(VbaModule("ThisWorkbook", "document", document_source("ThisWorkbook")))
+    modules.append(VbaModule(MODULE_NAME, "standard", udf_vba_source()))
+    modules.append(VbaModule(DOCS_MODULE_NAME, "standard", udf_docs_vba_source()))
+    modules.append(VbaModule("ThisWorkbook", "document", own_source("ThisWorkbook")))
     modules += [VbaModule(code, "document", document_source(code)) for code in sheet_code_names]
     return modules

@@ -27,7 +27,8 @@ from ..io import plan_layout
 from . import sheet_kunden, sheet_massnahmen
 from .demo_data import demo_customers
 from .formats import make_formats
-from .ribbon import CUSTOMUI_PART, CUSTOMUI_REL_TYPE, ribbon_xml, validate_ribbon
+from .ribbon import (CUSTOMUI_PART, CUSTOMUI_REL_TYPE, check_callbacks, ribbon_xml,
+                     validate_ribbon)
 from .sheet_auswertung import write_auswertung_sheet
 from .sheet_kunden import write_kunden_sheet
 from .sheet_massnahmen import demo_measures, write_massnahmen_sheet
@@ -88,7 +89,7 @@ def build_workbook(variant: Variant = TEMPLATE, params: Parameters | None = None
         warnings.simplefilter("error", UserWarning)
         try:
             return _build(variant, params or Parameters())
-        except UserWarning as exc:
+        except (UserWarning, ValueError) as exc:  # RibbonError, VbaSourceError are ValueErrors
             raise BuildError(f"Arbeitsmappe nicht gebaut: {exc}") from exc
 
 
@@ -96,6 +97,7 @@ def _build(variant: Variant, params: Parameters) -> bytes:
     ribbon = ribbon_xml()
     validate_ribbon(ribbon)
     modules = project_modules([code for _name, code in SHEETS])
+    check_callbacks(ribbon, {m.name: m.source for m in modules})
     vba = build_vba_project(modules)
 
     if variant.demo:

@@ -187,9 +187,9 @@ class _Writer:
             if formulas and xml.find(b"<f", gt, cell_end) >= 0:
                 self.check_shared_master(pos, gt, cell_end)
         tail = b"/>" if tail is None else tail
-        t_pos = xml.find(b' t="', pos, tag_close)
-        cut = tag_close if t_pos < 0 else t_pos
-        if (t_pos < 0 or xml.index(b'"', t_pos + 4) + 1 == tag_close) and (
+        t_pos = xml.find(b't="', pos, tag_close)  # no other cell attribute ends in "t"
+        cut = tag_close if t_pos < 0 else t_pos - 1
+        if (t_pos < 0 or xml.index(b'"', t_pos + 3) + 1 == tag_close) and (
             not metadata or xml.find(b'm="', pos, cut) < 0
         ):
             return cut, cell_end, tail  # keep the start tag up to t="..." (usually last)

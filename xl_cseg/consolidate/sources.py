@@ -1,0 +1,110 @@
+"""Which files to read: folders expanded recursively; Excel lock files, backups and outputs left
+out; every file read once (same path, a symlink or the same content)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+SUFFIXES = (".xlsx", ".xlsm")
+OTHER_FORMATS = (".xls", ".xlsb", ".ods", ".csv")
+LOCK_PREFIX = "~$"
+BACKUP_TAG = ".bak"
+
+SKIPPED, FAILED = "übersprungen", "Fehler"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    status: str  # SKIPPED or FAILED
+    reason: str  # German
+
+
+@dataclass
+class Sources:
+    files: list[Path]
+    skipped: list[Skipped] = field(default_factory=list)
+    root: Path = Path(".")
+
+    def display(self, path: Path) -> str:
+        """``path`` relative to the common folder of all inputs (``Nord/Kunden.xlsx``)."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def backup_path(path: Path) -> Path:
+    """``Nord.xlsm`` -> ``Nord.bak.xlsm``: the one backup ``params push`` keeps."""
+    return path.with_name(f"{path.stem}{BACKUP_TAG}{path.suffix}")
+
+
+def is_backup(path: Path) -> bool:
+    return path.stem.casefold().endswith(BACKUP_TAG)
+
+
+def _candidates(paths: Iterable[Path], skipped: list[Skipped]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                suffix = child.suffix.casefold()
+                if not child.is_file():
+                    continue
+                if suffix in SUFFIXES:
+                    found.append(child)
+                elif suffix in OTHER_FORMATS and not child.name.startswith(LOCK_PREFIX):
+                    skipped.append(Skipped(child, SKIPPED, f"Format {suffix} wird nicht gelesen "
+                                                           "– bitte als .xlsx speichern"))
+        elif path.exists():
+            found.append(path)
+        else:
+            skipped.append(Skipped(path, FAILED, "nicht gefunden"))
+    return found
+
+
+def collect(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (),
+            by_content: bool = True) -> Sources:
+    """The files to read, in the given order; ``exclude`` holds this run's own output files.
+
+    With ``by_content`` a file whose bytes equal an earlier file's is skipped as a duplicate.
+    """
+    skipped: list[Skipped] = []
+    excluded = {p.resolve() for p in exclude}
+    seen: set[Path] = set()
+    digests: dict[str, Path] = {}
+    files: list[Path] = []
+    for path in _candidates([Path(p) for p in paths], skipped):
+        resolved = path.resolve()
+        if resolved in seen:
+            continue  # the same file again (also via a folder or a symlink)
+        seen.add(resolved)
+        if path.name.startswith(LOCK_PREFIX):
+            skipped.append(Skipped(path, SKIPPED, "Excel-Sperrdatei"))
+        elif resolved in excluded:
+            skipped.append(Skipped(path, SKIPPED, "Ausgabedatei dieses Laufs"))
+        elif is_backup(path):
+            skipped.append(Skipped(path, SKIPPED, "Sicherungskopie von „params push“"))
+        elif by_content:
+            try:
+                with resolved.open("rb") as fh:
+                    digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            except OSError as exc:
+                skipped.append(Skipped(path, FAILED, f"kann nicht gelesen werden ({exc.strerror})"))
+                continue
+            if digest in digests:
+                skipped.append(Skipped(path, SKIPPED, f"gleicher Inhalt wie {digests[digest].name} "
+                                                      "(Duplikat)"))
+                continue
+            digests[digest] = path
+            files.append(path)
+        else:
+            files.append(path)
+    everything = [p for p in files] + [s.path for s in skipped]
+    root = Path(os.path.commonpath([str(p.parent.absolute()) for p in everything])) \
+        if everything else Path(".").absolute()
+    return Sources(files=files, skipped=skipped, root=root)
