@@ -13,7 +13,7 @@ from .core.params import Parameters, parameters_from_names
 from .core.segment import ERROR, SegmentResult, segment
 from .io.reader import CustomerTable, load
 from .io.source import FileSource, SheetSource, named_values
-from .io.writer import write_results
+from .io.writer import FileWriter, segment_edit
 from .xlsx.errors import WorkbookError
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
@@ -91,7 +91,9 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
     dst = Path(out) if out else report.path
     if dst.resolve() != report.path.resolve():
         dst.parent.mkdir(parents=True, exist_ok=True)
-    report.notes.extend(write_results(report.source, report.table, report.result, dst))
+    edit, notes = segment_edit(report.source, report.table, report.result)
+    FileWriter(report.source, dst).apply([edit])
+    report.notes.extend(notes)
     report.written = dst
     return report
 

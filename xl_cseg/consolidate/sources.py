@@ -33,7 +33,7 @@ class Sources:
     def display(self, path: Path) -> str:
         """``path`` relative to the common folder of all inputs (``Nord/Kunden.xlsx``)."""
         try:
-            return path.relative_to(self.root).as_posix()
+            return path.absolute().relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
 
@@ -104,7 +104,11 @@ def collect(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (
             files.append(path)
         else:
             files.append(path)
-    everything = [p for p in files] + [s.path for s in skipped]
-    root = Path(os.path.commonpath([str(p.parent.absolute()) for p in everything])) \
-        if everything else Path(".").absolute()
-    return Sources(files=files, skipped=skipped, root=root)
+    return Sources(files=files, skipped=skipped, root=_common_folder(files + [s.path for s in skipped]))
+
+
+def _common_folder(paths: list[Path]) -> Path:
+    try:
+        return Path(os.path.commonpath([str(p.parent.absolute()) for p in paths]))
+    except ValueError:  # nothing given, or several drives
+        return Path(".").absolute()

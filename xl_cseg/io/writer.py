@@ -1,4 +1,4 @@
-"""Write the segmentation's output columns back into the customer table, surgically.
+"""The segmentation's output columns as an edit of the customer table, and the file writer.
 
 Only the output cells (and the header cells of appended output columns) change: the sheet part is
 patched, the table part grows when the columns are appended to an Excel Table, and every other zip
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -18,8 +18,8 @@ from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import a1, parse_range, range_ref
 from ..xlsx.errors import WorkbookError
-from ..xlsx.package import Package
 from ..xlsx.patch import patch_sheet, patch_table
+from .edits import SheetEdit
 from .reader import CustomerTable
 from .source import FileSource, SheetSource
 
@@ -107,38 +107,53 @@ def output_cells(table: CustomerTable, layout: OutputLayout, result: SegmentResu
     return cells, notes
 
 
-def write_results(source: FileSource, table: CustomerTable, result: SegmentResult, dst: Path
-                  ) -> list[str]:
-    """Patch the sheet (and table) part and write ``dst`` atomically; returns notes."""
-    check_writable(dst if dst.exists() else dst.parent / dst.name)
-    pkg = source.package
+def segment_edit(source: SheetSource, table: CustomerTable, result: SegmentResult
+                 ) -> tuple[SheetEdit, list[str]]:
+    """The output columns as one edit of the customer sheet, and notes for kept formulas."""
     layout = plan_layout(source, table)
     cells, notes = output_cells(table, layout, result)
-    styles = _styles(pkg, table, layout)
-    replacements = {table.sheet_part: patch_sheet(pkg.read(table.sheet_part), cells,
-                                                  cell_styles=styles)}
-    if table.table is not None and layout.new_keys:
-        (r0, c0), (r1, _c1) = parse_range(table.table.ref)
-        new_ref = range_ref(r0, c0, r1, max(layout.new_columns))
-        replacements[table.table.part] = patch_table(
-            pkg.read(table.table.part), ref=new_ref,
-            add_columns=[header(k) for k in layout.new_keys])
-    write_package(pkg.path, dst, replacements)
-    return notes
-
-
-def _styles(pkg: Package, table: CustomerTable, layout: OutputLayout) -> dict[tuple[int, int], int]:
-    """Styles for new cells: appended headers look like the last header, % columns show %."""
-    styles: dict[tuple[int, int], int] = {}
-    if not layout.new_keys:
-        return styles
-    header_style = pkg.cell_style(table.sheet_part, table.header_row, table.last_col)
-    percent = pkg.percent_style_index()
+    styles: dict[tuple[int, int], tuple] = {}
     for key in layout.new_keys:
         col = layout.columns[key]
-        if header_style is not None:
-            styles[(table.header_row, col)] = header_style
-        if key in PERCENT_KEYS and percent is not None:
-            for row in table.rows:
-                styles[(row, col)] = percent
-    return styles
+        styles[(table.header_row, col)] = ("like", (table.header_row, table.last_col))
+        if key in PERCENT_KEYS:
+            styles.update({(row, col): ("percent",) for row in table.rows})
+    sheet = next(s for s in source.worksheets() if s.name == table.sheet)
+    edit = SheetEdit(sheet=sheet, cells=cells, styles=styles)
+    if table.table is not None and layout.new_keys:
+        (r0, c0), (r1, _c1) = parse_range(table.table.ref)
+        edit.table = table.table
+        edit.table_ref = range_ref(r0, c0, r1, max(layout.new_columns))
+        edit.add_columns = [header(k) for k in layout.new_keys]
+    return edit, notes
+
+
+class FileWriter:
+    """Applies edits to a workbook file: patched sheet and table parts, everything else copied
+    unchanged, written atomically to ``dst`` (which may be the source itself)."""
+
+    def __init__(self, source: FileSource, dst: Path) -> None:
+        self.source, self.dst = source, dst
+
+    def apply(self, edits: Sequence[SheetEdit]) -> None:
+        check_writable(self.dst)
+        pkg = self.source.package
+        replacements: dict[str, bytes] = {}
+        for edit in edits:
+            part = edit.sheet.part
+            styles = {rc: style for rc, hint in edit.styles.items()
+                      if (style := self._style(part, hint)) is not None}
+            replacements[part] = patch_sheet(replacements.get(part) or pkg.read(part), edit.cells,
+                                             cell_styles=styles)
+            if edit.table is not None and edit.table_ref:
+                replacements[edit.table.part] = patch_table(
+                    pkg.read(edit.table.part), ref=edit.table_ref, add_columns=edit.add_columns)
+        write_package(pkg.path, self.dst, replacements)
+
+    def _style(self, part: str, hint: tuple) -> int | None:
+        pkg = self.source.package
+        if hint[0] == "like":
+            return pkg.cell_style(part, *hint[1])
+        if hint[0] == "percent":
+            return pkg.percent_style_index()
+        raise ValueError(f"unknown style hint {hint!r}")
