@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from xl_cseg.core.params import (DEFAULT_CHANNELS, ChannelRule, ParamIssue, Parameters,
                                  parameters_from_names)
 from xl_cseg.core.pipeline import evaluate_pipeline
-from xl_cseg.core.planning import (CANDIDATE_COLUMNS, ROW_COLUMNS, capacity, gap_to_target)
+from xl_cseg.core.planning import (CANDIDATE_COLUMNS, MIN_VISIT_SHARE, ROW_COLUMNS, capacity,
+                                   gap_to_target)
 from xl_cseg.core.segment import segment
 
 TODAY = dt.date(2026, 6, 15)
@@ -224,11 +225,11 @@ def test_over_capacity_thins_lowest_revenue_per_visit_first(seg):
     assert cap.over_capacity
     assert cap.free_visits == pytest.approx(28.875 - 46)
     thin = cap.thin_out
-    # revenue per visit: C-Win 2,000, B-Win 5,000, A-Grow 10,000, A-Maintain 13,750
-    assert list(thin.index) == ["C-Win", "B-Win", "A-Grow"]
-    assert thin["Besuche streichen"].tolist() == [4.0, 6.0, 8.0]  # 17.125 -> 18 whole visits
-    assert thin["Besuche je Kunde danach"].tolist() == pytest.approx([0.0, 0.0, 4.0])
-    assert cap.by_code.at["A-Maintain", "Besuche streichen"] == 0
+    # revenue per visit: C-Win 2,000, B-Win 5,000, A-Grow 10,000, A-Maintain 13,750;
+    # floors: B keeps a quarter (6 -> cut 4), A half (12 -> cut 6)
+    assert list(thin.index) == ["C-Win", "B-Win", "A-Grow", "A-Maintain"]
+    assert thin["Besuche streichen"].tolist() == [4.0, 4.0, 6.0, 4.0]  # 17.125 -> 18 visits
+    assert thin["Besuche je Kunde danach"].tolist() == pytest.approx([0.0, 2.0, 6.0, 10.0])
     assert cap.by_code.at["Gesamt", "Besuche streichen"] == 18
     rows = {r.label: r for r in cap.as_rows()}
     assert rows["Ausdünnen C-Win"].value == -4.0
@@ -343,7 +344,8 @@ def test_thinning_always_fits_capacity(rows, per_day):
     frame = _frame([r[0] for r in rows], [r[1] for r in rows])
     cap = capacity(frame, Parameters(besuche_tag=per_day))
     cut = cap.thin_out["Besuche streichen"].sum()
-    assert cap.visit_demand - cut <= cap.field_capacity + 1e-9
+    floor = sum(cap.by_code.at[c, "Besuche"] * MIN_VISIT_SHARE[c[0]] for c in CODE_LIST)
+    assert cap.visit_demand - cut <= max(cap.field_capacity, floor) + 1 + 1e-9
     assert (cut == 0) == (not cap.over_capacity)
     assert (cap.thin_out["Besuche streichen"] <= cap.thin_out["Besuche"]).all()
     per_visit = cap.thin_out["Umsatz je Besuch"].tolist()

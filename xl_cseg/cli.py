@@ -68,8 +68,8 @@ def print_report(report: jobs.SegmentReport, verb: str) -> None:
     console.print(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))
     console.print(distribution_table("Verteilung nach Segment", report.distribution.by_code))
     console.print(matrix_table(report.distribution))
-    _list("Hinweise", report.notes, "yellow")
-    _list("Fehler", report.errors, "red")
+    _list("Hinweise", report.all_notes, "yellow")
+    _list("Fehler", report.all_errors, "red")
     if report.written:
         console.print(f"Geschrieben: {report.written}")
 
@@ -112,6 +112,49 @@ def validate(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xls
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "geprüft, nichts geschrieben")
+    raise typer.Exit(report.exit_code)
+
+
+def plan_table(title: str, rows) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Kennzahl", no_wrap=True)
+    table.add_column("Wert", justify="right", no_wrap=True)
+    table.add_column("Erläuterung", overflow="fold")
+    for row in rows:
+        value = row.value
+        if isinstance(value, str):
+            shown = value
+        elif row.unit == "%":
+            shown = _pct(float(value))
+        elif row.unit == "EUR":
+            shown = f"{_eur(float(value))} €"
+        else:
+            shown = f"{float(value):,.1f}".replace(",", "X").replace(".", ",").replace("X", ".") \
+                .removesuffix(",0") + (f" {row.unit}" if row.unit else "")
+        table.add_row(row.label, shown, row.explanation)
+    return table
+
+
+@app.command()
+def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+         out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                            help="Ergebnis hierhin schreiben statt in die Datei")
+         ) -> None:
+    """Pipeline, Lücke zum Umsatzziel und Kapazität rechnen und in die Mappe schreiben."""
+    try:
+        with console.status("Plane …"):
+            report = jobs.segment_workbook(workbook, out)
+    except WorkbookError as exc:
+        _fail(exc)
+    plan_report = report.plan
+    console.print(f"[bold]{report.path.name}[/bold]: {report.customers} Kunden, "
+                  f"{len(plan_report.pipeline.output) if plan_report.pipeline is not None else 0}"
+                  " Maßnahmen.")
+    console.print(plan_table("Umsatzziel und Lücke", plan_report.gap.as_rows()))
+    console.print(plan_table("Kapazität", plan_report.capacity.as_rows()))
+    _list("Hinweise", report.all_notes, "yellow")
+    _list("Fehler", report.all_errors, "red")
+    console.print(f"Geschrieben: {report.written}")
     raise typer.Exit(report.exit_code)
 
 

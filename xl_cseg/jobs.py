@@ -11,12 +11,20 @@ from .core.columns import header
 from .core.distribution import Distribution, distribution
 from .core.params import Parameters, parameters_from_names
 from .core.segment import ERROR, SegmentResult, segment
-from .io.reader import CustomerTable, load
+from .core.pipeline import (MEASURE_OUTPUT_FIELDS, PipelineResult, evaluate_pipeline,
+                            measure_header, status_probabilities_from_names)
+from .core.planning import Capacity, Gap, capacity, gap_to_target
+from .io import plan_layout
+from .io.edits import SheetEdit
+from .io.measures import find_measures_table
+from .io.reader import CustomerTable, find_customer_table
 from .io.source import FileSource, SheetSource, named_values
-from .io.writer import FileWriter, segment_edit
+from .io.writer import FileWriter, segment_edit, table_edit
+from .xlsx.package import SheetInfo
 from .xlsx.errors import WorkbookError
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
+MEASURE_OUTPUT_KEYS = tuple(f.key for f in MEASURE_OUTPUT_FIELDS)
 
 
 class EmptyCustomerTable(WorkbookError):
@@ -28,7 +36,7 @@ class SegmentReport:
     """What a segmentation run did, for the CLI, the ribbon and tests."""
 
     path: Path
-    source: FileSource
+    source: SheetSource
     table: CustomerTable
     params: Parameters
     result: SegmentResult
@@ -36,14 +44,35 @@ class SegmentReport:
     errors: list[str] = field(default_factory=list)  # cell-addressed, severity Fehler
     notes: list[str] = field(default_factory=list)  # cell-addressed hints
     written: Path | None = None
+    plan: "PlanReport | None" = None
+
+    @property
+    def all_errors(self) -> list[str]:
+        return self.errors + (self.plan.errors if self.plan else [])
+
+    @property
+    def all_notes(self) -> list[str]:
+        return self.notes + (self.plan.notes if self.plan else [])
 
     @property
     def exit_code(self) -> int:
-        return EXIT_ROW_ERRORS if self.errors else EXIT_OK
+        return EXIT_ROW_ERRORS if self.all_errors else EXIT_OK
 
     @property
     def customers(self) -> int:
         return len(self.result.output)
+
+
+@dataclass
+class PlanReport:
+    """Pipeline, gap to target and capacity of one workbook."""
+
+    measures: CustomerTable | None
+    pipeline: PipelineResult | None
+    gap: Gap
+    capacity: Capacity
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def read_parameters(source: SheetSource | str | Path) -> tuple[Parameters, list[str]]:
@@ -62,10 +91,15 @@ def read_parameters(source: SheetSource | str | Path) -> tuple[Parameters, list[
 
 
 def analyse(path: str | Path, today: _dt.date | None = None) -> SegmentReport:
-    """Read the workbook and segment it; nothing is written."""
-    path = Path(path)
+    """Read the workbook file and segment it; nothing is written."""
+    return analyse_source(FileSource(path), today)
+
+
+def analyse_source(source: SheetSource, today: _dt.date | None = None) -> SegmentReport:
+    """Segment the customer table of any source (file or open book); nothing is written."""
+    path = source.path
     today = today or _dt.date.today()
-    source, table = load(path, current_year=today.year)
+    table = find_customer_table(source, today.year)
     if not table.rows:
         raise EmptyCustomerTable(
             f'"{path.name}", Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
@@ -84,16 +118,74 @@ def analyse(path: str | Path, today: _dt.date | None = None) -> SegmentReport:
                          errors=errors, notes=notes)
 
 
+def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanReport:
+    """Pipeline (when the workbook keeps measures), gap to target and capacity."""
+    today = today or _dt.date.today()
+    source, params = report.source, report.params
+    values, cells = named_values(source)
+    probabilities, issues = status_probabilities_from_names(values)
+    by_name = {n.casefold(): c.address for n, c in cells.items()}
+    errors = [f"{by_name.get(i.name.casefold(), i.name)}: {i.message}" for i in issues]
+    notes: list[str] = []
+    measures = find_measures_table(source)
+    pipeline = None
+    if measures is not None and measures.rows:
+        customers = report.result.inputs[["customer_id"]].join(report.result.output[["code"]])
+        pipeline = evaluate_pipeline(measures.raw, customers, probabilities, today,
+                                     int(params.tage_ohne_aktivitaet))
+        for issue in pipeline.issues:
+            where = measures.cell(issue.row, issue.field) if issue.field else \
+                f"{measures.sheet}!{issue.row + 1}"
+            (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
+    gap = gap_to_target(report.result.output, report.result.inputs, pipeline, params)
+    cap = capacity(report.result.output, params, report.result.inputs)
+    errors += [f"{by_name.get(i.name.casefold(), i.name)}: {i.message}" for i in cap.issues]
+    return PlanReport(measures=measures, pipeline=pipeline, gap=gap, capacity=cap,
+                      errors=errors, notes=notes)
+
+
+def workbook_edits(source: SheetSource, today: _dt.date | None = None
+                   ) -> tuple[SegmentReport, PlanReport, list[SheetEdit]]:
+    """Everything a run writes: customer outputs, measure outputs, the Planung sheet."""
+    report = analyse_source(source, today)
+    plan = plan_source(report, today)
+    edit, notes = segment_edit(source, report.table, report.result)
+    edits = [edit]
+    report.notes.extend(notes)
+    if plan.pipeline is not None:
+        m_edit, m_notes = table_edit(source, plan.measures, plan.pipeline.output,
+                                     MEASURE_OUTPUT_KEYS, measure_header, ("probability",))
+        edits.append(m_edit)
+        plan.notes.extend(m_notes)
+    sheet = planung_sheet(source)
+    if sheet is not None:
+        edits.append(SheetEdit(sheet=sheet, cells=plan_layout.plan_cells(plan.gap, plan.capacity)))
+    return report, plan, edits
+
+
+def planung_sheet(source: SheetSource) -> SheetInfo | None:
+    """The ``Planung`` sheet when it has the layout this project writes into."""
+    for sheet in source.worksheets():
+        if sheet.name != plan_layout.SHEET:
+            continue
+        grid = source.grid(sheet)
+        row = grid[plan_layout.GAP_HEAD] if len(grid) > plan_layout.GAP_HEAD else []
+        if tuple(row[:4]) == plan_layout.ROW_HEAD:
+            return sheet
+    return None
+
+
 def segment_workbook(path: str | Path, out: str | Path | None = None,
                      today: _dt.date | None = None) -> SegmentReport:
-    """Segment ``path`` and write the output columns into ``out`` (default: in place)."""
-    report = analyse(path, today)
+    """Segment ``path`` (with pipeline and plan where the workbook has them) and write every
+    output into ``out`` (default: in place) in one atomic write."""
+    source = FileSource(path)
+    report, plan, edits = workbook_edits(source, today)
     dst = Path(out) if out else report.path
     if dst.resolve() != report.path.resolve():
         dst.parent.mkdir(parents=True, exist_ok=True)
-    edit, notes = segment_edit(report.source, report.table, report.result)
-    FileWriter(report.source, dst).apply([edit])
-    report.notes.extend(notes)
+    FileWriter(source, dst).apply(edits)
+    report.plan = plan
     report.written = dst
     return report
 

@@ -8,15 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import python_calamine as pc
-
 from ..core.params import CODES, SPECS, Parameters, channel_names
 from ..core.pipeline import STATUSES, status_probabilities_from_names
-from ..io.names import NamedCell, named_values
+from ..io.names import NamedCell
+from ..io.source import FileSource, SheetSource, named_values
 from ..jobs import read_parameters
 from ..resources import template_workbook
-from ..xlsx.package import Package
-from ..xlsx.safezip import open_package
 
 PARAMETER_NAMES: tuple[str, ...] = (
     tuple(s.name for s in SPECS)
@@ -46,22 +43,19 @@ class ParameterSet:
         return {name.casefold(): value for name, value in values.items()}
 
 
-def workbook_parameters(path: Path, pkg: Package | None = None,
-                        book: pc.CalamineWorkbook | None = None
-                        ) -> tuple[ParameterSet, dict[str, NamedCell]]:
+def workbook_parameters(source: SheetSource) -> tuple[ParameterSet, dict[str, NamedCell]]:
     """The parameters a workbook's named cells give (defaults where absent) and the cells."""
-    book = book or pc.CalamineWorkbook.from_path(str(path))
-    params, errors, _ = read_parameters(path, book)
-    values, cells = named_values(pkg or open_package(path), book)
+    params, errors = read_parameters(source)
+    values, cells = named_values(source)
     probabilities, issues = status_probabilities_from_names(values)
     by_name = {n.casefold(): c for n, c in cells.items()}
     errors += [f"{by_name[i.name.casefold()].address}: {i.message}" for i in issues]
-    return ParameterSet(params, probabilities, path, tuple(errors)), cells
+    return ParameterSet(params, probabilities, source.path, tuple(errors)), cells
 
 
 def central_parameters(path: Path | None) -> ParameterSet:
     """The controller's parameter workbook, or the template's defaults when none is given."""
-    found, _cells = workbook_parameters(path or template_workbook())
+    found, _cells = workbook_parameters(FileSource(path or template_workbook()))
     return found if path is not None else ParameterSet(found.params, found.probabilities, None)
 
 

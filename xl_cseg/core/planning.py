@@ -232,6 +232,12 @@ class Capacity:
             rows.append(PlanRow(f"Ausdünnen {code}", -row["Besuche streichen"], "Besuche/Jahr",
                                 f"Umsatz je Besuch {_eur(row['Umsatz je Besuch'])}; danach "
                                 f"{_num(row['Besuche je Kunde danach'], 1)} Besuche je Kunde."))
+        uncovered = -self.free_visits - float(self.thin_out["Besuche streichen"].sum())
+        if self.over_capacity and uncovered > 1e-9:
+            rows.append(PlanRow("Trotz Ausdünnen zu viel", uncovered, "Besuche/Jahr",
+                                "A-Kunden behalten mindestens die Hälfte, B-Kunden ein Viertel "
+                                "ihrer Besuche: mehr Kundentage, Inside Sales oder Aufteilung "
+                                "des Gebiets nötig."))
         rows += [
             PlanRow("Inside-Sales-Tage", self.is_days, "Tage", "Arbeitstage abzüglich Urlaub und "
                                                                "Krankheit."),
@@ -334,15 +340,24 @@ def _by_code(code: pd.Series, visits: pd.Series, contacts: pd.Series, revenue: p
     return table[list(CODE_COLUMNS)]
 
 
+# share of a code's planned visits that thinning keeps: A customers keep at least half (hold and
+# don't lose them), B a quarter, C customers can be served by inside sales alone
+MIN_VISIT_SHARE = {"A": 0.5, "B": 0.25, "C": 0.0}
+
+
 def _thin_out(by_code: pd.DataFrame, excess: float) -> pd.DataFrame:
-    """Visits to cut per code, lowest revenue per visit first, until demand fits capacity."""
+    """Visits to cut per code, lowest revenue per visit first, until demand fits capacity; no
+    code goes below its floor (:data:`MIN_VISIT_SHARE`), so a remainder may stay uncovered."""
     remaining = math.ceil(excess - 1e-9) if excess > 0 else 0
     order = by_code[by_code["Besuche"] > 0].sort_values("Umsatz je Besuch", kind="stable")
     cuts: dict[str, float] = {}
     for code, visits in order["Besuche"].items():
         if remaining <= 0:
             break
-        cuts[code] = float(min(visits, remaining))
+        cuttable = math.floor(visits * (1 - MIN_VISIT_SHARE[code[0]]) + 1e-9)
+        if cuttable <= 0:
+            continue
+        cuts[code] = float(min(cuttable, remaining))
         remaining -= cuts[code]
     table = order.loc[list(cuts), ["Kunden", "Besuche", "Umsatz je Besuch"]].astype(float)
     table["Besuche streichen"] = pd.Series(cuts, dtype=float)

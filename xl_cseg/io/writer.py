@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -34,20 +34,24 @@ class OutputBlocked(WorkbookError):
 class OutputLayout:
     columns: dict[str, int]  # output key -> column
     new_keys: list[str] = field(default_factory=list)  # keys whose column is appended
+    headers: dict[str, str] = field(default_factory=dict)  # output key -> header text
 
     @property
     def new_columns(self) -> list[int]:
         return [self.columns[k] for k in self.new_keys]
 
 
-def plan_layout(source: SheetSource, table: CustomerTable) -> OutputLayout:
+def plan_layout(source: SheetSource, table: CustomerTable,
+                output_keys: Sequence[str] = OUTPUT_KEYS,
+                header_of: Callable[[str], str] = header) -> OutputLayout:
     """Reuse existing output columns, append the missing ones right of the table."""
-    columns = dict(table.outputs)
-    new_keys = [k for k in OUTPUT_KEYS if k not in columns]
+    columns = {k: c for k, c in table.outputs.items() if k in output_keys}
+    new_keys = [k for k in output_keys if k not in columns]
     start = max([table.last_col, *columns.values()]) + 1
     for offset, key in enumerate(new_keys):
         columns[key] = start + offset
-    layout = OutputLayout(columns=columns, new_keys=new_keys)
+    layout = OutputLayout(columns=columns, new_keys=new_keys,
+                          headers={k: header_of(k) for k in output_keys})
     _check_free(source, table, layout)
     return layout
 
@@ -72,8 +76,8 @@ def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout)
         shown = ", ".join(occupied[:5]) + (" …" if len(occupied) > 5 else "")
         area = f"{table.sheet}!{a1(table.header_row, c0)}:{a1(last_row, c1)}"
         raise OutputBlocked(
-            f"{area}: die Spalten rechts der Kundentabelle sind nicht frei ({shown}). Die "
-            f"Ausgabespalten ({', '.join(header(k) for k in layout.new_keys)}) werden dort "
+            f"{area}: die Spalten rechts der Tabelle sind nicht frei ({shown}). Die "
+            f"Ausgabespalten ({', '.join(layout.headers[k] for k in layout.new_keys)}) werden dort "
             "angefügt; bitte die Zellen leeren oder die Spalten mit diesen Überschriften in der "
             "Tabelle anlegen.", path=table.path)
 
@@ -88,14 +92,13 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def output_cells(table: CustomerTable, layout: OutputLayout, result: SegmentResult
+def output_cells(table: CustomerTable, layout: OutputLayout, output: pd.DataFrame
                  ) -> tuple[dict[tuple[int, int], Any], list[str]]:
     """The cells to write, and notes for output cells left alone because they hold formulas."""
     cells: dict[tuple[int, int], Any] = {}
     for key in layout.new_keys:
-        cells[(table.header_row, layout.columns[key])] = header(key)
-    rows = list(result.output.index)
-    output = result.output
+        cells[(table.header_row, layout.columns[key])] = layout.headers[key]
+    rows = list(output.index)
     for key, col in layout.columns.items():
         cells.update(zip(((row, col) for row in rows), map(_cell_value, output[key].tolist())))
     # formulas in output columns are the user's: they stay
@@ -110,13 +113,20 @@ def output_cells(table: CustomerTable, layout: OutputLayout, result: SegmentResu
 def segment_edit(source: SheetSource, table: CustomerTable, result: SegmentResult
                  ) -> tuple[SheetEdit, list[str]]:
     """The output columns as one edit of the customer sheet, and notes for kept formulas."""
-    layout = plan_layout(source, table)
-    cells, notes = output_cells(table, layout, result)
+    return table_edit(source, table, result.output, OUTPUT_KEYS, header, PERCENT_KEYS)
+
+
+def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
+               output_keys: Sequence[str], header_of: Callable[[str], str],
+               percent_keys: Sequence[str] = ()) -> tuple[SheetEdit, list[str]]:
+    """Output columns of any table (customers, measures) as one edit of its sheet."""
+    layout = plan_layout(source, table, output_keys, header_of)
+    cells, notes = output_cells(table, layout, output)
     styles: dict[tuple[int, int], tuple] = {}
     for key in layout.new_keys:
         col = layout.columns[key]
         styles[(table.header_row, col)] = ("like", (table.header_row, table.last_col))
-        if key in PERCENT_KEYS:
+        if key in percent_keys:
             styles.update({(row, col): ("percent",) for row in table.rows})
     sheet = next(s for s in source.worksheets() if s.name == table.sheet)
     edit = SheetEdit(sheet=sheet, cells=cells, styles=styles)
@@ -124,7 +134,7 @@ def segment_edit(source: SheetSource, table: CustomerTable, result: SegmentResul
         (r0, c0), (r1, _c1) = parse_range(table.table.ref)
         edit.table = table.table
         edit.table_ref = range_ref(r0, c0, r1, max(layout.new_columns))
-        edit.add_columns = [header(k) for k in layout.new_keys]
+        edit.add_columns = [layout.headers[k] for k in layout.new_keys]
     return edit, notes
 
 

@@ -1,0 +1,61 @@
+"""Find the measures table (``Maßnahmen``): one row per measure with customer number and status."""
+
+from __future__ import annotations
+
+from ..core.pipeline import MEASURE_OUTPUT_FIELDS
+from ..xlsx.cellref import parse_range
+from .headers import HeaderMatch, normalize
+from .reader import HEADER_SCAN_ROWS, CustomerTable, _build, _header_cells
+from .source import SheetSource
+
+_ALIASES = {
+    "customer_id": ("kundennr", "kdnr", "kundennummer", "customerid", "debitor"),
+    "measure": ("massnahme", "aktivitaet", "projekt", "produktidee", "measure"),
+    "status": ("status", "stand"),
+    "phase": ("phase",),
+    "expected_revenue": ("erwarteterumsatz", "umsatzerwartet", "betrag", "potenzialmassnahme",
+                         "expectedrevenue"),
+    "probability": ("wahrscheinlichkeitmanuell", "wktmanuell"),
+    "next_step": ("naechsterschritt", "nextstep"),
+    "due_date": ("faelligam", "faellig", "termin", "duedate"),
+    "last_activity": ("letzteaktivitaet", "letzterkontakt", "lastactivity"),
+}
+_BY_ALIAS = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
+_OUTPUTS = {normalize(f.header): f.key for f in MEASURE_OUTPUT_FIELDS}
+REQUIRED = ("customer_id", "status")
+SHEET_NAMES = ("massnahmen", "measures", "pipeline")
+
+
+def _match(headers: dict[int, object]) -> HeaderMatch:
+    columns: dict[str, int] = {}
+    outputs: dict[str, int] = {}
+    for col, text in sorted(headers.items()):
+        key_text = normalize(text)
+        if key_text in _OUTPUTS and key_text not in _BY_ALIAS:
+            outputs.setdefault(_OUTPUTS[key_text], col)
+        elif key_text in _BY_ALIAS:
+            columns.setdefault(_BY_ALIAS[key_text], col)
+    return HeaderMatch(columns=columns, outputs=outputs, duplicates={}, year_columns={})
+
+
+def find_measures_table(source: SheetSource) -> CustomerTable | None:
+    """The measures table, or None when the workbook keeps no measures."""
+    sheets = sorted(source.worksheets(),
+                    key=lambda s: 0 if normalize(s.name) in SHEET_NAMES else 1)
+    for info in sheets:
+        grid = source.grid(info)
+        if not grid:
+            continue
+        candidates = [(parse_range(t.ref)[0][0], parse_range(t.ref)[0][1],
+                       parse_range(t.ref)[1][1], t) for t in source.tables(info)
+                      if t.header_row_count]
+        if normalize(info.name) in SHEET_NAMES:
+            candidates += [(row, 0, None, None) for row in range(min(HEADER_SCAN_ROWS, len(grid)))]
+        for row, first, last, tinfo in candidates:
+            headers = _header_cells(grid, row, first, last)
+            match = _match(headers)
+            if all(k in match.columns for k in REQUIRED) and \
+                    ("measure" in match.columns or "expected_revenue" in match.columns):
+                return _build(source, info, grid, row, first, tinfo, match, headers)
+    return None
+
