@@ -234,7 +234,7 @@ def test_over_capacity_thins_lowest_revenue_per_visit_first(seg):
     rows = {r.label: r for r in cap.as_rows()}
     assert rows["Ausdünnen C-Win"].value == -4.0
     assert rows["Ausdünnen A-Grow"].explanation == \
-        "Umsatz je Besuch 10.000 €; danach 4 Besuche je Kunde."
+        "Umsatz je Besuch 10.000 €; danach 6 Besuche je Kunde."
     assert rows["Freie Besuche"].explanation == (
         "Überlastet: 17,1 Besuche pro Jahr zu viel; Segmente mit dem geringsten Umsatz je Besuch "
         "ausdünnen.")
