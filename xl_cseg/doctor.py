@@ -203,7 +203,7 @@ def _check_udf_wrappers(modules: dict[str, str]) -> Check:
     if wrapper is None:
         return Check(name, False, "die Mappe enthält kein Modul xlwings_udfs: CSEG-Funktionen "
                                   "zeigen #NAME?", "Mappe mit xl-cseg new neu erzeugen")
-    found = set(_VBA_FUNCTION.findall(wrapper))
+    found = {f for f in _VBA_FUNCTION.findall(wrapper) if f.upper().startswith("CSEG_")}
     missing, extra = sorted(expected - found), sorted(found - expected)
     if missing or extra:
         parts = ([f"fehlen: {', '.join(missing)}"] if missing else []) + \

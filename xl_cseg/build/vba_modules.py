@@ -13,7 +13,7 @@ from .udf_vba import DOCS_MODULE_NAME, MODULE_NAME, udf_docs_vba_source, udf_vba
 from .vba_project import VbaModule
 
 VBA_DIR = "vba"
-OWN_MODULES = ("Ribbon",)
+OWN_MODULES = ("Ribbon",)  # standard modules kept as .bas files in xl_cseg/vba
 
 
 def xlwings_dir() -> Path:
@@ -40,6 +40,13 @@ def own_source(name: str) -> str:
     raise FileNotFoundError(f"VBA-Quelle {name} fehlt in xl_cseg/{VBA_DIR}")
 
 
+def with_probe(name: str, source: str) -> str:
+    """A generated module plus ``CsegProbe()``, which the LibreOffice tests call to prove the
+    module loads and runs."""
+    return (source.rstrip("\r\n") + f'\r\n\r\nPublic Function CsegProbe() As String\r\n'
+            f'    CsegProbe = "{name} ok"\r\nEnd Function\r\n')
+
+
 def document_source(code_name: str) -> str:
     return f'Attribute VB_Name = "{code_name}"\r\nOption Explicit\r\n'
 
@@ -48,8 +55,9 @@ def project_modules(sheet_code_names: Sequence[str]) -> list[VbaModule]:
     """Every module of the workbook's VBA project, in a fixed order."""
     modules = xlwings_modules()
     modules += [VbaModule(name, "standard", own_source(name)) for name in OWN_MODULES]
-    modules.append(VbaModule(MODULE_NAME, "standard", udf_vba_source()))
-    modules.append(VbaModule(DOCS_MODULE_NAME, "standard", udf_docs_vba_source()))
+    modules.append(VbaModule(MODULE_NAME, "standard", with_probe(MODULE_NAME, udf_vba_source())))
+    modules.append(VbaModule(DOCS_MODULE_NAME, "standard",
+                             with_probe(DOCS_MODULE_NAME, udf_docs_vba_source())))
     modules.append(VbaModule("ThisWorkbook", "document", own_source("ThisWorkbook")))
     modules += [VbaModule(code, "document", document_source(code)) for code in sheet_code_names]
     return modules
