@@ -184,6 +184,10 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
     dst = Path(out) if out else report.path
     if dst.resolve() != report.path.resolve():
         dst.parent.mkdir(parents=True, exist_ok=True)
+    for table in (report.table, plan.measures):
+        if table is not None:
+            table.grid = []
+    source.release_values()
     FileWriter(source, dst).apply(edits)
     report.plan = plan
     report.written = dst

@@ -4,11 +4,11 @@ parameter cells differ from it."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..core.params import CODES, SPECS, Parameters, channel_names
+from ..core.params import CODES, SPECS, Parameters, channel_names, parameters_from_names
 from ..core.pipeline import STATUSES, status_probabilities_from_names
 from ..io.names import NamedCell
 from ..io.source import FileSource, SheetSource, named_values
@@ -25,10 +25,11 @@ PARAMETER_NAMES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ParameterSet:
-    params: Parameters
+    params: Parameters  # as a segmentation of the workbook uses them (jobs.read_parameters)
     probabilities: dict[str, float]  # status label -> probability
+    values: dict[str, Any]  # casefolded name -> value the cell gives (blank optional -> None)
     source: Path | None  # None: the template's defaults
-    errors: tuple[str, ...] = ()  # cell-addressed, German
+    errors: tuple[str, ...] = field(default=())  # cell-addressed, German
 
     @property
     def label(self) -> str:
@@ -36,27 +37,24 @@ class ParameterSet:
             return "Standardwerte der Vorlage (keine Parameterdatei angegeben)"
         return f"aus {self.source.name}"
 
-    def by_name(self) -> dict[str, Any]:
-        """Effective value per parameter name (casefolded keys)."""
-        values = self.params.as_names()
-        values.update({s.name: self.probabilities[s.label] for s in STATUSES})
-        return {name.casefold(): value for name, value in values.items()}
-
 
 def workbook_parameters(source: SheetSource) -> tuple[ParameterSet, dict[str, NamedCell]]:
     """The parameters a workbook's named cells give (defaults where absent) and the cells."""
     params, errors = read_parameters(source)
-    values, cells = named_values(source)
-    probabilities, issues = status_probabilities_from_names(values)
+    raw, cells = named_values(source)
+    written, _issues = parameters_from_names(raw)  # read_parameters reported them
+    probabilities, issues = status_probabilities_from_names(raw)
     by_name = {n.casefold(): c for n, c in cells.items()}
     errors += [f"{by_name[i.name.casefold()].address}: {i.message}" for i in issues]
-    return ParameterSet(params, probabilities, source.path, tuple(errors)), cells
+    values = {**written.as_names(), **{s.name: probabilities[s.label] for s in STATUSES}}
+    return ParameterSet(params, probabilities, {n.casefold(): v for n, v in values.items()},
+                        source.path, tuple(errors)), cells
 
 
 def central_parameters(path: Path | None) -> ParameterSet:
     """The controller's parameter workbook, or the template's defaults when none is given."""
     found, _cells = workbook_parameters(FileSource(path or template_workbook()))
-    return found if path is not None else ParameterSet(found.params, found.probabilities, None)
+    return found if path is not None else replace(found, source=None)
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -70,7 +68,6 @@ def deviations(found: ParameterSet, cells: dict[str, NamedCell], central: Parame
                ) -> list[tuple[str, Any, Any]]:
     """(name, value in the workbook, central value) for the parameter cells that differ."""
     present = {name.casefold() for name in cells}
-    mine, theirs = found.by_name(), central.by_name()
-    return [(name, mine[name.casefold()], theirs[name.casefold()]) for name in PARAMETER_NAMES
-            if name.casefold() in present
-            and not same_value(mine[name.casefold()], theirs[name.casefold()])]
+    return [(name, found.values[key], central.values[key]) for name in PARAMETER_NAMES
+            if (key := name.casefold()) in present
+            and not same_value(found.values[key], central.values[key])]

@@ -25,6 +25,7 @@ from ..io.source import FileSource
 from ..xlsx.atomic import lock_files
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
+from .duplicates import name_keys
 from .parameters import ParameterSet, deviations, workbook_parameters
 from .sources import FAILED, SKIPPED
 
@@ -94,6 +95,9 @@ def _read(task: Task) -> FileResult:
     if is_own_output(source.package):
         return FileResult(task.path, task.source, SKIPPED, "Ausgabe von xl-cseg")
     table = find_customer_table(source, task.today.year)
+    if not table.rows:
+        return FileResult(task.path, task.source, SKIPPED,
+                          f"Blatt {table.sheet}: die Kundentabelle enthält keine Kunden")
     found, cells = workbook_parameters(source)
     params = task.central.params
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
@@ -129,7 +133,9 @@ def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame,
     frame["source"] = task.source
     frame["row"] = (inputs.index + 1).astype("int64")
     frame["name"] = inputs["name"].map(normalize_id).astype(object)
-    return frame.reindex(columns=list(CUSTOMER_COLUMNS)).reset_index(drop=True)
+    frame = frame.reindex(columns=list(CUSTOMER_COLUMNS)).reset_index(drop=True)
+    frame["name_key"] = name_keys(frame["name"])  # for the duplicate search, not written
+    return frame
 
 
 def _measures(table: CustomerTable, customers: pd.DataFrame, task: Task, errors: list[str],

@@ -7,7 +7,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 SUFFIXES = (".xlsx", ".xlsm")
 OTHER_FORMATS = (".xls", ".xlsb", ".ods", ".csv")
@@ -67,14 +67,15 @@ def _candidates(paths: Iterable[Path], skipped: list[Skipped]) -> list[Path]:
     return found
 
 
-def collect(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (),
+def collect(paths: Iterable[str | os.PathLike[str]], exclude: Mapping[Path, str] | None = None,
             by_content: bool = True) -> Sources:
-    """The files to read, in the given order; ``exclude`` holds this run's own output files.
+    """The files to read, in the given order; ``exclude`` maps this run's own files (output,
+    parameter source) to the reason they are left out.
 
     With ``by_content`` a file whose bytes equal an earlier file's is skipped as a duplicate.
     """
     skipped: list[Skipped] = []
-    excluded = {p.resolve() for p in exclude}
+    excluded = {p.resolve(): reason for p, reason in (exclude or {}).items()}
     seen: set[Path] = set()
     digests: dict[str, Path] = {}
     files: list[Path] = []
@@ -86,7 +87,7 @@ def collect(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (
         if path.name.startswith(LOCK_PREFIX):
             skipped.append(Skipped(path, SKIPPED, "Excel-Sperrdatei"))
         elif resolved in excluded:
-            skipped.append(Skipped(path, SKIPPED, "Ausgabedatei dieses Laufs"))
+            skipped.append(Skipped(path, SKIPPED, excluded[resolved]))
         elif is_backup(path):
             skipped.append(Skipped(path, SKIPPED, "Sicherungskopie von „params push“"))
         elif by_content:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
 from ..xlsx.package import SheetInfo, TableInfo
+from ..xlsx.patch import ColumnBlock
 
 # style hints for cells the job creates: ("like", (row, col)) copies an existing cell's look,
 # ("percent",) shows a fraction as a percentage
@@ -21,6 +22,8 @@ class SheetEdit:
     sheet: SheetInfo
     cells: dict[tuple[int, int], Any]  # (row, col) -> value; None clears the value
     styles: dict[tuple[int, int], StyleHint] = field(default_factory=dict)
+    column_styles: dict[int, StyleHint] = field(default_factory=dict)  # new cells of a column
+    block: ColumnBlock | None = None  # many rows x few columns; ``cells`` win over it
     table: TableInfo | None = None  # the Excel Table that grows
     table_ref: str | None = None  # its new range
     add_columns: list[str] = field(default_factory=list)  # headers of the columns it gains

@@ -52,6 +52,12 @@ class FileSource:
     def worksheets(self) -> list[SheetInfo]:
         return self.package.sheets()
 
+    def release_values(self) -> None:
+        """Free the cell values read so far (a job's edits are computed; the writer needs only
+        the package)."""
+        self._grids.clear()
+        self.book.close()
+
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
             try:

@@ -18,7 +18,7 @@ from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import a1, parse_range, range_ref
 from ..xlsx.errors import WorkbookError
-from ..xlsx.patch import patch_sheet, patch_table
+from ..xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks, patch_table
 from .edits import SheetEdit
 from .reader import CustomerTable
 from .source import FileSource, SheetSource
@@ -82,32 +82,24 @@ def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout)
             "Tabelle anlegen.", path=table.path)
 
 
-def _cell_value(value: Any) -> Any:
-    if type(value) is float:
-        return None if value != value else value
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return _cell_value(value.item())
-    return value
-
-
 def output_cells(table: CustomerTable, layout: OutputLayout, output: pd.DataFrame
-                 ) -> tuple[dict[tuple[int, int], Any], list[str]]:
-    """The cells to write, and notes for output cells left alone because they hold formulas."""
-    cells: dict[tuple[int, int], Any] = {}
-    for key in layout.new_keys:
-        cells[(table.header_row, layout.columns[key])] = layout.headers[key]
+                 ) -> tuple[dict[tuple[int, int], Any], ColumnBlock, list[str]]:
+    """Header cells of appended columns, the output values as one column block, and notes for
+    output cells left alone because they hold the user's formulas."""
+    cells = {(table.header_row, layout.columns[key]): layout.headers[key]
+             for key in layout.new_keys}
     rows = list(output.index)
+    position = {row: i for i, row in enumerate(rows)}
+    columns: dict[int, list[Any]] = {}
     for key, col in layout.columns.items():
-        cells.update(zip(((row, col) for row in rows), map(_cell_value, output[key].tolist())))
-    # formulas in output columns are the user's: they stay
+        values = output[key].astype(object)
+        columns[col] = values.where(values.notna(), None).tolist()
     kept = sorted(rc for rc, cell in table.special.items()
-                  if cell.kind == "formula" and rc in cells and rc[1] in table.outputs.values())
-    for rc in kept:
-        del cells[rc]
+                  if cell.kind == "formula" and rc[0] in position and rc[1] in columns)
+    for r, c in kept:
+        columns[c][position[r]] = KEEP
     notes = [f"{table.sheet}!{a1(r, c)}: enthält eine Formel, bleibt unverändert" for r, c in kept]
-    return cells, notes
+    return cells, ColumnBlock(rows, columns), notes
 
 
 def segment_edit(source: SheetSource, table: CustomerTable, result: SegmentResult
@@ -121,15 +113,17 @@ def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
                percent_keys: Sequence[str] = ()) -> tuple[SheetEdit, list[str]]:
     """Output columns of any table (customers, measures) as one edit of its sheet."""
     layout = plan_layout(source, table, output_keys, header_of)
-    cells, notes = output_cells(table, layout, output)
+    cells, block, notes = output_cells(table, layout, output)
     styles: dict[tuple[int, int], tuple] = {}
+    column_styles: dict[int, tuple] = {}
     for key in layout.new_keys:
         col = layout.columns[key]
         styles[(table.header_row, col)] = ("like", (table.header_row, table.last_col))
         if key in percent_keys:
-            styles.update({(row, col): ("percent",) for row in table.rows})
+            column_styles[col] = ("percent",)
     sheet = next(s for s in source.worksheets() if s.name == table.sheet)
-    edit = SheetEdit(sheet=sheet, cells=cells, styles=styles)
+    edit = SheetEdit(sheet=sheet, cells=cells, styles=styles, column_styles=column_styles,
+                     block=block)
     if table.table is not None and layout.new_keys:
         (r0, c0), (r1, _c1) = parse_range(table.table.ref)
         edit.table = table.table
@@ -148,13 +142,19 @@ class FileWriter:
     def apply(self, edits: Sequence[SheetEdit]) -> None:
         check_writable(self.dst)
         pkg = self.source.package
-        replacements: dict[str, bytes] = {}
+        replacements: dict[str, bytes | list[bytes]] = {}
         for edit in edits:
             part = edit.sheet.part
-            styles = {rc: style for rc, hint in edit.styles.items()
-                      if (style := self._style(part, hint)) is not None}
-            replacements[part] = patch_sheet(replacements.get(part) or pkg.read(part), edit.cells,
-                                             cell_styles=styles)
+            hints = set(edit.styles.values()) | set(edit.column_styles.values())
+            resolved = {hint: self._style(part, hint) for hint in hints}
+            styles = {rc: resolved[hint] for rc, hint in edit.styles.items()
+                      if resolved[hint] is not None}
+            by_column = {col: resolved[hint] for col, hint in edit.column_styles.items()
+                         if resolved[hint] is not None}
+            current = replacements.get(part)
+            xml = pkg.read(part) if current is None else b"".join(current)
+            replacements[part] = patch_sheet_chunks(xml, edit.cells, cell_styles=styles,
+                                                    default_styles=by_column, block=edit.block)
             if edit.table is not None and edit.table_ref:
                 replacements[edit.table.part] = patch_table(
                     pkg.read(edit.table.part), ref=edit.table_ref, add_columns=edit.add_columns)

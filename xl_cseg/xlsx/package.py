@@ -83,6 +83,9 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+READ_CACHE_PARTS = 4  # a job reads the same sheet, its styles and rels several times
+
+
 class Package:
     """A workbook file on disk; every read reopens the zip (no handle stays open) and
     refuses to go on if the file changed since it was opened."""
@@ -92,7 +95,7 @@ class Package:
         self.infos = infos
         self._by_name = {info.filename.lower(): info for info in infos}
         self._stamp = self._current_stamp()
-        self._last_read: tuple[str, bytes] = ("", b"")
+        self._reads: dict[str, bytes] = {}  # the last few parts read, least recent first
 
     def _current_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
@@ -128,10 +131,14 @@ class Package:
                     "Bitte erneut versuchen.",
                     path=self.path,
                 )
-            if self._last_read[0] != info.filename:
+            data = self._reads.pop(info.filename, None)
+            if data is None:
                 with zipfile.ZipFile(self.path) as zf:
-                    self._last_read = (info.filename, read_member(zf, info, self.path))
-            return self._last_read[1]
+                    data = read_member(zf, info, self.path)
+            self._reads[info.filename] = data  # most recent last
+            while len(self._reads) > READ_CACHE_PARTS:
+                del self._reads[next(iter(self._reads))]
+            return data
         except ZIP_ERRORS as exc:
             raise CorruptWorkbook(self.path, str(exc)) from exc
         except OSError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .cellref import MAX_COLS, MAX_ROWS, parse_range, range_ref
 from .cellvalue import CellValue, encode_value
@@ -21,44 +22,91 @@ from .sheetxml import fast_layout
 from .xmltext import clean_text, decode_xstring, escape, unescape
 
 
-def patch_sheet(
+KEEP = object()
+"""In a :class:`ColumnBlock`: leave this cell exactly as it is."""
+
+
+@dataclass(frozen=True)
+class ColumnBlock:
+    """Values for the same rows in several columns, without one dict entry per cell."""
+
+    rows: Sequence[int]
+    columns: Mapping[int, Sequence[CellValue]]  # col -> one value per row (or KEEP)
+
+
+class _Edits(Mapping[int, Row]):
+    """Row -> edits of that row (columns ascending), built on demand from cells and a block."""
+
+    def __init__(self, cells: Mapping[tuple[int, int], CellValue], block: ColumnBlock | None):
+        self.by_row: dict[int, dict[int, CellValue]] = {}
+        for (row, col), value in cells.items():
+            self.by_row.setdefault(row, {})[col] = value
+        self.block = block
+        self.index = {row: i for i, row in enumerate(block.rows)} if block else {}
+        self.cols = sorted(block.columns) if block else []
+
+    def __getitem__(self, row: int) -> Row:
+        items: dict[int, CellValue] = {}
+        i = self.index.get(row)
+        if i is not None:
+            columns = self.block.columns
+            items = {c: v for c in self.cols if (v := columns[c][i]) is not KEEP}
+        extra = self.by_row.get(row)
+        if extra:
+            items.update(extra)
+        return sorted(items.items(), key=lambda item: item[0])
+
+    def __iter__(self):
+        return iter(self.index.keys() | self.by_row.keys())
+
+    def __len__(self) -> int:
+        return len(self.index.keys() | self.by_row.keys())
+
+    def check_bounds(self) -> None:
+        rows = [*self.by_row, *self.index]
+        cols = [c for cells in self.by_row.values() for c in cells] + self.cols
+        if rows and (min(rows) < 0 or max(rows) >= MAX_ROWS):
+            raise ValueError("row index out of range")
+        if cols and (min(cols) < 0 or max(cols) >= MAX_COLS):
+            raise ValueError("column index out of range")
+
+
+def patch_sheet(xml: bytes, cells: Mapping[tuple[int, int], CellValue], **options) -> bytes:
+    """:func:`patch_sheet_chunks` joined into one ``bytes``."""
+    return b"".join(patch_sheet_chunks(xml, cells, **options))
+
+
+def patch_sheet_chunks(
     xml: bytes,
     cells: Mapping[tuple[int, int], CellValue],
     *,
     default_styles: Mapping[int, int] | None = None,
     cell_styles: Mapping[tuple[int, int], int] | None = None,
-) -> bytes:
-    """Write ``cells`` ((row, col) 0-based -> value) into worksheet ``xml``.
+    block: ColumnBlock | None = None,
+) -> list[bytes]:
+    """Write ``cells`` ((row, col) 0-based -> value) and ``block`` into worksheet ``xml``.
 
     Existing cells keep their ``s`` attribute. New cells get ``cell_styles[(row, col)]``,
     else ``default_styles[col]``, else no style.
-    ``None`` empties an existing cell (style kept) and creates nothing where no cell exists.
+    ``None`` empties an existing cell (style kept) and creates nothing where no cell exists;
+    :data:`KEEP` in a block leaves the cell alone; ``cells`` win over the block.
     The ``<dimension>`` grows to cover written values. Raises ``ValueError`` for positions
-    outside the sheet, non-finite numbers and over-long text.
+    outside the sheet, non-finite numbers and over-long text. The result comes in chunks so that
+    a big sheet can be streamed into the zip without a joined copy.
     """
     check_prolog(xml, "worksheet")
-    rows: dict[int, Row] = {}
-    for (row, col), value in cells.items():
-        items = rows.get(row)
-        if items is None:
-            rows[row] = [(col, value)]
-        else:
-            items.append((col, value))
-    if not rows:
-        return xml
-    for items in rows.values():
-        items.sort()  # columns are unique per row, so values are never compared
-        if items[0][0] < 0 or items[-1][0] >= MAX_COLS:
-            raise ValueError(f"column index out of range in {items!r:.80}")
-    if min(rows) < 0 or max(rows) >= MAX_ROWS:
-        raise ValueError("row index out of range")
+    rows = _Edits(cells, block)
+    if not len(rows):
+        return [xml]
+    rows.check_bounds()
     styles = Styles(default_styles or {}, cell_styles or {})
     layout = fast_layout(xml)
     patched = patch_fast(xml, layout, rows, styles) if layout else None
     if patched is not None:
         return patched
-    edits = {row: [(col, encode_value(v)) for col, v in items] for row, items in rows.items()}
-    return patch_tree(xml, edits, styles.of)
+    edits = {row: [(col, encode_value(v)) for col, v in items]
+             for row, items in rows.items() if items}
+    return [patch_tree(xml, edits, styles.of)]
 
 
 # --- tables ---------------------------------------------------------------------------

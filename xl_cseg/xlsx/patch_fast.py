@@ -214,7 +214,7 @@ class _Writer:
             box[1] = min(box[1], cols[0])
             box[3] = max(box[3], cols[-1])
 
-    def finish(self) -> bytes:
+    def finish(self) -> list[bytes]:
         xml, layout = self.xml, self.layout
         body = [*self.out, xml[self.cursor : layout.end]]
         prefix = xml[: layout.tag_start] if layout.self_closing else xml[: layout.start]
@@ -225,29 +225,34 @@ class _Writer:
             if new != old:
                 prefix = prefix[: dim.start(1)] + new.encode("ascii") + prefix[dim.end(1) :]
         if layout.self_closing:
-            return b"".join([prefix, b"<sheetData>", *body, b"</sheetData>", xml[layout.end :]])
-        return b"".join([prefix, *body, xml[layout.end :]])
+            return [prefix, b"<sheetData>", *body, b"</sheetData>", xml[layout.end :]]
+        return [prefix, *body, xml[layout.end :]]
 
 
-def patch_fast(xml: bytes, layout: Layout, rows: dict[int, Row], styles: Styles) -> bytes | None:
-    """Apply ``rows`` (row -> edits); None if the sheet turns out to be out of order."""
+def patch_fast(xml: bytes, layout: Layout, rows: Mapping[int, Row], styles: Styles
+               ) -> list[bytes] | None:
+    """Apply ``rows`` (row -> edits); the new sheet as chunks, None if the sheet turns out to be
+    out of order."""
     existing = list(map(int, _ROW_NUM.findall(xml, layout.start, layout.end)))
     if any(b <= a for a, b in pairwise(existing)):
         return None
     writer = _Writer(xml, layout, styles)
     try:
         for row in sorted(rows):
+            items = rows[row]
+            if not items:
+                continue
             n = row + 1
             i = bisect_left(existing, n)
             if i == len(existing) or existing[i] != n:
-                writer.missing_row(n, rows[row], existing[i] if i < len(existing) else None)
+                writer.missing_row(n, items, existing[i] if i < len(existing) else None)
                 continue
             row_start = xml.find(b'<row r="%d"' % n, writer.cursor, layout.end)
             gt = xml.index(b">", row_start)
             if xml[gt - 1] == 0x2F:
-                writer.empty_row(n, rows[row], row_start, gt)
+                writer.empty_row(n, items, row_start, gt)
             else:
-                writer.row(n, rows[row], row_start, gt)
+                writer.row(n, items, row_start, gt)
     except _Unordered:
         return None
     return writer.finish()

@@ -1,0 +1,201 @@
+"""Commands ``consolidate``, ``migration`` and ``params push`` (registered in ``xl_cseg.cli``)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..core.migration import migration as migration_matrix
+from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
+from ..xlsx.errors import WorkbookError
+from . import history
+from .params_push import CHANGED, UNCHANGED, push
+from .reader import FileResult
+from .run import consolidate
+
+# piped output (logs, CI) gets room for the 12-column migration matrix
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False)
+params_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                         help="Zentrale Parameter in die Gebietsdateien übernehmen.")
+MAX_LISTED = 40
+
+
+def _number(value: float, decimals: int = 0) -> str:
+    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "leer"
+    return _number(value, 4).rstrip("0").rstrip(",") if isinstance(value, float) else str(value)
+
+
+def _date(text: Optional[str], option: str) -> Optional[_dt.date]:
+    if text is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f'"{text}" ist kein Datum im Format JJJJ-MM-TT', param_hint=option)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]Fehler:[/red] {exc}", markup=True)
+    raise typer.Exit(EXIT_FAILED)
+
+
+def consolidate_command(
+    paths: list[Path] = typer.Argument(..., help="Gebietsdateien (.xlsx/.xlsm) oder Ordner"),
+    out: Path = typer.Option(..., "--out", "-o", help="Gesamtauswertung, z. B. Gesamt.xlsx"),
+    params: Optional[Path] = typer.Option(
+        None, "--params", help="Arbeitsmappe mit den zentralen Parametern (benannte Zellen)"),
+    snapshot: bool = typer.Option(False, "--snapshot",
+                                  help="Stand im Verlauf speichern (für xl-cseg migration)"),
+    date: Optional[str] = typer.Option(
+        None, "--date", help="Stichtag JJJJ-MM-TT (Standard: heute); speichert einen Stand"),
+    history_path: Optional[Path] = typer.Option(
+        None, "--history", help="Verlaufsdatenbank (Standard: <Ausgabe>.history.sqlite)"),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Parallele Prozesse (Standard: alle Kerne)"),
+) -> None:
+    """Alle Gebietsdateien einlesen, zentral segmentieren und zu einer Gesamtauswertung
+    zusammenführen."""
+    today = _date(date, "--date")
+    if params is None:
+        err.print("[yellow]Keine --params angegeben: es gelten die Standardwerte der Vorlage."
+                  "[/yellow]")
+    bar = Progress(TextColumn("Lese Gebietsdateien"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=True)
+    task = bar.add_task("lesen", total=None)
+
+    def progress(_result: FileResult, done: int, total: int) -> None:
+        if not bar.live.is_started:  # only now: the worker processes exist already
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
+                          jobs, progress)
+    except (WorkbookError, history.HistoryError) as exc:
+        _fail(exc)
+    finally:
+        bar.stop()
+    data, results = run.data, run.results
+    ok = [r for r in results if r.status == "ok"]
+    total = data.territories.loc["Gesamt"]
+    console.print(f"Parameter: {run.central.label}")
+    for text in run.central.errors:
+        err.print(f"  Parameterdatei: {text}", markup=False)
+    console.print(f"{len(ok)} Dateien gelesen, {len(run.problems)} nicht gelesen; "
+                  f"{_number(total['Kunden'])} Kunden in {len(data.territories) - 1} Gebieten, "
+                  f"Umsatz {_number(total['Umsatz Vorjahr'])} €, gewichtete Pipeline "
+                  f"{_number(total['Gewichtete Pipeline'])} €.")
+    if run.problems:
+        table = Table(title="Nicht gelesen", title_justify="left", box=box.SIMPLE_HEAD)
+        for col in ("Datei", "Status", "Grund"):
+            table.add_column(col, overflow="fold")
+        for row in run.problems[:MAX_LISTED]:
+            table.add_row(*row)
+        console.print(table)
+    errors = sum(r.error_count for r in ok)
+    deviating = sum(bool(r.deviations) for r in ok)
+    if errors:
+        err.print(f"[yellow]{_number(errors)} Fehler in {sum(bool(r.error_count) for r in ok)} "
+                  "Dateien (Zellen im Importprotokoll).[/yellow]")
+    if deviating:
+        err.print(f"[yellow]{deviating} Dateien mit abweichenden Parametern (siehe "
+                  "Importprotokoll); zentral gerechnet.[/yellow]")
+    if len(data.duplicates):
+        console.print(f"{_number(len(data.duplicates))} Zeilen mit Kunden in mehreren Gebieten "
+                      "(Blatt Duplikate).")
+    times = ", ".join(f"{k} {_number(v, 1)} s" for k, v in run.seconds.items())
+    console.print(f"Geschrieben: {run.out} ({times})")
+    if run.history is not None:
+        console.print(f"Stand {data.date:%d.%m.%Y} gespeichert: {_number(run.stored)} Kunden in "
+                      f"{run.history}")
+    raise typer.Exit(run.exit_code)
+
+
+def migration_command(
+    date_from: Optional[str] = typer.Option(None, "--from",
+                                            help="Älterer Stand JJJJ-MM-TT (Standard: vorletzter)"),
+    date_to: Optional[str] = typer.Option(None, "--to",
+                                          help="Neuerer Stand JJJJ-MM-TT (Standard: letzter)"),
+    history_path: Path = typer.Option(Path("Gesamt.history.sqlite"), "--history",
+                                      help="Verlaufsdatenbank von xl-cseg consolidate"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="Migration zusätzlich als Arbeitsmappe speichern"),
+) -> None:
+    """Segment-Migration zwischen zwei gespeicherten Ständen (z. B. C-Win -> B-Grow)."""
+    from .migration_book import write_migration
+
+    before, after = _date(date_from, "--from"), _date(date_to, "--to")
+    try:
+        if before is None or after is None:
+            known = history.dates(history_path)
+            after = after or (known[-1] if known else None)
+            before = before or max((d for d in known if after and d < after), default=None)
+            if before is None or after is None:
+                raise history.HistoryError(f"„{history_path.name}“ enthält keine zwei Stände; "
+                                           "bitte --from und --to angeben.")
+        result = migration_matrix(history.load(history_path, before),
+                                  history.load(history_path, after))
+        if out is not None:
+            write_migration(result, before, after, out)
+    except (history.HistoryError, WorkbookError) as exc:
+        _fail(exc)
+    console.print(f"Segment-Migration {before:%d.%m.%Y} → {after:%d.%m.%Y}: "
+                  f"{_number(result.changed)} Kunden mit anderem Segment")
+    for title, matrix in (("Kunden", result.customers), ("Umsatz €", result.revenue)):
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("von \\ nach", no_wrap=True)
+        for col in matrix.columns:
+            table.add_column(str(col), justify="right", no_wrap=True)
+        for label, row in matrix.iterrows():
+            table.add_row(str(label), *(_number(v) if v else "·" for v in row),
+                          style="bold" if label == "Gesamt" else None)
+        console.print(table)
+    if out is not None:
+        console.print(f"Geschrieben: {out}")
+
+
+@params_app.command("push")
+def push_command(
+    source: Path = typer.Argument(..., help="Arbeitsmappe mit den zentralen Parametern"),
+    targets: list[Path] = typer.Argument(..., help="Gebietsdateien oder Ordner"),
+) -> None:
+    """Parameterwerte (Kosten, Schwellen, Kanalmatrix, Wahrscheinlichkeiten) in jede
+    Gebietsdatei schreiben; je Datei bleibt eine Sicherung <Name>.bak.xlsm."""
+    try:
+        results = push(source, targets)
+    except WorkbookError as exc:
+        _fail(exc)
+    for r in results:
+        colour = {CHANGED: "green", UNCHANGED: "default"}.get(r.status, "yellow")
+        console.print(f"[{colour}]{r.status}[/{colour}] {r.path}"
+                      + (f": {r.message}" if r.message else ""))
+        if r.changes:
+            table = Table(box=box.SIMPLE_HEAD, show_header=True, pad_edge=False)
+            for col in ("Parameter", "Zelle", "alt", "neu"):
+                table.add_column(col)
+            for c in r.changes:
+                table.add_row(c.name, c.cell, _value(c.old), _value(c.new))
+            console.print(table)
+        for text in r.kept:
+            err.print(f"  {text}: enthält eine Formel, nicht überschrieben", markup=False)
+        if r.missing and r.status in (CHANGED, UNCHANGED):
+            err.print(f"  fehlt in der Datei: {', '.join(r.missing)}", markup=False)
+    failed = [r for r in results if r.status not in (CHANGED, UNCHANGED)]
+    console.print(f"{sum(r.status == CHANGED for r in results)} Dateien geändert, "
+                  f"{sum(r.status == UNCHANGED for r in results)} unverändert, "
+                  f"{len(failed)} übersprungen oder fehlerhaft.")
+    raise typer.Exit(EXIT_ROW_ERRORS if failed else EXIT_OK)

@@ -1,0 +1,78 @@
+"""Dated snapshots of the consolidated segments in an embedded SQLite database (next to the
+master workbook), the input of the segment migration between two dates."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pandas as pd
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS snapshot (
+    date TEXT PRIMARY KEY, created TEXT NOT NULL, customers INTEGER NOT NULL, source TEXT);
+CREATE TABLE IF NOT EXISTS snapshot_row (
+    date TEXT NOT NULL, customer_id TEXT NOT NULL, territory TEXT NOT NULL, code TEXT,
+    revenue REAL, potential REAL);
+CREATE INDEX IF NOT EXISTS snapshot_row_date ON snapshot_row (date);
+"""
+ROW_COLUMNS = ("customer_id", "territory", "code", "revenue", "potential")
+
+
+class HistoryError(Exception):
+    """The history database is missing, unreadable or lacks a date (German message)."""
+
+
+def default_history(master: Path) -> Path:
+    """``Gesamt.xlsx`` -> ``Gesamt.history.sqlite`` in the same folder."""
+    return master.with_name(f"{master.stem}.history.sqlite")
+
+
+def _connect(db: Path, create: bool) -> sqlite3.Connection:
+    if not create and not db.exists():
+        raise HistoryError(f"„{db.name}“ wurde nicht gefunden. Verlaufsdaten entstehen mit "
+                           "„xl-cseg consolidate … --snapshot“.")
+    try:
+        con = sqlite3.connect(db)
+        con.executescript(_SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"„{db.name}“ ist keine Verlaufsdatenbank von xl-cseg ({exc}).") from exc
+    return con
+
+
+def store(db: Path, date: _dt.date, customers: pd.DataFrame, source: str = "") -> int:
+    """Save the snapshot of ``date`` (replacing an earlier one of the same date); returns the
+    number of customers stored (rows without a customer number are left out)."""
+    rows = customers[customers["customer_id"].notna()]
+    columns = [rows[c].astype(object).where(rows[c].notna(), None).tolist() for c in ROW_COLUMNS]
+    day = date.isoformat()
+    with closing(_connect(db, create=True)) as con, con:
+        con.execute("DELETE FROM snapshot_row WHERE date = ?", (day,))
+        con.execute("DELETE FROM snapshot WHERE date = ?", (day,))
+        con.executemany("INSERT INTO snapshot_row VALUES (?, ?, ?, ?, ?, ?)",
+                        zip([day] * len(rows), *columns))
+        con.execute("INSERT INTO snapshot VALUES (?, ?, ?, ?)",
+                    (day, _dt.datetime.now().isoformat(timespec="seconds"), len(rows), source))
+    return len(rows)
+
+
+def dates(db: Path) -> list[_dt.date]:
+    with closing(_connect(db, create=False)) as con:
+        found = con.execute("SELECT date FROM snapshot ORDER BY date").fetchall()
+    return [_dt.date.fromisoformat(d) for (d,) in found]
+
+
+def load(db: Path, date: _dt.date) -> pd.DataFrame:
+    """The snapshot of ``date`` (``ROW_COLUMNS``)."""
+    with closing(_connect(db, create=False)) as con:
+        known = [d for (d,) in con.execute("SELECT date FROM snapshot ORDER BY date")]
+        if date.isoformat() not in known:
+            shown = ", ".join(_dt.date.fromisoformat(d).strftime("%d.%m.%Y") for d in known)
+            raise HistoryError(f"In „{db.name}“ gibt es keinen Stand vom {date:%d.%m.%Y} "
+                               f"(vorhanden: {shown or 'keiner'}).")
+        found = con.execute("SELECT customer_id, territory, code, revenue, potential "
+                            "FROM snapshot_row WHERE date = ? ORDER BY rowid",
+                            (date.isoformat(),)).fetchall()
+    return pd.DataFrame(found, columns=list(ROW_COLUMNS))

@@ -1,0 +1,268 @@
+"""The master workbook: ``Übersicht`` (figures and native charts), ``Kunden gesamt`` (every
+customer, written in bulk), ``Gebiete``, ``Pipeline``, ``Duplikate`` and ``Importprotokoll``.
+
+Every cell is a value: text is written as text (``=HYPERLINK(...)`` stays a string), so the
+master holds no formulas and no links to the territory files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from ..core.columns import header
+from ..core.distribution import Distribution
+from ..core.params import CODES, POTENTIAL_CLASSES
+from ..core.pipeline import measure_header
+from ..xlsx.cellvalue import MAX_TEXT
+from . import bulk
+from .reader import CUSTOMER_COLUMNS, OUTPUT_PROPERTY
+
+CUSTOMERS_SHEET = "Kunden gesamt"
+_CUSTOMERS_PART = "xl/worksheets/sheet2.xml"  # the second sheet XlsxWriter writes
+_SST_PART = "xl/sharedStrings.xml"
+_FORMATS = {"int": "#,##0", "eur": '#,##0 "€"', "pct": "0.0%", "num": "#,##0.0",
+            "fte": "0.00", "date": "dd.mm.yyyy", "row": "0"}
+_OWN_HEADERS = {"territory": "Gebiet", "source": "Datei", "row": "Zeile",
+                "reason": "Grund", "key": "Schlüssel"}
+_KINDS = {"customer_id": "id", "row": "row", "revenue": "eur", "potential": "eur",
+          "revenue_prev": "eur", "revenue_ytd": "eur", "expected_revenue": "eur",
+          "weighted": "eur", "loyalty": "int", "visits": "int", "trend": "pct", "share": "pct",
+          "probability": "pct", "due_date": "date", "last_activity": "date"}
+_WIDTHS = {"name": 38, "source": 26, "channel": 30, "risk": 28, "notes": 50, "measure": 32,
+           "next_step": 24, "key": 34, "territory": 14, "row": 7, "abc": 6, "reason": 18,
+           "overdue": 22, "stale": 26}
+MEASURE_SHEET_COLUMNS = ("territory", "source", "row", "customer_id", "measure", "status",
+                         "phase", "expected_revenue", "probability", "weighted", "code",
+                         "next_step", "due_date", "last_activity", "overdue", "stale", "notes")
+
+
+@dataclass
+class MasterData:
+    customers: pd.DataFrame  # reader.CUSTOMER_COLUMNS
+    measures: pd.DataFrame  # reader.MEASURE_COLUMNS
+    territories: pd.DataFrame  # summary.territory_table
+    duplicates: pd.DataFrame  # duplicates.DUPLICATE_COLUMNS
+    log: pd.DataFrame  # summary.import_log
+    deviations: pd.DataFrame
+    messages: pd.DataFrame
+    overview: list[tuple[str, Any, str]]
+    distribution: Distribution
+    parameters: str  # where the central parameters came from
+    parameter_errors: Sequence[str]
+    date: _dt.date
+
+
+def _title(key: str) -> str:
+    if key in _OWN_HEADERS:
+        return _OWN_HEADERS[key]
+    return measure_header(key) if key in MEASURE_SHEET_COLUMNS and key not in CUSTOMER_COLUMNS \
+        else header(key)
+
+
+class Book:
+    """XlsxWriter workbook with the formats every sheet shares."""
+
+    def __init__(self, stream: io.BytesIO, kind: str) -> None:
+        self.wb = xlsxwriter.Workbook(stream, {"in_memory": True, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+        self.wb.set_custom_property(OUTPUT_PROPERTY, kind)  # never read back in as a territory
+        add = self.wb.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.bold = add({"bold": True})
+        self.head = add({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
+                         "valign": "top"})
+        self.kind = {k: add({"num_format": f}) for k, f in _FORMATS.items()}
+        self.total = {k: add({"num_format": f, "bold": True, "top": 1}) for k, f in _FORMATS.items()}
+        self.total_text = add({"bold": True, "top": 1})
+
+    def cell(self, ws, row: int, col: int, value: Any, kind: str, total: bool = False) -> None:
+        fmt = (self.total if total else self.kind).get(kind, self.total_text if total else None)
+        if value is None or value is pd.NaT or isinstance(value, float) and math.isnan(value):
+            if total:
+                ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):
+            if kind == "id" and bulk.numeric_id(value):
+                ws.write_number(row, col, float(value), fmt)
+            else:
+                ws.write_string(row, col, value[:MAX_TEXT], fmt)
+        elif isinstance(value, (bool, np.bool_)):
+            ws.write_boolean(row, col, bool(value), fmt)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            if math.isfinite(value):
+                ws.write_number(row, col, float(value), fmt)
+        elif isinstance(value, (_dt.date, _dt.datetime)):
+            ws.write_datetime(row, col, value, self.kind["date"])
+        else:
+            ws.write_string(row, col, str(value)[:MAX_TEXT], fmt)
+
+    def table(self, ws, frame: pd.DataFrame, keys: Sequence[str], first_row: int = 0,
+              headers: Sequence[str] | None = None, kinds: dict[str, str] | None = None,
+              total_last: bool = False, filter_: bool = True) -> int:
+        """Header row and values of ``frame[keys]``; returns the row after the table."""
+        kinds = kinds or _KINDS
+        for col, key in enumerate(keys):
+            ws.write_string(first_row, col, headers[col] if headers else _title(key), self.head)
+        last = len(frame) - 1
+        for i, values in enumerate(frame[list(keys)].itertuples(index=False, name=None)):
+            for col, (key, value) in enumerate(zip(keys, values)):
+                self.cell(ws, first_row + 1 + i, col, value, kinds.get(key, "text"),
+                          total_last and i == last)
+        if filter_:
+            ws.autofilter(first_row, 0, first_row + len(frame), len(keys) - 1)
+        return first_row + len(frame) + 1
+
+
+def write_master(data: MasterData, dst: Path) -> None:
+    """Write the master workbook to ``dst`` atomically."""
+    stream = io.BytesIO()
+    book = Book(stream, "Gesamtauswertung")
+    overview = book.wb.add_worksheet("Übersicht")
+    customers = book.wb.add_worksheet(CUSTOMERS_SHEET)
+    territories = book.wb.add_worksheet("Gebiete")
+    _customer_layout(book, customers, len(data.customers))
+    _territories(book, territories, data.territories)
+    _pipeline(book, book.wb.add_worksheet("Pipeline"), data.measures)
+    _duplicates(book, book.wb.add_worksheet("Duplikate"), data.duplicates)
+    _log(book, book.wb.add_worksheet("Importprotokoll"), data)
+    _overview(book, overview, data)
+    overview.activate()
+    book.wb.close()
+    template = stream.getvalue()
+    with zipfile.ZipFile(io.BytesIO(template)) as zf:
+        sheet_xml = zf.read(_CUSTOMERS_PART)
+        sst = bulk.SharedStrings(zf.read(_SST_PART))
+    columns = [bulk.BulkColumn(data.customers[key], numeric_ids=key == "customer_id")
+               for key in CUSTOMER_COLUMNS]
+    rows = bulk.sheet_rows(columns, bulk.column_styles(sheet_xml), sst, first_row=2)
+    last_col = xl_col_to_name(len(CUSTOMER_COLUMNS) - 1)
+    bulk.write_package(template, dst, {
+        _CUSTOMERS_PART: bulk.with_rows(sheet_xml, rows, len(data.customers) + 1, last_col),
+        _SST_PART: sst.xml(),
+    })
+
+
+def _customer_layout(book: Book, ws, count: int) -> None:
+    """Header, column formats and filter; the rows come from :mod:`bulk`."""
+    for col, key in enumerate(CUSTOMER_COLUMNS):
+        ws.write_string(0, col, _title(key), book.head)
+        kind = _KINDS.get(key)
+        ws.set_column(col, col, _WIDTHS.get(key, 13), book.kind.get(kind) if kind else None)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(count, 1), len(CUSTOMER_COLUMNS) - 1)
+
+
+def _territories(book: Book, ws, table: pd.DataFrame) -> None:
+    frame = table.reset_index()
+    kinds = {"Umsatz Vorjahr": "eur", "Potenzial": "eur", "Gewichtete Pipeline": "eur",
+             "Besuchsbedarf": "num", "Besuchskapazität": "num", "Auslastung": "pct",
+             "Kontaktbedarf": "num", "Inside-Sales-FTE": "fte",
+             **{c: "int" for c in ("Kunden", *CODES, "ohne Segment")}}
+    book.table(ws, frame, list(frame.columns), headers=list(frame.columns), kinds=kinds,
+               total_last=True, filter_=False)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 26)
+    ws.set_column(2, len(frame.columns) - 1, 12)
+    ws.freeze_panes(1, 1)
+
+
+def _pipeline(book: Book, ws, measures: pd.DataFrame) -> None:
+    book.table(ws, measures, MEASURE_SHEET_COLUMNS)
+    for col, key in enumerate(MEASURE_SHEET_COLUMNS):
+        ws.set_column(col, col, _WIDTHS.get(key, 13))
+    ws.freeze_panes(1, 0)
+
+
+def _duplicates(book: Book, ws, duplicates: pd.DataFrame) -> None:
+    keys = list(duplicates.columns)
+    book.table(ws, duplicates, keys)
+    for col, key in enumerate(keys):
+        ws.set_column(col, col, _WIDTHS.get(key, 13))
+    ws.freeze_panes(1, 0)
+
+
+def _log(book: Book, ws, data: MasterData) -> None:
+    ws.write_string(0, 0, "Importprotokoll", book.title)
+    ws.write_string(1, 0, f"Parameter: {data.parameters}")
+    row = 2
+    for text in data.parameter_errors:
+        ws.write_string(row, 0, f"Parameterdatei: {text}")
+        row += 1
+    kinds = {"Kunden": "int", "Maßnahmen": "int", "Fehler": "int", "Hinweise": "int",
+             "Abweichende Parameter": "int", "Sekunden": "num"}
+    log = data.log
+    end = book.table(ws, log, list(log.columns), row + 1, list(log.columns), kinds)
+    for title, frame in (("Parameter, die von den zentralen Werten abweichen", data.deviations),
+                         ("Fehler und Hinweise (je Datei die ersten 20)", data.messages)):
+        ws.write_string(end + 1, 0, title, book.bold)
+        end = book.table(ws, frame, list(frame.columns), end + 2, list(frame.columns), {},
+                         filter_=False)
+    for col, width in enumerate((30, 13, 60, 18, 9, 11, 8, 9, 12, 9)):
+        ws.set_column(col, col, width)
+
+
+def _overview(book: Book, ws, data: MasterData) -> None:
+    ws.write_string(0, 0, "Gesamtauswertung Kundensegmentierung", book.title)
+    ws.write_string(1, 0, f"Stand {data.date:%d.%m.%Y}; Parameter: {data.parameters}")
+    for i, (label, value, kind) in enumerate(data.overview):
+        ws.write_string(3 + i, 0, label)
+        book.cell(ws, 3 + i, 1, value, kind)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 7, 14)
+    row = 4 + len(data.overview)
+    ws.write_string(row, 0, "Verteilung nach Segment", book.bold)
+    by_code = data.distribution.by_code.reset_index(names="Segment")
+    kinds = {"Kunden": "int", "Anteil Kunden": "pct", "Umsatz": "eur", "Anteil Umsatz": "pct",
+             "Potenzial": "eur", "Offenes Potenzial": "eur"}
+    top = row + 1
+    row = book.table(ws, by_code, list(by_code.columns), top, list(by_code.columns), kinds,
+                     total_last=True, filter_=False)
+    chart = book.wb.add_chart({"type": "column"})
+    for col, name in ((2, "Anteil Kunden"), (4, "Anteil Umsatz")):
+        chart.add_series({"name": name, "categories": ["Übersicht", top + 1, 0, top + len(CODES), 0],
+                          "values": ["Übersicht", top + 1, col, top + len(CODES), col]})
+    chart.set_title({"name": "Verteilung nach Segment"})
+    chart.set_y_axis({"num_format": "0%"})
+    ws.insert_chart(3, 9, chart)
+
+    row += 1
+    matrix_top = row
+    for title, matrix, kind in (("Portfolio-Matrix: Kunden", data.distribution.matrix_customers,
+                                 "int"),
+                                ("Portfolio-Matrix: Umsatz", data.distribution.matrix_revenue,
+                                 "eur")):
+        ws.write_string(row, 0, title, book.bold)
+        frame = matrix.reset_index(names="ABC")
+        row = book.table(ws, frame, list(frame.columns), row + 1, list(frame.columns),
+                         {c: kind for c in POTENTIAL_CLASSES}, filter_=False) + 1
+    chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
+    for col, name in enumerate(POTENTIAL_CLASSES, start=1):
+        chart.add_series({"name": name, "categories": ["Übersicht", matrix_top + 2, 0,
+                                                        matrix_top + 4, 0],
+                          "values": ["Übersicht", matrix_top + 2, col, matrix_top + 4, col]})
+    chart.set_title({"name": "Portfolio-Matrix (Kunden)"})
+    ws.insert_chart(20, 9, chart)
+
+    count = len(data.territories) - 1  # without the total row
+    if count > 0:
+        chart = book.wb.add_chart({"type": "bar"})
+        columns = list(data.territories.reset_index().columns)
+        for name in ("Umsatz Vorjahr", "Gewichtete Pipeline"):
+            col = columns.index(name)
+            chart.add_series({"name": name, "categories": ["Gebiete", 1, 0, count, 0],
+                              "values": ["Gebiete", 1, col, count, col]})
+        chart.set_title({"name": "Umsatz und Pipeline je Gebiet"})
+        chart.set_x_axis({"num_format": '#,##0 "€"'})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 720, "height": min(max(320, 22 * count), 4000)})
+        ws.insert_chart(37, 9, chart)

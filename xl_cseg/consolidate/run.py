@@ -1,0 +1,136 @@
+"""``consolidate``: every territory workbook read in parallel and re-segmented with one central
+parameter set, combined into the master workbook, optionally stored as a dated snapshot."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.distribution import distribution
+from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
+from ..xlsx.atomic import check_writable
+from . import history
+from .duplicates import find_duplicates
+from .master import MasterData, write_master
+from .parameters import ParameterSet, central_parameters
+from .reader import CUSTOMER_COLUMNS, MEASURE_COLUMNS, OK, FileResult, Task, read_territory
+from .sources import FAILED, Sources, collect
+from .summary import deviation_rows, import_log, message_rows, overview, territory_table
+
+Progress = Callable[[FileResult, int, int], None]  # result, files done, files in total
+
+
+@dataclass
+class Consolidation:
+    sources: Sources
+    central: ParameterSet
+    results: list[FileResult]
+    data: MasterData
+    out: Path
+    history: Path | None = None
+    stored: int = 0  # customers in the snapshot
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[tuple[str, str, str]]:
+        """(file, status, reason) of every file that was not read."""
+        return [(r.source, r.status, r.message) for r in self.results if r.status != OK] + \
+            [(self.sources.display(s.path), s.status, s.reason) for s in self.sources.skipped]
+
+    @property
+    def exit_code(self) -> int:
+        if not any(r.status == OK for r in self.results):
+            return EXIT_FAILED
+        failed = any(r.status == FAILED for r in self.results) or \
+            any(s.status == FAILED for s in self.sources.skipped)
+        return EXIT_ROW_ERRORS if failed or any(r.error_count for r in self.results) else EXIT_OK
+
+
+def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: int | None = None,
+             progress: Progress | None = None) -> list[FileResult]:
+    """Read every file on ``workers`` processes (default: all cores); results in input order."""
+    tasks = [Task(p, sources.display(p), central, today) for p in sources.files]
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    results: list[FileResult | None] = [None] * len(tasks)
+
+    def done(i: int, result: FileResult) -> None:
+        results[i] = result
+        if progress:
+            progress(result, sum(r is not None for r in results), len(tasks))
+
+    if workers <= 1:
+        for i, task in enumerate(tasks):
+            done(i, read_territory(task))
+        return results  # type: ignore[return-value]
+    # the workers start (fork) at the first submit, before any progress display thread runs
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(read_territory, task): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file only
+                task = tasks[i]
+                result = FileResult(task.path, task.source, FAILED,
+                                    f"„{task.path.name}“: Verarbeitung abgebrochen ({exc}).")
+            done(i, result)
+    return results  # type: ignore[return-value]
+
+
+def _frame(parts: Iterable[pd.DataFrame | None], columns: Iterable[str]) -> pd.DataFrame:
+    found = [p for p in parts if p is not None and len(p)]
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=list(columns))
+
+
+def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
+            today: _dt.date) -> MasterData:
+    """Everything the master workbook shows, from the files' results."""
+    customers = _frame((r.customers for r in results), (*CUSTOMER_COLUMNS, "name_key"))
+    measures = _frame((r.measures for r in results), MEASURE_COLUMNS)
+    territories = territory_table(customers, measures, central.params)
+    duplicates = find_duplicates(customers)
+    return MasterData(
+        customers=customers, measures=measures, territories=territories, duplicates=duplicates,
+        log=import_log(sources, results), deviations=deviation_rows(results),
+        messages=message_rows(results),
+        overview=overview(results, sources, territories, duplicates),
+        distribution=distribution(customers, customers), parameters=central.label,
+        parameter_errors=central.errors, date=today)
+
+
+def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str],
+                params: Path | None = None, today: _dt.date | None = None,
+                snapshot: bool = False, history_path: Path | None = None,
+                workers: int | None = None, progress: Progress | None = None) -> Consolidation:
+    """Read, re-segment and combine; write the master workbook ``out`` (and the snapshot).
+
+    Raises :class:`WorkbookError` when the parameter file cannot be read or ``out`` cannot be
+    written; a territory file that cannot be read is logged and skipped.
+    """
+    out, today = Path(out), today or _dt.date.today()
+    db = (history_path or history.default_history(out)) if snapshot else None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(out)
+    central = central_parameters(params)
+    sources = collect(paths, exclude={out: "Ausgabedatei dieses Laufs",
+                                      **({params: "Parameterquelle dieses Laufs"} if params else {})})
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+    results = read_all(sources, central, today, workers, progress)
+    seconds["lesen"], clock = time.perf_counter() - clock, time.perf_counter()
+    data = combine(sources, central, results, today)
+    seconds["zusammenführen"], clock = time.perf_counter() - clock, time.perf_counter()
+    write_master(data, out)
+    seconds["schreiben"], clock = time.perf_counter() - clock, time.perf_counter()
+    run = Consolidation(sources, central, results, data, out, db, seconds=seconds)
+    if db is not None:
+        run.stored = history.store(db, today, data.customers, central.label)
+        seconds["stand speichern"] = time.perf_counter() - clock
+    return run

@@ -1,0 +1,105 @@
+"""The master workbook's tables: figures per territory, the import log and the overview."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..core.params import CODES, Parameters
+from ..core.planning import capacity
+from .reader import OK, FileResult
+from .sources import FAILED, SKIPPED, Sources
+
+NO_SEGMENT = "ohne Segment"
+TOTAL = "Gesamt"
+TERRITORY_COLUMNS = ("Dateien", "Kunden", "Umsatz Vorjahr", "Potenzial", *CODES, NO_SEGMENT,
+                     "Gewichtete Pipeline", "Besuchsbedarf", "Besuchskapazität", "Auslastung",
+                     "Kontaktbedarf", "Inside-Sales-FTE")
+LOG_COLUMNS = ("Datei", "Status", "Meldung", "Gebiete", "Kunden", "Maßnahmen", "Fehler",
+               "Hinweise", "Abweichende Parameter", "Sekunden")
+
+
+def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Parameters
+                    ) -> pd.DataFrame:
+    """One row per territory (sorted) and a total row; capacity is one field rep's per
+    territory, from the channel matrix of the central parameters."""
+    by = customers.groupby("territory", sort=True)
+    table = pd.DataFrame({
+        "Dateien": by["source"].agg(lambda s: ", ".join(sorted(set(s)))),
+        "Kunden": by.size(),
+        "Umsatz Vorjahr": by["revenue"].sum(),
+        "Potenzial": by["potential"].sum(),
+    })
+    codes = pd.crosstab(customers["territory"], customers["code"]) if len(customers) else None
+    for code in CODES:
+        table[code] = codes[code] if codes is not None and code in codes else 0
+    table[NO_SEGMENT] = customers["code"].isna().groupby(customers["territory"]).sum()
+    table["Gewichtete Pipeline"] = measures.groupby("territory")["weighted"].sum() \
+        if len(measures) else 0.0
+    plans = {name: capacity(group, params) for name, group in by[["code", "revenue"]]}
+    table["Besuchsbedarf"] = pd.Series({n: c.visit_demand for n, c in plans.items()})
+    table["Besuchskapazität"] = pd.Series({n: c.field_capacity for n, c in plans.items()})
+    table["Kontaktbedarf"] = pd.Series({n: c.contact_demand for n, c in plans.items()})
+    table["Inside-Sales-FTE"] = pd.Series({n: c.is_fte for n, c in plans.items()})
+    extra = measures["territory"][~measures["territory"].isin(table.index)].unique() \
+        if len(measures) else []
+    table = table.reindex(list(table.index) + sorted(extra))
+    table["Dateien"] = table["Dateien"].fillna("")
+    numbers = [c for c in TERRITORY_COLUMNS if c not in ("Dateien", "Auslastung")]
+    table[numbers] = table[numbers].fillna(0)
+    table.loc[TOTAL] = table[numbers].sum()
+    table.at[TOTAL, "Dateien"] = ""
+    table["Auslastung"] = table["Besuchsbedarf"] / table["Besuchskapazität"].replace(0, np.nan)
+    for col in ("Kunden", *CODES, NO_SEGMENT):
+        table[col] = table[col].astype(int)
+    table.index.name = "Gebiet"
+    return table[list(TERRITORY_COLUMNS)]
+
+
+def import_log(sources: Sources, results: Sequence[FileResult]) -> pd.DataFrame:
+    """One row per file: status, message, figures; skipped files after the read ones."""
+    rows = []
+    for r in results:
+        territories = ", ".join(sorted(set(r.customers["territory"]))) \
+            if r.customers is not None else ""
+        rows.append((r.source, r.status, r.message, territories, r.rows,
+                     0 if r.measures is None else len(r.measures), r.error_count, r.note_count,
+                     len(r.deviations), round(r.seconds, 3)))
+    for s in sources.skipped:
+        rows.append((sources.display(s.path), s.status, s.reason, "", 0, 0, 0, 0, 0, 0.0))
+    return pd.DataFrame(rows, columns=list(LOG_COLUMNS))
+
+
+def deviation_rows(results: Sequence[FileResult]) -> pd.DataFrame:
+    return pd.DataFrame([(r.source, name, mine, central) for r in results
+                         for name, mine, central in r.deviations],
+                        columns=["Datei", "Parameter", "Wert in der Datei", "Zentraler Wert"])
+
+
+def message_rows(results: Sequence[FileResult]) -> pd.DataFrame:
+    """The first errors and notes of each file, cell-addressed."""
+    rows = [(r.source, kind, text) for r in results
+            for kind, texts in (("Fehler", r.errors), ("Hinweis", r.notes)) for text in texts]
+    return pd.DataFrame(rows, columns=["Datei", "Art", "Meldung"])
+
+
+def overview(results: Sequence[FileResult], sources: Sources, territories: pd.DataFrame,
+             duplicates: pd.DataFrame) -> list[tuple[str, Any, str]]:
+    """(label, value, kind) lines for the top of ``Übersicht``; kind: int, eur, num, pct."""
+    total = territories.loc[TOTAL]
+    statuses = [r.status for r in results] + [s.status for s in sources.skipped]
+    return [
+        ("Dateien gelesen", statuses.count(OK), "int"),
+        ("Dateien mit Fehler", statuses.count(FAILED), "int"),
+        ("Dateien übersprungen", statuses.count(SKIPPED), "int"),
+        ("Gebiete", len(territories) - 1, "int"),
+        ("Kunden", int(total["Kunden"]), "int"),
+        ("Umsatz Vorjahr", float(total["Umsatz Vorjahr"]), "eur"),
+        ("Potenzial", float(total["Potenzial"]), "eur"),
+        ("Gewichtete Pipeline", float(total["Gewichtete Pipeline"]), "eur"),
+        ("Besuchsbedarf pro Jahr", float(total["Besuchsbedarf"]), "num"),
+        ("Inside-Sales-FTE", float(total["Inside-Sales-FTE"]), "num"),
+        ("Zeilen im Blatt Duplikate", len(duplicates), "int"),
+    ]

@@ -1,0 +1,305 @@
+"""The workbook open in Excel (an xlwings ``Book``) as a :class:`SheetSource` and a
+:class:`WorkbookWriter`, so the ribbon macros run the same jobs as the command line.
+
+Excel is slow per call, so everything goes in bulk: one value read per sheet (A1 to the used
+range's last cell), one formula read per scanned block, one write per rectangle of changed cells.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Collection, Iterable, Sequence
+
+from ..xlsx.cellref import parse_range
+from ..xlsx.errors import WorkbookError
+from ..xlsx.package import SheetInfo, TableInfo
+from ..xlsx.scan import SpecialCell
+from .edits import SheetEdit
+from .names import NamedCell, named_cells
+from .source import Grid, Merged
+
+# what xlwings' err_to_str turns error values into; text that reads exactly like one of these is
+# taken for the error (Excel itself makes typed "#N/A" an error)
+EXCEL_ERRORS = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+PERCENT_FORMAT = "0%"
+_TEXT_WORDS = frozenset(("true", "false", "wahr", "falsch"))
+_FONT = ("name", "size", "bold", "italic", "color")
+
+Rect = tuple[int, int, int, int]  # first row, first col, last row, last col (0-based, inclusive)
+
+
+class RollbackFailed(WorkbookError):
+    """A write failed and the old contents could not all be put back."""
+
+
+def _2d(value: Any, rows: int, cols: int) -> list[list[Any]]:
+    """A range property (scalar for one cell, flat for one row/column on some platforms) as rows."""
+    if not isinstance(value, (list, tuple)):
+        return [[value]]
+    if value and not isinstance(value[0], (list, tuple)):
+        return [list(value)] if rows == 1 else [[v] for v in value]
+    return [list(row) for row in value]
+
+
+def _grid_value(value: Any) -> Any:
+    """A value as the file backend (python-calamine) gives it: blanks and errors "", numbers float."""
+    if value is None or (isinstance(value, str) and value in EXCEL_ERRORS):
+        return ""
+    if type(value) is int:
+        return float(value)
+    return value
+
+
+def _special(formula: Any, value: Any) -> SpecialCell | None:
+    error = value if isinstance(value, str) and value in EXCEL_ERRORS else None
+    # .formula of a text cell is its text, so "=..." entered as text equals its own value
+    if isinstance(formula, str) and formula.startswith("=") and formula != value:
+        return SpecialCell("formula", formula[1:], True, None if value is None else str(value),
+                           error)
+    if error is not None:
+        return SpecialCell("error", None, True, error, error)
+    return None
+
+
+class _DefinedNames:
+    """The book's names in the shape :func:`names.named_cells` reads from a package."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+
+    def defined_names(self) -> Iterable[tuple[str, str | None, str]]:
+        for name in self.book.names:
+            sheet, _, bare = name.name.rpartition("!")  # "Kunden!x" is local to a sheet
+            yield bare, sheet or None, name.refers_to or ""
+
+
+class ExcelSource:
+    """An open xlwings book. Sheets are keyed by name (``SheetInfo.part`` is the sheet name,
+    ``TableInfo.part`` the table name)."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+        self.path = Path(book.fullname)
+        self._sheets: list[SheetInfo] | None = None
+        self._raw: dict[str, list[list[Any]]] = {}
+        self._grids: dict[str, Grid] = {}
+        self._names: dict[str, NamedCell] | None = None
+
+    def _sheet(self, sheet: SheetInfo) -> Any:
+        return self.book.sheets[sheet.name]
+
+    def worksheets(self) -> list[SheetInfo]:
+        if self._sheets is None:
+            self._sheets = [SheetInfo(s.name, s.name, i + 1, "visible" if s.visible else "hidden")
+                            for i, s in enumerate(self.book.sheets)]
+        return self._sheets
+
+    def _values(self, sheet: SheetInfo) -> list[list[Any]]:
+        """The sheet's values from A1 as xlwings reads them (errors as "#N/A" etc.), read once."""
+        if sheet.name not in self._raw:
+            ws = self._sheet(sheet)
+            last = ws.used_range.last_cell
+            rows, cols = last.row, last.column
+            value = ws.range((1, 1), (rows, cols)).options(ndim=2, err_to_str=True).value
+            self._raw[sheet.name] = _2d(value, rows, cols)
+        return self._raw[sheet.name]
+
+    def grid(self, sheet: SheetInfo) -> Grid:
+        if sheet.name not in self._grids:
+            grid = [[_grid_value(v) for v in row] for row in self._values(sheet)]
+            while grid and all(v == "" for v in grid[-1]):
+                grid.pop()
+            self._grids[sheet.name] = grid
+        return self._grids[sheet.name]
+
+    def tables(self, sheet: SheetInfo) -> list[TableInfo]:
+        grid = self.grid(sheet)
+        found = []
+        for table in self._sheet(sheet).tables:
+            ref = table.range.address.replace("$", "")
+            (r0, c0), (_r1, c1) = parse_range(ref)
+            headers = bool(table.show_headers)
+            row = grid[r0] if headers and r0 < len(grid) else []
+            columns = [str(row[c]) if c < len(row) else "" for c in range(c0, c1 + 1)] if row else []
+            found.append(TableInfo(table.name, table.name, ref, table.name, int(headers),
+                                   int(bool(table.show_totals)), columns))
+        return found
+
+    def merged_ranges(self, sheet: SheetInfo) -> Merged:
+        """Merge areas; rows without merged cells are skipped with one call each."""
+        ws = self._sheet(sheet)
+        values = self._values(sheet)
+        rows, cols = len(values), len(values[0]) if values else 0
+        if not rows or ws.range((1, 1), (rows, cols)).merge_cells is False:
+            return []
+        found: Merged = []
+        covered: set[tuple[int, int]] = set()
+        for r in range(rows):
+            if ws.range((r + 1, 1), (r + 1, cols)).merge_cells is False:
+                continue
+            for c in range(cols):
+                if (r, c) in covered or not ws.range((r + 1, c + 1)).merge_cells:
+                    continue
+                area = parse_range(ws.range((r + 1, c + 1)).merge_area.address.replace("$", ""))
+                (r0, c0), (r1, c1) = area
+                found.append(area)
+                covered.update((i, j) for i in range(r0, r1 + 1) for j in range(c0, c1 + 1))
+        return found
+
+    def special_cells(self, sheet: SheetInfo, first_row: int, last_row: int,
+                      cols: Collection[int]) -> dict:
+        values = self._values(sheet)
+        width = len(values[0]) if values else 0
+        wanted = sorted(c for c in set(cols) if c < width)
+        last_row = min(last_row, len(values) - 1)
+        if not wanted or last_row < first_row:
+            return {}
+        c0, c1 = wanted[0], wanted[-1]
+        rows, n_cols = last_row - first_row + 1, c1 - c0 + 1
+        block = self._sheet(sheet).range((first_row + 1, c0 + 1), (last_row + 1, c1 + 1))
+        formulas = _2d(block.formula, rows, n_cols)
+        found = {}
+        for i, row in enumerate(formulas):
+            r = first_row + i
+            for c in wanted:
+                cell = _special(row[c - c0], values[r][c])
+                if cell is not None:
+                    found[(r, c)] = cell
+        return found
+
+    def named_cells(self) -> dict[str, NamedCell]:
+        if self._names is None:
+            self._names = named_cells(_DefinedNames(self.book))  # type: ignore[arg-type]
+        return self._names
+
+
+def rectangles(cells: Iterable[tuple[int, int]]) -> list[Rect]:
+    """Few rectangles covering exactly ``cells``: runs of consecutive rows per column, joined
+    across neighbouring columns with the same run."""
+    by_col: dict[int, list[int]] = defaultdict(list)
+    for r, c in cells:
+        by_col[c].append(r)
+    runs: list[tuple[int, int, int]] = []  # first row, last row, col
+    for c, rows in by_col.items():
+        rows.sort()
+        start = rows[0]
+        for prev, row in zip(rows, rows[1:] + [None]):
+            if row != prev + 1:
+                runs.append((start, prev, c))
+                start = row
+    rects: list[Rect] = []
+    for r0, r1, c in sorted(runs):
+        if rects and rects[-1][0] == r0 and rects[-1][2] == r1 and rects[-1][3] == c - 1:
+            rects[-1] = (r0, rects[-1][1], r1, c)
+        else:
+            rects.append((r0, c, r1, c))
+    return rects
+
+
+def excel_value(value: Any) -> Any:
+    """What to assign so Excel stores ``value`` as it is: text Excel would turn into a formula,
+    number, date, boolean or error gets the apostrophe a user would type."""
+    if not isinstance(value, str):
+        return value
+    head = value.lstrip()[:2]
+    if head and (head[0] in "=+-@'#" or head[0].isdigit()
+                 or (head[0] in ".," and head[1:].isdigit())
+                 or value.strip().casefold() in _TEXT_WORDS):
+        return "'" + value
+    return value
+
+
+def _restorable(value: Any, formula: Any) -> Any:
+    """What to assign to put a cell back: its formula, its error, else its value as text-safe."""
+    if _special(formula, value) is not None:
+        return formula
+    return excel_value(value)
+
+
+class ExcelWriter:
+    """Writes edits into the open book: all of them, or (after a failure) none."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+
+    def apply(self, edits: Sequence[SheetEdit]) -> None:
+        app = self.book.app
+        updating = app.screen_updating
+        app.screen_updating = False
+        undo: list[Callable[[], None]] = []
+        try:
+            planned = [(edit, self.book.sheets[edit.sheet.name], rectangles(edit.cells))
+                       for edit in edits]
+            olds = [[self._read(ws, rect) for rect in rects] for _edit, ws, rects in planned]
+            for (edit, ws, rects), old in zip(planned, olds):
+                for rect, before in zip(rects, old):
+                    self._write(ws, rect, [[excel_value(edit.cells[(r, c)])
+                                            for c in range(rect[1], rect[3] + 1)]
+                                           for r in range(rect[0], rect[2] + 1)])
+                    undo.append(lambda ws=ws, rect=rect, before=before: self._write(ws, rect, before))
+                if edit.table is not None and edit.table_ref:
+                    table = ws.tables[edit.table.name]
+                    old_ref = table.range.address
+                    table.resize(ws.range(edit.table_ref))
+                    undo.append(lambda t=table, ws=ws, ref=old_ref: t.resize(ws.range(ref)))
+                self._style(ws, edit)
+        except BaseException as exc:
+            self._rollback(undo, exc)
+            raise
+        finally:
+            app.screen_updating = updating
+
+    @staticmethod
+    def _range(ws: Any, rect: Rect) -> Any:
+        r0, c0, r1, c1 = rect
+        return ws.range((r0 + 1, c0 + 1), (r1 + 1, c1 + 1))
+
+    def _read(self, ws: Any, rect: Rect) -> list[list[Any]]:
+        rng = self._range(ws, rect)
+        rows, cols = rect[2] - rect[0] + 1, rect[3] - rect[1] + 1
+        values = _2d(rng.options(ndim=2, err_to_str=True).value, rows, cols)
+        formulas = _2d(rng.formula, rows, cols)
+        return [[_restorable(v, f) for v, f in zip(vr, fr)] for vr, fr in zip(values, formulas)]
+
+    def _write(self, ws: Any, rect: Rect, rows: list[list[Any]]) -> None:
+        self._range(ws, rect).value = rows
+
+    def _style(self, ws: Any, edit: SheetEdit) -> None:
+        """Percentages get "0%"; "like" cells the number format, fill and font of their model.
+        A column's hint applies to the column's written cells without a hint of their own."""
+        groups: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+        for rc, hint in edit.styles.items():
+            groups[tuple(hint)].append(rc)
+        for rc in edit.cells:
+            if rc[1] in edit.column_styles and rc not in edit.styles:
+                groups[tuple(edit.column_styles[rc[1]])].append(rc)
+        for hint, cells in groups.items():
+            targets = [self._range(ws, rect) for rect in rectangles(cells)]
+            if hint[0] == "percent":
+                for rng in targets:
+                    rng.number_format = PERCENT_FORMAT
+            elif hint[0] == "like":
+                model = ws.range((hint[1][0] + 1, hint[1][1] + 1))
+                look = {"number_format": model.number_format, "color": model.color}
+                font = {key: getattr(model.font, key) for key in _FONT}
+                for rng in targets:
+                    for key, value in look.items():
+                        setattr(rng, key, value)
+                    for key, value in font.items():
+                        setattr(rng.font, key, value)
+            else:
+                raise ValueError(f"unknown style hint {hint!r}")
+
+    def _rollback(self, undo: list[Callable[[], None]], cause: BaseException) -> None:
+        failed = 0
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - keep undoing the rest
+                failed += 1
+        if failed:
+            raise RollbackFailed(
+                f"„{Path(self.book.fullname).name}“: Schreiben fehlgeschlagen ({cause}), und "
+                f"{failed} Bereich(e) konnten nicht zurückgesetzt werden. Bitte die Mappe ohne "
+                "Speichern schließen und neu öffnen.") from cause
