@@ -297,15 +297,16 @@ def _potential_params(caller: Any, grenze_win: Any, grenze_maintain: Any, mindes
 
 @functools.lru_cache(maxsize=None)
 def _segment_code(abc: str, pclass: str) -> str:
-    return rules.segment_code(pd.Series([abc]), pd.Series([pclass])).iat[0]
+    return rules.segment_code_value(abc, pclass)
 
 
 def _abc(revenue: float, thresholds: tuple[float, float]) -> str:
-    return rules.abc_absolute(pd.Series([revenue]), *thresholds).iat[0]
+    return rules.abc_absolute_values(np.array([revenue], dtype=float), *thresholds)[0]
 
 
 def _potential_class(revenue: float, potential: float, params: Parameters) -> str:
-    return rules.potential_class(pd.Series([revenue]), pd.Series([potential]), params).iat[0]
+    return rules.potential_class_values(np.array([revenue], dtype=float),
+                                        np.array([potential], dtype=float), params)[0]
 
 
 # -- scalar functions -------------------------------------------------------------------------
@@ -358,7 +359,8 @@ def CSEG_ABC(umsatz, schwelle_a=None, schwelle_c=None, caller=None):
 def CSEG_AUSSCHOEPFUNG(umsatz, potenzial, caller=None):
     """Ausschöpfung (Share of Wallet): Umsatz / Potenzial als Anteil (0,25 = 25 %)."""
     revenue, potential = _revenue_potential(umsatz, potenzial)
-    return float(rules.share_of_wallet(pd.Series([revenue]), pd.Series([potential])).iat[0])
+    return float(rules.share_of_wallet_values(np.array([revenue], dtype=float),
+                                              np.array([potential], dtype=float))[0])
 
 
 @func(category=CATEGORY)

@@ -1,6 +1,8 @@
 """The segmentation rules, vectorized: one function per rule, Series in, Series out.
 
-Missing inputs are NaN and propagate: a rule never guesses a value it was not given.
+The rules that a single worksheet formula also needs work on numpy arrays underneath
+(``*_values``), so a one-customer call does not pay for building Series. Missing inputs are NaN
+and propagate: a rule never guesses a value it was not given.
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ def abc_class(revenue: pd.Series, params: Parameters) -> pd.Series:
 def abc_absolute(revenue: pd.Series, threshold_a: float, threshold_b: float) -> pd.Series:
     """A from the A threshold, B from the C-customer threshold (inclusive), else C."""
     values = revenue.to_numpy(dtype=float, na_value=np.nan)
-    out = np.select([values >= threshold_a, values >= threshold_b, values >= 0],
-                    ["A", "B", "C"], default=None).astype(object)
+    return pd.Series(abc_absolute_values(values, threshold_a, threshold_b), index=revenue.index,
+                     dtype=object)
+
+
+def abc_absolute_values(values: np.ndarray, threshold_a: float, threshold_b: float) -> np.ndarray:
+    """:func:`abc_absolute` on a float array (NaN = missing) -> object array."""
+    with np.errstate(invalid="ignore"):
+        out = np.where(values >= threshold_a, "A", np.where(values >= threshold_b, "B", "C"))
+    out = out.astype(object)
     out[np.isnan(values)] = np.nan
-    return pd.Series(out, index=revenue.index, dtype=object)
+    return out
 
 
 def abc_pareto(revenue: pd.Series, share_a: float, share_b: float) -> pd.Series:
@@ -59,31 +68,56 @@ def abc_pareto(revenue: pd.Series, share_a: float, share_b: float) -> pd.Series:
 
 def share_of_wallet(revenue: pd.Series, potential: pd.Series) -> pd.Series:
     """Revenue / estimated potential; NaN where the potential is missing or not positive."""
-    pot = potential.where(potential > 0)
-    return revenue / pot
+    return pd.Series(share_of_wallet_values(_floats(revenue), _floats(potential)),
+                     index=revenue.index)
+
+
+def share_of_wallet_values(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return revenue / np.where(potential > 0, potential, np.nan)
 
 
 def potential_class(revenue: pd.Series, potential: pd.Series, params: Parameters) -> pd.Series:
     """Win below ``grenze_win``, Maintain from ``grenze_maintain`` or when the open potential is
     below the minimum amount (including revenue above potential), else Grow."""
-    share = share_of_wallet(revenue, potential)
-    open_potential = potential - revenue
-    values = np.select(
-        [share.isna(), open_potential < params.min_offenes_potenzial,
-         share >= params.grenze_maintain, share < params.grenze_win],
-        [None, MAINTAIN, MAINTAIN, WIN], default=GROW).astype(object)
-    values[share.isna().to_numpy()] = np.nan
-    return pd.Series(values, index=revenue.index, dtype=object)
+    return pd.Series(potential_class_values(_floats(revenue), _floats(potential), params),
+                     index=revenue.index, dtype=object)
+
+
+def potential_class_values(revenue: np.ndarray, potential: np.ndarray, params: Parameters
+                           ) -> np.ndarray:
+    """:func:`potential_class` on float arrays -> object array."""
+    share = share_of_wallet_values(revenue, potential)
+    with np.errstate(invalid="ignore"):
+        maintain = (potential - revenue < params.min_offenes_potenzial) | \
+            (share >= params.grenze_maintain)
+        values = np.where(maintain, MAINTAIN, np.where(share < params.grenze_win, WIN, GROW))
+    values = values.astype(object)
+    values[np.isnan(share)] = np.nan
+    return values
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=float, na_value=np.nan)
+
+
+_CODE_TABLE = np.array([f"{a}-{p}" for a in ABC_CLASSES for p in POTENTIAL_CLASSES] + [np.nan],
+                       dtype=object)
 
 
 def segment_code(abc: pd.Series, pclass: pd.Series) -> pd.Series:
     """Combined code such as "C-Win"; NaN when either part is missing."""
-    table = np.array([f"{a}-{p}" for a in ABC_CLASSES for p in POTENTIAL_CLASSES] + [np.nan],
-                     dtype=object)
     a_idx = abc.map({c: i for i, c in enumerate(ABC_CLASSES)})
     p_idx = pclass.map({c: i for i, c in enumerate(POTENTIAL_CLASSES)})
-    idx = (a_idx * 3 + p_idx).fillna(len(table) - 1).to_numpy(dtype=np.int64)
-    return pd.Series(table[idx], index=abc.index, dtype=object)
+    idx = (a_idx * 3 + p_idx).fillna(len(_CODE_TABLE) - 1).to_numpy(dtype=np.int64)
+    return pd.Series(_CODE_TABLE[idx], index=abc.index, dtype=object)
+
+
+def segment_code_value(abc: object, pclass: object) -> object:
+    """:func:`segment_code` for one customer."""
+    if abc not in ABC_CLASSES or pclass not in POTENTIAL_CLASSES:
+        return np.nan
+    return _CODE_TABLE[ABC_CLASSES.index(abc) * 3 + POTENTIAL_CLASSES.index(pclass)]
 
 
 def revenue_trend(revenue: pd.Series, previous: pd.Series) -> pd.Series:
