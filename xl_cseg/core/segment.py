@@ -80,8 +80,9 @@ def _ids(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         present = series.dropna()
         if (present == np.floor(present)).all():
-            text = series.fillna(0).astype(np.int64).astype(str).astype(object)
-            return text.where(series.notna(), None)
+            text = series.fillna(0).to_numpy(dtype=np.int64).astype(str).astype(object)
+            text[series.isna().to_numpy()] = None
+            return pd.Series(text, index=series.index, dtype=object)
     return series.map(normalize_id).astype(object)
 
 
@@ -124,12 +125,12 @@ def segment(raw: pd.DataFrame, params: Parameters | None = None,
     empty = ids.isna() & frame[list(NUMERIC_INPUTS)].isna().all(axis=1) & name_blank
     bad_rows = {i.row for i in issues}
     empty &= ~raw.index.isin(bad_rows)
-    frame = frame[~empty]
-    labels = labels[~empty]
-    issues = [i for i in issues if i.row in frame.index]
+    if empty.any():
+        frame, labels, raw, name_blank = frame[~empty], labels[~empty], raw[~empty], \
+            name_blank[~empty]
+        issues = [i for i in issues if i.row in frame.index]
 
-    issues.extend(_check_rows(frame, raw.loc[frame.index], labels, issues,
-                              name_blank[frame.index] if "name" in raw else None))
+    issues.extend(_check_rows(frame, raw, labels, issues, name_blank if "name" in raw else None))
     output = _apply_rules(frame, params)
     output["notes"] = _notes(issues, frame.index)
     return SegmentResult(output=output[list(OUTPUT_KEYS)], inputs=frame, issues=issues)
