@@ -8,6 +8,7 @@ import math
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from ..core.numbers import normalize_id
 from ..core.pipeline import MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS, PHASES, STATUSES
 from .formats import Formats
 
@@ -59,7 +60,7 @@ def write_massnahmen_sheet(ws: Worksheet, fmt: Formats, measures: pd.DataFrame |
             for key, _head, _o in COLUMNS:
                 if key == "customer_name":
                     ws.write_formula(r, column(key), NAME_FORMULA, None,
-                                     (names or {}).get(str(record.get("customer_id")), ""))
+                                     (names or {}).get(normalize_id(record.get("customer_id")), ""))
                     continue
                 _write(ws, r, column(key), record.get(key), formats.get(key))
     status = column("status")

@@ -19,6 +19,7 @@ import pandas as pd
 import xlsxwriter
 
 from ..core.distribution import distribution
+from ..core.numbers import normalize_id
 from ..core.params import Parameters
 from ..core.pipeline import STATUSES, evaluate_pipeline
 from ..core.planning import capacity, gap_to_target
@@ -74,7 +75,7 @@ def _demo_frames(params: Parameters):
     measures = measures_in.join(pipeline.output)
     gap = gap_to_target(result.output, result.inputs, pipeline, params)
     cap = capacity(result.output, params, result.inputs)
-    names = {str(int(r["customer_id"])): r["name"] for r in customers.to_dict("records")}
+    names = {normalize_id(r["customer_id"]): r["name"] for r in customers.to_dict("records")}
     return (customers, distribution(result.output, result.inputs), measures,
             plan_layout.plan_cells(gap, cap), names)
 
