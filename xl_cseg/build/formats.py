@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 FONT = "Calibri"
 INK = "#1F2937"
@@ -91,3 +95,18 @@ def make_formats(wb: Workbook) -> Formats:
         codes={code: wb.add_format({"bg_color": fill, "font_color": font})
                for code, (fill, font) in CODE_COLOURS.items()},
     )
+
+
+def write_value(ws: Worksheet, row: int, col: int, value: Any, cell_format=None, *,
+                blank: bool = False) -> None:
+    """Write a value as its type (text always as text, never a formula); missing values are
+    skipped, or written as a formatted blank when ``blank``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if blank:
+            ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_format)
+    elif isinstance(value, (_dt.date, _dt.datetime)):
+        ws.write_datetime(row, col, _dt.datetime(value.year, value.month, value.day), cell_format)
+    else:
+        ws.write_number(row, col, float(value), cell_format)

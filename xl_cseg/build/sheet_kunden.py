@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from ..core.columns import INPUT_FIELDS, OUTPUT_FIELDS, header
 from ..core.params import CODES
-from .formats import Formats
+from .formats import Formats, write_value
 
 SHEET = "Kunden"
 TABLE = "tblKunden"
@@ -47,7 +46,7 @@ def write_kunden_sheet(ws: Worksheet, fmt: Formats, customers: pd.DataFrame | No
     if customers is not None:
         for r, record in enumerate(customers.to_dict("records"), start=1):
             for key in COLUMNS:
-                _write(ws, r, column(key), record.get(key), formats.get(key))
+                write_value(ws, r, column(key), record.get(key), formats.get(key))
     loyalty = column("loyalty")
     ws.data_validation(1, loyalty, 1_048_575, loyalty, {
         "validate": "decimal", "criteria": "between", "minimum": 1, "maximum": 5,
@@ -61,11 +60,3 @@ def write_kunden_sheet(ws: Worksheet, fmt: Formats, customers: pd.DataFrame | No
             "type": "cell", "criteria": "==", "value": f'"{code}"', "format": fmt.codes[code]})
     ws.freeze_panes(1, 2)
 
-
-def _write(ws: Worksheet, row: int, col: int, value, cell_format) -> None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return
-    if isinstance(value, str):
-        ws.write_string(row, col, value, cell_format)
-    else:
-        ws.write_number(row, col, float(value), cell_format)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-import math
 
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from ..core.numbers import normalize_id
 from ..core.pipeline import MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS, PHASES, STATUSES
-from .formats import Formats
+from .formats import Formats, write_value
 
 SHEET = "Maßnahmen"
 TABLE = "tblMassnahmen"
@@ -62,7 +61,7 @@ def write_massnahmen_sheet(ws: Worksheet, fmt: Formats, measures: pd.DataFrame |
                     ws.write_formula(r, column(key), NAME_FORMULA, None,
                                      (names or {}).get(normalize_id(record.get("customer_id")), ""))
                     continue
-                _write(ws, r, column(key), record.get(key), formats.get(key))
+                write_value(ws, r, column(key), record.get(key), formats.get(key))
     status = column("status")
     ws.data_validation(1, status, 1_048_575, status, {
         "validate": "list", "source": [s.label for s in STATUSES],
@@ -83,16 +82,6 @@ def write_massnahmen_sheet(ws: Worksheet, fmt: Formats, measures: pd.DataFrame |
             "error_message": "Bitte ein Datum eingeben, z. B. 31.12.2026."})
     ws.freeze_panes(1, 2)
 
-
-def _write(ws: Worksheet, row: int, col: int, value, cell_format) -> None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return
-    if isinstance(value, str):
-        ws.write_string(row, col, value, cell_format)
-    elif isinstance(value, (_dt.date, _dt.datetime)):
-        ws.write_datetime(row, col, _dt.datetime(value.year, value.month, value.day), cell_format)
-    else:
-        ws.write_number(row, col, float(value), cell_format)
 
 
 def demo_measures(customers: pd.DataFrame, today: _dt.date, seed: int = 7) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from ..core.params import CODES
 from ..core.planning import CANDIDATE_COLUMNS
 from ..io import plan_layout as L
 from ..xlsx.cellref import a1
-from .formats import ACCENT, CODE_COLOURS, Formats
+from .formats import ACCENT, CODE_COLOURS, Formats, write_value
 
 
 def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
@@ -37,10 +37,10 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
             r = head + 1 + i
             unit = cells.get((r, 2))
             value_fmt = fmt.pct if unit == "%" else fmt.eur if unit == "EUR" else fmt.computed_num
-            _cell(ws, r, 0, cells.get((r, 0)), fmt.text)
-            _cell(ws, r, 1, cells.get((r, 1)), value_fmt)
-            _cell(ws, r, 2, unit, fmt.text)
-            _cell(ws, r, 3, cells.get((r, 3)), fmt.note)
+            write_value(ws, r, 0, cells.get((r, 0)), fmt.text, blank=True)
+            write_value(ws, r, 1, cells.get((r, 1)), value_fmt, blank=True)
+            write_value(ws, r, 2, unit, fmt.text, blank=True)
+            write_value(ws, r, 3, cells.get((r, 3)), fmt.note, blank=True)
 
     ws.write_string(L.CAND_TITLE, L.SIDE_COL, "Wachstumskandidaten (größtes offenes Potenzial)",
                     fmt.subtitle)
@@ -50,8 +50,8 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
     for i in range(L.CAND_ROWS):
         for c, h in enumerate(CANDIDATE_COLUMNS):
             r = L.CAND_HEAD + 1 + i
-            _cell(ws, r, L.SIDE_COL + c, cells.get((r, L.SIDE_COL + c)),
-                  fmt.eur if h in money else fmt.text)
+            write_value(ws, r, L.SIDE_COL + c, cells.get((r, L.SIDE_COL + c)),
+                        fmt.eur if h in money else fmt.text, blank=True)
 
     ws.write_string(L.CODE_TITLE, L.SIDE_COL, "Besuche und Kontakte je Segment", fmt.subtitle)
     ws.write_string(L.CODE_HEAD, L.SIDE_COL, "Segment", fmt.header)
@@ -61,8 +61,8 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
         r = L.CODE_HEAD + 1 + i
         ws.write_string(r, L.SIDE_COL, code, fmt.codes[code])
         for c, h in enumerate(L.CODE_TABLE, start=1):
-            _cell(ws, r, L.SIDE_COL + c, cells.get((r, L.SIDE_COL + c)),
-                  fmt.eur if h == "Umsatz je Besuch" else fmt.num)
+            write_value(ws, r, L.SIDE_COL + c, cells.get((r, L.SIDE_COL + c)),
+                        fmt.eur if h == "Umsatz je Besuch" else fmt.num, blank=True)
 
     # chart data: formulas onto the gap block, so the chart follows every planning run
     top = L.GAP_HEAD + 1
@@ -102,11 +102,3 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
     visits.set_size({"width": 560, "height": 300})
     ws.insert_chart(L.CODE_HEAD + len(CODES) + 19, L.SIDE_COL, visits)
 
-
-def _cell(ws: Worksheet, row: int, col: int, value: Any, cell_format) -> None:
-    if value is None:
-        ws.write_blank(row, col, None, cell_format)
-    elif isinstance(value, str):
-        ws.write_string(row, col, value, cell_format)
-    else:
-        ws.write_number(row, col, float(value), cell_format)

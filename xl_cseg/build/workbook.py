@@ -25,7 +25,7 @@ from ..core.pipeline import STATUSES, evaluate_pipeline
 from ..core.planning import capacity, gap_to_target
 from ..core.segment import segment
 from ..io import plan_layout
-from . import sheet_kunden, sheet_massnahmen
+from . import sheet_kunden
 from .demo_data import demo_customers
 from .formats import make_formats
 from .ribbon import (CUSTOMUI_PART, CUSTOMUI_REL_TYPE, check_callbacks, ribbon_xml,
