@@ -312,3 +312,82 @@ def test_every_ribbon_button_has_an_entry_point():
             entry = getattr(macros, button.entry_point)
             assert list(inspect.signature(entry).parameters) == ["book"], button.entry_point
             assert entry.__doc__
+
+
+# -- parameters -------------------------------------------------------------------------------
+def controller(path: Path, cost: float) -> Path:
+    """The demo workbook with another cost per visit: the controller's parameter workbook."""
+    from xl_cseg.io.edits import SheetEdit
+    from xl_cseg.io.source import named_values
+    from xl_cseg.io.writer import FileWriter
+
+    source = FileSource(copy(demo_workbook(), path))
+    cell = named_values(source)[1]["Kosten_je_Besuch"]
+    sheet = next(s for s in source.worksheets() if s.name == cell.sheet)
+    FileWriter(source, path).apply([SheetEdit(sheet, {(cell.row, cell.col): cost})])
+    return path
+
+
+def cost_per_visit(path: Path) -> float:
+    from xl_cseg.io.source import named_values
+
+    return named_values(FileSource(path))[0]["Kosten_je_Besuch"]
+
+
+def test_push_params_on_files(tmp_path):
+    root = territories(tmp_path / "Gebiete")
+    ctrl = controller(tmp_path / "Zentrale.xlsm", 333.0)
+    before = ctrl.read_bytes()
+    summary = macros.run_on_file("push_params", ctrl, folder=root)
+    assert summary.ok, summary.text
+    assert summary.text.startswith("Parameter (gespeicherter Stand von Zentrale.xlsm) in 1 "
+                                   "Gebietsmappe(n) geändert, 0 unverändert")
+    assert "• Nord.xlsm: 1 Wert(e)" in summary.text and "Sued.xlsx" in summary.text
+    assert cost_per_visit(root / "Nord" / "Nord.xlsm") == 333.0
+    assert (root / "Nord" / "Nord.bak.xlsm").is_file() and ctrl.read_bytes() == before
+    again = macros.run_on_file("push_params", ctrl, folder=root)
+    assert again.ok and "in 0 Gebietsmappe(n) geändert, 1 unverändert" in again.text
+    assert "Übersprungen" in again.text  # the backup is not a territory
+
+
+def test_push_params_in_book_asks_for_the_folder(tmp_path, monkeypatch):
+    from test_excel_backend import FakeBook
+
+    root = territories(tmp_path / "Gebiete")
+    ctrl = controller(tmp_path / "Zentrale.xlsm", 310.0)
+    book = FakeBook.from_file(ctrl)
+    monkeypatch.setattr(macros, "ask_folder", lambda title: root)
+    summary = macros.push_params(book=book)
+    assert summary.ok and cost_per_visit(root / "Nord" / "Nord.xlsm") == 310.0
+    assert book.app.alerts[0][1] == summary.text and book.calls("write") == []
+    monkeypatch.setattr(macros, "ask_folder", lambda title: None)  # dialog cancelled
+    cancelled = macros.push_params(book=book)
+    assert not cancelled.ok and "Kein Ordner gewählt" in cancelled.text
+
+
+def test_folder_dialog_missing_or_without_display(monkeypatch):
+    import sys
+    import tkinter
+
+    def no_display():
+        raise tkinter.TclError("no display name and no $DISPLAY environment variable")
+
+    monkeypatch.setattr(tkinter, "Tk", no_display)
+    assert macros.ask_folder("Ordner") is None
+    monkeypatch.setitem(sys.modules, "tkinter", None)
+    assert macros.ask_folder("Ordner") is None
+
+
+def test_master_that_cannot_be_opened_is_named(tmp_path):
+    from test_excel_backend import FakeBook
+
+    root = territories(tmp_path / "Gebiete")
+    book = FakeBook.from_file(customer_list(tmp_path / "Zentrale.xlsx", folder="Gebiete"))
+
+    def refuse(self, path):
+        raise OSError("gesperrt")
+
+    book.app.books = type("Books", (), {"open": refuse})()
+    summary = macros.consolidate(book=book)
+    assert summary.ok and summary.text.endswith(
+        f"{root / macros.MASTER_NAME} konnte nicht geöffnet werden (gesperrt).")

@@ -15,7 +15,7 @@ import datetime as _dt
 import logging
 import tempfile
 import webbrowser
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -65,8 +65,7 @@ def _pct(value: float) -> str:
     return f"{_num(value * 100)} %"
 
 
-def _problems(*groups: tuple[str, list[str]], limit: int = SHORT_LISTED,
-              more: str = "siehe Spalte Prüfhinweis") -> str:
+def _problems(*groups: tuple[str, list[str]], limit: int = SHORT_LISTED, more: str = "") -> str:
     """The first ``limit`` lines of the (title, lines) groups, in order, each titled."""
     lines: list[str] = []
     room = limit
@@ -77,7 +76,7 @@ def _problems(*groups: tuple[str, list[str]], limit: int = SHORT_LISTED,
         room -= len(shown)
         lines += [f"{title} ({len(items)}):", *(f"• {item}" for item in shown)]
         if len(shown) < len(items):
-            lines.append(f"… und {len(items) - len(shown)} weitere ({more})")
+            lines.append(f"… und {len(items) - len(shown)} weitere" + (f" ({more})" if more else ""))
     return "\n".join(lines)
 
 
@@ -86,7 +85,8 @@ def _text(*parts: str) -> str:
 
 
 def _issues(report: jobs.SegmentReport) -> str:
-    return _problems(("Fehler", report.all_errors), ("Hinweise", report.all_notes))
+    return _problems(("Fehler", report.all_errors), ("Hinweise", report.all_notes),
+                     more="siehe Spalte Prüfhinweis")
 
 
 def _counts(report: jobs.SegmentReport) -> str:
@@ -190,7 +190,7 @@ def run_freeze(source: SheetSource, writer: WorkbookWriter) -> Summary:
     head = (f"{frozen} Formel(n) =CSEG_… durch ihre Werte ersetzt "
             f"({', '.join(e.sheet.name for e in edits)})." if frozen
             else "Keine Formeln =CSEG_… mit Wert gefunden; nichts geändert.")
-    return Summary(TITLE, _text(head, _problems(("Bleiben Formel", skipped), more="weitere")),
+    return Summary(TITLE, _text(head, _problems(("Bleiben Formel", skipped))),
                    not skipped)
 
 
@@ -224,13 +224,24 @@ def run_consolidate(source: SheetSource, folder: Path, today: _dt.date | None = 
 
 
 def run_push_params(source: SheetSource, folder: Path) -> Summary:
-    """This workbook's parameters written into every territory workbook under ``folder``."""
-    from .consolidate import push_parameters
-    from .consolidate.parameters import workbook_parameters
+    """This workbook's (saved) parameters written into every territory workbook under
+    ``folder``; each changed file keeps one backup."""
+    from .consolidate.params_push import CHANGED, UNCHANGED, push
+    from .consolidate.sources import FAILED, SKIPPED
 
-    central, _cells = workbook_parameters(source)
-    report = push_parameters(central, [folder], exclude=[source.path])
-    return Summary(TITLE, report.summary(), report.ok)
+    results = push(source.path, [folder])
+
+    def listed(status: str) -> list[str]:
+        return [f"{r.path.name}: {r.message}" for r in results if r.status == status]
+
+    changed = [f"{r.path.name}: {len(r.changes)} Wert(e)" for r in results if r.status == CHANGED]
+    kept = [f"{r.path.name}: {cell}" for r in results for cell in r.kept]
+    head = (f"Parameter (gespeicherter Stand von {source.path.name}) in {len(changed)} "
+            f"Gebietsmappe(n) geändert, {sum(r.status == UNCHANGED for r in results)} "
+            f"unverändert ({folder}).")
+    return Summary(TITLE, _text(head, _problems(
+        ("Fehler", listed(FAILED)), ("Formel bleibt", kept), ("Geändert", changed),
+        ("Übersprungen", listed(SKIPPED)))), not listed(FAILED))
 
 
 # -- folders ----------------------------------------------------------------------------------
@@ -338,7 +349,11 @@ def _in_excel(name: str, book: Any) -> Summary:
 
     summary = _guarded(job)
     if summary.opens is not None:
-        book.app.books.open(str(summary.opens))
+        try:
+            book.app.books.open(str(summary.opens))
+        except Exception as exc:  # noqa: BLE001 - the workbook is written; say where it is
+            summary = replace(summary, text=f"{summary.text}\n\n{summary.opens} konnte nicht "
+                                            f"geöffnet werden ({exc}).")
     show(book, summary)
     return summary
 
@@ -386,16 +401,16 @@ def check_setup(book: Any = None) -> Summary:
 
 # -- help -------------------------------------------------------------------------------------
 def help_source() -> Path:
-    """The user guide: packaged with the data, else the ``docs`` folder of a source checkout."""
-    for path in (data_dir() / HELP_NAME, Path(__file__).resolve().parents[1] / "docs" / HELP_NAME):
-        if path.is_file():
-            return path
+    """The user guide (package data)."""
+    path = data_dir() / HELP_NAME
+    if path.is_file():
+        return path
     raise WorkbookError("Die Anleitung ist in dieser Installation nicht enthalten. Bitte xl-cseg "
                         "neu installieren (pip install --upgrade xl-cseg).")
 
 
-def help_page(target: Path | None = None) -> Path:
-    """The guide rendered as an HTML page (in the temp folder unless ``target`` is given)."""
+def help_page() -> Path:
+    """The guide rendered as an HTML page in the temp folder."""
     from markdown_it import MarkdownIt
 
     body = MarkdownIt("commonmark").enable("table").render(help_source().read_text("utf-8"))
@@ -405,7 +420,7 @@ def help_page(target: Path | None = None) -> Path:
             "line-height:1.45}table{border-collapse:collapse}td,th{border:1px solid #bbb;"
             "padding:.25em .5em}code{background:#f3f3f3}</style></head><body>\n"
             f"{body}</body></html>\n")
-    target = target or Path(tempfile.gettempdir()) / "xl-cseg-anleitung.html"
+    target = Path(tempfile.gettempdir()) / "xl-cseg-anleitung.html"
     target.write_text(page, "utf-8")
     return target
 

@@ -11,9 +11,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Sequence
 
-from ..xlsx.cellref import parse_range
+from ..xlsx.cellref import parse_range, range_ref
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
+from ..xlsx.patch import KEEP
 from ..xlsx.scan import SpecialCell
 from .edits import SheetEdit
 from .names import NamedCell, named_cells
@@ -27,6 +28,10 @@ _TEXT_WORDS = frozenset(("true", "false", "wahr", "falsch"))
 _FONT = ("name", "size", "bold", "italic", "color")
 
 Rect = tuple[int, int, int, int]  # first row, first col, last row, last col (0-based, inclusive)
+
+
+class WriteFailed(WorkbookError):
+    """Excel refused a change (protected sheet, ...); everything written before is undone."""
 
 
 class RollbackFailed(WorkbookError):
@@ -174,6 +179,17 @@ class ExcelSource:
         return self._names
 
 
+def edit_cells(edit: SheetEdit) -> dict[tuple[int, int], Any]:
+    """Every cell an edit writes: its block's (not the KEEP ones), then its ``cells`` over them."""
+    found: dict[tuple[int, int], Any] = {}
+    if edit.block is not None:
+        rows = edit.block.rows
+        for col, values in edit.block.columns.items():
+            found.update(((r, col), v) for r, v in zip(rows, values) if v is not KEEP)
+    found.update(edit.cells)
+    return found
+
+
 def rectangles(cells: Iterable[tuple[int, int]]) -> list[Rect]:
     """Few rectangles covering exactly ``cells``: runs of consecutive rows per column, joined
     across neighbouring columns with the same run."""
@@ -218,7 +234,10 @@ def _restorable(value: Any, formula: Any) -> Any:
 
 
 class ExcelWriter:
-    """Writes edits into the open book: all of them, or (after a failure) none."""
+    """Writes edits into the open book: all of them, or (after a failure) none.
+
+    Values and table sizes are undone after a failure; formats from style hints (which only
+    touch appended output columns) are not."""
 
     def __init__(self, book: Any) -> None:
         self.book = book
@@ -228,24 +247,36 @@ class ExcelWriter:
         updating = app.screen_updating
         app.screen_updating = False
         undo: list[Callable[[], None]] = []
+        step = ""  # the range being changed, for the message
         try:
-            planned = [(edit, self.book.sheets[edit.sheet.name], rectangles(edit.cells))
-                       for edit in edits]
-            olds = [[self._read(ws, rect) for rect in rects] for _edit, ws, rects in planned]
-            for (edit, ws, rects), old in zip(planned, olds):
+            planned = []
+            for edit in edits:
+                step = edit.sheet.name
+                cells = edit_cells(edit)
+                planned.append((edit, cells, self.book.sheets[edit.sheet.name], rectangles(cells)))
+            olds = [[self._read(ws, rect) for rect in rects] for *_, ws, rects in planned]
+            for (edit, cells, ws, rects), old in zip(planned, olds):
                 for rect, before in zip(rects, old):
-                    self._write(ws, rect, [[excel_value(edit.cells[(r, c)])
+                    step = f"{edit.sheet.name}!{range_ref(*rect)}"
+                    self._write(ws, rect, [[excel_value(cells[(r, c)])
                                             for c in range(rect[1], rect[3] + 1)]
                                            for r in range(rect[0], rect[2] + 1)])
                     undo.append(lambda ws=ws, rect=rect, before=before: self._write(ws, rect, before))
                 if edit.table is not None and edit.table_ref:
+                    step = f"Tabelle {edit.table.name}"
                     table = ws.tables[edit.table.name]
                     old_ref = table.range.address
                     table.resize(ws.range(edit.table_ref))
                     undo.append(lambda t=table, ws=ws, ref=old_ref: t.resize(ws.range(ref)))
-                self._style(ws, edit)
+                step = f"Formate in {edit.sheet.name}"
+                self._style(ws, edit, cells)
         except BaseException as exc:
             self._rollback(undo, exc)
+            if isinstance(exc, Exception) and not isinstance(exc, WorkbookError):
+                raise WriteFailed(
+                    f"„{Path(self.book.fullname).name}“: Excel hat die Änderung in {step} "
+                    f"abgelehnt ({type(exc).__name__}: {exc}). Ist das Blatt geschützt? Dann "
+                    "unter Überprüfen > Blattschutz aufheben und erneut versuchen.") from exc
             raise
         finally:
             app.screen_updating = updating
@@ -265,17 +296,17 @@ class ExcelWriter:
     def _write(self, ws: Any, rect: Rect, rows: list[list[Any]]) -> None:
         self._range(ws, rect).value = rows
 
-    def _style(self, ws: Any, edit: SheetEdit) -> None:
+    def _style(self, ws: Any, edit: SheetEdit, cells: dict[tuple[int, int], Any]) -> None:
         """Percentages get "0%"; "like" cells the number format, fill and font of their model.
         A column's hint applies to the column's written cells without a hint of their own."""
         groups: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
         for rc, hint in edit.styles.items():
             groups[tuple(hint)].append(rc)
-        for rc in edit.cells:
+        for rc in cells:
             if rc[1] in edit.column_styles and rc not in edit.styles:
                 groups[tuple(edit.column_styles[rc[1]])].append(rc)
-        for hint, cells in groups.items():
-            targets = [self._range(ws, rect) for rect in rectangles(cells)]
+        for hint, group in groups.items():
+            targets = [self._range(ws, rect) for rect in rectangles(group)]
             if hint[0] == "percent":
                 for rng in targets:
                     rng.number_format = PERCENT_FORMAT
