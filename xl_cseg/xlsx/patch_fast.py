@@ -76,6 +76,8 @@ class _Writer:
         self.cursor = layout.start
         self.box: list[int] | None = None  # [first_row, first_col, last_row, last_col]
         self._strings: dict[str, bytes | None] = {}
+        self._templates: dict[tuple[int, ...], bytes] = {}
+        self.cell_styled_rows = {row for row, _col in styles.by_cell}
 
     def render(self, value: CellValue) -> bytes | None:
         if type(value) is str:  # text values repeat a lot (segments, labels): cache them
@@ -89,16 +91,27 @@ class _Writer:
         return b'%s%d"%s%s' % (_cell_prefix(col), n, self.style_attr(n - 1, col), tail)
 
     def new_cells(self, n: int, items: Row) -> tuple[bytes, list[int]]:
-        render, style_attr, styled = self.render, self.style_attr, self.styled
-        row_ref = b'%d"' % n
-        cells, cols = [], []
+        render = self.render
+        cols: list[int] = []
+        args: list[object] = []
         for col, value in items:
             tail = render(value)
             if tail is not None:
-                style = style_attr(n - 1, col) if styled else b""
-                cells.append(b"".join((_cell_prefix(col), row_ref, style, tail)))
                 cols.append(col)
-        return b"".join(cells), cols
+                args += (n, tail)
+        if not cols:
+            return b"", cols
+        if self.cell_styled_rows and n - 1 in self.cell_styled_rows:
+            style_attr = self.style_attr
+            return b"".join(b'%s%d"%s%s' % (_cell_prefix(c), n, style_attr(n - 1, c), t)
+                            for c, t in zip(cols, args[1::2])), cols
+        key = tuple(cols)  # rows with the same columns share one template: one % per row
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = b"".join(
+                _cell_prefix(c) + b'%d"' + self.style_attr(-1, c).replace(b"%", b"%%") + b"%s"
+                for c in cols)
+        return template % tuple(args), cols
 
     def missing_row(self, n: int, items: Row, next_row: int | None) -> None:
         cells, cols = self.new_cells(n, items)
