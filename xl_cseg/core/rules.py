@@ -151,7 +151,10 @@ def risk_text(abc: pd.Series, trend: pd.Series, loyalty: pd.Series, params: Para
 def channel_plan(code: pd.Series, params: Parameters) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Channel, field visits and inside-sales contacts per year from the channel matrix."""
     matrix = params.kanalmatrix
-    channel = code.map({c: r.channel for c, r in matrix.items()})
-    visits = code.map({c: float(r.visits) for c, r in matrix.items()}).astype(float)
-    contacts = code.map({c: float(r.contacts) for c, r in matrix.items()}).astype(float)
-    return channel, visits, contacts
+    codes = list(matrix)
+    idx = code.map({c: i for i, c in enumerate(codes)}).fillna(len(codes)).to_numpy(np.int64)
+    channel = np.array([matrix[c].channel for c in codes] + [np.nan], dtype=object)[idx]
+    visits = np.array([matrix[c].visits for c in codes] + [np.nan], dtype=float)[idx]
+    contacts = np.array([matrix[c].contacts for c in codes] + [np.nan], dtype=float)[idx]
+    return (pd.Series(channel, index=code.index, dtype=object),
+            pd.Series(visits, index=code.index), pd.Series(contacts, index=code.index))

@@ -80,7 +80,8 @@ def _ids(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         present = series.dropna()
         if (present == np.floor(present)).all():
-            text = series.fillna(0).to_numpy(dtype=np.int64).astype(str).astype(object)
+            text = np.array(list(map(str, series.fillna(0).to_numpy(dtype=np.int64).tolist())),
+                            dtype=object)
             text[series.isna().to_numpy()] = None
             return pd.Series(text, index=series.index, dtype=object)
     return series.map(normalize_id).astype(object)
