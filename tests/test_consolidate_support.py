@@ -13,8 +13,8 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import xlsxwriter
+from test_xlsx_support import build_cfb
 
-from xl_cseg.build.cfb import build_cfb
 from xl_cseg.build.demo_data import demo_customers
 from xl_cseg.io.edits import SheetEdit
 from xl_cseg.io.measures import find_measures_table
@@ -139,7 +139,8 @@ def broken_files(folder: Path, intact: Path) -> dict[str, str]:
     wb = xlsxwriter.Workbook(str(folder / "leer.xlsx"))
     wb.add_worksheet("Tabelle1")
     wb.close()
-    xlsx_territory(folder / "falsche-spalten.xlsx", [{"a": 1, "b": "x"}], {"a": "Artikel", "b": "Menge"})
+    xlsx_territory(folder / "falsche-spalten.xlsx", [{"a": 1, "b": "x"}],
+                   {"a": "Artikel", "b": "Menge"})
     (folder / "~$Nord.xlsm").write_bytes(b"\x0cowner" + b"\x00" * 100)
     (folder / "alt.xls").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 60)
     _zip_bomb(folder / "riesig.xlsx", intact)

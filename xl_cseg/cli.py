@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import jobs
+from .consolidate.cli import consolidate_command, migration_command, params_app
 from .core.distribution import Distribution
 from .xlsx.errors import WorkbookError
 
@@ -211,6 +212,11 @@ def doctor(workbook: Optional[Path] = typer.Argument(None, help="Arbeitsmappe (.
     from . import doctor as checks
 
     raise typer.Exit(checks.main(workbook))
+
+
+app.command("consolidate")(consolidate_command)
+app.command("migration")(migration_command)
+app.add_typer(params_app, name="params")
 
 
 def main() -> None:  # pragma: no cover - console entry point

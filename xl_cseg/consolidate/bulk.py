@@ -5,7 +5,8 @@ the small sheets and charts); the big sheet's rows are then produced here in bul
 is factorized, every distinct value rendered once as cell XML (a number, or an index into the
 shared-string table, so text is never a formula), and rows are joined chunk by chunk. While the
 next chunk is built, a second thread compresses the previous one (zlib releases the GIL).
-Cells carry no ``r`` attribute: they follow each other from column A, which ECMA-376 allows.
+Cells carry no ``r`` attribute: they follow each other from column A, which ECMA-376 allows
+(Excel, LibreOffice, openpyxl and python-calamine read them so).
 """
 
 from __future__ import annotations
@@ -27,20 +28,22 @@ import numpy as np
 import pandas as pd
 
 from ..xlsx.atomic import TEMP_PREFIX, TEMP_SUFFIX, check_writable
-from ..xlsx.cellvalue import MAX_TEXT, format_number
+from ..xlsx.cellvalue import MAX_TEXT
 from ..xlsx.xmltext import clean_text, escape
 
 CHUNK_ROWS = 20_000
-_SST_PART = "xl/sharedStrings.xml"
 _SST_HEAD = re.compile(rb'<sst\b[^>]*?\scount="(\d+)"\s+uniqueCount="(\d+)"')
 _COL = re.compile(rb'<col\s+min="(\d+)"\s+max="(\d+)"[^>]*?\sstyle="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
-_ID = re.compile(r"[1-9]\d{0,14}")
+_SEP = "\ue000"  # a private-use character joins new strings so they are cleaned in one pass
+_SI = '<si><t xml:space="preserve">'
+_TEXT, _NUMBER, _OTHER = 0, 1, 2
+_NUMBER_TYPES = dict.fromkeys((float, int, np.float64, np.int64, np.float32, np.int32), _NUMBER)
 
 
 def numeric_id(text: str) -> bool:
     """Customer numbers written as numbers: digits without a leading zero, at most 15."""
-    return _ID.fullmatch(text) is not None
+    return text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= 15
 
 
 @dataclass(frozen=True)
@@ -59,24 +62,32 @@ class SharedStrings:
         self._xml, self._head = xml, head
         self.count, self.unique = int(head[1]), int(head[2])
         self._index: dict[str, int] = {}
-        self._new: list[bytes] = []
+        self._blocks: list[str] = []  # <si> elements of the added strings
 
-    def index(self, text: str) -> int:
-        found = self._index.get(text)
-        if found is None:
-            clean = clean_text(text[:MAX_TEXT])
-            space = ' xml:space="preserve"' if clean != clean.strip() else ""
-            self._new.append(f"<si><t{space}>{escape(clean)}</t></si>".encode())
-            found = self._index[text] = self.unique + len(self._new) - 1
-        return found
+    def indexes(self, texts: Sequence[str]) -> list[int]:
+        """The index of each text; new texts are cleaned, escaped and added in one pass."""
+        index = self._index
+        new = list(dict.fromkeys([t for t in texts if t not in index]))
+        if new:
+            content = [t[:MAX_TEXT] for t in new] if max(map(len, new)) > MAX_TEXT else new
+            joined = _SEP.join(content)
+            if joined.count(_SEP) == len(new) - 1:  # clean_text keeps the separator
+                block = escape(clean_text(joined)).replace(_SEP, "</t></si>" + _SI)
+            else:  # a text holds the separator itself
+                block = f"</t></si>{_SI}".join(escape(clean_text(t)) for t in content)
+            self._blocks.append(f"{_SI}{block}</t></si>")
+            start = self.unique + len(index)
+            index.update(zip(new, range(start, start + len(new))))
+        return [index[t] for t in texts]
 
     def xml(self) -> bytes:
         head = self._head
-        unique = self.unique + len(self._new)
+        unique = self.unique + len(self._index)
         new_head = head[0].replace(b'count="%s"' % head[1], b'count="%d"' % self.count, 1) \
             .replace(b'uniqueCount="%s"' % head[2], b'uniqueCount="%d"' % unique, 1)
         body = self._xml.rstrip()[: -len(b"</sst>")]
-        return b"".join([body[: head.start()], new_head, body[head.end():], *self._new, b"</sst>"])
+        return b"".join([body[: head.start()], new_head, body[head.end():],
+                         "".join(self._blocks).encode(), b"</sst>"])
 
 
 def column_styles(sheet_xml: bytes) -> dict[int, int]:
@@ -87,36 +98,51 @@ def column_styles(sheet_xml: bytes) -> dict[int, int]:
     return styles
 
 
+def _numbers(values: np.ndarray, s: str) -> list[str]:
+    """Number cells (blank for inf); whole numbers without ".0"."""
+    values = values.astype(float)
+    whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 1e15)
+    texts = values.astype(str).astype(object)
+    texts[whole] = values[whole].astype(np.int64).astype(str)
+    finite = np.isfinite(values).tolist()
+    return [f"<c{s}><v>{t}</v></c>" if ok else "<c/>" for t, ok in zip(texts.tolist(), finite)]
+
+
 def _render(column: BulkColumn, style: int | None, sst: SharedStrings
             ) -> tuple[np.ndarray, np.ndarray]:
     """(lookup of cell XML per distinct value plus a blank cell last, code per row)."""
     codes, uniques = pd.factorize(column.values, use_na_sentinel=True)
     s = f' s="{style}"' if style else ""
-    cells: list[str] = []
-    text: list[bool] = []
-    for value in uniques:
-        shared = False
-        if isinstance(value, str):
-            if column.numeric_ids and numeric_id(value):
-                cell = f"<c{s}><v>{value}</v></c>"
-            else:
-                cell, shared = (f'<c{s} t="s"><v>{sst.index(value)}</v></c>', True) if value \
-                    else ("<c/>", False)
-        elif isinstance(value, (bool, np.bool_)):
-            cell = f'<c{s} t="b"><v>{int(value)}</v></c>'
-        elif isinstance(value, (int, float, np.integer, np.floating)):
-            number = float(value)
-            cell = f"<c{s}><v>{format_number(number)}</v></c>" if np.isfinite(number) else "<c/>"
+    if isinstance(uniques, np.ndarray) and uniques.dtype.kind in "iuf":  # numbers only
+        return np.array(_numbers(uniques, s) + ["<c/>"], dtype=object), codes
+    values = np.asarray(uniques, dtype=object)
+    kinds = np.fromiter((_TEXT if type(v) is str else _NUMBER_TYPES.get(type(v), _OTHER)
+                         for v in values), dtype=np.int8, count=len(values))
+    cells = np.full(len(values) + 1, "<c/>", dtype=object)
+    numbers = np.flatnonzero(kinds == _NUMBER)
+    cells[numbers] = _numbers(values[numbers], s)
+    shared: list[int] = []  # positions of values written as shared strings
+    texts: list[str] = []
+    for pos in np.flatnonzero(kinds == _TEXT).tolist():
+        value = values[pos]
+        if column.numeric_ids and numeric_id(value):
+            cells[pos] = f"<c{s}><v>{value}</v></c>"
+        elif value:
+            shared.append(pos)
+            texts.append(value)
+    for pos in np.flatnonzero(kinds == _OTHER).tolist():
+        value = values[pos]
+        if isinstance(value, (bool, np.bool_)):
+            cells[pos] = f'<c{s} t="b"><v>{int(value)}</v></c>'
         else:  # dates, error values, anything else: their text
-            cell, shared = f'<c{s} t="s"><v>{sst.index(str(value))}</v></c>', True
-        cells.append(cell)
-        text.append(shared)
-    cells.append("<c/>")
-    text.append(False)
-    lookup = np.array(cells, dtype=object)
-    if any(text):
-        sst.count += int(np.count_nonzero(np.array(text, dtype=bool)[codes]))
-    return lookup, codes
+            shared.append(pos)
+            texts.append(str(value))
+    cells[shared] = [f'<c{s} t="s"><v>{i}</v></c>' for i in sst.indexes(texts)]
+    if shared:
+        is_shared = np.zeros(len(cells), dtype=bool)
+        is_shared[shared] = True
+        sst.count += int(np.count_nonzero(is_shared[codes]))
+    return cells, codes
 
 
 def sheet_rows(columns: Sequence[BulkColumn], styles: dict[int, int], sst: SharedStrings,
@@ -148,7 +174,7 @@ def with_rows(sheet_xml: bytes, rows: Iterable[bytes], last_row: int, last_col: 
     yield sheet_xml[end:]
 
 
-def write_package(template: bytes, dst: Path, replaced: dict[str, bytes | Iterable[bytes]]
+def write_streamed(template: bytes, dst: Path, replaced: dict[str, bytes | Iterable[bytes]]
                   ) -> None:
     """Write the package ``template`` (zip bytes) to ``dst`` atomically, with some members
     replaced by bytes or by a stream of byte chunks."""

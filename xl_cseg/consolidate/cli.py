@@ -13,12 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..core.distribution import TOTAL
 from ..core.migration import migration as migration_matrix
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.errors import WorkbookError
 from . import history
+from .migration_book import write_migration
 from .params_push import CHANGED, UNCHANGED, push
-from .reader import FileResult
+from .reader import OK, FileResult
 from .run import consolidate
 
 # piped output (logs, CI) gets room for the 12-column migration matrix
@@ -81,6 +83,9 @@ def consolidate_command(
         if not bar.live.is_started:  # only now: the worker processes exist already
             bar.start()
         bar.update(task, completed=done, total=total)
+        if done == total:
+            bar.stop()
+            err.print("Schreibe die Gesamtauswertung …")
 
     try:
         run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
@@ -90,8 +95,8 @@ def consolidate_command(
     finally:
         bar.stop()
     data, results = run.data, run.results
-    ok = [r for r in results if r.status == "ok"]
-    total = data.territories.loc["Gesamt"]
+    ok = [r for r in results if r.status == OK]
+    total = data.territories.loc[TOTAL]
     console.print(f"Parameter: {run.central.label}")
     for text in run.central.errors:
         err.print(f"  Parameterdatei: {text}", markup=False)
@@ -136,8 +141,6 @@ def migration_command(
                                        help="Migration zusätzlich als Arbeitsmappe speichern"),
 ) -> None:
     """Segment-Migration zwischen zwei gespeicherten Ständen (z. B. C-Win -> B-Grow)."""
-    from .migration_book import write_migration
-
     before, after = _date(date_from, "--from"), _date(date_to, "--to")
     try:
         if before is None or after is None:
@@ -162,7 +165,7 @@ def migration_command(
             table.add_column(str(col), justify="right", no_wrap=True)
         for label, row in matrix.iterrows():
             table.add_row(str(label), *(_number(v) if v else "·" for v in row),
-                          style="bold" if label == "Gesamt" else None)
+                          style="bold" if label == TOTAL else None)
         console.print(table)
     if out is not None:
         console.print(f"Geschrieben: {out}")

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 RATIO = 0.92
-WINDOW = 3  # neighbours compared in each sorted order
+WINDOW = 2  # neighbours compared in each sorted order
 MAX_TYPO = 3
-_WIDTH = 64  # bytes of a key compared at each end
+_WIDTH = 40  # characters of a key compared at each end
 _DIGITS = re.compile(r"\d+")
 BY_ID, BY_NAME = "gleiche Kunden-Nr", "ähnlicher Name"
 DUPLICATE_COLUMNS = ("reason", "key", "territory", "source", "row", "customer_id", "name",
@@ -56,29 +56,32 @@ def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
     """Rows (``DUPLICATE_COLUMNS``) of customers whose number or name occurs in several
     territories; ``customers`` holds territory, source, row, customer_id, name, name_key,
     revenue and code."""
-    keys = customers["name_key"]
+    keys = customers["name_key"].astype(object)
     similar = _similar_keys(keys.dropna().unique())
-    groups = [_groups(customers, customers["customer_id"], BY_ID),
-              _groups(customers, keys.map(similar).fillna(keys), BY_NAME)]
-    found = pd.concat(groups, ignore_index=True)
+    if similar:
+        keys = keys.map(similar).astype(object).fillna(keys)
+    found = pd.concat([_groups(customers, customers["customer_id"], BY_ID),
+                       _groups(customers, keys, BY_NAME)], ignore_index=True)
     return found.reindex(columns=list(DUPLICATE_COLUMNS))
 
 
 def _groups(customers: pd.DataFrame, key: pd.Series, reason: str) -> pd.DataFrame:
-    valid = key.notna().to_numpy()
-    territories = customers["territory"][valid].groupby(key[valid].to_numpy()).transform("nunique")
-    rows = territories.index[territories.to_numpy() > 1]
-    found = customers.loc[rows].assign(reason=reason, key=key[rows])
+    pairs = pd.DataFrame({"key": key, "territory": customers["territory"]}).dropna()
+    keys = pairs.drop_duplicates()["key"]
+    rows = key.isin(keys[keys.duplicated()].unique()).to_numpy()
+    found = customers[rows].assign(reason=reason, key=key[rows])
     return found.sort_values(["key", "territory", "source", "row"], kind="stable")
 
 
 def _similar_keys(keys: np.ndarray) -> dict[str, str]:
     """Key -> representative key for keys joined by a small typo (only keys that have one)."""
+    keys = np.asarray(keys, dtype=object)
     if len(keys) < 2:
         return {}
-    front = _fixed(keys)
-    back = _fixed([k[::-1] for k in keys])
-    lengths = np.fromiter((len(k.encode()) for k in keys), dtype=np.int64, count=len(keys))
+    # ASCII bytes, truncated: other characters become "?", difflib judges the real keys
+    front = np.array([k.encode("ascii", "replace") for k in keys], dtype=f"S{_WIDTH}")
+    back = np.array([k[::-1].encode("ascii", "replace") for k in keys], dtype=f"S{_WIDTH}")
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:
@@ -86,11 +89,11 @@ def _similar_keys(keys: np.ndarray) -> dict[str, str]:
             i = parent[i]
         return i
 
-    for order in (np.argsort(front.view(f"S{_WIDTH}").ravel(), kind="stable"),
-                  np.argsort(back.view(f"S{_WIDTH}").ravel(), kind="stable")):
+    front_points, back_points = _columns(front), _columns(back)
+    for order in (np.argsort(front), np.argsort(back)):
         for step in range(1, min(WINDOW, len(keys) - 1) + 1):
             a, b = order[:-step], order[step:]
-            for i, j in zip(*_candidates(front, back, lengths, a, b)):
+            for i, j in zip(*_candidates(front_points, back_points, lengths, a, b)):
                 if _similar(keys[i], keys[j]):
                     parent[root(i)] = root(j)
     if not parent:
@@ -112,20 +115,27 @@ def _similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= RATIO
 
 
-def _fixed(keys) -> np.ndarray:
-    """Keys as rows of ``_WIDTH`` UTF-8 bytes, zero padded."""
-    data = b"".join(k.encode()[:_WIDTH].ljust(_WIDTH, b"\0") for k in keys)
-    return np.frombuffer(data, dtype=np.uint8).reshape(-1, _WIDTH)
+def _columns(texts: np.ndarray) -> np.ndarray:
+    """Fixed-width byte strings as one row per character position (zero padded)."""
+    return np.ascontiguousarray(texts.view(np.uint8).reshape(len(texts), -1).T)
 
 
-def _common(rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    equal = rows[a] == rows[b]
-    return np.where(equal.all(axis=1), _WIDTH, equal.argmin(axis=1))
+def _common(columns: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Length of the common start of texts ``a[k]`` and ``b[k]`` (padding counts as equal)."""
+    length = np.zeros(len(a), dtype=np.int64)
+    alive = np.arange(len(a))
+    for column in columns:
+        alive = alive[column[a[alive]] == column[b[alive]]]
+        if not len(alive):
+            break
+        length[alive] += 1
+    return length
 
 
 def _candidates(front: np.ndarray, back: np.ndarray, lengths: np.ndarray, a: np.ndarray,
                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs whose keys differ in at most MAX_TYPO bytes between a common prefix and suffix."""
+    """Pairs whose keys differ in at most MAX_TYPO characters between a common prefix and
+    suffix."""
     prefix = _common(front, a, b)
     shorter = np.minimum(lengths[a], lengths[b])
     suffix = np.minimum(_common(back, a, b), shorter - np.minimum(prefix, shorter))

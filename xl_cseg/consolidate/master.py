@@ -83,12 +83,13 @@ class Book:
         self.head = add({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
                          "valign": "top"})
         self.kind = {k: add({"num_format": f}) for k, f in _FORMATS.items()}
-        self.total = {k: add({"num_format": f, "bold": True, "top": 1}) for k, f in _FORMATS.items()}
+        self.total = {k: add({"num_format": f, "bold": True, "top": 1})
+                      for k, f in _FORMATS.items()}
         self.total_text = add({"bold": True, "top": 1})
 
     def cell(self, ws, row: int, col: int, value: Any, kind: str, total: bool = False) -> None:
         fmt = (self.total if total else self.kind).get(kind, self.total_text if total else None)
-        if value is None or value is pd.NaT or isinstance(value, float) and math.isnan(value):
+        if value is None or not isinstance(value, str) and pd.isna(value):
             if total:
                 ws.write_blank(row, col, None, fmt)
         elif isinstance(value, str):
@@ -146,7 +147,7 @@ def write_master(data: MasterData, dst: Path) -> None:
                for key in CUSTOMER_COLUMNS]
     rows = bulk.sheet_rows(columns, bulk.column_styles(sheet_xml), sst, first_row=2)
     last_col = xl_col_to_name(len(CUSTOMER_COLUMNS) - 1)
-    bulk.write_package(template, dst, {
+    bulk.write_streamed(template, dst, {
         _CUSTOMERS_PART: bulk.with_rows(sheet_xml, rows, len(data.customers) + 1, last_col),
         _SST_PART: sst.xml(),
     })
@@ -229,7 +230,8 @@ def _overview(book: Book, ws, data: MasterData) -> None:
                      total_last=True, filter_=False)
     chart = book.wb.add_chart({"type": "column"})
     for col, name in ((2, "Anteil Kunden"), (4, "Anteil Umsatz")):
-        chart.add_series({"name": name, "categories": ["Übersicht", top + 1, 0, top + len(CODES), 0],
+        chart.add_series({"name": name,
+                          "categories": ["Übersicht", top + 1, 0, top + len(CODES), 0],
                           "values": ["Übersicht", top + 1, col, top + len(CODES), col]})
     chart.set_title({"name": "Verteilung nach Segment"})
     chart.set_y_axis({"num_format": "0%"})

@@ -35,4 +35,4 @@ def write_migration(result: Migration, before: _dt.date, after: _dt.date, dst: P
     ws.set_column(0, 0, 16)
     ws.set_column(1, 12, 12)
     book.wb.close()
-    bulk.write_package(stream.getvalue(), dst, {})
+    bulk.write_streamed(stream.getvalue(), dst, {})

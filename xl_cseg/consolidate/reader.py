@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..core.columns import INPUT_KEYS, OUTPUT_KEYS
+from ..core.columns import INPUT_KEYS, OUTPUT_KEYS, header
 from ..core.numbers import normalize_id
 from ..core.pipeline import evaluate_pipeline
 from ..core.segment import ERROR, Issue, segment
@@ -69,10 +70,21 @@ class FileResult:
         return 0 if self.customers is None else len(self.customers)
 
 
+class OwnOutput(WorkbookError):
+    """A workbook this tool wrote (master, migration): never read back in as a territory."""
+
+
 def is_own_output(pkg: Package) -> bool:
-    """True for workbooks this tool wrote (master, migration): never read them back in."""
     return pkg.has_part(_CUSTOM_PART) and \
         f'name="{OUTPUT_PROPERTY}"'.encode() in pkg.read(_CUSTOM_PART)
+
+
+def load_territory(path: Path, current_year: int) -> tuple[FileSource, CustomerTable]:
+    """:func:`io.reader.load` that refuses this tool's own outputs."""
+    source = FileSource(path)
+    if is_own_output(source.package):
+        raise OwnOutput("Ausgabe von xl-cseg", path=path)
+    return source, find_customer_table(source, current_year)
 
 
 def read_territory(task: Task) -> FileResult:
@@ -80,6 +92,8 @@ def read_territory(task: Task) -> FileResult:
     start = time.perf_counter()
     try:
         result = _read(task)
+    except OwnOutput as exc:
+        result = FileResult(task.path, task.source, SKIPPED, str(exc))
     except WorkbookError as exc:
         result = FileResult(task.path, task.source, FAILED, str(exc))
     except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the run
@@ -91,10 +105,7 @@ def read_territory(task: Task) -> FileResult:
 
 
 def _read(task: Task) -> FileResult:
-    source = FileSource(task.path)  # as io.reader.load, with a look at the marker first
-    if is_own_output(source.package):
-        return FileResult(task.path, task.source, SKIPPED, "Ausgabe von xl-cseg")
-    table = find_customer_table(source, task.today.year)
+    source, table = load_territory(task.path, task.today.year)
     if not table.rows:
         return FileResult(task.path, task.source, SKIPPED,
                           f"Blatt {table.sheet}: die Kundentabelle enthält keine Kunden")
@@ -102,7 +113,8 @@ def _read(task: Task) -> FileResult:
     params = task.central.params
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
     errors: list[str] = []
-    notes: list[str] = list(table.notes)
+    notes = table.notes + [f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen'
+                           for key, text in table.year_columns.items()]
     _sort(result.issues, lambda i: table.cell(i.row, i.field) if i.field
           else f"{table.sheet}!{i.row + 1}", errors, notes)
     customers = _customers(table, result.inputs, result.output, task)
@@ -127,15 +139,23 @@ def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame,
                ) -> pd.DataFrame:
     """Inputs and outputs per customer with territory (``Gebiet`` cell, else file name) and
     source row; text cells stay text."""
-    frame = pd.concat([inputs, output], axis=1)
-    frame["territory"] = inputs["territory"].map(normalize_id).astype(object) \
-        .fillna(task.path.stem)
-    frame["source"] = task.source
-    frame["row"] = (inputs.index + 1).astype("int64")
-    frame["name"] = inputs["name"].map(normalize_id).astype(object)
-    frame = frame.reindex(columns=list(CUSTOMER_COLUMNS)).reset_index(drop=True)
-    frame["name_key"] = name_keys(frame["name"])  # for the duplicate search, not written
+    data = {key: inputs[key].to_numpy() for key in INPUT_KEYS}
+    data.update({key: output[key].to_numpy() for key in OUTPUT_KEYS})
+    data["territory"] = _text(inputs["territory"]).fillna(task.path.stem).to_numpy()
+    data["source"] = np.full(len(inputs), task.source, dtype=object)
+    data["row"] = inputs.index.to_numpy() + 1
+    data["name"] = _text(inputs["name"], keep_text=True).to_numpy()
+    frame = pd.DataFrame(data, columns=list(CUSTOMER_COLUMNS))
+    frame["name_key"] = np.array(name_keys(data["name"]), dtype=object)  # not written
     return frame
+
+
+def _text(values: pd.Series, keep_text: bool = False) -> pd.Series:
+    """Cell values as text (1001.0 -> "1001"), each distinct value converted once; with
+    ``keep_text`` text cells stay exactly as they are."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    texts = [u if keep_text and type(u) is str else normalize_id(u) for u in uniques]
+    return pd.Series(np.array(texts + [None], dtype=object)[codes], index=values.index)
 
 
 def _measures(table: CustomerTable, customers: pd.DataFrame, task: Task, errors: list[str],
@@ -151,8 +171,8 @@ def _measures(table: CustomerTable, customers: pd.DataFrame, task: Task, errors:
     usual = customers["territory"].mode()
     fallback = usual.iloc[0] if len(usual) else task.path.stem
     frame["territory"] = frame["customer_id"].map(territories).astype(object).fillna(fallback)
-    frame["source"] = task.source
     frame["row"] = (frame.index + 1).astype("int64")
     for key in ("measure", "next_step"):
-        frame[key] = frame[key].map(normalize_id).astype(object)
+        frame[key] = _text(frame[key], keep_text=True)
+    frame["source"] = pd.Series(task.source, index=frame.index, dtype=object)
     return frame.reindex(columns=list(MEASURE_COLUMNS)).reset_index(drop=True)

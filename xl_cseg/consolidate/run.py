@@ -119,8 +119,10 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
     out.parent.mkdir(parents=True, exist_ok=True)
     check_writable(out)
     central = central_parameters(params)
-    sources = collect(paths, exclude={out: "Ausgabedatei dieses Laufs",
-                                      **({params: "Parameterquelle dieses Laufs"} if params else {})})
+    own = {out: "Ausgabedatei dieses Laufs"}
+    if params is not None:
+        own[params] = "Parameterquelle dieses Laufs"
+    sources = collect(paths, exclude=own)
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     results = read_all(sources, central, today, workers, progress)

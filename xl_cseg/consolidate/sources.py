@@ -105,7 +105,8 @@ def collect(paths: Iterable[str | os.PathLike[str]], exclude: Mapping[Path, str]
             files.append(path)
         else:
             files.append(path)
-    return Sources(files=files, skipped=skipped, root=_common_folder(files + [s.path for s in skipped]))
+    root = _common_folder(files + [s.path for s in skipped])
+    return Sources(files=files, skipped=skipped, root=root)
 
 
 def _common_folder(paths: list[Path]) -> Path:

@@ -7,13 +7,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ..core.distribution import NO_SEGMENT, TOTAL
 from ..core.params import CODES, Parameters
 from ..core.planning import capacity
 from .reader import OK, FileResult
 from .sources import FAILED, SKIPPED, Sources
 
-NO_SEGMENT = "ohne Segment"
-TOTAL = "Gesamt"
 TERRITORY_COLUMNS = ("Dateien", "Kunden", "Umsatz Vorjahr", "Potenzial", *CODES, NO_SEGMENT,
                      "Gewichtete Pipeline", "Besuchsbedarf", "Besuchskapazität", "Auslastung",
                      "Kontaktbedarf", "Inside-Sales-FTE")
@@ -23,8 +22,8 @@ LOG_COLUMNS = ("Datei", "Status", "Meldung", "Gebiete", "Kunden", "Maßnahmen", 
 
 def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Parameters
                     ) -> pd.DataFrame:
-    """One row per territory (sorted) and a total row; capacity is one field rep's per
-    territory, from the channel matrix of the central parameters."""
+    """One row per territory (sorted) and a total row. Visits and contacts follow the channel
+    matrix of the central parameters; the capacity is one field rep's per territory."""
     by = customers.groupby("territory", sort=True)
     table = pd.DataFrame({
         "Dateien": by["source"].agg(lambda s: ", ".join(sorted(set(s)))),
@@ -32,23 +31,27 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
         "Umsatz Vorjahr": by["revenue"].sum(),
         "Potenzial": by["potential"].sum(),
     })
-    codes = pd.crosstab(customers["territory"], customers["code"]) if len(customers) else None
-    for code in CODES:
-        table[code] = codes[code] if codes is not None and code in codes else 0
+    counts = pd.crosstab(customers["territory"], customers["code"]).reindex(
+        index=table.index, columns=list(CODES), fill_value=0) if len(customers) else \
+        pd.DataFrame(0, index=table.index, columns=list(CODES))
+    table[list(CODES)] = counts
     table[NO_SEGMENT] = customers["code"].isna().groupby(customers["territory"]).sum()
     table["Gewichtete Pipeline"] = measures.groupby("territory")["weighted"].sum() \
         if len(measures) else 0.0
-    plans = {name: capacity(group, params) for name, group in by[["code", "revenue"]]}
-    table["Besuchsbedarf"] = pd.Series({n: c.visit_demand for n, c in plans.items()})
-    table["Besuchskapazität"] = pd.Series({n: c.field_capacity for n, c in plans.items()})
-    table["Kontaktbedarf"] = pd.Series({n: c.contact_demand for n, c in plans.items()})
-    table["Inside-Sales-FTE"] = pd.Series({n: c.is_fte for n, c in plans.items()})
+    # capacity() of all customers gives the per-customer visits and contacts of each code
+    plan = capacity(customers[["code", "revenue"]], params)
+    per_code = plan.by_code.loc[list(CODES)]
+    table["Besuchsbedarf"] = counts @ per_code["Besuche je Kunde"]
+    table["Besuchskapazität"] = plan.field_capacity
+    table["Kontaktbedarf"] = counts @ per_code["Kontakte je Kunde"]
+    table["Inside-Sales-FTE"] = table["Kontaktbedarf"] / plan.is_capacity
     extra = measures["territory"][~measures["territory"].isin(table.index)].unique() \
         if len(measures) else []
     table = table.reindex(list(table.index) + sorted(extra))
     table["Dateien"] = table["Dateien"].fillna("")
     numbers = [c for c in TERRITORY_COLUMNS if c not in ("Dateien", "Auslastung")]
     table[numbers] = table[numbers].fillna(0)
+    table.loc[extra, "Besuchskapazität"] = plan.field_capacity
     table.loc[TOTAL] = table[numbers].sum()
     table.at[TOTAL, "Dateien"] = ""
     table["Auslastung"] = table["Besuchsbedarf"] / table["Besuchskapazität"].replace(0, np.nan)
@@ -62,7 +65,7 @@ def import_log(sources: Sources, results: Sequence[FileResult]) -> pd.DataFrame:
     """One row per file: status, message, figures; skipped files after the read ones."""
     rows = []
     for r in results:
-        territories = ", ".join(sorted(set(r.customers["territory"]))) \
+        territories = ", ".join(sorted(r.customers["territory"].unique())) \
             if r.customers is not None else ""
         rows.append((r.source, r.status, r.message, territories, r.rows,
                      0 if r.measures is None else len(r.measures), r.error_count, r.note_count,

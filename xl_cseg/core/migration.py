@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .distribution import NO_SEGMENT, TOTAL
 from .params import CODES
 
 NEW = "neu"
 GONE = "weggefallen"
-NO_SEGMENT = "ohne Segment"
-TOTAL = "Gesamt"
 MOVE_COLUMNS = ("customer_id", "territory", "from_code", "to_code", "revenue_before",
                 "revenue_after")
 
@@ -46,7 +45,7 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
 def migration(before: pd.DataFrame, after: pd.DataFrame) -> Migration:
     """The migration matrices from ``before`` (older) to ``after`` (newer)."""
     old, new = _latest(before), _latest(after)
-    joined = old.join(new, how="outer", lsuffix="_before", rsuffix="_after")
+    joined = old.add_suffix("_before").join(new.add_suffix("_after"), how="outer")
     from_code = joined["code_before"].fillna(NEW)
     to_code = joined["code_after"].fillna(GONE)
     revenue = joined["revenue_after"].fillna(joined["revenue_before"]).fillna(0.0)
@@ -57,9 +56,9 @@ def migration(before: pd.DataFrame, after: pd.DataFrame) -> Migration:
     customers = _matrix(frame, "n", rows, cols).astype(int)
     amounts = _matrix(frame, "revenue", rows, cols).astype(float)
     changed = from_code != to_code
+    territory = joined["territory_after"].fillna(joined["territory_before"])
     moves = pd.DataFrame({
-        "customer_id": joined.index[changed],
-        "territory": joined["territory_after"].fillna(joined["territory_before"])[changed].to_numpy(),
+        "customer_id": joined.index[changed], "territory": territory[changed].to_numpy(),
         "from_code": from_code[changed].to_numpy(), "to_code": to_code[changed].to_numpy(),
         "revenue_before": joined["revenue_before"][changed].to_numpy(),
         "revenue_after": joined["revenue_after"][changed].to_numpy(),

@@ -22,6 +22,9 @@ _HIDDEN_ROW = re.compile(rb'<row r="(\d+)"[^>]*?\shidden="(?:1|true)"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([^"]+)"')
 
 
+_FORMULA_OR_ERROR = (b"<f", b":f", b'"e"', b"'e'")  # formula tags (also prefixed), t="e"
+
+
 class SpecialCell(NamedTuple):
     """A cell holding a formula or an error value."""
 
@@ -56,6 +59,8 @@ def special_cells(
 ) -> dict[tuple[int, int], SpecialCell]:
     """Formula and error cells within rows ``min_row..max_row`` (inclusive) and ``cols``."""
     check_prolog(xml, part, source)
+    if not any(mark in xml for mark in _FORMULA_OR_ERROR):  # most lists: no scan needed
+        return {}
     inside = _area(min_row, max_row, cols)
     layout = fast_layout(xml)
     if layout is None:
@@ -156,4 +161,6 @@ def merged_ranges(
 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Merged areas as ((first_row, first_col), (last_row, last_col))."""
     check_prolog(xml, part, source)
+    if b"mergeCell" not in xml:  # a byte search settles most sheets at once
+        return []
     return [parse_range(m.group(1).decode("ascii")) for m in _MERGE.finditer(xml)]

@@ -1,0 +1,261 @@
+"""consolidate: territory workbooks (demo copies, XlsxWriter files with other headers, broken
+files) read in parallel into a master workbook whose figures add up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import typer
+from test_consolidate_support import (HYPERLINK_TEXT, TODAY, VARIANT_HEADERS, broken_files,
+                                      customers, demo_copy, read_master, sheet_xml,
+                                      xlsx_territory, zip_members)
+from typer.testing import CliRunner
+
+from xl_cseg.consolidate import history
+from xl_cseg.consolidate.cli import consolidate_command
+from xl_cseg.consolidate.run import consolidate
+from tests.lo.harness import probe, requires_lo
+from xl_cseg.core.params import CODES, DEFAULT_CHANNELS, Parameters
+
+NORD_NAMES = {0: HYPERLINK_TEXT}
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("gebiete")
+    folder = root / "Gebiete"
+    (folder / "Team Süd").mkdir(parents=True)
+    nord = demo_copy(folder / "Nord.xlsm", "Nord", names=NORD_NAMES,
+                     params={"Kosten_je_Besuch": 400.0})
+    demo_copy(folder / "Team Süd" / "Süd.xlsm", None, id_offset=100_000,
+              names={i: f"Süd-Kunde {i} GmbH" for i in range(150)})
+    west = customers(40, seed=7, first_id=500_000, territory="West")
+    west[0]["customer_id"] = 10001  # Nord's first customer number
+    west[1]["name"] = "Guenther Schreinerei KG Augsburg"  # Nord: Günther Schreinerei GmbH, Augsburg
+    west[2]["name"] = "Petters Fensterbau GmbH, Essen"  # Nord: Peters Fensterbau KG, Essen
+    xlsx_territory(folder / "West.xlsx", west, VARIANT_HEADERS)
+    ost = customers(30, seed=9, first_id=700_000, territory="Ost")
+    ost[0]["name"] = ('=HYPERLINK("http://example.com","Formel GmbH")', "Formel GmbH")
+    ost[1]["name"] = "=SUMME(1;2)"
+    measures = [
+        {"Kunden-Nr": 700_000, "Maßnahme": "Muster", "Status": "in Erprobung",
+         "Erwarteter Umsatz": 10_000},
+        {"Kunden-Nr": 700_001, "Maßnahme": "Rahmenvertrag", "Status": "gewonnen",
+         "Erwarteter Umsatz": 5_000},
+        {"Kunden-Nr": 999_999, "Maßnahme": "Unbekannt", "Status": "Angebot beim Einkauf",
+         "Erwarteter Umsatz": 1_000},
+    ]
+    xlsx_territory(folder / "Ost.xlsx", ost, measures=measures)
+    expected = broken_files(folder, folder / "Ost.xlsx")
+    shutil.copyfile(nord, folder / "Nord_Kopie.xlsm")
+    os.symlink(nord, folder / "Verknüpfung.xlsm")
+    out = root / "Ergebnis" / "Gesamt.xlsx"
+    run = consolidate([folder, nord], out, today=TODAY, snapshot=True, workers=2)
+    return {"folder": folder, "out": out, "run": run, "expected": expected,
+            "sheets": read_master(out)}
+
+
+def test_statuses_per_file(scenario):
+    log = scenario["run"].data.log.set_index("Datei")
+    status = {Path(name).name: value for name, value in log["Status"].items()}
+    for name, expected in scenario["expected"].items():
+        assert status[name] == expected, (name, log.loc[[n for n in log.index
+                                                        if n.endswith(name)], "Meldung"])
+    assert {status[n] for n in ("Nord.xlsm", "Süd.xlsm", "West.xlsx", "Ost.xlsx")} == {"ok"}
+    assert status["Nord_Kopie.xlsm"] == "übersprungen"
+    assert "Duplikat" in log.loc["Nord_Kopie.xlsm", "Meldung"]
+    assert "Verknüpfung.xlsm" not in status  # the symlink is the same file: read once
+    assert list(status).count("Nord.xlsm") == 1  # folder and path: read once
+    messages = log["Meldung"].to_dict()
+    assert "kennwortgeschützt" in messages["verschluesselt.xlsx"]
+    assert "zu großen Bestandteil" in messages["riesig.xlsx"]
+    assert "keine Kundentabelle" in messages["falsche-spalten.xlsx"]
+    assert scenario["run"].exit_code == 1
+
+
+def test_customers_sheet_has_every_customer_with_source(scenario):
+    kunden = scenario["sheets"]["Kunden gesamt"]
+    assert len(kunden) == 150 + 150 + 40 + 30
+    assert set(kunden["Gebiet"]) == {"Nord", "Süd", "West", "Ost"}  # Süd from the file name
+    sued = kunden[kunden["Gebiet"] == "Süd"]
+    assert set(sued["Datei"]) == {"Team Süd/Süd.xlsm"}
+    assert sued["Zeile"].tolist() == list(range(2, 152))
+    assert sued["Kunden-Nr"].min() > 100_000
+    west = kunden[kunden["Gebiet"] == "West"]  # headers "Kd.-Nr.", "Umsatz 2025", ...
+    assert west["Umsatz Vorjahr"].notna().all() and west["Umsatz Vorvorjahr"].notna().any()
+    assert kunden["Segment"].isin(CODES).mean() > 0.9
+
+
+def test_formulas_and_formula_text_stay_values(scenario):
+    kunden = scenario["sheets"]["Kunden gesamt"]
+    assert HYPERLINK_TEXT in set(kunden["Kunde"])
+    assert {"Formel GmbH", "=SUMME(1;2)"} <= set(kunden["Kunde"])
+    for part, xml in sheet_xml(scenario["out"]).items():
+        assert b"<f>" not in xml and b"<f " not in xml, part
+    members = zip_members(scenario["out"])
+    assert not any("externalLink" in name for name in members)
+    wb = openpyxl.load_workbook(scenario["out"], read_only=True)
+    for row in wb["Kunden gesamt"].iter_rows(min_row=2):
+        if row[4].value == HYPERLINK_TEXT:
+            assert row[4].data_type == "s"
+            break
+    else:
+        pytest.fail("HYPERLINK text not found")
+    wb.close()
+
+
+def test_territory_figures_equal_sums_over_customers(scenario):
+    sheets = scenario["sheets"]
+    kunden, gebiete = sheets["Kunden gesamt"], sheets["Gebiete"].set_index("Gebiet")
+    pipeline = sheets["Pipeline"]
+    by = kunden.groupby("Gebiet")
+    total = gebiete.loc["Gesamt"]
+    gebiete = gebiete.drop("Gesamt")
+    assert sorted(gebiete.index) == sorted(by.groups)
+    params = Parameters()
+    is_capacity = (params.arbeitstage - params.urlaub - params.krankheit) * params.is_kunden_tag
+    for name, group in by:
+        row = gebiete.loc[name]
+        assert row["Kunden"] == len(group)
+        assert row["Umsatz Vorjahr"] == pytest.approx(group["Umsatz Vorjahr"].sum())
+        assert row["Potenzial"] == pytest.approx(group["Potenzial"].sum())
+        for code in CODES:
+            assert row[code] == (group["Segment"] == code).sum(), (name, code)
+        assert row["ohne Segment"] == group["Segment"].isna().sum()
+        assert row["Besuchsbedarf"] == pytest.approx(group["Besuche/Jahr"].fillna(0).sum())
+        contacts = sum(DEFAULT_CHANNELS[c].contacts for c in group["Segment"].dropna())
+        assert row["Kontaktbedarf"] == pytest.approx(contacts)
+        assert row["Inside-Sales-FTE"] == pytest.approx(contacts / is_capacity)
+        weighted = pipeline.loc[pipeline["Gebiet"] == name, "Gewichteter Umsatz"].sum()
+        assert row["Gewichtete Pipeline"] == pytest.approx(weighted)
+    for col in ("Kunden", "Umsatz Vorjahr", "Potenzial", *CODES, "Gewichtete Pipeline",
+                "Besuchsbedarf", "Inside-Sales-FTE"):
+        assert total[col] == pytest.approx(gebiete[col].sum()), col
+    assert total["Kunden"] == len(kunden)
+
+
+def test_pipeline_from_the_measures_tables(scenario):
+    pipeline = scenario["sheets"]["Pipeline"]
+    ost = pipeline[pipeline["Datei"] == "Ost.xlsx"].set_index("Kunden-Nr")
+    assert ost.loc[700_000, "Gewichteter Umsatz"] == pytest.approx(4_000)  # 40 %
+    assert ost.loc[700_001, "Gewichteter Umsatz"] == pytest.approx(5_000)  # won
+    assert set(ost["Gebiet"]) == {"Ost"}  # the unknown customer gets the file's territory
+    assert "nicht in der Kundenliste" in ost.loc[999_999, "Prüfhinweis"]
+    assert len(pipeline[pipeline["Datei"] == "Nord.xlsm"]) == 30
+
+
+def test_import_log_lists_deviating_parameters_and_errors(scenario):
+    run = scenario["run"]
+    nord = next(r for r in run.results if r.path.name == "Nord.xlsm")
+    assert ("Kosten_je_Besuch", 400.0, 350.0) in nord.deviations
+    assert run.data.deviations.values.tolist() == [["Nord.xlsm", "Kosten_je_Besuch", 400.0, 350.0]]
+    ost = next(r for r in run.results if r.path.name == "Ost.xlsx")
+    assert any(e.startswith("Maßnahmen!A4:") for e in ost.errors)
+    log_sheet = openpyxl.load_workbook(scenario["out"], read_only=True)["Importprotokoll"]
+    texts = [str(v) for row in log_sheet.iter_rows(values_only=True) for v in row if v]
+    assert "Kosten_je_Besuch" in texts and any("Standardwerte" in t for t in texts)
+
+
+def test_duplicates_across_territories(scenario):
+    dups = scenario["sheets"]["Duplikate"]
+    by_id = dups[dups["Grund"] == "gleiche Kunden-Nr"]
+    assert set(by_id["Gebiet"]) == {"Nord", "West"} and set(by_id["Kunden-Nr"]) == {10001}
+    by_name = dups[dups["Grund"] == "ähnlicher Name"]
+    groups = by_name.groupby("Schlüssel")["Gebiet"].agg(set).to_dict()
+    assert groups["augsburg guenther schreinerei"] == {"Nord", "West"}
+    assert {"Nord", "West"} in [g for k, g in groups.items() if "fensterbau" in k]
+    assert not (by_name["Gebiet"] == "Süd").any()  # "Süd-Kunde 1" is not "Süd-Kunde 2"
+
+
+def test_overview_and_charts(scenario):
+    members = zip_members(scenario["out"])
+    assert sum(name.startswith("xl/charts/chart") for name in members) == 3
+    assert b'name="xl-cseg"' in members["docProps/custom.xml"]
+    rows = openpyxl.load_workbook(scenario["out"], read_only=True)["Übersicht"]
+    figures = {r[0]: r[1] for r in rows.iter_rows(values_only=True) if r[0]}
+    assert figures["Kunden"] == 370 and figures["Dateien gelesen"] == 4
+    assert figures["Gebiete"] == 4
+
+
+def test_snapshot_stored(scenario):
+    run = scenario["run"]
+    assert run.history == scenario["out"].with_name("Gesamt.history.sqlite")
+    assert history.dates(run.history) == [TODAY]
+    stored = history.load(run.history, TODAY)
+    assert len(stored) == run.stored == 370
+    assert set(stored.columns) == {"customer_id", "territory", "code", "revenue", "potential"}
+
+
+def test_master_is_never_read_back(scenario, tmp_path):
+    shutil.copyfile(scenario["out"], scenario["folder"] / "Gesamt alt.xlsx")
+    try:
+        files = [scenario["folder"] / "Gesamt alt.xlsx", scenario["folder"] / "West.xlsx"]
+        run = consolidate(files, tmp_path / "G.xlsx", today=TODAY, workers=1)
+    finally:
+        (scenario["folder"] / "Gesamt alt.xlsx").unlink()
+    status = {r.path.name: (r.status, r.message) for r in run.results}
+    assert status["Gesamt alt.xlsx"] == ("übersprungen", "Ausgabe von xl-cseg")
+    assert run.exit_code == 0
+
+
+def test_sequential_and_parallel_agree(scenario, tmp_path):
+    files = [scenario["folder"] / n for n in ("Nord.xlsm", "West.xlsx", "Ost.xlsx")]
+    one = consolidate(files, tmp_path / "a.xlsx", today=TODAY, workers=1).data
+    two = consolidate(files, tmp_path / "b.xlsx", today=TODAY, workers=2).data
+    pd.testing.assert_frame_equal(one.customers, two.customers)
+    pd.testing.assert_frame_equal(one.territories, two.territories)
+
+
+def test_central_parameters_from_a_workbook(scenario, tmp_path):
+    params = scenario["folder"] / "Nord.xlsm"  # Kosten_je_Besuch 400
+    run = consolidate([scenario["folder"] / "West.xlsx", params], tmp_path / "c.xlsx",
+                      params=params, today=TODAY, workers=1)
+    assert run.central.params.kosten_je_besuch == 400.0
+    assert run.central.label == "aus Nord.xlsm"
+    skipped = {s.path.name: s.reason for s in run.sources.skipped}
+    assert skipped == {"Nord.xlsm": "Parameterquelle dieses Laufs"}
+    threshold = run.central.params.threshold_b  # 4 x 400 / 10 % = 16,000
+    west = run.data.customers
+    b_or_a = west["abc"].isin(["A", "B"])
+    assert threshold == 16_000
+    assert (west.loc[b_or_a, "revenue"] >= threshold).all()
+    assert (west.loc[west["abc"] == "C", "revenue"] < threshold).all()
+
+
+def test_cli_consolidate(scenario, tmp_path):
+    app = typer.Typer()
+    app.command("consolidate")(consolidate_command)
+    app.command("unused")(lambda: None)  # a group, as in xl_cseg.cli
+    out = tmp_path / "cli.xlsx"
+    result = CliRunner().invoke(app, ["consolidate", str(scenario["folder"] / "West.xlsx"),
+                                      str(scenario["folder"] / "zufall.xlsx"), "--out", str(out),
+                                      "--date", "2026-03-31", "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    assert "Standardwerte" in result.output and "zufall.xlsx" in result.output
+    assert "Geschrieben" in result.output and out.exists()
+    assert history.dates(out.with_name("cli.history.sqlite")) == [TODAY.replace(month=3, day=31)]
+    bad = CliRunner().invoke(app, ["consolidate", str(out), "--out", str(out), "--date", "31.3."])
+    assert bad.exit_code == 2 and "JJJJ-MM-TT" in bad.output
+
+
+@requires_lo
+def test_master_opens_in_libreoffice(scenario):
+    kunden = scenario["sheets"]["Kunden gesamt"]
+    last = len(kunden) + 1
+    cells = ["Übersicht!A1", "'Kunden gesamt'!A2", "'Kunden gesamt'!E2", f"'Kunden gesamt'!F{last}",
+             "Gebiete!A2", "Importprotokoll!A1"]
+    [report] = probe([{"path": str(scenario["out"]), "cells": cells, "recalc": False}])
+    assert report["ok"], report
+    assert report["sheets"] == ["Übersicht", "Kunden gesamt", "Gebiete", "Pipeline", "Duplikate",
+                                "Importprotokoll"]
+    got = report["cells"]
+    assert got["Übersicht!A1"] == "Gesamtauswertung Kundensegmentierung"
+    assert got["'Kunden gesamt'!E2"] == kunden.iloc[0]["Kunde"]
+    assert got[f"'Kunden gesamt'!F{last}"] == pytest.approx(kunden.iloc[-1]["Umsatz Vorjahr"])
+    assert np.isfinite(got[f"'Kunden gesamt'!F{last}"])

@@ -1,0 +1,208 @@
+"""Parts of consolidate: file collection, the duplicate search, the bulk sheet writer, the
+worker's handling of odd files."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+import time
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import python_calamine as pc
+import xlsxwriter
+from test_consolidate_support import TODAY, customers, demo_copy, xlsx_territory
+
+from xl_cseg.consolidate import bulk, reader
+from xl_cseg.consolidate.duplicates import BY_ID, BY_NAME, find_duplicates, name_keys
+from xl_cseg.consolidate.parameters import central_parameters
+from xl_cseg.consolidate.reader import FileResult, Task, read_territory
+from xl_cseg.consolidate.sources import SKIPPED, backup_path, collect
+from xl_cseg.resources import template_workbook
+
+
+# -- sources ---------------------------------------------------------------------------------
+def test_collect_expands_folders_and_reads_every_file_once(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    one = tmp_path / "a" / "Nord.xlsx"
+    one.write_bytes(b"PK one")
+    (tmp_path / "a" / "b" / "Süd.XLSM").write_bytes(b"PK two")
+    (tmp_path / "a" / "b" / "Kopie.xlsx").write_bytes(b"PK one")
+    (tmp_path / "a" / "~$Nord.xlsx").write_bytes(b"lock")
+    (tmp_path / "a" / "alt.xls").write_bytes(b"old")
+    (tmp_path / "a" / "notizen.txt").write_text("x")
+    backup_path(one).write_bytes(b"PK backup")
+    os.symlink(one, tmp_path / "link.xlsx")
+    out = tmp_path / "a" / "Gesamt.xlsx"
+    out.write_bytes(b"PK out")
+    found = collect([tmp_path / "a", one, tmp_path / "link.xlsx", tmp_path / "fehlt.xlsx"],
+                    exclude={out: "Ausgabe"})
+    assert [found.display(p) for p in found.files] == ["a/Nord.xlsx", "a/b/Süd.XLSM"]
+    skipped = {found.display(s.path): (s.status, s.reason) for s in found.skipped}
+    assert skipped["a/b/Kopie.xlsx"][1] == "gleicher Inhalt wie Nord.xlsx (Duplikat)"
+    assert skipped["a/~$Nord.xlsx"] == (SKIPPED, "Excel-Sperrdatei")
+    assert skipped["a/Gesamt.xlsx"] == (SKIPPED, "Ausgabe")
+    assert skipped["a/Nord.bak.xlsx"][0] == SKIPPED
+    assert skipped["a/alt.xls"][0] == SKIPPED and ".xls" in skipped["a/alt.xls"][1]
+    assert skipped["fehlt.xlsx"] == ("Fehler", "nicht gefunden")
+    assert len(skipped) == 6  # the symlink and the second mention of Nord.xlsx are silent
+    same = collect([tmp_path / "a"], by_content=False)
+    assert len(same.files) == 4  # Gesamt.xlsx and Kopie.xlsx too
+
+
+# -- duplicates ------------------------------------------------------------------------------
+def test_name_keys_ignore_legal_form_case_punctuation_umlauts_and_order():
+    keys = name_keys(["Müller GmbH & Co. KG, Köln", "MUELLER KOELN", "Köln: Müller AG",
+                      "e.K. Meier", None, 17.0, "GmbH"])
+    assert keys[:3] == ["koeln mueller"] * 3
+    assert keys[3:] == ["meier", None, None, None]
+
+
+def _frame(rows):
+    return pd.DataFrame(rows, columns=["territory", "customer_id", "name"]).assign(
+        source="x.xlsx", row=range(2, len(rows) + 2), revenue=1.0, code="A-Win",
+        name_key=lambda f: name_keys(f["name"]))
+
+
+def test_duplicates_need_two_territories():
+    found = find_duplicates(_frame([
+        ("Nord", "1", "Alpha Metallbau GmbH"), ("Nord", "1", "Alpha Metallbau KG"),  # one territory
+        ("Nord", "2", "Beta Sanitär Hamburg"), ("Süd", "2", "Gamma Kältetechnik"),
+        ("Nord", "3", "Zeta Elektrotechnik Lübeck"), ("West", "4", "Zeta Elektrotechnk Lübeck"),
+        ("Nord", "5", "Filiale 3 Omega Bau"), ("Ost", "6", "Filiale 4 Omega Bau"),
+    ]))
+    assert found.loc[found["reason"] == BY_ID, "customer_id"].tolist() == ["2", "2"]
+    by_name = found[found["reason"] == BY_NAME]
+    assert sorted(by_name["customer_id"]) == ["3", "4"]  # typo joins, branch numbers do not
+    assert by_name["key"].nunique() == 1
+
+
+def test_duplicate_search_scales():
+    rng = np.random.default_rng(3)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    names = ["".join(rng.choice(letters, 9)) + " Handel GmbH" for _ in range(40_000)]
+    frame = _frame([(f"T{i % 50}", str(i), n) for i, n in enumerate(names)])
+    typo = names[5][:4] + ("x" if names[5][4] != "x" else "y") + names[5][5:]
+    frame.loc[len(frame)] = ["T1", "x", typo, "x.xlsx", 0, 1.0, "A-Win", None]
+    frame.loc[len(frame) - 1, "name_key"] = name_keys([frame.loc[len(frame) - 1, "name"]])[0]
+    start = time.perf_counter()
+    found = find_duplicates(frame)
+    assert time.perf_counter() - start < 5
+    assert set(found["customer_id"]) == {"5", "x"}
+
+
+# -- bulk writer -----------------------------------------------------------------------------
+TRICKY = ["A & B <GmbH>", "  spaces  ", "Zeile1\nZeile2", "ctrl\x01char", "_x000D_ literal",
+          '=HYPERLINK("http://x","y")', "x" * 40_000, "", "Ünïcödé €"]
+
+
+def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = ()):
+    stream = io.BytesIO()
+    wb = xlsxwriter.Workbook(stream, {"in_memory": True})
+    ws = wb.add_worksheet("Daten")
+    pct = wb.add_format({"num_format": "0.0%"})
+    for col, name in enumerate(frame.columns):
+        ws.write_string(0, col, name)
+        ws.set_column(col, col, 12, pct if name == "pct" else None)
+    other = wb.add_worksheet("Andere")
+    other.write_string(0, 0, "A & B <GmbH>")  # a string both sheets share
+    wb.close()
+    template = stream.getvalue()
+    with zipfile.ZipFile(io.BytesIO(template)) as zf:
+        xml, sst = zf.read("xl/worksheets/sheet1.xml"), bulk.SharedStrings(
+            zf.read("xl/sharedStrings.xml"))
+    columns = [bulk.BulkColumn(frame[c], numeric_ids=c in ids) for c in frame.columns]
+    rows = bulk.sheet_rows(columns, bulk.column_styles(xml), sst, first_row=2)
+    dst = tmp_path / "bulk.xlsx"
+    bulk.write_streamed(template, dst, {
+        "xl/worksheets/sheet1.xml": bulk.with_rows(xml, rows, len(frame) + 1, "D"),
+        "xl/sharedStrings.xml": sst.xml()})
+    return dst
+
+
+def test_bulk_sheet_values_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 4)  # several chunks
+    n = len(TRICKY)
+    frame = pd.DataFrame({
+        "text": pd.Series(TRICKY, dtype=object),
+        "id": pd.Series(["10001", "0815", "K-17", None, "123456789012345678", "7", "7", "1", "2"],
+                        dtype=object),
+        "pct": [0.1, math.nan, math.inf, -0.25, 1e-7, 3.0, 2.5, 0.0, 1e16],
+        "mixed": pd.Series(["neu", 0.5, None, True, pd.Timestamp("2026-01-02"), 3, "neu", 0.5,
+                            float("nan")], dtype=object),
+    })
+    dst = _bulk_book(tmp_path, frame, ids=("id",))
+    wb = openpyxl.load_workbook(dst, read_only=True)
+    rows = list(wb["Daten"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == n
+    text = [r[0] for r in rows]
+    assert text[0] == "A & B <GmbH>" and text[1] == "  spaces  " and text[2] == "Zeile1\nZeile2"
+    assert text[3] == "ctrlchar" and text[4] == "_x000D_ literal"
+    assert text[5] == '=HYPERLINK("http://x","y")' and len(text[6]) == 32_767
+    assert text[7] is None and text[8] == "Ünïcödé €"
+    assert [r[1] for r in rows][:5] == [10001, "0815", "K-17", None, "123456789012345678"]
+    pct = [r[2] for r in rows]
+    assert pct[0] == 0.1 and pct[1] is None and pct[2] is None and pct[8] == 1e16
+    assert [r[3] for r in rows][:4] == ["neu", 0.5, None, True]
+    assert rows[4][3] == "2026-01-02 00:00:00"
+    assert next(wb["Andere"].iter_rows(values_only=True))[0] == "A & B <GmbH>"
+    wb.close()
+    grid = pc.CalamineWorkbook.from_path(str(dst)).get_sheet_by_name("Daten").to_python()
+    assert grid[1][:3] == ["A & B <GmbH>", 10001.0, 0.1] and len(grid) == n + 1
+    with zipfile.ZipFile(dst) as zf:
+        sheet, sst = zf.read("xl/worksheets/sheet1.xml"), zf.read("xl/sharedStrings.xml")
+    assert b"<f>" not in sheet and b'<dimension ref="A1:D10"/>' in sheet
+    assert b's="' in sheet  # the percent column keeps its style
+    refs = sheet.count(b't="s"') + 1  # plus the string on the other sheet
+    assert f'count="{refs}"'.encode() in sst
+    assert f'uniqueCount="{sst.count(b"<si>")}"'.encode() in sst
+
+
+def test_bulk_write_is_atomic(tmp_path):
+    frame = pd.DataFrame({"a": ["x"] * 3})
+    dst = _bulk_book(tmp_path, frame)
+    before = dst.read_bytes()
+
+    def broken():
+        yield b"<row>"
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        bulk.write_streamed(before, dst, {"xl/worksheets/sheet1.xml": broken()})
+    assert dst.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["bulk.xlsx"]
+
+
+# -- the worker ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def central():
+    return central_parameters(None)
+
+
+def test_worker_notes_an_open_file_and_skips_empty_tables(tmp_path, central):
+    path = xlsx_territory(tmp_path / "Nord.xlsx", customers(5, seed=2, first_id=1, territory="N"))
+    (tmp_path / "~$Nord.xlsx").write_bytes(b"owner")
+    result = read_territory(Task(path, "Nord.xlsx", central, TODAY))
+    assert result.status == "ok" and result.rows == 5
+    assert any("in Excel geöffnet" in n for n in result.notes)
+    empty = tmp_path / "Vorlage.xlsm"
+    shutil.copyfile(template_workbook(), empty)
+    skipped = read_territory(Task(empty, "Vorlage.xlsm", central, TODAY))
+    assert skipped.status == SKIPPED and "keine Kunden" in skipped.message
+
+
+def test_worker_turns_unexpected_errors_into_a_status(tmp_path, central, monkeypatch):
+    path = demo_copy(tmp_path / "Nord.xlsm", "Nord")
+
+    def explode(*_args):
+        raise RuntimeError("kaputt")
+
+    monkeypatch.setattr(reader, "find_customer_table", explode)
+    result = read_territory(Task(path, "Nord.xlsm", central, TODAY))
+    assert isinstance(result, FileResult) and result.status == "Fehler"
+    assert "RuntimeError: kaputt" in result.message and result.seconds > 0
