@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -15,17 +14,6 @@ SHEET = "Parameter"
 VALUE_COL = 1
 
 
-@dataclass
-class ParameterLayout:
-    """Where each defined name lives (row, col), for tests and the reader."""
-
-    cells: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-
-def _ref(row: int, col: int) -> str:
-    return f"={SHEET}!{a1(row, col).replace(a1(row, col).rstrip('0123456789'), '$' + a1(row, col).rstrip('0123456789') + '$')}"
-
-
 def absolute(row: int, col: int) -> str:
     """``$B$5`` for (4, 1)."""
     ref = a1(row, col)
@@ -35,13 +23,12 @@ def absolute(row: int, col: int) -> str:
 
 def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Parameters,
                           extra_sections: list[tuple[str, list[tuple[str, str, str, object, str]]]]
-                          | None = None) -> ParameterLayout:
+                          | None = None) -> None:
     """Inputs (yellow, unlocked), computed thresholds (grey, locked), the channel matrix.
 
     ``extra_sections``: further input groups as (title, [(name, label, unit, value, help)]), e.g.
     the pipeline's status probabilities.
     """
-    layout = ParameterLayout()
     ws.set_column(0, 0, 44)
     ws.set_column(1, 1, 16)
     ws.set_column(2, 2, 12)
@@ -55,7 +42,14 @@ def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Par
 
     def name(defined: str, r: int, c: int = VALUE_COL) -> None:
         wb.define_name(defined, f"={SHEET}!{absolute(r, c)}")
-        layout.cells[defined] = (r, c)
+
+    def described(r: int, label: str, unit: str, help_text: str, defined: str) -> None:
+        """The label, unit, explanation and name columns around a value cell; the name."""
+        ws.write_string(r, 0, label, fmt.label)
+        ws.write_string(r, 2, unit, fmt.label)
+        ws.write_string(r, 3, help_text, fmt.label)
+        ws.write_string(r, 4, defined, fmt.label)
+        name(defined, r)
 
     groups: dict[str, list] = {}
     for spec in SPECS:
@@ -69,7 +63,6 @@ def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Par
             value = getattr(params, spec.key)
             cell_fmt = {"percent": fmt.input_pct, "choice": fmt.input_text}.get(
                 spec.kind, fmt.input_eur if spec.unit == "EUR" else fmt.input_num)
-            ws.write_string(row, 0, spec.label, fmt.label)
             if value is None:
                 ws.write_blank(row, VALUE_COL, None, cell_fmt)
             elif isinstance(value, str):
@@ -91,10 +84,7 @@ def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Par
                     "error_title": "Wert außerhalb des Bereichs",
                     "error_message": f"{spec.label}: bitte einen Wert im zulässigen Bereich "
                                      "eingeben."})
-            ws.write_string(row, 2, spec.unit, fmt.label)
-            ws.write_string(row, 3, spec.help, fmt.label)
-            ws.write_string(row, 4, spec.name, fmt.label)
-            name(spec.name, row)
+            described(row, spec.label, spec.unit, spec.help, spec.name)
             row += 1
         row += 1
 
@@ -126,13 +116,9 @@ def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Par
         ws.write_string(row, col, text, fmt.header)
     row += 1
     for defined, label, unit, formula, value, help_text in computed:
-        ws.write_string(row, 0, label, fmt.label)
         ws.write_formula(row, VALUE_COL, formula,
                          fmt.computed_eur if unit == "EUR" else fmt.computed_num, value)
-        ws.write_string(row, 2, unit, fmt.label)
-        ws.write_string(row, 3, help_text, fmt.label)
-        ws.write_string(row, 4, defined, fmt.label)
-        name(defined, row)
+        described(row, label, unit, help_text, defined)
         row += 1
     row += 1
 
@@ -162,16 +148,11 @@ def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Par
             ws.write_string(row, col, text, fmt.header)
         row += 1
         for defined, label, unit, value, help_text in items:
-            ws.write_string(row, 0, label, fmt.label)
             ws.write_number(row, VALUE_COL, float(value),
                             fmt.input_pct if unit == "%" else fmt.input_num)
-            ws.write_string(row, 2, unit, fmt.label)
-            ws.write_string(row, 3, help_text, fmt.label)
-            ws.write_string(row, 4, defined, fmt.label)
-            name(defined, row)
+            described(row, label, unit, help_text, defined)
             row += 1
         row += 1
     ws.freeze_panes(3, 0)
     ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True,
                     "select_unlocked_cells": True})
-    return layout
