@@ -262,12 +262,14 @@ _SEGMENT_NAMES = tuple(s.name for s in SPECS
     + tuple(n for code in CODES for n in channel_names(code))
 
 
-def _thresholds(caller: Any, schwelle_a: Any, schwelle_c: Any) -> tuple[float, float]:
-    """A and C thresholds: passed, or from the workbook's rule-of-thumb parameters."""
+def _thresholds(caller: Any, schwelle_a: Any, schwelle_c: Any,
+                params: Parameters | None = None) -> tuple[float, float]:
+    """A and C thresholds: passed, or from the workbook's rule-of-thumb parameters (``params``
+    when the caller already read them with the ABC names checked)."""
     threshold_a = _amount(schwelle_a, "Schwelle A", required=False)
     threshold_c = _amount(schwelle_c, "Schwelle C", required=False)
     if threshold_a is None or threshold_c is None:
-        params = _params(caller, _ABC_NAMES + (_name("abc_methode"),))
+        params = params or _params(caller, _ABC_NAMES + (_name("abc_methode"),))
         if params.abc_methode == "pareto":
             raise UdfError("ABC_Methode „pareto“ braucht alle Kunden: CSEG_SEGMENTIEREN "
                            "verwenden oder Schwellen angeben")
@@ -287,9 +289,11 @@ def _revenue_potential(umsatz: Any, potenzial: Any) -> tuple[float, float]:
     return (0.0 if revenue is None else revenue), potential
 
 
-def _potential_params(caller: Any, grenze_win: Any, grenze_maintain: Any, mindest_offen: Any
-                      ) -> Parameters:
-    return _params(caller, _POTENTIAL_NAMES,
+def _potential_params(caller: Any, grenze_win: Any, grenze_maintain: Any, mindest_offen: Any,
+                      also: tuple[str, ...] = ()) -> Parameters:
+    """Parameters with the potential boundaries (arguments win); ``also``: further names whose
+    rejected workbook values are errors."""
+    return _params(caller, _POTENTIAL_NAMES + also,
                    Grenze_Win=("grenze_win", grenze_win),
                    Grenze_Maintain=("grenze_maintain", grenze_maintain),
                    Mindest_offenes_Potenzial=("mindest_offen", mindest_offen))
@@ -384,10 +388,10 @@ def CSEG_SEGMENT(umsatz, potenzial, schwelle_a=None, schwelle_c=None, grenze_win
                  grenze_maintain=None, mindest_offen=None, caller=None):
     """Segment-Code aus ABC-Klasse und Potenzialklasse, z. B. C-Win (kleiner Kunde mit hohem Potenzial)."""
     revenue, potential = _revenue_potential(umsatz, potenzial)
-    abc = _abc(revenue, _thresholds(caller, schwelle_a, schwelle_c))
-    params = _potential_params(caller, grenze_win, grenze_maintain, mindest_offen)
-    pclass = _potential_class(revenue, potential, params)
-    return _segment_code(abc, pclass)
+    params = _potential_params(caller, grenze_win, grenze_maintain, mindest_offen,  # one read
+                               also=_ABC_NAMES + (_name("abc_methode"),))
+    abc = _abc(revenue, _thresholds(caller, schwelle_a, schwelle_c, params))
+    return _segment_code(abc, _potential_class(revenue, potential, params))
 
 
 def _channel_rule(caller: Any, segment_code: Any) -> ChannelRule:
@@ -552,15 +556,15 @@ def CSEG_IS_FTE(kontakte_pro_jahr, kunden_pro_tag=None, tage=None, caller=None):
 _OUTPUT_HEADERS = [f.header for f in OUTPUT_FIELDS]
 
 
-def _rows(tabelle: Any) -> tuple[tuple[Any, ...], np.ndarray]:
-    """Header row and the data rows as a 2D object array, without trailing blank rows (a whole
+def _rows(tabelle: Any) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """Header row and the data as one tuple per column, without trailing blank rows (a whole
     column such as A:F holds a million of them)."""
     end = len(tabelle) if isinstance(tabelle, (tuple, list)) else 0
     while end > 1 and all(v is None or v == "" for v in tabelle[end - 1]):
         end -= 1
     if end < 2 or not isinstance(tabelle[0], (tuple, list)):
         raise UdfError("Tabelle braucht eine Überschriftenzeile und mindestens eine Kundenzeile")
-    return tuple(tabelle[0]), np.array(tabelle[1:end], dtype=object).reshape(end - 1, -1)
+    return tuple(tabelle[0]), list(zip(*tabelle[1:end]))
 
 
 def _column(values: np.ndarray) -> pd.Series:
@@ -585,7 +589,8 @@ def _customers(tabelle: Any) -> pd.DataFrame:
     if match.duplicates:
         doubled = ", ".join(str(header[cols[0]]) for cols in match.duplicates.values())
         raise UdfError(f"Spalte mehrfach vorhanden: {doubled}")
-    return pd.DataFrame({key: _column(data[:, col]) for key, col in match.columns.items()})
+    return pd.DataFrame({key: _column(np.fromiter(data[col], dtype=object, count=len(data[col])))
+                         for key, col in match.columns.items()})
 
 
 def _parameter_range(parameter: Any) -> dict[str, tuple[str, Any]]:
@@ -620,7 +625,7 @@ def _segment(tabelle: Any, parameter: Any, caller: Any) -> tuple[pd.DataFrame, S
 
 def _spill(frame: pd.DataFrame, header: list[str]) -> list[tuple[Any, ...]]:
     """A frame as rows for Excel: header row first, blanks as "", plain Python scalars."""
-    columns = [frame[c].to_numpy(dtype=object, na_value="").tolist() for c in frame.columns]
+    columns = [frame[c].astype(object).where(frame[c].notna(), "").tolist() for c in frame.columns]
     return [tuple(header)] + list(zip(*columns))
 
 

@@ -60,11 +60,15 @@ def parse_numeric(series: pd.Series, key: str) -> tuple[pd.Series, list[Issue]]:
         issues = [Issue(i, key, ERROR, "unendlicher Wert ist keine Zahl") for i in series.index[bad]]
         return values.where(~bad), issues
     issues: list[Issue] = []
-    out = np.full(len(series), np.nan)
-    for pos, (label, raw) in enumerate(series.items()):
-        if type(raw) is float:
-            out[pos] = raw
-            continue
+    raws = series.to_numpy(dtype=object)
+    plain = np.fromiter((type(v) is float or v is None for v in raws), dtype=bool,
+                        count=len(raws))
+    out = np.full(len(raws), np.nan)
+    floats = raws[plain]
+    out[plain] = np.where(floats == None, np.nan, floats).astype(float)  # noqa: E711
+    labels = series.index
+    for pos in np.flatnonzero(~plain):  # text, dates, error values: few, cell by cell
+        label, raw = labels[pos], raws[pos]
         value, error = parse_number(raw)
         if error:
             issues.append(Issue(label, key, ERROR, error))
@@ -72,6 +76,9 @@ def parse_numeric(series: pd.Series, key: str) -> tuple[pd.Series, list[Issue]]:
             out[pos] = value
             if isinstance(raw, str):
                 issues.append(Issue(label, key, NOTE, f'Zahl als Text "{raw.strip()}" übernommen'))
+    issues.extend(Issue(labels[pos], key, ERROR, "unendlicher Wert ist keine Zahl")
+                  for pos in np.flatnonzero(np.isinf(out)))
+    out[np.isinf(out)] = np.nan
     return pd.Series(out, index=series.index), issues
 
 
