@@ -573,8 +573,12 @@ def _column(values: np.ndarray) -> pd.Series:
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind in ("floating", "empty"):
         return pd.Series(values).astype(float)
-    if kind != "string" and set(map(type, values)) & {int, Decimal}:
-        values = list(map(_clean, values))
+    if kind != "string":
+        odd = np.flatnonzero(np.fromiter((type(v) in (int, Decimal) for v in values), dtype=bool,
+                                         count=len(values)))
+        if len(odd):
+            values = values.copy()
+            values[odd] = [_clean(v) for v in values[odd]]
     return pd.Series(values, dtype=object)
 
 

@@ -132,20 +132,24 @@ def projected_trend(revenue: pd.Series, ytd: pd.Series, months: float) -> pd.Ser
 
 def risk_text(abc: pd.Series, trend: pd.Series, loyalty: pd.Series, params: Parameters) -> pd.Series:
     """Risk flag for A/B customers: falling revenue or low loyalty, as a short German text."""
-    ab = abc.isin(["A", "B"])
-    falling = ab & (trend < -params.risiko_rueckgang)
-    disloyal = ab & (loyalty <= params.risiko_verbundenheit)
-    out = pd.Series(np.nan, index=abc.index, dtype=object)
+    grade = abc.to_numpy(dtype=object)
+    ab = (grade == "A") | (grade == "B")
+    with np.errstate(invalid="ignore"):
+        trend_v, loyalty_v = _floats(trend), _floats(loyalty)
+        falling = ab & (trend_v < -params.risiko_rueckgang)
+        disloyal = ab & (loyalty_v <= params.risiko_verbundenheit)
+    out = np.full(len(grade), np.nan, dtype=object)
     if falling.any():
-        pct = (trend[falling] * 100).round()
-        out[falling] = pct.map({v: f"Umsatzrückgang −{abs(v):g} %" for v in pct.unique()})
+        pct = np.round(trend_v[falling] * 100)
+        texts = {v: f"Umsatzrückgang −{abs(v):g} %" for v in np.unique(pct)}
+        out[falling] = [texts[v] for v in pct]
     if disloyal.any():
-        shown = loyalty[disloyal]
-        text = shown.map({v: f"geringe Verbundenheit ({v:g})" for v in shown.unique()})
-        both = disloyal & falling
-        out[disloyal & ~falling] = text[~both[disloyal]]
-        out[both] = out[both] + "; " + text[both[disloyal]]
-    return out
+        shown = loyalty_v[disloyal]
+        texts = {v: f"geringe Verbundenheit ({v:g})" for v in np.unique(shown)}
+        both = falling[disloyal]
+        out[disloyal] = [f"{old}; {texts[v]}" if b else texts[v]
+                         for old, v, b in zip(out[disloyal], shown, both)]
+    return pd.Series(out, index=abc.index, dtype=object)
 
 
 def channel_plan(code: pd.Series, params: Parameters) -> tuple[pd.Series, pd.Series, pd.Series]:

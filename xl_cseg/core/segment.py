@@ -97,12 +97,11 @@ def _ids(series: pd.Series) -> pd.Series:
 def _blank(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         return series.isna()
-    blank = series.isna().to_numpy().copy()
     values = series.to_numpy(dtype=object)
-    is_text = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
-    if is_text.any():
-        stripped = np.char.strip(values[is_text].astype(str))
-        blank[np.flatnonzero(is_text)[np.char.str_len(stripped) == 0]] = True
+    # None, NaN, "" and whitespace-only text (checked only where the text starts with a space)
+    blank = np.fromiter((v is None or v != v or (type(v) is str and (
+        not v or (v[0].isspace() and not v.strip()))) for v in values),
+        dtype=bool, count=len(values))
     return pd.Series(blank, index=series.index)
 
 
@@ -179,8 +178,8 @@ def _check_rows(frame: pd.DataFrame, raw: pd.DataFrame, labels: pd.Series,
     revenue, potential = frame["revenue"], frame["potential"]
     had_error = {(i.row, i.field) for i in parse_issues + issues if i.severity == ERROR}
     # a blank revenue with a potential is a prospect: revenue 0
-    prospect_blank = revenue.isna() & potential.gt(0) & _blank(raw["revenue"]) if "revenue" in raw \
-        else revenue.isna() & potential.gt(0)
+    bad_revenue = frame.index.isin([row for row, key in had_error if key == "revenue"])
+    prospect_blank = revenue.isna() & potential.gt(0) & ~bad_revenue
     frame.loc[prospect_blank, "revenue"] = 0.0
     for label in frame.index[frame["revenue"].isna()]:
         if (label, "revenue") not in had_error:
