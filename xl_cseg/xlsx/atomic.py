@@ -121,6 +121,7 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence
 
 
 FAST_COMPRESS_SIZE = 1 << 20
+WRITE_BATCH = 1 << 20
 
 
 def _chunks(content: bytes | Sequence[bytes]) -> Sequence[bytes]:
@@ -145,8 +146,17 @@ def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo,
     new.file_size = size
     new.external_attr = info.external_attr
     with zout.open(new, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
-        for chunk in chunks:  # streamed: no joined copy of a big sheet in memory
-            member.write(chunk)
+        # streamed in ~1 MiB batches: no joined copy of a big sheet, few compressor calls
+        batch: list[bytes] = []
+        pending = 0
+        for chunk in chunks:
+            batch.append(chunk)
+            pending += len(chunk)
+            if pending >= WRITE_BATCH:
+                member.write(b"".join(batch))
+                batch, pending = [], 0
+        if batch:
+            member.write(b"".join(batch))
 
 
 def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
