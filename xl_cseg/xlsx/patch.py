@@ -46,14 +46,15 @@ class _Edits(Mapping[int, Row]):
         self.cols = sorted(block.columns) if block else []
 
     def __getitem__(self, row: int) -> Row:
-        items: dict[int, CellValue] = {}
         i = self.index.get(row)
-        if i is not None:
-            columns = self.block.columns
-            items = {c: v for c in self.cols if (v := columns[c][i]) is not KEEP}
         extra = self.by_row.get(row)
-        if extra:
-            items.update(extra)
+        if i is None:
+            return sorted(extra.items(), key=lambda item: item[0]) if extra else []
+        columns = self.block.columns
+        if not extra:  # the common case: block columns only, already in order
+            return [(c, v) for c in self.cols if (v := columns[c][i]) is not KEEP]
+        items = {c: v for c in self.cols if (v := columns[c][i]) is not KEEP}
+        items.update(extra)
         return sorted(items.items(), key=lambda item: item[0])
 
     def __iter__(self):
