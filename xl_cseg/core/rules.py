@@ -31,8 +31,7 @@ def abc_absolute(revenue: pd.Series, threshold_a: float, threshold_b: float) -> 
 
 def abc_absolute_values(values: np.ndarray, threshold_a: float, threshold_b: float) -> np.ndarray:
     """:func:`abc_absolute` on a float array (NaN = missing) -> object array."""
-    with np.errstate(invalid="ignore"):
-        out = np.where(values >= threshold_a, "A", np.where(values >= threshold_b, "B", "C"))
+    out = np.where(values >= threshold_a, "A", np.where(values >= threshold_b, "B", "C"))
     out = out.astype(object)
     out[np.isnan(values)] = np.nan
     return out
@@ -73,8 +72,9 @@ def share_of_wallet(revenue: pd.Series, potential: pd.Series) -> pd.Series:
 
 
 def share_of_wallet_values(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return revenue / np.where(potential > 0, potential, np.nan)
+    share = np.full(np.shape(revenue), np.nan)
+    with np.errstate(over="ignore"):  # a tiny potential under a huge revenue gives inf
+        return np.divide(revenue, potential, out=share, where=potential > 0)
 
 
 def potential_class(revenue: pd.Series, potential: pd.Series, params: Parameters) -> pd.Series:
@@ -88,10 +88,10 @@ def potential_class_values(revenue: np.ndarray, potential: np.ndarray, params: P
                            ) -> np.ndarray:
     """:func:`potential_class` on float arrays -> object array."""
     share = share_of_wallet_values(revenue, potential)
-    with np.errstate(invalid="ignore"):
-        maintain = (potential - revenue < params.min_offenes_potenzial) | \
-            (share >= params.grenze_maintain)
-        values = np.where(maintain, MAINTAIN, np.where(share < params.grenze_win, WIN, GROW))
+    # comparisons with NaN are simply False (numpy does not warn about them)
+    maintain = (potential - revenue < params.min_offenes_potenzial) | \
+        (share >= params.grenze_maintain)
+    values = np.where(maintain, MAINTAIN, np.where(share < params.grenze_win, WIN, GROW))
     values = values.astype(object)
     values[np.isnan(share)] = np.nan
     return values
