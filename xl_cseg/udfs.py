@@ -22,7 +22,8 @@ import time
 import types
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -556,15 +557,15 @@ def CSEG_IS_FTE(kontakte_pro_jahr, kunden_pro_tag=None, tage=None, caller=None):
 _OUTPUT_HEADERS = [f.header for f in OUTPUT_FIELDS]
 
 
-def _rows(tabelle: Any) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """Header row and the data as one tuple per column, without trailing blank rows (a whole
-    column such as A:F holds a million of them)."""
+def _rows(tabelle: Any) -> tuple[tuple[Any, ...], Sequence[Sequence[Any]]]:
+    """Header row and the data rows, without trailing blank rows (a whole column such as A:F
+    holds a million of them)."""
     end = len(tabelle) if isinstance(tabelle, (tuple, list)) else 0
     while end > 1 and all(v is None or v == "" for v in tabelle[end - 1]):
         end -= 1
     if end < 2 or not isinstance(tabelle[0], (tuple, list)):
         raise UdfError("Tabelle braucht eine Überschriftenzeile und mindestens eine Kundenzeile")
-    return tuple(tabelle[0]), list(zip(*tabelle[1:end]))
+    return tuple(tabelle[0]), tabelle[1:end]
 
 
 def _column(values: np.ndarray) -> pd.Series:
@@ -593,7 +594,8 @@ def _customers(tabelle: Any) -> pd.DataFrame:
     if match.duplicates:
         doubled = ", ".join(str(header[cols[0]]) for cols in match.duplicates.values())
         raise UdfError(f"Spalte mehrfach vorhanden: {doubled}")
-    return pd.DataFrame({key: _column(np.fromiter(data[col], dtype=object, count=len(data[col])))
+    return pd.DataFrame({key: _column(np.fromiter(map(itemgetter(col), data), dtype=object,
+                                                  count=len(data)))
                          for key, col in match.columns.items()})
 
 

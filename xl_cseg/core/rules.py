@@ -91,10 +91,13 @@ def potential_class_values(revenue: np.ndarray, potential: np.ndarray, params: P
     # comparisons with NaN are simply False (numpy does not warn about them)
     maintain = (potential - revenue < params.min_offenes_potenzial) | \
         (share >= params.grenze_maintain)
-    values = np.where(maintain, MAINTAIN, np.where(share < params.grenze_win, WIN, GROW))
-    values = values.astype(object)
-    values[np.isnan(share)] = np.nan
-    return values
+    win = (share < params.grenze_win) & ~maintain
+    index = 1 + maintain.astype(np.int8) - win  # 0 Win, 1 Grow, 2 Maintain
+    index[np.isnan(share)] = 3
+    return _CLASS_TABLE[index]
+
+
+_CLASS_TABLE = np.array([WIN, GROW, MAINTAIN, np.nan], dtype=object)
 
 
 def _floats(series: pd.Series) -> np.ndarray:

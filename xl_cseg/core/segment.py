@@ -203,8 +203,7 @@ def _apply_rules(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
     abc = rules.abc_class(revenue, params)
     pclass = rules.potential_class(revenue, potential, params)
     code = rules.segment_code(abc, pclass)
-    trend = _trend(frame, params)
-    numeric_trend = pd.to_numeric(trend, errors="coerce")
+    numeric_trend, trend = _trend(frame, params)
     channel, visits, _contacts = rules.channel_plan(code, params)
     return pd.DataFrame({
         "trend": trend,
@@ -218,17 +217,23 @@ def _apply_rules(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
     }, index=frame.index)
 
 
-def _trend(frame: pd.DataFrame, params: Parameters) -> pd.Series:
-    """Numeric trend where computable; "neu" / "Potenzialkunde" where a label says more."""
+def _trend(frame: pd.DataFrame, params: Parameters) -> tuple[pd.Series, pd.Series]:
+    """The numeric trend (for the risk rule) and what the cell shows: the number where it is
+    computable, "neu" / "Potenzialkunde" where a label says more."""
     revenue, prev, ytd = frame["revenue"], frame["revenue_prev"], frame["revenue_ytd"]
-    trend = rules.revenue_trend(revenue, prev).astype(object)
+    numeric = rules.revenue_trend(revenue, prev)
     if ytd.notna().any() and params.monate_lfd_jahr:
         from_ytd = rules.projected_trend(revenue, ytd, params.monate_lfd_jahr)
-        use = trend.isna() & from_ytd.notna()
-        trend[use] = from_ytd[use]
-    trend[(prev == 0) & (revenue > 0)] = "neu"
-    trend[(revenue == 0) & (frame["potential"] > 0) & ~(prev > 0)] = "Potenzialkunde"
-    return trend.where(trend.notna(), np.nan)
+        numeric = numeric.where(numeric.notna(), from_ytd)
+    shown = numeric.astype(object)
+    new = ((prev == 0) & (revenue > 0)).to_numpy()
+    prospect = ((revenue == 0) & (frame["potential"] > 0) & ~(prev > 0)).to_numpy()
+    if new.any() or prospect.any():
+        values = shown.to_numpy(copy=True)
+        values[new] = "neu"
+        values[prospect] = "Potenzialkunde"
+        shown = pd.Series(values, index=shown.index, dtype=object)
+    return numeric, shown
 
 
 def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
