@@ -31,10 +31,12 @@ def abc_absolute(revenue: pd.Series, threshold_a: float, threshold_b: float) -> 
 
 def abc_absolute_values(values: np.ndarray, threshold_a: float, threshold_b: float) -> np.ndarray:
     """:func:`abc_absolute` on a float array (NaN = missing) -> object array."""
-    out = np.where(values >= threshold_a, "A", np.where(values >= threshold_b, "B", "C"))
-    out = out.astype(object)
-    out[np.isnan(values)] = np.nan
-    return out
+    index = 2 - (values >= threshold_b) - (values >= threshold_a)  # 0 A, 1 B, 2 C
+    index[np.isnan(values)] = 3
+    return _ABC_TABLE[index]
+
+
+_ABC_TABLE = np.array([*ABC_CLASSES, np.nan], dtype=object)
 
 
 def abc_pareto(revenue: pd.Series, share_a: float, share_b: float) -> pd.Series:
@@ -72,9 +74,7 @@ def share_of_wallet(revenue: pd.Series, potential: pd.Series) -> pd.Series:
 
 
 def share_of_wallet_values(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
-    share = np.full(np.shape(revenue), np.nan)
-    with np.errstate(over="ignore"):  # a tiny potential under a huge revenue gives inf
-        return np.divide(revenue, potential, out=share, where=potential > 0)
+    return revenue / np.where(potential > 0, potential, np.nan)
 
 
 def potential_class(revenue: pd.Series, potential: pd.Series, params: Parameters) -> pd.Series:
@@ -92,7 +92,7 @@ def potential_class_values(revenue: np.ndarray, potential: np.ndarray, params: P
     maintain = (potential - revenue < params.min_offenes_potenzial) | \
         (share >= params.grenze_maintain)
     win = (share < params.grenze_win) & ~maintain
-    index = 1 + maintain.astype(np.int8) - win  # 0 Win, 1 Grow, 2 Maintain
+    index = 1 + maintain - win  # 0 Win, 1 Grow, 2 Maintain
     index[np.isnan(share)] = 3
     return _CLASS_TABLE[index]
 
