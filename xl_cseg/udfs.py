@@ -645,7 +645,9 @@ def _spill(frame: pd.DataFrame, header: list[str]) -> list[tuple[Any, ...]]:
 def CSEG_SEGMENTIEREN(tabelle, parameter=None, caller=None):
     """Segmentiert alle Kunden der Tabelle; gibt je Zeile Umsatzentwicklung, ABC, Ausschöpfung, Potenzialklasse, Segment, Kanal, Besuche/Jahr, Risiko und Prüfhinweis aus."""
     frame, result = _segment(tabelle, parameter, caller)
-    return _spill(result.output.reindex(frame.index), _OUTPUT_HEADERS)
+    output = result.output if len(result.output) == len(frame) else \
+        result.output.reindex(frame.index)  # blank rows stay blank
+    return _spill(output, _OUTPUT_HEADERS)
 
 
 @func(category=CATEGORY, call_in_wizard=False)

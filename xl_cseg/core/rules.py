@@ -69,8 +69,9 @@ def abc_pareto(revenue: pd.Series, share_a: float, share_b: float) -> pd.Series:
 
 def share_of_wallet(revenue: pd.Series, potential: pd.Series) -> pd.Series:
     """Revenue / estimated potential; NaN where the potential is missing or not positive."""
-    return pd.Series(share_of_wallet_values(_floats(revenue), _floats(potential)),
-                     index=revenue.index)
+    with np.errstate(over="ignore"):  # a tiny potential under a huge revenue: inf, no warning
+        share = share_of_wallet_values(_floats(revenue), _floats(potential))
+    return pd.Series(share, index=revenue.index)
 
 
 def share_of_wallet_values(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
@@ -80,8 +81,9 @@ def share_of_wallet_values(revenue: np.ndarray, potential: np.ndarray) -> np.nda
 def potential_class(revenue: pd.Series, potential: pd.Series, params: Parameters) -> pd.Series:
     """Win below ``grenze_win``, Maintain from ``grenze_maintain`` or when the open potential is
     below the minimum amount (including revenue above potential), else Grow."""
-    return pd.Series(potential_class_values(_floats(revenue), _floats(potential), params),
-                     index=revenue.index, dtype=object)
+    with np.errstate(over="ignore"):
+        values = potential_class_values(_floats(revenue), _floats(potential), params)
+    return pd.Series(values, index=revenue.index, dtype=object)
 
 
 def potential_class_values(revenue: np.ndarray, potential: np.ndarray, params: Parameters
