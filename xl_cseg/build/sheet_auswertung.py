@@ -66,9 +66,9 @@ def write_auswertung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
     ws.set_column(0, 0, 16)
     ws.set_column(1, 6, 16)
     ws.write_string(0, 0, "Auswertung: Segmentverteilung", fmt.title)
-    ws.write_string(1, 0, "Rechnet live aus der Tabelle „Kunden“. Fragen aus Schritt 1: Wie viele "
-                          "A- und C-Kunden? Welche Verteilung? Welcher Umsatzanteil? Welches "
-                          "Potenzial?", fmt.note)
+    ws.merge_range(1, 0, 1, 6, "Rechnet live aus der Tabelle „Kunden“. Fragen aus Schritt 1: "
+                               "Wie viele A- und C-Kunden? Welche Verteilung? Welcher "
+                               "Umsatzanteil? Welches Potenzial?", fmt.note)
     _block(ws, fmt, 3, "Nach ABC-Klasse", "ABC", ABC_CLASSES,
            dist.by_abc if dist is not None else None, lambda _k: fmt.bold)
     code_top = 10

@@ -30,7 +30,7 @@ def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Par
     the pipeline's status probabilities.
     """
     ws.set_column(0, 0, 44)
-    ws.set_column(1, 1, 16)
+    ws.set_column(1, 1, 34)  # wide enough for the channel names of the matrix
     ws.set_column(2, 2, 12)
     ws.set_column(3, 3, 78)
     ws.set_column(4, 4, 26)

@@ -24,6 +24,8 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
     ws.set_column(4, 4, 3)
     ws.set_column(L.SIDE_COL, L.SIDE_COL + len(CANDIDATE_COLUMNS) - 1, 15)
     ws.set_column(L.SIDE_COL + 1, L.SIDE_COL + 1, 36)
+    ws.set_column(L.CHART_COL, L.CHART_COL, 26)
+    ws.set_column(L.CHART_COL + 1, L.CHART_COL + 1, 14)
     ws.write_string(0, 0, "Planung: Ziel, Lücke und Kapazität", fmt.title)
     ws.write_string(1, 0, "Wird mit „Planung berechnen“ (oder xl-cseg plan) aus Kunden, Maßnahmen "
                           "und Parametern gefüllt.", fmt.note)

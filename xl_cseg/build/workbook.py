@@ -25,7 +25,7 @@ from ..core.pipeline import STATUSES, evaluate_pipeline
 from ..core.planning import capacity, gap_to_target
 from ..core.segment import segment
 from ..io import plan_layout
-from . import sheet_kunden
+from . import sheet_kunden, sheet_massnahmen
 from .demo_data import demo_customers
 from .formats import make_formats
 from .ribbon import (CUSTOMUI_PART, CUSTOMUI_REL_TYPE, check_callbacks, ribbon_xml,
@@ -120,6 +120,12 @@ def _build(variant: Variant, params: Parameters) -> bytes:
     for name, code in SHEETS:
         ws = wb.add_worksheet(name)
         ws.set_vba_name(code)
+        # printed lists: A4 landscape, one page wide, header row on every page
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        if name in (sheet_kunden.SHEET, sheet_massnahmen.SHEET):
+            ws.repeat_rows(0)
         sheets[name] = ws
     write_start_sheet(sheets["Start"], fmt)
     probabilities = [(s.name, f"Wahrscheinlichkeit „{s.label}“", "%", s.default,
