@@ -190,7 +190,7 @@ def test_unsafe_parts_in_workbook(tmp_path: Path) -> None:
     sheet = sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>')
     replace_member(book, SHEET, sheet.replace(b"\r\n", b"\r\n<!DOCTYPE w [<!ENTITY e 'x'>]>", 1))
     package = open_package(book)
-    for call in (package.special_cells, package.hidden_rows, package.merged_ranges):
+    for call in (package.special_cells, package.merged_ranges):
         with pytest.raises(UnsafeXml):
             call(SHEET)
 
@@ -336,7 +336,6 @@ def test_sheets_tables_names_styles(tmp_path: Path) -> None:
     assert package.cell_style(sheets[0].part, 2, 2) == index
     assert package.cell_style(sheets[0].part, 1, 0) == 0
     assert package.cell_style(sheets[0].part, 50, 0) is None
-    assert package.hidden_rows(sheets[0].part) == {5}
     assert package.merged_ranges(sheets[0].part) == [((0, 4), (1, 5))]
     special = package.special_cells(sheets[0].part)
     assert special == {(3, 1): ("formula", "SUM(B2:B3)", True, "10", None)}

@@ -80,6 +80,7 @@ def write_package(
     (whole, or as a sequence of chunks that are streamed into the zip)."""
     src, dst = Path(src), Path(dst)
     check_writable(dst)
+    cleanup_stale_temps(dst.parent)  # leftovers of writes that were killed long ago
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
     tmp = Path(tmp_name)
     try:

@@ -317,10 +317,6 @@ class Package:
         part = self.part_name(sheet_part)
         return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
 
-    def hidden_rows(self, sheet_part: str) -> set[int]:
-        part = self.part_name(sheet_part)
-        return scan.hidden_rows(self.read(part), part=part, source=str(self.path))
-
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         part = self.part_name(sheet_part)
         return scan.merged_ranges(self.read(part), part=part, source=str(self.path))

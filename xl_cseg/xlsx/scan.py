@@ -1,4 +1,4 @@
-"""Fast read-only scans of worksheet XML: formula/error cells, hidden rows, merged ranges."""
+"""Fast read-only scans of worksheet XML: formula/error cells, merged ranges."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ _T_ATTR = re.compile(rb'\st="([^"]*)"')
 _S_ATTR = re.compile(rb'\ss="(\d+)"')
 _F = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
 _V = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.S)
-_HIDDEN_ROW = re.compile(rb'<row r="(\d+)"[^>]*?\shidden="(?:1|true)"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([^"]+)"')
 
 
@@ -141,19 +140,6 @@ def cell_style(
         return None
     style = _S_ATTR.search(xml, pos, xml.index(b">", pos))
     return int(style[1]) if style else 0
-
-
-def hidden_rows(xml: bytes, *, part: str = "worksheet", source: str | None = None) -> set[int]:
-    """0-based indexes of rows marked ``hidden``."""
-    check_prolog(xml, part, source)
-    layout = fast_layout(xml)
-    if layout is not None:
-        return {int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml, layout.start, layout.end)}
-    return {
-        row
-        for row, el in numbered_rows(sheet_data(parse_xml(xml, part, source)))
-        if el.get("hidden") in ("1", "true")
-    }
 
 
 def merged_ranges(
