@@ -212,6 +212,34 @@ def test_freeze_values_on_a_file(tmp_path):
     assert path.read_bytes() == before
 
 
+def test_freeze_values_refuses_shared_formula_columns_clearly(tmp_path):
+    """Excel saves a filled-down formula column as one shared formula; a file cannot freeze
+    its cells one by one, and the message says so (not "choose an empty column")."""
+    path = tmp_path / "Geteilt.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Kunden")
+    ws.write_row(0, 0, ["Umsatz", "ABC"])
+    for r in (1, 2):
+        ws.write_number(r, 0, 50000)
+        ws.write_formula(r, 1, f"=CSEG_ABC(A{r + 1})", None, "A")
+    wb.close()
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    xml = xml.replace("<f>CSEG_ABC(A2)</f>", '<f t="shared" ref="B2:B3" si="0">CSEG_ABC(A2)</f>')
+    xml = xml.replace("<f>CSEG_ABC(A3)</f>", '<f t="shared" si="0"/>')
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    before = path.read_bytes()
+    summary = macros.run_on_file("freeze_values", path)
+    assert not summary.ok
+    assert "gemeinsame Formel" in summary.text and "Excel" in summary.text
+    assert "leere Zielspalte" not in summary.text
+    assert path.read_bytes() == before
+
+
 def test_freeze_values_without_udfs_changes_nothing(tmp_path):
     path = copy(demo_workbook(), tmp_path / "Demo.xlsm")
     before = path.read_bytes()

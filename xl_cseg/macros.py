@@ -27,7 +27,7 @@ from .io.source import FileSource, SheetSource, named_values
 from .io.writer import FileWriter
 from .resources import data_dir
 from .xlsx.cellref import MAX_COLS, MAX_ROWS, a1
-from .xlsx.errors import WorkbookError
+from .xlsx.errors import SharedFormulaConflict, WorkbookError
 
 TITLE = "Kundensegmentierung"
 MAX_LISTED = 20  # problems "Prüfen" lists
@@ -186,7 +186,14 @@ def run_freeze(source: SheetSource, writer: WorkbookWriter) -> Summary:
             edits.append(SheetEdit(sheet=sheet, cells=cells))
     frozen = sum(len(e.cells) for e in edits)
     if frozen:
-        writer.apply(edits)
+        try:
+            writer.apply(edits)
+        except SharedFormulaConflict as exc:
+            raise WorkbookError(
+                f"Zelle {exc.cell}: die Formelspalte ist als gemeinsame Formel gespeichert (so "
+                "speichert Excel ausgefüllte Spalten) und lässt sich in der Datei nicht einzeln "
+                "einfrieren. Bitte in Excel „Werte einfrieren“ im Menüband verwenden.",
+                path=source.path) from exc
     head = (f"{frozen} Formel(n) =CSEG_… durch ihre Werte ersetzt "
             f"({', '.join(e.sheet.name for e in edits)})." if frozen
             else "Keine Formeln =CSEG_… mit Wert gefunden; nichts geändert.")
