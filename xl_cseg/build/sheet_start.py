@@ -60,14 +60,16 @@ def write_start_sheet(ws: Worksheet, fmt: Formats) -> None:
     ws.write_string(0, 1, "Kundensegmentierung", fmt.title)
     ws.merge_range(1, 1, 1, 2, INTRO, fmt.wrap)
     ws.set_row(1, 62)
-    row = 3
-    ws.write_string(row, 1, "Erste Schritte", fmt.subtitle)
-    row += 1
-    for step in STEPS:
-        ws.merge_range(row, 1, row, 2, step, fmt.wrap)
-        ws.set_row(row, 32)
-        row += 1
-    row += 1
+
+    def paragraphs(row: int, title: str, lines: tuple[str, ...]) -> int:
+        """A subtitle and one wrapped line per paragraph; returns the row after a gap."""
+        ws.write_string(row, 1, title, fmt.subtitle)
+        for offset, line in enumerate(lines, start=1):
+            ws.merge_range(row + offset, 1, row + offset, 2, line, fmt.wrap)
+            ws.set_row(row + offset, 32)
+        return row + len(lines) + 2
+
+    row = paragraphs(3, "Erste Schritte", STEPS)
     ws.write_string(row, 1, "Menüband „Kundensegmentierung“", fmt.subtitle)
     row += 1
     for group in RIBBON:
@@ -75,13 +77,7 @@ def write_start_sheet(ws: Worksheet, fmt: Formats) -> None:
             ws.write_string(row, 1, f"{group.label}: {button.label}", fmt.bold)
             ws.write_string(row, 2, button.supertip, fmt.wrap)
             row += 1
-    row += 1
-    ws.write_string(row, 1, "Python und xlwings", fmt.subtitle)
-    row += 1
-    for line in SETUP:
-        ws.merge_range(row, 1, row, 2, line, fmt.wrap)
-        ws.set_row(row, 32)
-        row += 1
+    paragraphs(row + 1, "Python und xlwings", SETUP)
 
 
 def write_conf_sheet(ws: Worksheet) -> None:
