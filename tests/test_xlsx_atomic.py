@@ -303,3 +303,30 @@ def test_strip_zip64_extra() -> None:
     ut = b"UT\x05\x00\x03\x82\x93\x00a"
     assert atomic._strip_zip64(ut + zip64 + ut) == ut + ut
     assert atomic._strip_zip64(b"") == b""
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_big_replaced_member_is_standard_deflate(tmp_path: Path, chunked: bool) -> None:
+    """Parts above FAST_COMPRESS_SIZE go through ISA-L: zipfile and zlib read them back, the
+    metadata is kept, the members after it stay raw copies."""
+    src, dst = tmp_path / "src.xlsx", tmp_path / "dst.xlsx"
+    _odd_zip(src)
+    rng = random.Random(3)
+    rows = [b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, rng.randrange(10**9))
+            for i in range(1, 60_000)]
+    content = b"<worksheet><sheetData>" + b"".join(rows) + b"</sheetData></worksheet>"
+    assert len(content) > atomic.FAST_COMPRESS_SIZE
+    chunks = [content[i:i + 70_001] for i in range(0, len(content), 70_001)]
+    write_package(src, dst, {SHEET: chunks if chunked else content})
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:
+        assert b.testzip() is None
+        assert b.namelist() == a.namelist()
+        new = b.getinfo(SHEET)
+        assert b.read(SHEET) == content
+        assert new.compress_type == zipfile.ZIP_DEFLATED and new.compress_size < len(content) / 3
+        assert (new.date_time, new.external_attr) == ((2024, 2, 14, 23, 49, 52), 0o100600 << 16)
+        after = b.getinfo("docProps/app.xml")
+        assert _raw_member(src, a.getinfo("docProps/app.xml")) == _raw_member(dst, after)
+    completed = subprocess.run(["unzip", "-tq", str(dst)], capture_output=True, text=True) \
+        if Path("/usr/bin/unzip").exists() else None
+    assert completed is None or completed.returncode == 0, completed.stdout

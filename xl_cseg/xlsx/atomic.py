@@ -19,10 +19,11 @@ import struct
 import tempfile
 import time
 import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
+
+from isal import isal_zlib
 
 from .errors import CorruptWorkbook, WorkbookError, WorkbookLocked, WorkbookReadOnly
 from .safezip import ZIP_ERRORS, read_member
@@ -122,7 +123,6 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence
 
 
 FAST_COMPRESS_SIZE = 1 << 20
-WRITE_BATCH = 1 << 20
 
 
 def _chunks(content: bytes | Sequence[bytes]) -> Sequence[bytes]:
@@ -142,22 +142,36 @@ def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo,
     new.internal_attr = info.internal_attr
     chunks = _chunks(data)
     size = sum(map(len, chunks))
-    # big rewritten sheets: fast compression (a few % larger, several times faster)
-    new._compresslevel = 1 if size > FAST_COMPRESS_SIZE else None  # what writestr would set
     new.file_size = size
     new.external_attr = info.external_attr
+    if size > FAST_COMPRESS_SIZE and new.compress_type == zipfile.ZIP_DEFLATED:
+        _write_deflated(zout, new, chunks)
+        return
     with zout.open(new, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
-        # streamed in ~1 MiB batches: no joined copy of a big sheet, few compressor calls
-        batch: list[bytes] = []
-        pending = 0
-        for chunk in chunks:
-            batch.append(chunk)
-            pending += len(chunk)
-            if pending >= WRITE_BATCH:
-                member.write(b"".join(batch))
-                batch, pending = [], 0
-        if batch:
-            member.write(b"".join(batch))
+        member.write(b"".join(chunks))
+
+
+def _write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Sequence[bytes]) -> None:
+    """A big rewritten part, deflated with ISA-L at its fastest level (several times faster than
+    zlib, standard deflate output), written as local header + data like ``zipfile`` does."""
+    compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+    crc = 0
+    packed: list[bytes] = []
+    for chunk in chunks:
+        crc = isal_zlib.crc32(chunk, crc)
+        packed.append(compressor.compress(chunk))
+    packed.append(compressor.flush())
+    info.CRC = crc
+    info.compress_size = sum(map(len, packed))
+    out = zout.fp
+    info.header_offset = out.tell()
+    zip64 = info.file_size > zipfile.ZIP64_LIMIT or info.compress_size > zipfile.ZIP64_LIMIT
+    out.write(info.FileHeader(zip64))
+    for piece in packed:
+        out.write(piece)
+    zout.filelist.append(info)
+    zout.NameToInfo[info.filename] = info
+    zout.start_dir = out.tell()  # type: ignore[attr-defined]
 
 
 def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
@@ -242,7 +256,7 @@ def _verify(
                     crc = 0
                     chunks = _chunks(replacements[old.filename])
                     for chunk in chunks:
-                        crc = zlib.crc32(chunk, crc)
+                        crc = isal_zlib.crc32(chunk, crc)
                     if crc != new.CRC or sum(map(len, chunks)) != new.file_size or \
                             not _local_header_ok(raw, new):
                         raise zipfile.BadZipFile(f"{new.filename} differs")

@@ -9,6 +9,8 @@ from .cellref import parse_range, range_ref
 from .xmltext import clean_text, escape
 
 CellValue = None | str | int | float | bool
+KEEP = object()
+"""In a column block: leave this cell exactly as it is."""
 MAX_TEXT = 32_767  # Excel's limit for one cell
 
 Encoded = tuple[str | None, str, bool]

@@ -14,16 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .cellref import MAX_COLS, MAX_ROWS, parse_range, range_ref
-from .cellvalue import CellValue, encode_value
+from .cellvalue import KEEP, CellValue, encode_value
+from .patch_append import patch_append
 from .patch_fast import Row, Styles, patch_fast
 from .patch_tree import patch_tree
 from .safexml import check_prolog
 from .sheetxml import fast_layout
 from .xmltext import clean_text, decode_xstring, escape, unescape
-
-
-KEEP = object()
-"""In a :class:`ColumnBlock`: leave this cell exactly as it is."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,10 @@ class _Edits(Mapping[int, Row]):
         items = {c: v for c in self.cols if (v := columns[c][i]) is not KEEP}
         items.update(extra)
         return sorted(items.items(), key=lambda item: item[0])
+
+    def by_row_items(self) -> dict[int, Row]:
+        """The single cells per row (columns ascending), without the block."""
+        return {row: sorted(cells.items()) for row, cells in self.by_row.items()}
 
     def __iter__(self):
         return iter(self.index.keys() | self.by_row.keys())
@@ -102,7 +103,12 @@ def patch_sheet_chunks(
     rows.check_bounds()
     styles = Styles(default_styles or {}, cell_styles or {})
     layout = fast_layout(xml)
-    patched = patch_fast(xml, layout, rows, styles) if layout else None
+    patched = None
+    if layout and block is not None and block.rows:
+        patched = patch_append(xml, layout, rows.by_row_items(), block.rows, block.columns,
+                               styles)
+    if layout and patched is None:
+        patched = patch_fast(xml, layout, rows, styles)
     if patched is not None:
         return patched
     edits = {row: [(col, encode_value(v)) for col, v in items]

@@ -228,18 +228,25 @@ class _Writer:
             box[3] = max(box[3], cols[-1])
 
     def finish(self) -> list[bytes]:
-        xml, layout = self.xml, self.layout
-        body = [*self.out, xml[self.cursor : layout.end]]
-        prefix = xml[: layout.tag_start] if layout.self_closing else xml[: layout.start]
-        dim = _DIMENSION.search(prefix)
-        if dim and self.box:
-            old = dim[1].decode("ascii", "replace")
-            new = grown_ref(old, (self.box[0], self.box[1], self.box[2], self.box[3]))
-            if new != old:
-                prefix = prefix[: dim.start(1)] + new.encode("ascii") + prefix[dim.end(1) :]
-        if layout.self_closing:
-            return [prefix, b"<sheetData>", *body, b"</sheetData>", xml[layout.end :]]
-        return [prefix, *body, xml[layout.end :]]
+        box = tuple(self.box) if self.box else None
+        return finish(self.xml, self.layout, [*self.out, self.xml[self.cursor : self.layout.end]],
+                      box)
+
+
+def finish(xml: bytes, layout: Layout, body: list[bytes],
+           box: tuple[int, int, int, int] | None) -> list[bytes]:
+    """The sheet in chunks: ``body`` as the new ``<sheetData>`` content, the ``<dimension>``
+    grown to ``box`` (first_row, first_col, last_row, last_col) of the written values."""
+    prefix = xml[: layout.tag_start] if layout.self_closing else xml[: layout.start]
+    dim = _DIMENSION.search(prefix)
+    if dim and box:
+        old = dim[1].decode("ascii", "replace")
+        new = grown_ref(old, box)
+        if new != old:
+            prefix = prefix[: dim.start(1)] + new.encode("ascii") + prefix[dim.end(1) :]
+    if layout.self_closing:
+        return [prefix, b"<sheetData>", *body, b"</sheetData>", xml[layout.end :]]
+    return [prefix, *body, xml[layout.end :]]
 
 
 def patch_fast(xml: bytes, layout: Layout, rows: Mapping[int, Row], styles: Styles

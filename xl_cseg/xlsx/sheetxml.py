@@ -31,8 +31,19 @@ class Layout(NamedTuple):
     self_closing: bool
 
 
+_last: list = [None, None]  # the last (xml, layout): a job checks the same big sheet repeatedly
+
+
 def fast_layout(xml: bytes) -> Layout | None:
     """Return the sheetData layout if the byte-level fast path is safe, else None."""
+    if xml is _last[0]:
+        return _last[1]
+    layout = _fast_layout(xml)
+    _last[:] = [xml, layout]
+    return layout
+
+
+def _fast_layout(xml: bytes) -> Layout | None:
     if xml.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     decl = _DECL_ENCODING.match(xml.removeprefix(b"\xef\xbb\xbf"))

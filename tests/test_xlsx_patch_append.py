@@ -1,0 +1,103 @@
+"""The bulk append path (new columns right of everything) agrees with the general writer."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_xlsx_support import cell_map, dimension, sheet_xml
+
+from xl_cseg.xlsx import patch_append as append_module
+from xl_cseg.xlsx.cellref import a1
+from xl_cseg.xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks
+from xl_cseg.xlsx.patch_fast import Styles, patch_fast
+from xl_cseg.xlsx.sheetxml import fast_layout
+
+
+def _sheet(rows: dict[int, int], spans: bool, blank: set[int]) -> bytes:
+    """Rows (0-based row -> number of filled columns from A), some self-closing."""
+    parts = []
+    for r in sorted(rows):
+        span = f' spans="1:{max(rows[r], 1)}"' if spans else ""
+        if r in blank:
+            parts.append(f'<row r="{r + 1}"{span} ht="20" customHeight="1"/>')
+            continue
+        cells = "".join(f'<c r="{a1(r, c)}" s="1"><v>{r * 10 + c}</v></c>' for c in range(rows[r]))
+        parts.append(f'<row r="{r + 1}"{span}>{cells}</row>')
+    return sheet_xml("".join(parts), dimension="A1:C9")
+
+
+cell_values = st.one_of(st.none(), st.just(KEEP), st.booleans(), st.integers(-5, 5),
+                        st.floats(allow_nan=False, allow_infinity=False),
+                        st.sampled_from(["A-Win", "C-Maintain", "=HYPERLINK(\"x\")", "a<b&c"]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.dictionaries(st.integers(0, 8), st.integers(0, 3), min_size=1, max_size=9),
+    spans=st.booleans(),
+    blank=st.sets(st.integers(0, 8), max_size=2),
+    first=st.integers(3, 30),
+    width=st.integers(1, 4),
+    block_rows=st.lists(st.integers(0, 9), min_size=1, max_size=9, unique=True),
+    data=st.data(),
+)
+def test_append_path_agrees_with_general_writer(rows, spans, blank, first, width, block_rows,
+                                                data) -> None:
+    xml = _sheet(rows, spans, blank)
+    block_rows = sorted(block_rows)
+    columns = {first + i: data.draw(st.lists(cell_values, min_size=len(block_rows),
+                                             max_size=len(block_rows))) for i in range(width)}
+    header = {(min(rows), c): f"H{c}" for c in columns} if data.draw(st.booleans()) else {}
+    by_cell = {(min(rows), first): 7} if data.draw(st.booleans()) else {}
+    by_col = {first: 3}
+    block = ColumnBlock(block_rows, columns)
+    chunks = patch_sheet_chunks(xml, header, default_styles=by_col, cell_styles=by_cell,
+                                block=block)
+    layout = fast_layout(xml)
+    expected_rows = {r: [] for r in block_rows}
+    for r_i, r in enumerate(block_rows):
+        expected_rows[r] = [(c, v[r_i]) for c, v in sorted(columns.items()) if v[r_i] is not KEEP]
+    for (r, c), v in header.items():
+        items = dict(expected_rows.get(r, []))
+        items[c] = v
+        expected_rows[r] = sorted(items.items())
+    general = patch_fast(xml, layout, expected_rows, Styles(by_col, by_cell))
+    out, ref = b"".join(chunks), b"".join(general)
+    assert cell_map(out) == cell_map(ref)
+    assert dimension(out) == dimension(ref)
+    assert [int(n) for n in re.findall(rb'<row r="(\d+)"', out)] == \
+        [int(n) for n in re.findall(rb'<row r="(\d+)"', ref)]
+
+
+def test_append_path_is_taken_for_new_columns_and_widens_spans() -> None:
+    xml = _sheet({0: 3, 1: 3, 2: 2}, True, set())
+    block = ColumnBlock([1, 2], {3: ["C-Win", None], 4: [0.25, 1.0]})
+    out = append_module.patch_append(xml, fast_layout(xml), {0: [(3, "Segment"), (4, "x")]},
+                                     block.rows, block.columns, Styles({4: 9}, {}))
+    assert out is not None
+    text = b"".join(out)
+    assert b'<row r="2" spans="1:5"><c r="A2" s="1"><v>10</v></c><c r="B2" s="1"><v>11</v></c>' \
+           b'<c r="C2" s="1"><v>12</v></c><c r="D2" t="inlineStr"><is><t xml:space="preserve">' \
+           b'C-Win</t></is></c><c r="E2" s="9"><v>0.25</v></c></row>' in text
+    assert b'<c r="E3" s="9"><v>1</v></c></row>' in text
+    assert b'<c r="D3"' not in text
+    assert dimension(text) == "A1:E9"
+
+
+def test_append_path_declines_when_cells_exist_right_of_the_table() -> None:
+    xml = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="AB1"/></row>', 1)
+    layout = fast_layout(xml)
+    assert append_module.patch_append(xml, layout, {}, [1], {3: [1.0]}, Styles({}, {})) is None
+    lower = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="d1"/></row>', 1)
+    assert append_module.patch_append(lower, fast_layout(lower), {}, [1], {3: [1.0]},
+                                      Styles({}, {})) is None
+
+
+def test_cells_from_matches_exactly_the_columns_at_or_right() -> None:
+    for col in (0, 3, 25, 26, 27, 51, 700, 701, 702, 16383):
+        pattern = append_module._cells_from(col)
+        for other in (0, 1, 24, 25, 26, 27, 50, 51, 52, 700, 701, 702, 703, 16383):
+            found = bool(pattern.match(f'<c r="{a1(0, other)}"'.encode()))
+            assert found == (other >= col), (col, other)

@@ -1,0 +1,156 @@
+"""Bulk writer for the common case: new columns right of everything in the sheet.
+
+When no cell of ``<sheetData>`` lies at or right of the first edited column and every edited
+row exists with content, each edit is an append before a row's ``</row>``. The cells are then
+rendered column by column and row by row with one ``str.format`` per row (rows with the same
+filled columns share one template), and the sheet is reassembled from its ``</row>``-separated
+pieces: no per-cell search in the original bytes. Anything else returns None and the general
+byte-level writer (:mod:`patch_fast`) takes over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from itertools import starmap
+from operator import itemgetter
+
+import numpy as np
+
+from .cellref import col_letter
+from .cellvalue import KEEP, CellValue, render_value, widened_spans
+from .patch_fast import Styles, finish
+from .sheetxml import Layout
+
+_ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')
+_SPANS = re.compile(rb' spans="(\d+):(\d+)"')
+
+
+@lru_cache(maxsize=64)
+def _cells_from(col: int) -> re.Pattern[bytes]:
+    """Matches a cell reference whose column is ``col`` or further right."""
+    letters = col_letter(col)
+    alternatives = [letters]
+    if len(letters) < 3:
+        alternatives.append("[A-Z]{%d,3}" % (len(letters) + 1))
+    for i, ch in enumerate(letters):
+        if ch != "Z":
+            alternatives.append(letters[:i] + f"[{chr(ord(ch) + 1)}-Z]" + "[A-Z]" * (len(letters) - i - 1))
+    return re.compile(rb'<c r="(?:%s)[0-9]' % "|".join(alternatives).encode("ascii"), re.I)
+
+
+def _float_tail(value: float) -> str:
+    text = repr(value)
+    if text[-1] in "fn":  # inf, -inf, nan
+        raise ValueError(f"cannot write non-finite number {value!r} to a cell")
+    return "><v>" + (text[:-2] if text[-2:] == ".0" else text) + "</v></c>"
+
+
+def _tail(value: CellValue) -> str | None:
+    if value is KEEP or value is None:
+        return None
+    return render_value(value).decode("utf-8")
+
+
+def column_tails(values: Sequence[CellValue]) -> list[str | None]:
+    """Cell tails (what follows ``r``/``s``) of one column; None where no cell is written."""
+    kinds = set(map(type, values)) - {type(None), type(KEEP)}
+    if kinds == {float}:
+        return [None if v is None or v is KEEP else _float_tail(v) for v in values]
+    if len(kinds) <= 1:  # one type (equal values render alike): each distinct value once
+        rendered = {v: _tail(v) for v in set(values)}
+        return list(map(rendered.__getitem__, values))
+    return list(map(_tail, values))
+
+
+def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int, CellValue]]],
+                 block_rows: Sequence[int], block: Mapping[int, Sequence[CellValue]],
+                 styles: Styles) -> list[bytes] | None:
+    """The patched sheet in chunks, or None when the edits are not pure appends.
+
+    ``cells``: row -> edits (columns ascending) of rows written cell by cell (they may also be
+    block rows); ``block``: col -> one value per ``block_rows`` row.
+    """
+    if layout.self_closing:
+        return None
+    columns = sorted(block)
+    first = min([*columns, *(c for items in cells.values() for c, _v in items)])
+    start, end = layout.start, layout.end
+    if _cells_from(first).search(xml, start, end):
+        return None
+    tags = _ROW_TAG.findall(xml, start, end)
+    numbers = np.array([int(n) for n, _slash in tags], dtype=np.int64)
+    if len(numbers) > 1 and not bool(np.all(numbers[1:] > numbers[:-1])):
+        return None
+    piece_of = {int(n): i for i, n in enumerate(n for n, slash in tags if not slash)}
+    pieces = xml[start:end].split(b"</row>")
+    if len(pieces) != len(piece_of) + 1:
+        return None
+    adds: list[bytes] = [b""] * len(pieces)
+    written_rows: list[int] = []
+    written_cols: set[int] = set()
+    special = set(cells) | {row for row, _col in styles.by_cell}
+    targets = [piece_of.get(r + 1) for r in block_rows]
+    if None in targets or any(piece_of.get(r + 1) is None for r in special):
+        return None
+    tails = {c: column_tails(block[c]) for c in columns}
+    filled = np.zeros(len(block_rows), dtype=np.int64)
+    for bit, c in enumerate(columns):
+        present = np.fromiter((t is not None for t in tails[c]), bool, len(block_rows))
+        filled |= present.astype(np.int64) << bit
+    position = {row: i for i, row in enumerate(block_rows)}
+    if special:
+        filled[[position[r] for r in special if r in position]] = 0
+    numbers_of = np.asarray(block_rows, dtype=np.int64) + 1
+    for key in np.unique(filled):
+        if key == 0:
+            continue
+        idx = np.flatnonzero(filled == key).tolist()
+        used = [c for bit, c in enumerate(columns) if key >> bit & 1]
+        template = "".join(
+            '<c r="%s{0}"%s{%d}' % (col_letter(c), styles.attr(-1, c).decode("ascii"), i + 1)
+            for i, c in enumerate(used))
+        rendered = starmap(template.format, zip(_take(numbers_of.tolist(), idx),
+                                                 *(_take(tails[c], idx) for c in used)))
+        for i, text in zip(_take(targets, idx), rendered):
+            adds[i] = text.encode("utf-8")
+        written_rows += (block_rows[idx[0]], block_rows[idx[-1]])
+        written_cols.update(used)
+    for row in special:  # header cells, other single cells, rows with cell styles
+        merged = {c: block[c][position[row]] for c in columns} if row in position else {}
+        merged.update(cells.get(row, ()))
+        row_cells = []
+        for c, v in sorted(merged.items()):
+            tail = None if v is KEEP else render_value(v)
+            if tail is not None:
+                row_cells.append(b'<c r="%s%d"%s%s' % (col_letter(c).encode("ascii"), row + 1,
+                                                       styles.attr(row, c), tail))
+                written_cols.add(c)
+        if row_cells:
+            adds[piece_of[row + 1]] = b"".join(row_cells)
+            written_rows.append(row)
+    if not written_rows:
+        return [xml]
+    edited = [i for i, add in enumerate(adds) if add]
+    lo, hi = edited[0], edited[-1]
+    pieces[lo:hi + 1] = _widen(b"</row>".join(pieces[lo:hi + 1]), sorted(written_cols)
+                               ).split(b"</row>")
+    body = b"</row>".join(map(bytes.__add__, pieces, adds))
+    box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
+    return finish(xml, layout, [body], box)
+
+
+def _take(seq: Sequence, idx: list[int]) -> tuple:
+    return itemgetter(*idx)(seq) if len(idx) > 1 else (seq[idx[0]],)
+
+
+def _widen(rows: bytes, cols: list[int]) -> bytes:
+    """Every ``spans`` in ``rows`` widened to cover ``cols`` (spans are a hint; a wider range
+    than a row's cells is valid and is what Excel writes for blocks of rows)."""
+    for found in set(_SPANS.findall(rows)):
+        lo, hi = int(found[0]), int(found[1])
+        new = widened_spans(lo, hi, cols)
+        if new != (lo, hi):
+            rows = rows.replace(b' spans="%s:%s"' % found, b' spans="%d:%d"' % new)
+    return rows
