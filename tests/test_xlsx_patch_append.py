@@ -101,3 +101,35 @@ def test_cells_from_matches_exactly_the_columns_at_or_right() -> None:
         for other in (0, 1, 24, 25, 26, 27, 50, 51, 52, 700, 701, 702, 703, 16383):
             found = bool(pattern.match(f'<c r="{a1(0, other)}"'.encode()))
             assert found == (other >= col), (col, other)
+
+
+def test_cells_from_ignores_letter_case() -> None:
+    pattern = append_module._cells_from(7)  # H
+    assert pattern.match(b'<c r="h5"') and pattern.match(b'<c r="aa5"')
+    assert not pattern.match(b'<c r="g5"')
+
+
+def test_column_tails_render_like_the_general_writer() -> None:
+    from xl_cseg.xlsx.cellvalue import render_value
+
+    mixed = [0.25, "neu", None, 3.0, KEEP, -0.0, 1e16, 2.0**53, "neu", 1e-7]
+    assert append_module.column_tails(mixed) == [
+        None if v is None or v is KEEP else render_value(v) for v in mixed]
+    few = [4.0, 12.0] * 50
+    assert append_module.column_tails(few) == [render_value(v) for v in few]
+
+
+def test_non_finite_numbers_are_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="non-finite"):
+        append_module.column_tails([1.0, float("inf")] + [float(i) + 0.5 for i in range(10)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False),
+                          st.integers(-10, 10).map(float)), min_size=1, max_size=30))
+def test_float_tails_match_render_value(values) -> None:
+    from xl_cseg.xlsx.cellvalue import render_value
+
+    assert append_module.column_tails(values) == [render_value(v) for v in values]

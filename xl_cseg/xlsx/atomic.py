@@ -19,7 +19,7 @@ import struct
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -157,9 +157,9 @@ def _write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Sequen
     compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
     crc = 0
     packed: list[bytes] = []
-    for chunk in chunks:
-        crc = isal_zlib.crc32(chunk, crc)
-        packed.append(compressor.compress(chunk))
+    for batch in _batches(chunks):
+        crc = isal_zlib.crc32(batch, crc)
+        packed.append(compressor.compress(batch))
     packed.append(compressor.flush())
     info.CRC = crc
     info.compress_size = sum(map(len, packed))
@@ -172,6 +172,20 @@ def _write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Sequen
     zout.filelist.append(info)
     zout.NameToInfo[info.filename] = info
     zout.start_dir = out.tell()  # type: ignore[attr-defined]
+
+
+def _batches(chunks: Sequence[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """``chunks`` (of a patched sheet: often many small slices) joined into ~``size`` batches."""
+    batch: list[bytes] = []
+    pending = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        pending += len(chunk)
+        if pending >= size:
+            yield b"".join(batch)
+            batch, pending = [], 0
+    if batch:
+        yield b"".join(batch)
 
 
 def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:

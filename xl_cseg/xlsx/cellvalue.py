@@ -18,8 +18,9 @@ Encoded = tuple[str | None, str, bool]
 
 
 def format_number(value: float) -> str:
-    """Shortest round-trip text for ``<v>``: 14000.0 -> "14000", 0.1 -> "0.1", 1e16 -> "1e+16"."""
-    text = repr(float(value))
+    """Shortest round-trip text for ``<v>``: 14000.0 -> "14000", 0.1 -> "0.1", 1e16 -> "1e+16",
+    -0.0 -> "0"."""
+    text = repr(float(value) + 0.0)  # + 0.0: no negative zero
     if text[-1] in "fn":  # inf, -inf, nan
         raise ValueError(f"cannot write non-finite number {value!r} to a cell")
     return text[:-2] if text.endswith(".0") else text
@@ -47,7 +48,7 @@ def render_value(value: CellValue) -> bytes | None:
     """Raw-XML cell tail for the byte-level writer: what follows the ``r``/``s`` attributes,
     e.g. `` t="b"><v>1</v></c>`` or ``><v>0.5</v></c>``; None for None."""
     if type(value) is float:  # fast path for the most common case
-        text = repr(value)
+        text = repr(value + 0.0)  # + 0.0: no negative zero
         if text[-2:] == ".0":
             return b"><v>" + text[:-2].encode("ascii") + b"</v></c>"
         if text[-1] not in "fn":  # not inf/nan

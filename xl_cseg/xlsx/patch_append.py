@@ -29,38 +29,47 @@ _SPANS = re.compile(rb' spans="(\d+):(\d+)"')
 
 @lru_cache(maxsize=64)
 def _cells_from(col: int) -> re.Pattern[bytes]:
-    """Matches a cell reference whose column is ``col`` or further right."""
+    """Matches a cell reference whose column is ``col`` or further right (any letter case)."""
     letters = col_letter(col)
-    alternatives = [letters]
+    any_letter = "[A-Za-z]"
+    alternatives = ["".join(f"[{ch}{ch.lower()}]" for ch in letters)]
     if len(letters) < 3:
-        alternatives.append("[A-Z]{%d,3}" % (len(letters) + 1))
+        alternatives.append(any_letter + "{%d,3}" % (len(letters) + 1))
     for i, ch in enumerate(letters):
         if ch != "Z":
-            alternatives.append(letters[:i] + f"[{chr(ord(ch) + 1)}-Z]" + "[A-Z]" * (len(letters) - i - 1))
-    return re.compile(rb'<c r="(?:%s)[0-9]' % "|".join(alternatives).encode("ascii"), re.I)
+            above = f"[{chr(ord(ch) + 1)}-Z{chr(ord(ch) + 33)}-z]"
+            alternatives.append(alternatives[0][: 4 * i] + above
+                                + any_letter * (len(letters) - i - 1))
+    return re.compile(rb'<c r="(?:%s)[0-9]' % "|".join(alternatives).encode("ascii"))
 
 
-def _float_tail(value: float) -> str:
-    text = repr(value)
-    if text[-1] in "fn":  # inf, -inf, nan
-        raise ValueError(f"cannot write non-finite number {value!r} to a cell")
-    return "><v>" + (text[:-2] if text[-2:] == ".0" else text) + "</v></c>"
+def _float_tails(values: Sequence[CellValue]) -> list[bytes | None]:
+    numbers = [v for v in values if v is not None and v is not KEEP]
+    if not np.isfinite(np.array(numbers, dtype=float)).all():
+        raise ValueError("cannot write non-finite numbers (inf, nan) to cells")
+    return [None if v is None or v is KEEP else
+            b"><v>%d</v></c>" % v if v.is_integer() and -1e16 < v < 1e16 else
+            b"><v>%r</v></c>" % v for v in values]
 
 
-def _tail(value: CellValue) -> str | None:
-    if value is KEEP or value is None:
-        return None
-    return render_value(value).decode("utf-8")
+def _tail(value: CellValue) -> bytes | None:
+    return None if value is KEEP else render_value(value)
 
 
-def column_tails(values: Sequence[CellValue]) -> list[str | None]:
+def column_tails(values: Sequence[CellValue]) -> list[bytes | None]:
     """Cell tails (what follows ``r``/``s``) of one column; None where no cell is written."""
     kinds = set(map(type, values)) - {type(None), type(KEEP)}
-    if kinds == {float}:
-        return [None if v is None or v is KEEP else _float_tail(v) for v in values]
-    if len(kinds) <= 1:  # one type (equal values render alike): each distinct value once
-        rendered = {v: _tail(v) for v in set(values)}
+    distinct = set(values) if len(kinds) == 1 else None
+    if distinct is not None and (kinds != {float} or len(distinct) * 4 < len(values)):
+        # equal values of one type render alike: each distinct value once
+        rendered = {v: _tail(v) for v in distinct}
         return list(map(rendered.__getitem__, values))
+    if kinds == {float}:
+        return _float_tails(values)
+    if float in kinds:  # e.g. a trend column: numbers and a few words
+        numbers = _float_tails([v if type(v) is float else None for v in values])
+        others = column_tails([None if type(v) is float else v for v in values])
+        return [a if b is None else b for a, b in zip(numbers, others)]
     return list(map(_tail, values))
 
 
@@ -80,10 +89,11 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     if _cells_from(first).search(xml, start, end):
         return None
     tags = _ROW_TAG.findall(xml, start, end)
-    numbers = np.array([int(n) for n, _slash in tags], dtype=np.int64)
-    if len(numbers) > 1 and not bool(np.all(numbers[1:] > numbers[:-1])):
+    existing = np.array([n for n, _slash in tags], dtype=np.int64)
+    if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
         return None
-    piece_of = {int(n): i for i, n in enumerate(n for n, slash in tags if not slash)}
+    filled_rows = existing[[not slash for _n, slash in tags]].tolist() if tags else []
+    piece_of = dict(zip(filled_rows, range(len(filled_rows))))
     pieces = xml[start:end].split(b"</row>")
     if len(pieces) != len(piece_of) + 1:
         return None
@@ -103,18 +113,19 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     if special:
         filled[[position[r] for r in special if r in position]] = 0
     numbers_of = np.asarray(block_rows, dtype=np.int64) + 1
+    row_numbers = list(map(b"%d".__mod__, numbers_of.tolist()))
     for key in np.unique(filled):
         if key == 0:
             continue
         idx = np.flatnonzero(filled == key).tolist()
         used = [c for bit, c in enumerate(columns) if key >> bit & 1]
-        template = "".join(
-            '<c r="%s{0}"%s{%d}' % (col_letter(c), styles.attr(-1, c).decode("ascii"), i + 1)
-            for i, c in enumerate(used))
-        rendered = starmap(template.format, zip(_take(numbers_of.tolist(), idx),
-                                                 *(_take(tails[c], idx) for c in used)))
-        for i, text in zip(_take(targets, idx), rendered):
-            adds[i] = text.encode("utf-8")
+        template = b"".join(b'<c r="%s%%s"%s%%s' % (col_letter(c).encode("ascii"),
+                                                   styles.attr(-1, c).replace(b"%", b"%%"))
+                            for c in used)
+        numbers = _take(row_numbers, idx)
+        args = [arg for c in used for arg in (numbers, _take(tails[c], idx))]
+        for i, text in zip(_take(targets, idx), map(template.__mod__, zip(*args))):
+            adds[i] = text
         written_rows += (block_rows[idx[0]], block_rows[idx[-1]])
         written_cols.update(used)
     for row in special:  # header cells, other single cells, rows with cell styles
