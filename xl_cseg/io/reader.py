@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..core.columns import INPUT_FIELDS, header
@@ -164,9 +165,10 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
     rows = _customer_rows(grid, data_rows, cols, tinfo is None, info.name, notes)
     scanned = list(cols.values()) + list(match.outputs.values())
     special = source.special_cells(info, rows[0], rows[-1], scanned) if rows else {}
-    block = grid[rows[0]:rows[-1] + 1] if rows else []
-    raw = pd.DataFrame({key: _column(block, col, rows, special) for key, col in cols.items()},
-                       index=pd.Index(rows))
+    index = pd.Index(rows)
+    columns = _columns(grid[rows[0]:rows[-1] + 1] if rows else [], list(cols.values()))
+    raw = pd.DataFrame({key: _column(columns[col], col, index, special)
+                        for key, col in cols.items()}, index=index)
     return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
                          rows=rows, columns=dict(cols), outputs=dict(match.outputs), table=tinfo,
@@ -195,14 +197,24 @@ def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int],
     return rows
 
 
-def _column(block: Grid, col: int, rows: list[int], special: dict) -> pd.Series:
+def _columns(block: Grid, cols: list[int]) -> dict[int, Sequence[Any]]:
+    """The values of ``cols`` in the rows of ``block`` (blank where a row is shorter)."""
+    if block and len(set(map(len, block))) == 1 and max(cols) < len(block[0]):
+        table = np.array(block, dtype=object)  # rectangular, as calamine delivers it
+        return {col: table[:, col].tolist() for col in cols}
+    return {col: [row[col] if col < len(row) else "" for row in block] for col in cols}
+
+
+def _column(values: Sequence[Any], col: int, index: pd.Index, special: dict) -> pd.Series:
     """One column's raw values: blanks None, error cells CellError; float64 when all numbers."""
-    values = [row[col] if col < len(row) else "" for row in block]
-    if all(type(v) is float or v == "" for v in values):
-        series = pd.Series([float("nan") if v == "" else v for v in values], index=rows,
-                           dtype="float64")
+    kinds = set(map(type, values))
+    if kinds == {float}:
+        series = pd.Series(np.array(values, dtype=float), index=index)
+    elif kinds <= {float, str} and all(v == "" for v in values if type(v) is str):
+        series = pd.Series(np.array([float("nan") if v == "" else v for v in values], dtype=float),
+                           index=index)
     else:
-        series = pd.Series([None if v == "" else v for v in values], index=rows, dtype=object)
+        series = pd.Series([None if v == "" else v for v in values], index=index, dtype=object)
     return _with_special(series, col, special)
 
 

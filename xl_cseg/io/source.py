@@ -6,6 +6,7 @@ The table finder, the parameter reader and the output layout only need what
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Collection, Protocol
 
@@ -60,12 +61,18 @@ class FileSource:
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
-            try:
-                grid = self.book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-            except (pc.CalamineError, pc.WorksheetNotFound):  # chart or dialog sheets
-                grid = []
-            self._grids[sheet.name] = grid
+            # python-calamine releases the GIL: the byte scans of the same part run meanwhile
+            with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
+                values = pool.submit(self._values, sheet.name)
+                self.package.prefetch(sheet.part)
+                self._grids[sheet.name] = values.result()
         return self._grids[sheet.name]
+
+    def _values(self, name: str) -> Grid:
+        try:
+            return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except (pc.CalamineError, pc.WorksheetNotFound):  # chart or dialog sheets
+            return []
 
     def tables(self, sheet: SheetInfo) -> list[TableInfo]:
         return self.package.tables(sheet.part)

@@ -15,7 +15,7 @@ from lxml import etree
 
 from . import scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
-from .safexml import local, parse_xml
+from .safexml import check_prolog, local, parse_xml
 from .safezip import ZIP_ERRORS, read_member
 from .xmltext import decode_xstring
 
@@ -316,6 +316,19 @@ class Package:
         """Style index (``s``) of an existing cell: 0 if it has none, None if there is no cell."""
         part = self.part_name(sheet_part)
         return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
+
+    def prefetch(self, sheet_part: str) -> None:
+        """Read a sheet part and run the scans a job needs (they are remembered): done while
+        python-calamine parses the same sheet in another thread. Best effort: a part that
+        cannot be read raises its error when a scan that needs it runs."""
+        try:
+            xml = self.read(self.part_name(sheet_part))
+            check_prolog(xml, "worksheet", str(self.path))
+        except WorkbookError:
+            return
+        scan.fast_layout(xml)
+        scan.has_formula_or_error(xml)
+        self.merged_ranges(sheet_part)
 
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         part = self.part_name(sheet_part)

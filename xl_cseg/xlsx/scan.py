@@ -10,7 +10,7 @@ from lxml import etree
 
 from .cellref import MAX_ROWS, a1, parse_range
 from .safexml import check_prolog, local, parse_xml
-from .sheetxml import cell_ref, fast_layout, numbered_cells, numbered_rows, sheet_data, tag_end
+from .sheetxml import cell_ref, fast_layout, per_document, numbered_cells, numbered_rows, sheet_data, tag_end
 from .xmltext import unescape
 
 _HIT = re.compile(rb"<f[\s>/]|\st=\"e\"")
@@ -32,6 +32,17 @@ class SpecialCell(NamedTuple):
     has_cached: bool  # whether a cached value (<v>) exists
     cached_value: str | None  # raw <v> text, e.g. "42", "#DIV/0!"
     error: str | None  # error code if the (cached) value is an error, e.g. "#N/A"
+
+
+@per_document
+def has_formula_or_error(xml: bytes) -> bool:
+    """Whether the sheet may hold a formula or an error cell (a byte search, no parsing)."""
+    return any(mark in xml for mark in _FORMULA_OR_ERROR)
+
+
+@per_document
+def _merge_refs(xml: bytes) -> list[bytes]:
+    return _MERGE.findall(xml) if b"mergeCell" in xml else []
 
 
 def _area(
@@ -58,7 +69,7 @@ def special_cells(
 ) -> dict[tuple[int, int], SpecialCell]:
     """Formula and error cells within rows ``min_row..max_row`` (inclusive) and ``cols``."""
     check_prolog(xml, part, source)
-    if not any(mark in xml for mark in _FORMULA_OR_ERROR):  # most lists: no scan needed
+    if not has_formula_or_error(xml):  # most lists: no scan needed
         return {}
     inside = _area(min_row, max_row, cols)
     layout = fast_layout(xml)
@@ -147,6 +158,4 @@ def merged_ranges(
 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Merged areas as ((first_row, first_col), (last_row, last_col))."""
     check_prolog(xml, part, source)
-    if b"mergeCell" not in xml:  # a byte search settles most sheets at once
-        return []
-    return [parse_range(m.group(1).decode("ascii")) for m in _MERGE.finditer(xml)]
+    return [parse_range(ref.decode("ascii")) for ref in _merge_refs(xml)]

@@ -8,15 +8,17 @@ writers). Anything else goes through lxml, which handles prefixes and implicit p
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import NamedTuple, TypeVar
 
 from lxml import etree
 
 from .cellref import col_index, parse_a1
 from .safexml import local
 
+T = TypeVar("T")
 _DECL_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 _SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
 _CELL_STARTS = (b"<c ", b"<c>", b"<c/", b"<c\t", b"<c\n", b"<c\r")
@@ -31,19 +33,28 @@ class Layout(NamedTuple):
     self_closing: bool
 
 
-_last: list = [None, None]  # the last (xml, layout): a job checks the same big sheet repeatedly
+def per_document(scan: Callable[[bytes], T]) -> Callable[[bytes], T]:
+    """Remember ``scan``'s result for the last few documents (by identity: a job reads each
+    sheet part once and scans the same big ``bytes`` object repeatedly)."""
+    recent: dict[int, tuple[bytes, T]] = {}
+
+    @functools.wraps(scan)
+    def cached(xml: bytes) -> T:
+        hit = recent.get(id(xml))
+        if hit is not None and hit[0] is xml:
+            return hit[1]
+        result = scan(xml)
+        if len(recent) >= 4:
+            del recent[next(iter(recent))]
+        recent[id(xml)] = (xml, result)
+        return result
+
+    return cached
 
 
+@per_document
 def fast_layout(xml: bytes) -> Layout | None:
     """Return the sheetData layout if the byte-level fast path is safe, else None."""
-    if xml is _last[0]:
-        return _last[1]
-    layout = _fast_layout(xml)
-    _last[:] = [xml, layout]
-    return layout
-
-
-def _fast_layout(xml: bytes) -> Layout | None:
     if xml.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     decl = _DECL_ENCODING.match(xml.removeprefix(b"\xef\xbb\xbf"))
