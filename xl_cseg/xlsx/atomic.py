@@ -87,12 +87,12 @@ def write_package(
     try:
         with os.fdopen(fd, "w+b") as out:
             try:
-                infos = _write(src, out, replacements)
+                infos, sent = _write(src, out, replacements)
             except ZIP_ERRORS as exc:
                 raise CorruptWorkbook(src, str(exc)) from exc
             out.flush()
             os.fsync(out.fileno())
-        _verify(tmp, infos, replacements, dst)
+        _verify(tmp, infos, sent, replacements, dst)
         mode = (dst if dst.exists() else src).stat().st_mode
         os.chmod(tmp, stat.S_IMODE(mode))
         try:
@@ -107,7 +107,8 @@ def write_package(
 
 
 def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence[bytes]]
-           ) -> list[zipfile.ZipInfo]:
+           ) -> tuple[list[zipfile.ZipInfo], list[zipfile.ZipInfo]]:
+    """Copy ``src`` into ``out``; the members read and the members written."""
     with zipfile.ZipFile(src) as zin, src.open("rb") as raw, zipfile.ZipFile(out, "w") as zout:
         infos = zin.infolist()
         missing = set(replacements) - {info.filename for info in infos}
@@ -119,7 +120,7 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence
                 _write_replaced(zout, info, replacements[info.filename])
             elif not _copy_raw(raw, out, zout, info):
                 _write_replaced(zout, info, read_member(zin, info, src))
-        return infos
+        return infos, list(zout.filelist)
 
 
 FAST_COMPRESS_SIZE = 1 << 20
@@ -255,10 +256,11 @@ def _descriptor_length(raw: BinaryIO, info: zipfile.ZipInfo, offset: int) -> int
 
 
 def _verify(
-    tmp: Path, infos: list[zipfile.ZipInfo],
+    tmp: Path, infos: list[zipfile.ZipInfo], sent: list[zipfile.ZipInfo],
     replacements: Mapping[str, bytes | Sequence[bytes]], dst: Path
 ) -> None:
     """Re-open the written file: same members in order, copied ones intact, new ones readable."""
+    sent_infos = {info.filename: info for info in sent}
     try:
         with zipfile.ZipFile(tmp) as zf, tmp.open("rb") as raw:
             written = zf.infolist()
@@ -266,13 +268,11 @@ def _verify(
                 raise zipfile.BadZipFile("member list differs")
             for old, new in zip(infos, written, strict=True):
                 if old.filename in replacements:
-                    # the CRC zipfile recorded while compressing must be that of our content
-                    crc = 0
-                    chunks = _chunks(replacements[old.filename])
-                    for chunk in chunks:
-                        crc = isal_zlib.crc32(chunk, crc)
-                    if crc != new.CRC or sum(map(len, chunks)) != new.file_size or \
-                            not _local_header_ok(raw, new):
+                    # as recorded while writing (the CRC of exactly the content given)
+                    sent = sent_infos[old.filename]
+                    if (sent.CRC, sent.compress_size) != (new.CRC, new.compress_size) or \
+                            sum(map(len, _chunks(replacements[old.filename]))) != \
+                            new.file_size or not _local_header_ok(raw, new):
                         raise zipfile.BadZipFile(f"{new.filename} differs")
                 elif (old.CRC, old.file_size, old.compress_size) != (
                     new.CRC,

@@ -2,9 +2,9 @@
 
 When no cell of ``<sheetData>`` lies at or right of the first edited column and every edited
 row exists with content, each edit is an append before a row's ``</row>``. The cells are then
-rendered column by column and row by row with one ``str.format`` per row (rows with the same
-filled columns share one template), and the sheet is reassembled from its ``</row>``-separated
-pieces: no per-cell search in the original bytes. Anything else returns None and the general
+rendered column by column and row by row with one ``%`` per row (rows with the same filled
+columns share one template), and the sheet comes back as its ``</row>``-separated pieces
+interleaved with the new cells: no per-cell search in the original bytes, no joined copy. Anything else returns None and the general
 byte-level writer (:mod:`patch_fast`) takes over.
 """
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import starmap
+from itertools import chain
 from operator import itemgetter
 
 import numpy as np
 
 from .cellref import col_letter
 from .cellvalue import KEEP, CellValue, render_value, widened_spans
-from .patch_fast import Styles, finish
+from .patch_fast import Styles, grow_dimension
 from .sheetxml import Layout
 
 _ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')
@@ -93,11 +93,11 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
         return None
     filled_rows = existing[[not slash for _n, slash in tags]].tolist() if tags else []
-    piece_of = dict(zip(filled_rows, range(len(filled_rows))))
-    pieces = xml[start:end].split(b"</row>")
-    if len(pieces) != len(piece_of) + 1:
+    if xml.count(b"</row>", start, end) != len(filled_rows):
         return None
-    adds: list[bytes] = [b""] * len(pieces)
+    # the document split at "</row>": piece i ends with the i-th row that has content
+    piece_of = dict(zip(filled_rows, range(len(filled_rows))))
+    adds: list[bytes] = [b"</row>"] * len(filled_rows) + [b""]
     written_rows: list[int] = []
     written_cols: set[int] = set()
     special = set(cells) | {row for row, _col in styles.by_cell}
@@ -121,7 +121,7 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
         used = [c for bit, c in enumerate(columns) if key >> bit & 1]
         template = b"".join(b'<c r="%s%%s"%s%%s' % (col_letter(c).encode("ascii"),
                                                    styles.attr(-1, c).replace(b"%", b"%%"))
-                            for c in used)
+                            for c in used) + b"</row>"
         numbers = _take(row_numbers, idx)
         args = [arg for c in used for arg in (numbers, _take(tails[c], idx))]
         for i, text in zip(_take(targets, idx), map(template.__mod__, zip(*args))):
@@ -139,29 +139,26 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
                                                        styles.attr(row, c), tail))
                 written_cols.add(c)
         if row_cells:
-            adds[piece_of[row + 1]] = b"".join(row_cells)
+            adds[piece_of[row + 1]] = b"".join(row_cells) + b"</row>"
             written_rows.append(row)
     if not written_rows:
         return [xml]
-    edited = [i for i, add in enumerate(adds) if add]
-    lo, hi = edited[0], edited[-1]
-    pieces[lo:hi + 1] = _widen(b"</row>".join(pieces[lo:hi + 1]), sorted(written_cols)
-                               ).split(b"</row>")
-    body = b"</row>".join(map(bytes.__add__, pieces, adds))
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
-    return finish(xml, layout, [body], box)
+    pieces = _widen(xml, start, end, sorted(written_cols)).split(b"</row>")
+    pieces[0] = grow_dimension(pieces[0], box)
+    return list(chain.from_iterable(zip(pieces, adds)))
 
 
 def _take(seq: Sequence, idx: list[int]) -> tuple:
     return itemgetter(*idx)(seq) if len(idx) > 1 else (seq[idx[0]],)
 
 
-def _widen(rows: bytes, cols: list[int]) -> bytes:
-    """Every ``spans`` in ``rows`` widened to cover ``cols`` (spans are a hint; a wider range
-    than a row's cells is valid and is what Excel writes for blocks of rows)."""
-    for found in set(_SPANS.findall(rows)):
+def _widen(xml: bytes, start: int, end: int, cols: list[int]) -> bytes:
+    """``xml`` with every row's ``spans`` widened to cover ``cols`` (spans are a hint for blocks
+    of rows; a range wider than a row's cells is valid, XlsxWriter writes such ranges)."""
+    for found in set(_SPANS.findall(xml, start, end)):
         lo, hi = int(found[0]), int(found[1])
         new = widened_spans(lo, hi, cols)
         if new != (lo, hi):
-            rows = rows.replace(b' spans="%s:%s"' % found, b' spans="%d:%d"' % new)
-    return rows
+            xml = xml.replace(b' spans="%s:%s"' % found, b' spans="%d:%d"' % new)
+    return xml

@@ -238,15 +238,22 @@ def finish(xml: bytes, layout: Layout, body: list[bytes],
     """The sheet in chunks: ``body`` as the new ``<sheetData>`` content, the ``<dimension>``
     grown to ``box`` (first_row, first_col, last_row, last_col) of the written values."""
     prefix = xml[: layout.tag_start] if layout.self_closing else xml[: layout.start]
-    dim = _DIMENSION.search(prefix)
+    prefix = grow_dimension(prefix, box)
+    if layout.self_closing:
+        return [prefix, b"<sheetData>", *body, b"</sheetData>", xml[layout.end :]]
+    return [prefix, *body, xml[layout.end :]]
+
+
+def grow_dimension(head: bytes, box: tuple[int, int, int, int] | None) -> bytes:
+    """``head`` (the sheet up to or into ``<sheetData>``) with its ``<dimension>`` grown to
+    ``box``."""
+    dim = _DIMENSION.search(head)
     if dim and box:
         old = dim[1].decode("ascii", "replace")
         new = grown_ref(old, box)
         if new != old:
-            prefix = prefix[: dim.start(1)] + new.encode("ascii") + prefix[dim.end(1) :]
-    if layout.self_closing:
-        return [prefix, b"<sheetData>", *body, b"</sheetData>", xml[layout.end :]]
-    return [prefix, *body, xml[layout.end :]]
+            return head[: dim.start(1)] + new.encode("ascii") + head[dim.end(1) :]
+    return head
 
 
 def patch_fast(xml: bytes, layout: Layout, rows: Mapping[int, Row], styles: Styles
