@@ -237,15 +237,18 @@ def _trend(frame: pd.DataFrame, params: Parameters) -> tuple[pd.Series, pd.Serie
 
 
 def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
-    notes = pd.Series(np.nan, index=index, dtype=object)
     by_row: dict[Hashable, list[Issue]] = {}
     for issue in issues:
         if issue.row is not None:
             by_row.setdefault(issue.row, []).append(issue)
-    for row, found in by_row.items():
-        found.sort(key=lambda i: i.severity != ERROR)
-        notes[row] = "; ".join(i.text() for i in found)
-    return notes
+    values = np.full(len(index), np.nan, dtype=object)
+    if by_row:
+        texts = ["; ".join(i.text() for i in sorted(found, key=lambda i: i.severity != ERROR))
+                 for found in by_row.values()]
+        positions = index.get_indexer(list(by_row))
+        found = positions >= 0
+        values[positions[found]] = np.array(texts, dtype=object)[found]
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _eur(value: float) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from . import scan
+from . import patch_append, scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
 from .safexml import check_prolog, local, parse_xml
 from .safezip import ZIP_ERRORS, read_member
@@ -326,9 +326,10 @@ class Package:
             check_prolog(xml, "worksheet", str(self.path))
         except WorkbookError:
             return
-        scan.fast_layout(xml)
         scan.has_formula_or_error(xml)
         self.merged_ranges(sheet_part)
+        patch_append.rows_with_content(xml)  # what writing output columns needs
+        patch_append.spans_found(xml)
 
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         part = self.part_name(sheet_part)

@@ -21,7 +21,7 @@ import numpy as np
 from .cellref import col_letter
 from .cellvalue import KEEP, CellValue, render_value, widened_spans
 from .patch_fast import Styles, grow_dimension
-from .sheetxml import Layout
+from .sheetxml import Layout, fast_layout, per_document
 
 _ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')
 _SPANS = re.compile(rb' spans="(\d+):(\d+)"')
@@ -41,6 +41,28 @@ def _cells_from(col: int) -> re.Pattern[bytes]:
             alternatives.append(alternatives[0][: 4 * i] + above
                                 + any_letter * (len(letters) - i - 1))
     return re.compile(rb'<c r="(?:%s)[0-9]' % "|".join(alternatives).encode("ascii"))
+
+
+@per_document
+def rows_with_content(xml: bytes) -> list[int] | None:
+    """Numbers of the rows that end in ``</row>``, in order; None unless the sheet is regular
+    and its rows ascend."""
+    layout = fast_layout(xml)
+    if layout is None:
+        return None
+    tags = _ROW_TAG.findall(xml, layout.start, layout.end)
+    existing = np.array([n for n, _slash in tags], dtype=np.int64)
+    if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
+        return None
+    filled = existing[[not slash for _n, slash in tags]].tolist() if tags else []
+    return filled if xml.count(b"</row>", layout.start, layout.end) == len(filled) else None
+
+
+@per_document
+def spans_found(xml: bytes) -> set[tuple[bytes, bytes]]:
+    """The distinct row ``spans`` values of the sheet."""
+    layout = fast_layout(xml)
+    return set(_SPANS.findall(xml, layout.start, layout.end)) if layout else set()
 
 
 def _float_tails(values: Sequence[CellValue]) -> list[bytes | None]:
@@ -88,12 +110,8 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     start, end = layout.start, layout.end
     if _cells_from(first).search(xml, start, end):
         return None
-    tags = _ROW_TAG.findall(xml, start, end)
-    existing = np.array([n for n, _slash in tags], dtype=np.int64)
-    if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
-        return None
-    filled_rows = existing[[not slash for _n, slash in tags]].tolist() if tags else []
-    if xml.count(b"</row>", start, end) != len(filled_rows):
+    filled_rows = rows_with_content(xml)
+    if filled_rows is None:
         return None
     # the document split at "</row>": piece i ends with the i-th row that has content
     piece_of = dict(zip(filled_rows, range(len(filled_rows))))
@@ -144,7 +162,7 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     if not written_rows:
         return [xml]
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
-    pieces = _widen(xml, start, end, sorted(written_cols)).split(b"</row>")
+    pieces = _widen(xml, sorted(written_cols)).split(b"</row>")
     pieces[0] = grow_dimension(pieces[0], box)
     return list(chain.from_iterable(zip(pieces, adds)))
 
@@ -153,10 +171,10 @@ def _take(seq: Sequence, idx: list[int]) -> tuple:
     return itemgetter(*idx)(seq) if len(idx) > 1 else (seq[idx[0]],)
 
 
-def _widen(xml: bytes, start: int, end: int, cols: list[int]) -> bytes:
+def _widen(xml: bytes, cols: list[int]) -> bytes:
     """``xml`` with every row's ``spans`` widened to cover ``cols`` (spans are a hint for blocks
     of rows; a range wider than a row's cells is valid, XlsxWriter writes such ranges)."""
-    for found in set(_SPANS.findall(xml, start, end)):
+    for found in spans_found(xml):
         lo, hi = int(found[0]), int(found[1])
         new = widened_spans(lo, hi, cols)
         if new != (lo, hi):
