@@ -28,9 +28,10 @@ def _sheet(rows: dict[int, int], spans: bool, blank: set[int]) -> bytes:
     return sheet_xml("".join(parts), dimension="A1:C9")
 
 
-cell_values = st.one_of(st.none(), st.just(KEEP), st.booleans(), st.integers(-5, 5),
-                        st.floats(allow_nan=False, allow_infinity=False),
-                        st.sampled_from(["A-Win", "C-Maintain", "=HYPERLINK(\"x\")", "a<b&c"]))
+written_values = st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
+                           st.floats(allow_nan=False, allow_infinity=False),
+                           st.sampled_from(["A-Win", "C-Maintain", "=HYPERLINK(\"x\")", "a<b&c"]))
+cell_values = st.one_of(st.just(KEEP), written_values)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,13 +87,68 @@ def test_append_path_is_taken_for_new_columns_and_widens_spans() -> None:
     assert dimension(text) == "A1:E9"
 
 
-def test_append_path_declines_when_cells_exist_right_of_the_table() -> None:
-    xml = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="AB1"/></row>', 1)
+def test_cells_right_of_the_outputs_in_an_edited_row_go_to_the_general_writer() -> None:
+    xml = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="AB1"/></row>', 2)
     layout = fast_layout(xml)
     assert append_module.patch_append(xml, layout, {}, [1], {3: [1.0]}, Styles({}, {})) is None
-    lower = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="d1"/></row>', 1)
+    lower = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="ab1"/></row>', 2)
     assert append_module.patch_append(lower, fast_layout(lower), {}, [1], {3: [1.0]},
                                       Styles({}, {})) is None
+    # in a row that is not written, such a cell is simply left alone
+    other = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="AB1"/></row>', 1)
+    out = append_module.patch_append(other, fast_layout(other), {}, [1], {3: [1.0]},
+                                     Styles({}, {}))
+    assert b'<c r="AB1"/>' in b"".join(out) and b'<c r="D2"><v>1</v></c>' in b"".join(out)
+
+
+existing_cells = st.dictionaries(st.integers(0, 3), st.one_of(st.none(), st.integers(0, 9)),
+                                 max_size=4)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.dictionaries(st.integers(0, 8), st.tuples(st.integers(0, 3), existing_cells),
+                         min_size=1, max_size=9),
+    first=st.integers(3, 28),
+    block_rows=st.lists(st.integers(0, 9), min_size=1, max_size=9, unique=True),
+    data=st.data(),
+)
+def test_rerun_path_agrees_with_general_writer(rows, first, block_rows, data) -> None:
+    """Output columns written before (some cells styled, some emptied): the rewrite keeps
+    styles and agrees with the cell-by-cell writer."""
+    parts = []
+    for r in sorted(rows):
+        width, outputs = rows[r]
+        cells = "".join(f'<c r="{a1(r, c)}" s="1"><v>{c}</v></c>' for c in range(width))
+        for offset in sorted(outputs):
+            style = "" if outputs[offset] is None else f' s="{outputs[offset]}"'
+            cells += f'<c r="{a1(r, first + offset)}"{style} t="inlineStr"><is><t>alt</t></is></c>'
+        parts.append(f'<row r="{r + 1}" spans="1:3">{cells}</row>')
+    xml = sheet_xml("".join(parts), dimension="A1:C9")
+    block_rows = sorted(block_rows)
+    columns = {first + i: data.draw(st.lists(written_values,
+                                             min_size=len(block_rows), max_size=len(block_rows)))
+               for i in range(4)}
+    by_col = {first + 1: 3}
+    chunks = patch_sheet_chunks(xml, {}, default_styles=by_col, block=ColumnBlock(block_rows,
+                                                                               columns))
+    expected = {r: [(c, v[i]) for c, v in sorted(columns.items())]
+                for i, r in enumerate(block_rows)}
+    general = patch_fast(xml, fast_layout(xml), expected, Styles(by_col, {}))
+    out, ref = b"".join(chunks), b"".join(general)
+    assert cell_map(out) == cell_map(ref)
+    assert dimension(out) == dimension(ref)
+
+
+def test_rerun_path_is_taken_and_keeps_styles() -> None:
+    row = ('<row r="2" spans="1:5"><c r="A2"><v>1</v></c><c r="D2" s="7" t="inlineStr"><is><t>'
+           'alt</t></is></c><c r="E2" s="9"><v>0.5</v></c></row>')
+    xml = sheet_xml(row, dimension="A1:E2")
+    out = append_module.patch_append(xml, fast_layout(xml), {}, [1],
+                                     {3: ["B-Grow"], 4: [None]}, Styles({}, {}))
+    assert out is not None
+    assert b'<c r="A2"><v>1</v></c><c r="D2" s="7" t="inlineStr"><is><t xml:space="preserve">' \
+           b'B-Grow</t></is></c><c r="E2" s="9"/></row>' in b"".join(out)
 
 
 def test_cells_from_matches_exactly_the_columns_at_or_right() -> None:

@@ -179,7 +179,7 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
                      today: _dt.date | None = None) -> SegmentReport:
     """Segment ``path`` (with pipeline and plan where the workbook has them) and write every
     output into ``out`` (default: in place) in one atomic write."""
-    source = FileSource(path)
+    source = FileSource(path, writing=True)
     report, plan, edits = workbook_edits(source, today)
     dst = Path(out) if out else report.path
     if dst.resolve() != report.path.resolve():

@@ -41,8 +41,10 @@ class SheetSource(Protocol):
 class FileSource:
     """A workbook file: structure from the safe package reader, values from python-calamine."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, writing: bool = False) -> None:
+        """``writing``: the job will patch the sheets it reads (their write scans run early)."""
         self.path = Path(path)
+        self.writing = writing
         self.package: Package = open_package(self.path)
         try:
             self.book = pc.CalamineWorkbook.from_path(str(self.path))
@@ -64,7 +66,7 @@ class FileSource:
             # python-calamine releases the GIL: the byte scans of the same part run meanwhile
             with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
                 values = pool.submit(self._values, sheet.name)
-                self.package.prefetch(sheet.part)
+                self.package.prefetch(sheet.part, writing=self.writing)
                 self._grids[sheet.name] = values.result()
         return self._grids[sheet.name]
 

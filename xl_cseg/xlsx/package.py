@@ -317,10 +317,11 @@ class Package:
         part = self.part_name(sheet_part)
         return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
 
-    def prefetch(self, sheet_part: str) -> None:
-        """Read a sheet part and run the scans a job needs (they are remembered): done while
-        python-calamine parses the same sheet in another thread. Best effort: a part that
-        cannot be read raises its error when a scan that needs it runs."""
+    def prefetch(self, sheet_part: str, *, writing: bool = False) -> None:
+        """Read a sheet part and run the scans a job needs (they are remembered; with
+        ``writing`` also those of the sheet writer): done while python-calamine parses the same
+        sheet in another thread. Best effort: a part that cannot be read raises its error when a
+        scan that needs it runs."""
         try:
             xml = self.read(self.part_name(sheet_part))
             check_prolog(xml, "worksheet", str(self.path))
@@ -328,8 +329,10 @@ class Package:
             return
         scan.has_formula_or_error(xml)
         self.merged_ranges(sheet_part)
-        patch_append.rows_with_content(xml)  # what writing output columns needs
-        patch_append.spans_found(xml)
+        if writing:
+            scan.fast_layout(xml)
+            patch_append.rows_with_content(xml)
+            patch_append.spans_found(xml)
 
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         part = self.part_name(sheet_part)

@@ -109,7 +109,7 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     first = min([*columns, *(c for items in cells.values() for c, _v in items)])
     start, end = layout.start, layout.end
     if _cells_from(first).search(xml, start, end):
-        return None
+        return _rewrite_tails(xml, cells, block_rows, block, styles, first)
     filled_rows = rows_with_content(xml)
     if filled_rows is None:
         return None
@@ -165,6 +165,132 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     pieces = _widen(xml, sorted(written_cols)).split(b"</row>")
     pieces[0] = grow_dimension(pieces[0], box)
     return list(chain.from_iterable(zip(pieces, adds)))
+
+
+_TAIL_CELL = re.compile(rb'<c r="([A-Za-z]+)[0-9]+"([^>]*?)(/?)>')
+_STYLE = re.compile(rb'\ss="([0-9]+)"')
+
+
+def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
+                   block_rows: Sequence[int], block: Mapping[int, Sequence[CellValue]],
+                   styles: Styles, first: int) -> list[bytes] | None:
+    """Output columns written before (a rerun): every row's cells from column ``first`` on are
+    rebuilt, keeping each existing cell's style. None (general writer) unless those cells are
+    all block columns without formulas or metadata and the single cells only add new ones."""
+    filled_rows = rows_with_content(xml)
+    columns = sorted(block)
+    if filled_rows is None or not columns or any(
+            v is KEEP for c in columns for v in block[c]):
+        return None
+    piece_of = dict(zip(filled_rows, range(len(filled_rows))))
+    targets = [piece_of.get(r + 1) for r in block_rows]
+    special = set(cells) | {row for row, _col in styles.by_cell}
+    if None in targets or any(r + 1 not in piece_of for r in special) or \
+            special & set(block_rows):
+        return None
+    col_of = {col_letter(c).encode("ascii"): c for c in columns}
+    starts_at = _cells_from(first)
+    pieces = _widen(xml, columns).split(b"</row>")
+    for row in special:  # e.g. headers of new columns: only after the existing cells
+        piece = pieces[piece_of[row + 1]]
+        if any(c <= col_of.get(found[0].upper(), -1) for c, _v in cells.get(row, ())
+               for found in _TAIL_CELL.findall(piece)) or \
+                (starts_at.search(piece) and row in styles.by_cell):
+            return None
+    tails = {c: column_tails(block[c]) for c in columns}
+    present = np.zeros(len(block_rows), dtype=np.int64)
+    for bit, c in enumerate(columns):
+        present |= np.fromiter((t is not None for t in tails[c]), bool,
+                               len(block_rows)).astype(np.int64) << bit
+    templates: dict[tuple, int] = {}  # rows with the same cells and values share a template
+    plans: list[tuple[bytes, list[int]]] = []
+    cuts: list[int] = []
+    kinds: list[int] = []
+    first_cell = b'<c r="' + col_letter(first).encode("ascii")
+    for row, piece_index, mask in zip(block_rows, targets, present.tolist()):
+        piece = pieces[piece_index]
+        cut = piece.find(b'%s%d"' % (first_cell, row + 1))  # usually there: no regex needed
+        if cut < 0:
+            found = starts_at.search(piece)
+            cut = found.start() if found else len(piece)
+        key = (tuple(_TAIL_CELL.findall(piece, cut)), mask)
+        kind = templates.get(key)
+        if kind is None:
+            unsafe = b"<f" in piece[cut:] or b'm="' in piece[cut:]
+            plan = _tail_template(key, col_of, columns, styles, unsafe)
+            if plan is None:
+                return None
+            kind = templates[key] = len(plans)
+            plans.append(plan)
+        elif b"<f" in piece[cut:] or b'm="' in piece[cut:]:
+            return None
+        cuts.append(cut)
+        kinds.append(kind)
+    row_numbers = [b"%d" % (r + 1) for r in block_rows]
+    rendered: list[bytes] = [b""] * len(block_rows)
+    written_cols: set[int] = set()
+    rows_written: list[int] = []
+    by_column = [tails[c] for c in columns]
+    kinds_array = np.array(kinds, dtype=np.int64)
+    for kind, (template, used) in enumerate(plans):
+        idx = np.flatnonzero(kinds_array == kind).tolist()
+        if not idx or not used:
+            continue
+        numbers = _take(row_numbers, idx)
+        args = [arg for k in used
+                for arg in ((numbers, _take(by_column[k], idx)) if k >= 0 else (numbers,))]
+        for i, text in zip(idx, map(template.__mod__, zip(*args))):
+            rendered[i] = text
+        if any(k >= 0 for k in used):  # the dimension covers values, not emptied cells
+            rows_written += (block_rows[idx[0]], block_rows[idx[-1]])
+            written_cols.update(columns[k] for k in used if k >= 0)
+    for i, (piece_index, cut) in enumerate(zip(targets, cuts)):
+        if rendered[i] or cut < len(pieces[piece_index]):
+            pieces[piece_index] = pieces[piece_index][:cut] + rendered[i]
+    for row in special:
+        row_cells = [b'<c r="%s%d"%s%s' % (col_letter(c).encode("ascii"), row + 1,
+                                           styles.attr(row, c), tail)
+                     for c, v in cells.get(row, ()) if (tail := _tail(v)) is not None]
+        if row_cells:
+            pieces[piece_of[row + 1]] += b"".join(row_cells)
+            rows_written.append(row)
+            written_cols.update(c for c, _v in cells[row])
+    if rows_written:
+        pieces[0] = grow_dimension(pieces[0], (min(rows_written), min(written_cols),
+                                               max(rows_written), max(written_cols)))
+    return list(chain.from_iterable(zip(pieces, [b"</row>"] * (len(pieces) - 1) + [b""])))
+
+
+def _tail_template(key: tuple, col_of: Mapping[bytes, int], columns: list[int], styles: Styles,
+                   unsafe: bool) -> tuple[bytes, list[int]] | None:
+    """For rows whose cells from the first output column are ``key[0]`` (letters, attributes,
+    "/") and whose values are present per ``key[1]`` (bit per column): the new cells as a
+    ``%`` template (row number and value tail per used column) and the used column positions;
+    None when the general writer must do it."""
+    existing, mask = key
+    if unsafe:
+        return None
+    style_of: dict[int, bytes] = {}
+    for letters, attrs, _slash in existing:
+        col = col_of.get(letters.upper())
+        if col is None or col in style_of:
+            return None  # a cell of the user's right of the output columns, or a duplicate
+        style = _STYLE.search(attrs)
+        style_of[col] = b' s="%s"' % style[1] if style else b""
+    parts: list[bytes] = []
+    used: list[int] = []
+    for k, col in enumerate(columns):
+        letters = col_letter(col).encode("ascii").replace(b"%", b"%%")
+        attr = style_of[col] if col in style_of else styles.attr(-1, col)
+        attr = attr.replace(b"%", b"%%")
+        if mask >> k & 1:
+            parts.append(b'<c r="%s%%s"%s%%s' % (letters, attr))
+            used.append(k)
+        elif col in style_of:  # None empties an existing cell, its style stays
+            parts.append(b'<c r="%s%%s"%s/>' % (letters, attr))
+            used.append(-1 - k)
+    template = b"".join(parts)
+    return template, used
 
 
 def _take(seq: Sequence, idx: list[int]) -> tuple:
