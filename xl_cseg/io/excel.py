@@ -83,6 +83,8 @@ class ExcelSource:
     """An open xlwings book. Sheets are keyed by name (``SheetInfo.part`` is the sheet name,
     ``TableInfo.part`` the table name)."""
 
+    specials_read_as_blank = False  # Excel shows error values; formulas are asked for
+
     def __init__(self, book: Any) -> None:
         self.book = book
         self.path = Path(book.fullname)

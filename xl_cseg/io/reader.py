@@ -164,9 +164,14 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
     cols = match.columns
     rows = _customer_rows(grid, data_rows, cols, tinfo is None, info.name, notes)
     scanned = list(cols.values()) + list(match.outputs.values())
-    special = source.special_cells(info, rows[0], rows[-1], scanned) if rows else {}
-    index = pd.Index(rows)
     columns = _columns(grid[rows[0]:rows[-1] + 1] if rows else [], list(cols.values()))
+    # error cells and formulas without a cached value: found by scanning the sheet part, needed
+    # where a value reads as blank (or always, if the source shows them otherwise) and for
+    # formulas in output columns that must be kept
+    needed = not source.specials_read_as_blank or bool(match.outputs) or \
+        any(_has_blank(values) for values in columns.values())
+    special = source.special_cells(info, rows[0], rows[-1], scanned) if rows and needed else {}
+    index = pd.Index(rows)
     raw = pd.DataFrame({key: _column(columns[col], col, index, special)
                         for key, col in cols.items()}, index=index)
     return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
@@ -203,6 +208,10 @@ def _columns(block: Grid, cols: list[int]) -> dict[int, Sequence[Any]]:
         table = np.array(block, dtype=object)  # rectangular, as calamine delivers it
         return {col: table[:, col].tolist() for col in cols}
     return {col: [row[col] if col < len(row) else "" for row in block] for col in cols}
+
+
+def _has_blank(values: Sequence[Any]) -> bool:
+    return str in set(map(type, values)) and "" in values
 
 
 def _column(values: Sequence[Any], col: int, index: pd.Index, special: dict) -> pd.Series:

@@ -23,6 +23,7 @@ Merged = list[tuple[tuple[int, int], tuple[int, int]]]
 
 class SheetSource(Protocol):
     path: Path
+    specials_read_as_blank: bool  # error/uncached formula cells show as "" in grid()
 
     def worksheets(self) -> list[SheetInfo]: ...
 
@@ -40,6 +41,9 @@ class SheetSource(Protocol):
 
 class FileSource:
     """A workbook file: structure from the safe package reader, values from python-calamine."""
+
+    specials_read_as_blank = True
+    """python-calamine reads error cells and formulas without a cached value as blanks."""
 
     def __init__(self, path: str | Path, *, writing: bool = False) -> None:
         """``writing``: the job will patch the sheets it reads (their write scans run early)."""

@@ -318,7 +318,7 @@ class Package:
         return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
 
     def prefetch(self, sheet_part: str, *, writing: bool = False) -> None:
-        """Read a sheet part and run the scans a job needs (they are remembered; with
+        """Read a sheet part and run the scans every job needs (they are remembered; with
         ``writing`` also those of the sheet writer): done while python-calamine parses the same
         sheet in another thread. Best effort: a part that cannot be read raises its error when a
         scan that needs it runs."""
@@ -327,9 +327,9 @@ class Package:
             check_prolog(xml, "worksheet", str(self.path))
         except WorkbookError:
             return
-        scan.has_formula_or_error(xml)
         self.merged_ranges(sheet_part)
-        if writing:
+        if writing:  # a rerun keeps formulas in output columns: the scan is needed then
+            scan.has_formula_or_error(xml)
             scan.fast_layout(xml)
             patch_append.rows_with_content(xml)
             patch_append.spans_found(xml)
