@@ -21,7 +21,8 @@ from ..xlsx.cellref import a1, parse_range
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
 from .headers import HeaderMatch, match_headers, normalize, required_missing
-from .source import FileSource, Grid, SheetSource
+from .fastgrid import ColumnGrid
+from .source import FileSource, Grid, SheetSource, column_values
 
 MAPPING_SHEETS = ("spaltenzuordnung", "columnmapping", "zuordnung")
 HEADER_SCAN_ROWS = 30
@@ -164,7 +165,7 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
     cols = match.columns
     rows = _customer_rows(grid, data_rows, cols, tinfo is None, info.name, notes)
     scanned = list(cols.values()) + list(match.outputs.values())
-    columns = _columns(grid[rows[0]:rows[-1] + 1] if rows else [], list(cols.values()))
+    columns = _columns(grid, rows, list(cols.values()))
     # error cells and formulas without a cached value: found by scanning the sheet part, needed
     # where a value reads as blank (or always, if the source shows them otherwise) and for
     # formulas in output columns that must be kept
@@ -184,15 +185,14 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
 def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int],
                    plain: bool, sheet: str, notes: list[str]) -> list[int]:
     """Data rows up to a total line ("Summe") of a plain range, without trailing blank rows."""
-    rows = [r for r in data_rows if r < len(grid)]
+    height = len(grid)
+    rows = [r for r in data_rows if r < height]
     id_col, name_col = cols.get("customer_id"), cols.get("name")
-    if plain and id_col is not None and name_col is not None:
-        for i, r in enumerate(rows):
-            row = grid[r]
-            if (row[id_col] if id_col < len(row) else "") != "":
-                continue
-            name = row[name_col] if name_col < len(row) else ""
-            if isinstance(name, str) and normalize(name) in _TOTAL_WORDS:
+    if plain and id_col is not None and name_col is not None and rows:
+        ids = column_values(grid, id_col, rows[0], rows[-1])
+        names = column_values(grid, name_col, rows[0], rows[-1])
+        for i, (r, cid, name) in enumerate(zip(rows, ids, names)):
+            if cid == "" and isinstance(name, str) and normalize(name) in _TOTAL_WORDS:
                 notes.append(f'{sheet}!{a1(r, name_col)}: Summenzeile "{name}" – Tabelle endet '
                              "davor")
                 rows = rows[:i]
@@ -202,12 +202,15 @@ def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int],
     return rows
 
 
-def _columns(block: Grid, cols: list[int]) -> dict[int, Sequence[Any]]:
-    """The values of ``cols`` in the rows of ``block`` (blank where a row is shorter)."""
+def _columns(grid: Grid, rows: list[int], cols: list[int]) -> dict[int, Sequence[Any]]:
+    """The values of ``cols`` in ``rows`` (consecutive; blank where a row is shorter)."""
+    if not rows:
+        return {col: [] for col in cols}
+    block = [] if isinstance(grid, ColumnGrid) else grid[rows[0]:rows[-1] + 1]
     if block and len(set(map(len, block))) == 1 and max(cols) < len(block[0]):
         table = np.array(block, dtype=object)  # rectangular, as calamine delivers it
         return {col: table[:, col].tolist() for col in cols}
-    return {col: [row[col] if col < len(row) else "" for row in block] for col in cols}
+    return {col: column_values(grid, col, rows[0], rows[-1]) for col in cols}
 
 
 def _has_blank(values: Sequence[Any]) -> bool:

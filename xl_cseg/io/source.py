@@ -12,9 +12,10 @@ from typing import Any, Collection, Protocol
 
 import python_calamine as pc
 
-from ..xlsx.errors import CorruptWorkbook
+from ..xlsx.errors import CorruptWorkbook, WorkbookError
 from ..xlsx.package import Package, SheetInfo, TableInfo
 from ..xlsx.safezip import open_package
+from . import fastgrid
 from .names import NamedCell, named_cells
 
 Grid = list[list[Any]]  # values from A1; blanks are ""
@@ -67,12 +68,30 @@ class FileSource:
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
-            # python-calamine releases the GIL: the byte scans of the same part run meanwhile
+            big = fastgrid.worth_it(self.package, sheet.part)
+            # fastexcel and python-calamine parse without the GIL: the first rows are probed
+            # and the byte scans of the same part run meanwhile
             with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
-                values = pool.submit(self._values, sheet.name)
+                if big:
+                    values = pool.submit(fastgrid.load_columns, self.path, sheet.name)
+                    head = self._probe(sheet)
+                else:
+                    values = pool.submit(self._values, sheet.name)
                 self.package.prefetch(sheet.part, writing=self.writing)
-                self._grids[sheet.name] = values.result()
+                grid = values.result()
+            if big:
+                part = self.package.part_name(sheet.part)
+                grid = (head is not None and fastgrid.assemble(self.package, part, head, grid)) \
+                    or self._values(sheet.name)
+            self._grids[sheet.name] = grid
         return self._grids[sheet.name]
+
+    def _probe(self, sheet: SheetInfo) -> list[list[Any]] | None:
+        """The first rows of a big sheet (see fastgrid)."""
+        try:
+            return fastgrid.probe(self.package, self.package.part_name(sheet.part))
+        except WorkbookError:  # reported by the scans that need the part
+            return None
 
     def _values(self, name: str) -> Grid:
         try:
@@ -92,6 +111,20 @@ class FileSource:
 
     def named_cells(self) -> dict[str, NamedCell]:
         return named_cells(self.package)
+
+
+def column_values(grid: Grid, col: int, first: int, last: int) -> list[Any]:
+    """Values of column ``col`` in rows ``first..last`` of a grid (blank where a row is short)."""
+    if isinstance(grid, fastgrid.ColumnGrid):
+        return grid.column(col, first, last)
+    return [row[col] if col < len(row) else "" for row in grid[first:last + 1]]
+
+
+def grid_width(grid: Grid, first: int, last: int) -> int:
+    """The longest row among rows ``first..last``."""
+    if isinstance(grid, fastgrid.ColumnGrid):
+        return grid.width
+    return max(map(len, grid[first:last + 1]), default=0)
 
 
 def named_values(source: SheetSource) -> tuple[dict[str, Any], dict[str, NamedCell]]:

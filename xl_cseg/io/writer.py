@@ -21,7 +21,7 @@ from ..xlsx.errors import WorkbookError
 from ..xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks, patch_table
 from .edits import SheetEdit
 from .reader import CustomerTable
-from .source import FileSource, SheetSource
+from .source import FileSource, SheetSource, column_values, grid_width
 
 PERCENT_KEYS = ("trend", "share")
 
@@ -61,10 +61,11 @@ def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout)
         return
     c0, c1 = min(layout.new_columns), max(layout.new_columns)
     last_row = max([table.header_row, *table.rows])
-    occupied = [a1(r, c) for r in range(table.header_row, min(last_row + 1, len(table.grid)))
-                if len(table.grid[r]) > c0
-                for c in range(c0, min(c1 + 1, len(table.grid[r])))
-                if str(table.grid[r][c]).strip()]
+    grid, first, last = table.grid, table.header_row, min(last_row, len(table.grid) - 1)
+    found = [(r, c) for c in range(c0, min(c1 + 1, grid_width(grid, first, last)))
+             for r, value in enumerate(column_values(grid, c, first, last), start=first)
+             if str(value).strip()]
+    occupied = [a1(r, c) for r, c in sorted(found)]
     sheet = next(s for s in source.worksheets() if s.name == table.sheet)
     for other in source.tables(sheet):
         if table.table is not None and other.part == table.table.part:

@@ -269,11 +269,12 @@ class Package:
             )
         return result
 
-    def percent_style_index(self) -> int | None:
-        """Index into ``cellXfs`` of an existing percent style (builtin 9/10 preferred)."""
+    @cached_property
+    def cell_formats(self) -> list[tuple[int, str]]:
+        """Per ``cellXfs`` index: (numFmtId, custom format code or "")."""
         styles = self._related(self.workbook_part, "/styles")
         if not styles or not self.has_part(styles[0].target):
-            return None
+            return []
         root = self.read_xml(styles[0].target)
         custom = {
             _int(el.get("numFmtId"), -1): el.get("formatCode", "")
@@ -282,20 +283,30 @@ class Package:
             for el in group
             if local(el.tag) == "numFmt"
         }
-        xfs = [
+        ids = [
             _int(el.get("numFmtId"), 0)
             for group in root
             if local(group.tag) == "cellXfs"
             for el in group
             if local(el.tag) == "xf"
         ]
-        for index, fmt in enumerate(xfs):
+        return [(fmt, custom.get(fmt, "")) for fmt in ids]
+
+    def percent_style_index(self) -> int | None:
+        """Index into ``cellXfs`` of an existing percent style (builtin 9/10 preferred)."""
+        formats = self.cell_formats
+        for index, (fmt, _code) in enumerate(formats):
             if fmt in PERCENT_BUILTIN_FORMATS:
                 return index
-        for index, fmt in enumerate(xfs):
-            if fmt in custom and "%" in _FORMAT_LITERALS.sub("", custom[fmt]):
+        for index, (_fmt, code) in enumerate(formats):
+            if code and "%" in _FORMAT_LITERALS.sub("", code):
                 return index
         return None
+
+    def shared_strings_part(self) -> str | None:
+        found = self._related(self.workbook_part, "/sharedStrings")
+        return self.part_name(found[0].target) if found and self.has_part(found[0].target) \
+            else None
 
     # --- worksheet scans --------------------------------------------------------------
 

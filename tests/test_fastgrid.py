@@ -1,0 +1,141 @@
+"""Big sheets through fastexcel: the grid equals python-calamine's, whatever the sheet holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from test_xlsx_support import corpus_files, needs_corpus
+
+from xl_cseg.io import fastgrid
+from xl_cseg.io.source import FileSource, column_values, grid_width
+
+cells = st.one_of(
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.integers(-10**6, 10**6),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=6),
+    st.sampled_from([" ", "", "_x000D_", "Summe", True, False, "#ERR", "=F", "DATE"]),
+)
+
+
+def _book(path: Path, top: int, left: int, kinds: list[str], rows: list[list], extra: dict
+          ) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Kunden")
+    date = wb.add_format({"num_format": "dd.mm.yyyy"})
+    if top:
+        ws.write_string(0, left, "Kundenliste Gebiet Nord")
+    ws.write_row(top, left, [f"Spalte {k}" for k in range(len(kinds))])
+    for r, values in enumerate(rows, start=top + 1):
+        for c, value in enumerate(values, start=left):
+            if value is None:
+                continue
+            if value == "#ERR":
+                ws.write_formula(r, c, "=NA()", None, "#N/A")
+            elif value == "=F":
+                ws.write_formula(r, c, "=1+1", None, 2)
+            elif value == "DATE":
+                ws.write_datetime(r, c, dt.datetime(2026, 3, 1), date)
+            elif isinstance(value, bool):
+                ws.write_boolean(r, c, value)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value)
+            else:
+                ws.write_number(r, c, value)
+    for (r, c), value in extra.items():
+        ws.write(r, c, value)
+    wb.close()
+    return path
+
+
+def _same_as_calamine(path: Path) -> bool:
+    source = FileSource(path)
+    sheet = source.worksheets()[0]
+    grid = source.grid(sheet)
+    reference = source._values(sheet.name)
+    assert list(grid) == reference
+    assert len(grid) == len(reference)
+    if reference:
+        last = len(reference) - 1
+        for col in range(len(reference[0]) + 2):
+            assert column_values(grid, col, 0, last) == column_values(reference, col, 0, last)
+            assert column_values(grid, col, 3, last - 1) == \
+                column_values(reference, col, 3, last - 1)
+        assert grid_width(grid, 0, last) == grid_width(reference, 0, last)
+    return isinstance(grid, fastgrid.ColumnGrid)
+
+
+@pytest.fixture(autouse=True)
+def _always_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastgrid, "MIN_SHEET_BYTES", 0)
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(
+    top=st.integers(0, 14),
+    left=st.integers(0, 3),
+    width=st.integers(1, 4),
+    height=st.integers(0, 40),
+    data=st.data(),
+)
+def test_grid_equals_calamine(tmp_path_factory, top, left, width, height, data) -> None:
+    column_kind = st.sampled_from(["number", "text", "any"])
+    kinds = [data.draw(column_kind) for _ in range(width)]
+    rows = []
+    for _ in range(height):
+        row = []
+        for kind in kinds:
+            if kind == "number":
+                row.append(data.draw(st.one_of(st.none(), st.floats(-1e9, 1e9))))
+            elif kind == "text":
+                row.append(data.draw(st.one_of(st.none(), st.text(max_size=5))))
+            else:
+                row.append(data.draw(cells))
+        rows.append(row)
+    extra = data.draw(st.dictionaries(st.tuples(st.integers(0, 60), st.integers(0, 7)),
+                                      st.sampled_from(["Notiz", 1.5, "x"]), max_size=2))
+    path = tmp_path_factory.mktemp("fg") / "kunden.xlsx"
+    event("fast" if _same_as_calamine(_book(path, top, left, kinds, rows, extra)) else "calamine")
+
+
+def test_clean_big_table_takes_the_fast_path(tmp_path: Path) -> None:
+    rows = [[1000 + r, f"Kunde {r}", None if r % 7 == 0 else r * 12.5, "#ERR" if r == 20 else 3.0]
+            for r in range(60)]
+    path = _book(tmp_path / "k.xlsx", 2, 1, ["number", "text", "number", "any"], rows, {})
+    assert _same_as_calamine(path)
+
+
+@pytest.mark.parametrize("spoiler", ["DATE", "text among numbers", "header below the probe"])
+def test_doubtful_sheets_fall_back_to_calamine(tmp_path: Path, spoiler: str) -> None:
+    rows = [[1000 + r, float(r)] for r in range(60)]
+    top = 1
+    if spoiler == "DATE":
+        rows[40][1] = "DATE"
+    elif spoiler == "text among numbers":
+        rows[40][1] = "vierzehn"
+    else:
+        top = fastgrid.PROBE_ROWS + 3
+    path = _book(tmp_path / "k.xlsx", top, 0, ["number", "number"], rows, {})
+    assert not _same_as_calamine(path)
+
+
+@needs_corpus
+def test_excel_made_sheets_read_alike() -> None:
+    fast = 0
+    for path in corpus_files():
+        try:
+            source = FileSource(path)
+            sheets = source.worksheets()
+        except Exception:  # noqa: BLE001 - unreadable corpus files are the reader's tests
+            continue
+        for sheet in sheets:
+            grid = source.grid(sheet)
+            assert list(grid) == source._values(sheet.name), (path.name, sheet.name)
+            fast += isinstance(grid, fastgrid.ColumnGrid)
+    assert fast >= 3
