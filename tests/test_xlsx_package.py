@@ -79,6 +79,24 @@ def test_truncated_member_data_is_corrupt(tmp_path: Path) -> None:
         open_package(path).read(SHEET)
 
 
+def test_wrong_crc_is_corrupt(tmp_path: Path) -> None:
+    path = simple_book(tmp_path / "crc.xlsx", rows=50)
+    data = bytearray(path.read_bytes())
+    central = data.rfind(SHEET.encode()) - 46
+    crc = struct.unpack_from("<I", data, central + 16)[0]
+    struct.pack_into("<I", data, central + 16, crc ^ 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptWorkbook):
+        open_package(path).read(SHEET)
+
+
+def test_stored_member_is_read(tmp_path: Path) -> None:
+    path = simple_book(tmp_path / "stored.xlsx")
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as zf:
+        zf.writestr("xl/media/raw.bin", b"ungepackt" * 10)
+    assert open_package(path).read("xl/media/raw.bin") == b"ungepackt" * 10
+
+
 def test_zip_without_content_types_or_workbook(tmp_path: Path) -> None:
     path = tmp_path / "archiv.xlsx"
     with zipfile.ZipFile(path, "w") as zf:

@@ -51,11 +51,17 @@ class FileSource:
         self.path = Path(path)
         self.writing = writing
         self.package: Package = open_package(self.path)
-        try:
-            self.book = pc.CalamineWorkbook.from_path(str(self.path))
-        except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError) as exc:  # pragma: no cover
-            raise CorruptWorkbook(self.path, str(exc)) from exc
+        self._book: pc.CalamineWorkbook | None = None  # opened when a sheet needs it
         self._grids: dict[str, Grid] = {}
+
+    @property
+    def book(self) -> pc.CalamineWorkbook:
+        if self._book is None:
+            try:
+                self._book = pc.CalamineWorkbook.from_path(str(self.path))
+            except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError) as exc:
+                raise CorruptWorkbook(self.path, str(exc)) from exc
+        return self._book
 
     def worksheets(self) -> list[SheetInfo]:
         return self.package.sheets()
@@ -64,7 +70,9 @@ class FileSource:
         """Free the cell values read so far (a job's edits are computed; the writer needs only
         the package)."""
         self._grids.clear()
-        self.book.close()
+        if self._book is not None:
+            self._book.close()
+            self._book = None
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:

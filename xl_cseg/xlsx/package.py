@@ -16,7 +16,7 @@ from lxml import etree
 from . import patch_append, scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
 from .safexml import check_prolog, local, parse_xml
-from .safezip import ZIP_ERRORS, read_member
+from .safezip import ZIP_ERRORS, inflate_member
 from .xmltext import decode_xstring
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -87,7 +87,7 @@ READ_CACHE_PARTS = 4  # a job reads the same sheet, its styles and rels several 
 
 
 class Package:
-    """A workbook file on disk; every read reopens the zip (no handle stays open) and
+    """A workbook file on disk; every read reopens the file (no handle stays open) and
     refuses to go on if the file changed since it was opened."""
 
     def __init__(self, path: Path, infos: list[zipfile.ZipInfo]) -> None:
@@ -133,8 +133,7 @@ class Package:
                 )
             data = self._reads.pop(info.filename, None)
             if data is None:
-                with zipfile.ZipFile(self.path) as zf:
-                    data = read_member(zf, info, self.path)
+                data = inflate_member(self.path, info)
             self._reads[info.filename] = data  # most recent last
             while len(self._reads) > READ_CACHE_PARTS:
                 del self._reads[next(iter(self._reads))]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import olefile
+from isal import isal_zlib
 
 from .errors import (
     CorruptWorkbook,
@@ -38,6 +39,7 @@ ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     zlib.error,
+    isal_zlib.error,
     EOFError,
     ValueError,
     struct.error,
@@ -120,6 +122,43 @@ def check_limits(info: zipfile.ZipInfo, source: str | os.PathLike[str] | None) -
         raise PartTooLarge(
             source, info.filename, f"Kompressionsverhältnis {ratio:.0f}:1, mögliche Zip-Bombe"
         )
+
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+
+
+def inflate_member(path: Path, info: zipfile.ZipInfo) -> bytes:
+    """One member read straight from its local header (no central directory parse) and
+    inflated with ISA-L, bounded by its declared size, CRC checked. Unusual members (encrypted,
+    not deflated) go through :func:`read_member`."""
+    check_limits(info, path)
+    if info.flag_bits & 0x01 or info.compress_type not in (zipfile.ZIP_DEFLATED,
+                                                            zipfile.ZIP_STORED):
+        with zipfile.ZipFile(path) as zf:
+            return read_member(zf, info, path)
+    with path.open("rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(_LOCAL.size)
+        if len(header) != _LOCAL.size or not header.startswith(b"PK\x03\x04"):
+            raise CorruptWorkbook(path, f"{info.filename}: Kopfdaten fehlen")
+        fields = _LOCAL.unpack(header)
+        fh.seek(fields[9] + fields[10], os.SEEK_CUR)
+        raw = fh.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        raise CorruptWorkbook(path, f"{info.filename}: unvollständig")
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = raw
+    else:
+        inflater = isal_zlib.decompressobj(-15)
+        try:
+            data = inflater.decompress(raw, info.file_size + 1)
+        except isal_zlib.error as exc:
+            raise CorruptWorkbook(path, f"{info.filename}: {exc}") from exc
+        if len(data) > info.file_size:
+            raise PartTooLarge(path, info.filename, "mehr Daten als angegeben")
+    if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:
+        raise CorruptWorkbook(path, f"{info.filename}: unvollständig oder beschädigt")
+    return data
 
 
 def read_member(
