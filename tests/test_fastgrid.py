@@ -139,3 +139,23 @@ def test_excel_made_sheets_read_alike() -> None:
             assert list(grid) == source._values(sheet.name), (path.name, sheet.name)
             fast += isinstance(grid, fastgrid.ColumnGrid)
     assert fast >= 3
+
+
+@pytest.mark.parametrize("probe_bytes", [700, 1500, 4000])
+def test_probe_reads_only_the_start_of_the_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 probe_bytes: int) -> None:
+    monkeypatch.setattr(fastgrid, "PROBE_BYTES", probe_bytes)
+    rows = [[1000 + r, f"Kunde {r} mit einem etwas längeren Namen", r * 2.5] for r in range(80)]
+    path = _book(tmp_path / "k.xlsx", 3, 0, ["number", "text", "number"], rows, {})
+    assert _same_as_calamine(path)
+
+
+def test_read_head_is_a_prefix_of_the_part(tmp_path: Path) -> None:
+    rows = [[r, f"Kunde {r}", r * 1.5] for r in range(3000)]
+    path = _book(tmp_path / "k.xlsx", 0, 0, ["number", "text", "number"], rows, {})
+    package = FileSource(path).package
+    part = "xl/worksheets/sheet1.xml"
+    whole = package.read(part)
+    fresh = FileSource(path).package
+    for size in (1, 100, 5000, len(whole) + 10):
+        assert fresh.read_head(part, size) == whole[:size]

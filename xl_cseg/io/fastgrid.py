@@ -20,10 +20,14 @@ import fastexcel
 import numpy as np
 from arro3.core import DataType, RecordBatch
 
+from ..core.columns import OUTPUT_FIELDS
+from ..core.pipeline import MEASURE_OUTPUT_FIELDS
 from ..xlsx.package import Package
 from ..xlsx.probe import SharedStrings, date_styles, head_rows
 
+_OUTPUT_HEADERS = frozenset(f.header for f in OUTPUT_FIELDS + MEASURE_OUTPUT_FIELDS)
 PROBE_ROWS = 12  # title rows and the header row; the reader may look further (slower path)
+PROBE_BYTES = 1 << 16  # of the sheet XML, usually far more than the first rows need
 MIN_SHEET_BYTES = 200_000  # below this, python-calamine is about as fast
 
 _ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
@@ -86,10 +90,21 @@ def worth_it(package: Package, sheet_part: str) -> bool:
 
 
 def probe(package: Package, part: str) -> list[list[Any]] | None:
-    """The first rows of the sheet from its XML; None where fastexcel's rows cannot be used."""
-    head = head_rows(package.read(part), PROBE_ROWS, SharedStrings(package),
-                     date_styles(package), part)
+    """The first rows of the sheet from its XML (inflated only as far as needed); None where
+    fastexcel's rows cannot be used."""
+    xml = package.read_head(part, PROBE_BYTES)
+    if xml.count(b"</row>") < PROBE_ROWS:  # long rows: read the part whole
+        xml = package.read(part)
+    head = head_rows(xml, PROBE_ROWS, SharedStrings(package), lambda: date_styles(package),
+                     part)
     return head if head is not None and len(head) == PROBE_ROWS else None
+
+
+def written_before(head: list[list[Any]]) -> bool:
+    """Whether the first rows hold a header of this tool's output columns: such sheets have
+    mixed columns (a trend is a number or "neu"), which fastexcel refuses after parsing; they
+    go to python-calamine at once."""
+    return any(type(v) is str and v.strip() in _OUTPUT_HEADERS for row in head for v in row)
 
 
 def load_columns(path: Path, sheet: str) -> list[list[Any]] | None:

@@ -76,18 +76,18 @@ class FileSource:
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
-            big = fastgrid.worth_it(self.package, sheet.part)
-            # fastexcel and python-calamine parse without the GIL: the first rows are probed
-            # and the byte scans of the same part run meanwhile
+            head = self._probe(sheet) if fastgrid.worth_it(self.package, sheet.part) else None
+            fast = head is not None and not fastgrid.written_before(head)
+            # fastexcel and python-calamine parse without the GIL: the byte scans of the same
+            # part run meanwhile
             with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
-                if big:
+                if fast:
                     values = pool.submit(fastgrid.load_columns, self.path, sheet.name)
-                    head = self._probe(sheet)
                 else:
                     values = pool.submit(self._values, sheet.name)
                 self.package.prefetch(sheet.part, writing=self.writing)
                 grid = values.result()
-            if big:
+            if fast:
                 part = self.package.part_name(sheet.part)
                 grid = (head is not None and fastgrid.assemble(self.package, part, head, grid)) \
                     or self._values(sheet.name)

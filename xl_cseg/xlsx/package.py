@@ -16,7 +16,7 @@ from lxml import etree
 from . import patch_append, scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
 from .safexml import check_prolog, local, parse_xml
-from .safezip import ZIP_ERRORS, inflate_member
+from .safezip import ZIP_ERRORS, inflate_head, inflate_member
 from .xmltext import decode_xstring
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -138,6 +138,20 @@ class Package:
             while len(self._reads) > READ_CACHE_PARTS:
                 del self._reads[next(iter(self._reads))]
             return data
+        except ZIP_ERRORS as exc:
+            raise CorruptWorkbook(self.path, str(exc)) from exc
+        except OSError as exc:
+            raise CorruptWorkbook(self.path, exc.strerror or str(exc)) from exc
+
+    def read_head(self, part: str, size: int) -> bytes:
+        """The first ``size`` bytes of a part (all of it when it is read already)."""
+        info = self.info(part)
+        if info is None:
+            raise CorruptWorkbook(self.path, f"Bestandteil {part} fehlt")
+        if info.filename in self._reads:
+            return self._reads[info.filename][:size]
+        try:
+            return inflate_head(self.path, info, size)
         except ZIP_ERRORS as exc:
             raise CorruptWorkbook(self.path, str(exc)) from exc
         except OSError as exc:

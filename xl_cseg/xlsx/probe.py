@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -78,15 +79,18 @@ def _text(el: etree._Element) -> str:
     return decode_xstring("".join(parts))
 
 
-def head_rows(xml: bytes, count: int, strings: SharedStrings, dates: frozenset[int],
-              part: str = "worksheet") -> list[list[Any]] | None:
-    """Values of rows ``0..count-1`` (blanks ""), each as long as its last value; None when a
-    cell there would be a date, or the sheet is not plain SpreadsheetML (a prefixed namespace,
+def head_rows(xml: bytes, count: int, strings: SharedStrings,
+              dates: Callable[[], frozenset[int]], part: str = "worksheet"
+              ) -> list[list[Any]] | None:
+    """Values of rows ``0..count-1`` (blanks ""), each as long as its last value (``xml`` may be
+    cut after them); ``dates()`` gives the styles that may show dates. None when a cell there
+    would be a date, or the sheet is not plain SpreadsheetML (a prefixed namespace,
     a comment where the rows are cut)."""
     data = _SHEET_DATA.search(xml)
     if data is None or data[1]:
         return None
     end = xml.find(b"</sheetData>", data.end())
+    end = len(xml) if end < 0 else end
     cut = pos = data.end()
     for _ in range(count):  # rows ascend: the count-th "</row>" closes a row numbered >= count
         pos = xml.find(b"</row>", pos, end)
@@ -100,12 +104,13 @@ def head_rows(xml: bytes, count: int, strings: SharedStrings, dates: frozenset[i
     except WorkbookError:  # e.g. a comment around the cut: python-calamine reads this sheet
         return None
     rows: list[list[Any]] = []
+    styles = _Lazy(dates)
     for r, row_el in numbered_rows(sheet_data(root)):
         if r >= count:
             break
         values: dict[int, Any] = {}
         for c, cell in numbered_cells(row_el):
-            value = _value(cell, strings, dates)
+            value = _value(cell, strings, styles)
             if value is None:
                 return None
             values[c] = value
@@ -115,7 +120,19 @@ def head_rows(xml: bytes, count: int, strings: SharedStrings, dates: frozenset[i
     return rows
 
 
-def _value(cell: etree._Element, strings: SharedStrings, dates: frozenset[int]) -> Any:
+class _Lazy:
+    """The date styles, parsed from styles.xml only when a styled number is met."""
+
+    def __init__(self, load: Callable[[], frozenset[int]]) -> None:
+        self.load, self.found = load, None
+
+    def __contains__(self, style: int) -> bool:
+        if self.found is None:
+            self.found = self.load()
+        return style in self.found
+
+
+def _value(cell: etree._Element, strings: SharedStrings, dates: _Lazy) -> Any:
     """The cell's value as python-calamine gives it; None for a date."""
     kind = cell.get("t", "n")
     v = next((child.text or "" for child in cell if local(child.tag) == "v"), None)
@@ -130,6 +147,7 @@ def _value(cell: etree._Element, strings: SharedStrings, dates: frozenset[int]) 
         return decode_xstring(v)
     if kind == "b":
         return v.strip() in ("1", "true")
-    if kind == "d" or int(cell.get("s", "0")) in dates:
+    style = int(cell.get("s", "0"))
+    if kind == "d" or style in dates:
         return None
     return float(v) if v.strip() else ""

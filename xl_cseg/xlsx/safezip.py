@@ -127,6 +127,30 @@ def check_limits(info: zipfile.ZipInfo, source: str | os.PathLike[str] | None) -
 _LOCAL = struct.Struct("<4s5H3L2H")
 
 
+def inflate_head(path: Path, info: zipfile.ZipInfo, size: int) -> bytes:
+    """The first ``size`` bytes of a deflated or stored member (no CRC check: the member is
+    not read whole); everything else goes through :func:`inflate_member`."""
+    check_limits(info, path)
+    if info.flag_bits & 0x01 or info.compress_type not in (zipfile.ZIP_DEFLATED,
+                                                            zipfile.ZIP_STORED):
+        return inflate_member(path, info)[:size]
+    with path.open("rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(_LOCAL.size)
+        if len(header) != _LOCAL.size or not header.startswith(b"PK\x03\x04"):
+            raise CorruptWorkbook(path, f"{info.filename}: Kopfdaten fehlen")
+        fields = _LOCAL.unpack(header)
+        fh.seek(fields[9] + fields[10], os.SEEK_CUR)
+        raw = fh.read(min(info.compress_size, size if info.compress_type ==
+                          zipfile.ZIP_STORED else size + CHUNK))
+    if info.compress_type == zipfile.ZIP_STORED:
+        return raw[:size]
+    try:
+        return isal_zlib.decompressobj(-15).decompress(raw, min(size, info.file_size))
+    except isal_zlib.error as exc:
+        raise CorruptWorkbook(path, f"{info.filename}: {exc}") from exc
+
+
 def inflate_member(path: Path, info: zipfile.ZipInfo) -> bytes:
     """One member read straight from its local header (no central directory parse) and
     inflated with ISA-L, bounded by its declared size, CRC checked. Unusual members (encrypted,
