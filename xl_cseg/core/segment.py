@@ -251,6 +251,9 @@ def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
+_GERMAN_SEPARATORS = str.maketrans(",.", ".,")
+
+
 def _eur(value: float) -> str:
-    text = f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    text = f"{value:,.2f}".translate(_GERMAN_SEPARATORS)
     return (text[:-3] if text.endswith(",00") else text) + " €"

@@ -85,7 +85,8 @@ class FileSource:
                     values = pool.submit(fastgrid.load_columns, self.path, sheet.name)
                 else:
                     values = pool.submit(self._values, sheet.name)
-                self.package.prefetch(sheet.part, writing=self.writing)
+                # a big sheet without output columns needs no formula scan unless a blank is read
+                self.package.prefetch(sheet.part, writing=self.writing, formulas=not fast)
                 grid = values.result()
             if fast:
                 part = self.package.part_name(sheet.part)

@@ -270,9 +270,9 @@ def _verify(
                 if old.filename in replacements:
                     # as recorded while writing (the CRC of exactly the content given)
                     sent = sent_infos[old.filename]
-                    if (sent.CRC, sent.compress_size) != (new.CRC, new.compress_size) or \
-                            sum(map(len, _chunks(replacements[old.filename]))) != \
-                            new.file_size or not _local_header_ok(raw, new):
+                    if (sent.CRC, sent.compress_size, sent.file_size) != \
+                            (new.CRC, new.compress_size, new.file_size) or \
+                            not _local_header_ok(raw, new):
                         raise zipfile.BadZipFile(f"{new.filename} differs")
                 elif (old.CRC, old.file_size, old.compress_size) != (
                     new.CRC,

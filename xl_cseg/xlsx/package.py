@@ -341,19 +341,21 @@ class Package:
         part = self.part_name(sheet_part)
         return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
 
-    def prefetch(self, sheet_part: str, *, writing: bool = False) -> None:
+    def prefetch(self, sheet_part: str, *, writing: bool = False, formulas: bool = True) -> None:
         """Read a sheet part and run the scans every job needs (they are remembered; with
-        ``writing`` also those of the sheet writer): done while python-calamine parses the same
-        sheet in another thread. Best effort: a part that cannot be read raises its error when a
-        scan that needs it runs."""
+        ``writing`` also those of the sheet writer, and unless ``formulas`` is False, the
+        formula/error scan that a rerun needs): done while the same sheet is parsed in another
+        thread. Best effort: a part that cannot be read raises its error when a scan that needs
+        it runs."""
         try:
             xml = self.read(self.part_name(sheet_part))
             check_prolog(xml, "worksheet", str(self.path))
         except WorkbookError:
             return
         self.merged_ranges(sheet_part)
-        if writing:  # a rerun keeps formulas in output columns: the scan is needed then
-            scan.has_formula_or_error(xml)
+        if writing:
+            if formulas:  # a rerun keeps formulas in output columns: the scan is needed then
+                scan.has_formula_or_error(xml)
             scan.fast_layout(xml)
             patch_append.rows_with_content(xml)
             patch_append.spans_found(xml)

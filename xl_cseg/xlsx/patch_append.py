@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import is_not, itemgetter
 
 import numpy as np
 
@@ -125,8 +125,7 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     tails = {c: column_tails(block[c]) for c in columns}
     filled = np.zeros(len(block_rows), dtype=np.int64)
     for bit, c in enumerate(columns):
-        present = np.fromiter((t is not None for t in tails[c]), bool, len(block_rows))
-        filled |= present.astype(np.int64) << bit
+        filled |= _present(tails[c]) << bit
     position = {row: i for i, row in enumerate(block_rows)}
     if special:
         filled[[position[r] for r in special if r in position]] = 0
@@ -200,8 +199,7 @@ def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
     tails = {c: column_tails(block[c]) for c in columns}
     present = np.zeros(len(block_rows), dtype=np.int64)
     for bit, c in enumerate(columns):
-        present |= np.fromiter((t is not None for t in tails[c]), bool,
-                               len(block_rows)).astype(np.int64) << bit
+        present |= _present(tails[c]) << bit
     templates: dict[tuple, int] = {}  # rows with the same cells and values share a template
     plans: list[tuple[bytes, list[int]]] = []
     cuts: list[int] = []
@@ -291,6 +289,11 @@ def _tail_template(key: tuple, col_of: Mapping[bytes, int], columns: list[int], 
             used.append(-1 - k)
     template = b"".join(parts)
     return template, used
+
+
+def _present(tails: list[bytes | None]) -> np.ndarray:
+    """1 where a cell is written, else 0."""
+    return np.fromiter(map(is_not, tails, repeat(None)), bool, len(tails)).astype(np.int64)
 
 
 def _take(seq: Sequence, idx: list[int]) -> tuple:
