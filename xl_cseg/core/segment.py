@@ -9,6 +9,7 @@ name the cell (``Kunden!D17``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Hashable, Iterable
 
 import numpy as np
@@ -254,6 +255,7 @@ def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
 _GERMAN_SEPARATORS = str.maketrans(",.", ".,")
 
 
+@lru_cache(maxsize=4096)  # amounts repeat (potentials are estimates in round figures)
 def _eur(value: float) -> str:
     text = f"{value:,.2f}".translate(_GERMAN_SEPARATORS)
     return (text[:-3] if text.endswith(",00") else text) + " €"

@@ -44,8 +44,8 @@ def _cells_from(col: int) -> re.Pattern[bytes]:
 
 
 @per_document
-def rows_with_content(xml: bytes) -> list[int] | None:
-    """Numbers of the rows that end in ``</row>``, in order; None unless the sheet is regular
+def rows_with_content(xml: bytes) -> np.ndarray | None:
+    """Numbers of the rows that end in ``</row>``, ascending; None unless the sheet is regular
     and its rows ascend."""
     layout = fast_layout(xml)
     if layout is None:
@@ -54,8 +54,18 @@ def rows_with_content(xml: bytes) -> list[int] | None:
     existing = np.array([n for n, _slash in tags], dtype=np.int64)
     if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
         return None
-    filled = existing[[not slash for _n, slash in tags]].tolist() if tags else []
+    filled = existing[np.array([not slash for _n, slash in tags], dtype=bool)] if tags else \
+        existing
     return filled if xml.count(b"</row>", layout.start, layout.end) == len(filled) else None
+
+
+def _pieces_of(filled: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
+    """Index of each (0-based) row among the rows with content; None if one has none."""
+    wanted = np.asarray(rows, dtype=np.int64) + 1
+    at = np.searchsorted(filled, wanted)
+    if len(wanted) and (at.max() >= len(filled) or not np.array_equal(filled[at], wanted)):
+        return None
+    return at
 
 
 @per_document
@@ -114,14 +124,15 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     if filled_rows is None:
         return None
     # the document split at "</row>": piece i ends with the i-th row that has content
-    piece_of = dict(zip(filled_rows, range(len(filled_rows))))
+    special = sorted(set(cells) | {row for row, _col in styles.by_cell})
+    targets = _pieces_of(filled_rows, block_rows)
+    special_pieces = _pieces_of(filled_rows, special)
+    if targets is None or special_pieces is None:
+        return None
+    piece_of = dict(zip(special, special_pieces.tolist()))
     adds: list[bytes] = [b"</row>"] * len(filled_rows) + [b""]
     written_rows: list[int] = []
     written_cols: set[int] = set()
-    special = set(cells) | {row for row, _col in styles.by_cell}
-    targets = [piece_of.get(r + 1) for r in block_rows]
-    if None in targets or any(piece_of.get(r + 1) is None for r in special):
-        return None
     tails = {c: column_tails(block[c]) for c in columns}
     filled = np.zeros(len(block_rows), dtype=np.int64)
     for bit, c in enumerate(columns):
@@ -141,8 +152,13 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
                             for c in used) + b"</row>"
         numbers = _take(row_numbers, idx)
         args = [arg for c in used for arg in (numbers, _take(tails[c], idx))]
-        for i, text in zip(_take(targets, idx), map(template.__mod__, zip(*args))):
-            adds[i] = text
+        rendered = list(map(template.__mod__, zip(*args)))
+        at = targets[idx]
+        if len(at) == 1 or bool(np.all(np.diff(at) == 1)):  # consecutive: one slice assignment
+            adds[at[0]:at[-1] + 1] = rendered
+        else:
+            for i, text in zip(at.tolist(), rendered):
+                adds[i] = text
         written_rows += (block_rows[idx[0]], block_rows[idx[-1]])
         written_cols.update(used)
     for row in special:  # header cells, other single cells, rows with cell styles
@@ -156,7 +172,7 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
                                                        styles.attr(row, c), tail))
                 written_cols.add(c)
         if row_cells:
-            adds[piece_of[row + 1]] = b"".join(row_cells) + b"</row>"
+            adds[piece_of[row]] = b"".join(row_cells) + b"</row>"
             written_rows.append(row)
     if not written_rows:
         return [xml]
@@ -181,17 +197,18 @@ def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
     if filled_rows is None or not columns or any(
             v is KEEP for c in columns for v in block[c]):
         return None
-    piece_of = dict(zip(filled_rows, range(len(filled_rows))))
-    targets = [piece_of.get(r + 1) for r in block_rows]
-    special = set(cells) | {row for row, _col in styles.by_cell}
-    if None in targets or any(r + 1 not in piece_of for r in special) or \
-            special & set(block_rows):
+    special = sorted(set(cells) | {row for row, _col in styles.by_cell})
+    target_array = _pieces_of(filled_rows, block_rows)
+    special_pieces = _pieces_of(filled_rows, special)
+    if target_array is None or special_pieces is None or set(special) & set(block_rows):
         return None
+    targets = target_array.tolist()
+    piece_of = dict(zip(special, special_pieces.tolist()))
     col_of = {col_letter(c).encode("ascii"): c for c in columns}
     starts_at = _cells_from(first)
     pieces = _widen(xml, columns).split(b"</row>")
     for row in special:  # e.g. headers of new columns: only after the existing cells
-        piece = pieces[piece_of[row + 1]]
+        piece = pieces[piece_of[row]]
         if any(c <= col_of.get(found[0].upper(), -1) for c, _v in cells.get(row, ())
                for found in _TAIL_CELL.findall(piece)) or \
                 (starts_at.search(piece) and row in styles.by_cell):
@@ -250,7 +267,7 @@ def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
                                            styles.attr(row, c), tail)
                      for c, v in cells.get(row, ()) if (tail := _tail(v)) is not None]
         if row_cells:
-            pieces[piece_of[row + 1]] += b"".join(row_cells)
+            pieces[piece_of[row]] += b"".join(row_cells)
             rows_written.append(row)
             written_cols.update(c for c, _v in cells[row])
     if rows_written:
