@@ -11,7 +11,6 @@ and the caller reads the sheet with python-calamine.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -23,14 +22,13 @@ from arro3.core import DataType, RecordBatch
 from ..core.columns import OUTPUT_FIELDS
 from ..core.pipeline import MEASURE_OUTPUT_FIELDS
 from ..xlsx.package import Package
+from ..xlsx.patch_fast import ROW_NUMBER
 from ..xlsx.probe import SharedStrings, date_styles, head_rows
 
 _OUTPUT_HEADERS = frozenset(f.header for f in OUTPUT_FIELDS + MEASURE_OUTPUT_FIELDS)
 PROBE_ROWS = 12  # title rows and the header row; the reader may look further (slower path)
 PROBE_BYTES = 1 << 16  # of the sheet XML, usually far more than the first rows need
 MIN_SHEET_BYTES = 200_000  # below this, python-calamine is about as fast
-
-_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
 
 logging.getLogger("fastexcel").setLevel(logging.ERROR)  # its dtype fallbacks are not for users
 
@@ -163,7 +161,7 @@ def assemble(package: Package, part: str, head: list[list[Any]],
 
 def _last_row(xml: bytes) -> int | None:
     """Number of the last row when the rows ascend and the last one holds a value."""
-    numbers = np.array(_ROW_NUMBER.findall(xml), dtype=np.int64)
+    numbers = np.array(ROW_NUMBER.findall(xml), dtype=np.int64)
     if not len(numbers) or (len(numbers) > 1 and not bool(np.all(numbers[1:] > numbers[:-1]))):
         return None
     last = xml.rfind(b'<row r="')

@@ -26,11 +26,10 @@ from typing import BinaryIO
 from isal import isal_zlib
 
 from .errors import CorruptWorkbook, WorkbookError, WorkbookLocked, WorkbookReadOnly
-from .safezip import ZIP_ERRORS, read_member
+from .safezip import LOCAL_HEADER, ZIP_ERRORS, read_member
 
 TEMP_PREFIX = ".~xl-cseg-"
 TEMP_SUFFIX = ".tmp"
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
 _ZIP64_EXTRA = 0x0001
@@ -192,13 +191,13 @@ def _batches(chunks: Sequence[bytes], size: int = 1 << 20) -> Iterator[bytes]:
 def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     """Copy one member's local header, data and descriptor verbatim; False if not possible."""
     raw.seek(info.header_offset)
-    header = raw.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size:
+    header = raw.read(LOCAL_HEADER.size)
+    if len(header) != LOCAL_HEADER.size:
         return False
-    fields = _LOCAL_HEADER.unpack(header)
+    fields = LOCAL_HEADER.unpack(header)
     if fields[0] != _LOCAL_SIGNATURE:
         return False
-    length = _LOCAL_HEADER.size + fields[9] + fields[10] + info.compress_size
+    length = LOCAL_HEADER.size + fields[9] + fields[10] + info.compress_size
     if info.flag_bits & 0x08:
         descriptor = _descriptor_length(raw, info, info.header_offset + length)
         if descriptor is None:
@@ -290,10 +289,10 @@ def _verify(
 
 def _local_header_ok(raw: BinaryIO, info: zipfile.ZipInfo) -> bool:
     raw.seek(info.header_offset)
-    header = raw.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size or not header.startswith(_LOCAL_SIGNATURE):
+    header = raw.read(LOCAL_HEADER.size)
+    if len(header) != LOCAL_HEADER.size or not header.startswith(_LOCAL_SIGNATURE):
         return False
-    name = raw.read(_LOCAL_HEADER.unpack(header)[9])
+    name = raw.read(LOCAL_HEADER.unpack(header)[9])
     return name.decode("utf-8" if info.flag_bits & 0x800 else "cp437") == info.orig_filename
 
 

@@ -30,7 +30,7 @@ WORKBOOK_TYPES = {
 PERCENT_BUILTIN_FORMATS = (9, 10)
 # Quoted literals, escaped characters and [colour/condition] sections do not make a format a
 # percentage even if they contain "%".
-_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 
 
 class SheetInfo(NamedTuple):
@@ -312,7 +312,7 @@ class Package:
             if fmt in PERCENT_BUILTIN_FORMATS:
                 return index
         for index, (_fmt, code) in enumerate(formats):
-            if code and "%" in _FORMAT_LITERALS.sub("", code):
+            if code and "%" in FORMAT_LITERALS.sub("", code):
                 return index
         return None
 

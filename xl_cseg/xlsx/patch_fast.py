@@ -18,7 +18,7 @@ from .cellvalue import CellValue, grown_ref, render_value, widened_spans
 from .errors import SharedFormulaConflict
 from .sheetxml import Layout
 
-_ROW_NUM = re.compile(rb'<row r="(\d+)"')
+ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
 _LETTERS = re.compile(rb"[A-Za-z]+")
 _DROP_ATTRS = re.compile(rb'\s(?:t|cm|vm)="[^"]*"')
 _SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
@@ -260,7 +260,7 @@ def patch_fast(xml: bytes, layout: Layout, rows: Mapping[int, Row], styles: Styl
                ) -> list[bytes] | None:
     """Apply ``rows`` (row -> edits); the new sheet as chunks, None if the sheet turns out to be
     out of order."""
-    existing = list(map(int, _ROW_NUM.findall(xml, layout.start, layout.end)))
+    existing = list(map(int, ROW_NUMBER.findall(xml, layout.start, layout.end)))
     if any(b <= a for a, b in pairwise(existing)):
         return None
     writer = _Writer(xml, layout, styles)

@@ -14,36 +14,25 @@ from typing import Any
 
 from lxml import etree
 
-from .package import Package
-from .safexml import check_prolog, local, parse_xml
 from .errors import WorkbookError
-from .sheetxml import numbered_cells, numbered_rows, sheet_data
+from .package import FORMAT_LITERALS, Package
+from .safexml import check_prolog, local, parse_xml
+from .sheetxml import SHEET_DATA, numbered_cells, numbered_rows, sheet_data
+from .xmltext import decode_xstring
 
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # number formats python-calamine may turn into dates or times: builtin ids and custom codes with
 # a date/time letter outside quotes, brackets and escapes (a superset: never a date missed)
 _DATE_IDS = frozenset(range(14, 23)) | frozenset(range(27, 82))
-_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 _DATE_LETTERS = re.compile("[dmyhsegbDMYHSEGB]")
-_XSTRING = re.compile("_x([0-9A-Fa-f]{4})_")
-_SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
-
-
-def decode_xstring(text: str) -> str:
-    """Excel's ``_xHHHH_`` escapes decoded as python-calamine does (non-characters and
-    surrogates stay escaped)."""
-    if "_x" not in text:
-        return text
-    return _XSTRING.sub(lambda m: m[0] if (code := int(m[1], 16)) in (0xFFFE, 0xFFFF) or
-                        0xD800 <= code <= 0xDFFF else chr(code), text)
 
 
 def date_styles(package: Package) -> frozenset[int]:
     """``cellXfs`` indices whose number format may show a date or time."""
     return frozenset(
         index for index, (fmt, code) in enumerate(package.cell_formats)
-        if fmt in _DATE_IDS or (code and _DATE_LETTERS.search(_FORMAT_LITERALS.sub("", code)))
+        if fmt in _DATE_IDS or (code and _DATE_LETTERS.search(FORMAT_LITERALS.sub("", code)))
     )
 
 
@@ -86,7 +75,7 @@ def head_rows(xml: bytes, count: int, strings: SharedStrings,
     cut after them); ``dates()`` gives the styles that may show dates. None when a cell there
     would be a date, or the sheet is not plain SpreadsheetML (a prefixed namespace,
     a comment where the rows are cut)."""
-    data = _SHEET_DATA.search(xml)
+    data = SHEET_DATA.search(xml)
     if data is None or data[1]:
         return None
     end = xml.find(b"</sheetData>", data.end())

@@ -124,27 +124,36 @@ def check_limits(info: zipfile.ZipInfo, source: str | os.PathLike[str] | None) -
         )
 
 
-_LOCAL = struct.Struct("<4s5H3L2H")
+LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _raw(path: Path, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a member's stored (compressed) data, found via its local header."""
+    with path.open("rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(LOCAL_HEADER.size)
+        if len(header) != LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
+            raise CorruptWorkbook(path, f"{info.filename}: Kopfdaten fehlen")
+        fields = LOCAL_HEADER.unpack(header)
+        fh.seek(fields[9] + fields[10], os.SEEK_CUR)
+        return fh.read(min(info.compress_size, limit))
+
+
+def _plain(info: zipfile.ZipInfo) -> bool:
+    """Neither encrypted nor compressed other than deflate (zipfile handles the rest)."""
+    return not info.flag_bits & 0x01 and info.compress_type in (zipfile.ZIP_DEFLATED,
+                                                                zipfile.ZIP_STORED)
 
 
 def inflate_head(path: Path, info: zipfile.ZipInfo, size: int) -> bytes:
-    """The first ``size`` bytes of a deflated or stored member (no CRC check: the member is
-    not read whole); everything else goes through :func:`inflate_member`."""
+    """Up to ``size`` first bytes of a member (fewer if its data does not inflate that far from
+    ``size`` stored bytes; no CRC check: the member is not read whole)."""
     check_limits(info, path)
-    if info.flag_bits & 0x01 or info.compress_type not in (zipfile.ZIP_DEFLATED,
-                                                            zipfile.ZIP_STORED):
+    if not _plain(info):
         return inflate_member(path, info)[:size]
-    with path.open("rb") as fh:
-        fh.seek(info.header_offset)
-        header = fh.read(_LOCAL.size)
-        if len(header) != _LOCAL.size or not header.startswith(b"PK\x03\x04"):
-            raise CorruptWorkbook(path, f"{info.filename}: Kopfdaten fehlen")
-        fields = _LOCAL.unpack(header)
-        fh.seek(fields[9] + fields[10], os.SEEK_CUR)
-        raw = fh.read(min(info.compress_size, size if info.compress_type ==
-                          zipfile.ZIP_STORED else size + CHUNK))
     if info.compress_type == zipfile.ZIP_STORED:
-        return raw[:size]
+        return _raw(path, info, size)
+    raw = _raw(path, info, size)  # XML inflates to more than it takes: enough for ``size``
     try:
         return isal_zlib.decompressobj(-15).decompress(raw, min(size, info.file_size))
     except isal_zlib.error as exc:
@@ -156,18 +165,10 @@ def inflate_member(path: Path, info: zipfile.ZipInfo) -> bytes:
     inflated with ISA-L, bounded by its declared size, CRC checked. Unusual members (encrypted,
     not deflated) go through :func:`read_member`."""
     check_limits(info, path)
-    if info.flag_bits & 0x01 or info.compress_type not in (zipfile.ZIP_DEFLATED,
-                                                            zipfile.ZIP_STORED):
+    if not _plain(info):
         with zipfile.ZipFile(path) as zf:
             return read_member(zf, info, path)
-    with path.open("rb") as fh:
-        fh.seek(info.header_offset)
-        header = fh.read(_LOCAL.size)
-        if len(header) != _LOCAL.size or not header.startswith(b"PK\x03\x04"):
-            raise CorruptWorkbook(path, f"{info.filename}: Kopfdaten fehlen")
-        fields = _LOCAL.unpack(header)
-        fh.seek(fields[9] + fields[10], os.SEEK_CUR)
-        raw = fh.read(info.compress_size)
+    raw = _raw(path, info, info.compress_size)
     if len(raw) != info.compress_size:
         raise CorruptWorkbook(path, f"{info.filename}: unvollständig")
     if info.compress_type == zipfile.ZIP_STORED:

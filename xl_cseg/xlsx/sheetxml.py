@@ -20,7 +20,7 @@ from .safexml import local
 
 T = TypeVar("T")
 _DECL_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
-_SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
+SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
 _UNNUMBERED = re.compile(rb'<(?:row|c)(?=[ \t\r\n>/])(?! r=")')
 
 
@@ -60,7 +60,7 @@ def fast_layout(xml: bytes) -> Layout | None:
     decl = _DECL_ENCODING.match(xml.removeprefix(b"\xef\xbb\xbf"))
     if decl and decl.group(1).lower() not in (b"utf-8", b"utf8"):
         return None
-    m = _SHEET_DATA.search(xml)
+    m = SHEET_DATA.search(xml)
     if m is None:
         return None
     if m.group(1):

@@ -52,7 +52,13 @@ def unescape(text: str) -> str:
 
 
 def decode_xstring(text: str) -> str:
-    """Decode Excel's ``_xHHHH_`` escapes (e.g. ``_x000a_`` in table column names)."""
+    """Decode Excel's ``_xHHHH_`` escapes (e.g. ``_x000a_`` in table column names); as in
+    python-calamine, non-characters (U+FFFE, U+FFFF) and surrogates stay escaped."""
     if "_x" not in text:
         return text
-    return _XSTRING_CODE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return _XSTRING_CODE.sub(_decoded, text)
+
+
+def _decoded(m: re.Match[str]) -> str:
+    code = int(m.group(1), 16)
+    return m.group(0) if code in (0xFFFE, 0xFFFF) or 0xD800 <= code <= 0xDFFF else chr(code)
