@@ -3,6 +3,7 @@
 Generates a workbook with N customers (default 100,000), then runs each approach in a fresh
 subprocess (so peak memory is its own) on its own copy, side by side in one run, and prints
 seconds, peak RSS and the ratio. Goals: >= 15x faster than openpyxl, peak RSS <= 400 MB.
+Then the segmented copy once more (a rerun: the output columns exist and are rewritten).
 
     .venv/bin/python benchmarks/bench_segment.py [--rows 100000]
 """
@@ -112,6 +113,10 @@ def main() -> None:
         fast, slow = results["xl-cseg segment"], results["openpyxl load/assign/save"]
         print(f"ratio: xl-cseg is {slow['seconds'] / fast['seconds']:.1f}x faster "
               f"(goal >= 15x); peak RSS {fast['peak_mb']:.0f} MB (goal <= 400 MB)")
+        # what a rep sees from the second run on: the output columns exist and are rewritten
+        rerun = run(XL_CSEG, Path(tmp) / "xl-cseg.xlsx")
+        print(f"{'xl-cseg segment, rerun':28s} {rerun['seconds']:8.2f} s   "
+              f"peak RSS {rerun['peak_mb']:7.0f} MB (not a goal; for comparison)")
 
 
 if __name__ == "__main__":
