@@ -23,14 +23,14 @@ cells = st.one_of(
 )
 
 
-def _book(path: Path, top: int, left: int, kinds: list[str], rows: list[list], extra: dict
-          ) -> Path:
+def _book(path: Path, top: int, left: int, kinds: list[str], rows: list[list], extra: dict,
+          headers: list[str] | None = None) -> Path:
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Kunden")
     date = wb.add_format({"num_format": "dd.mm.yyyy"})
     if top:
         ws.write_string(0, left, "Kundenliste Gebiet Nord")
-    ws.write_row(top, left, [f"Spalte {k}" for k in range(len(kinds))])
+    ws.write_row(top, left, headers or [f"Spalte {k}" for k in range(len(kinds))])
     for r, values in enumerate(rows, start=top + 1):
         for c, value in enumerate(values, start=left):
             if value is None:
@@ -100,8 +100,11 @@ def test_grid_equals_calamine(tmp_path_factory, top, left, width, height, data) 
         rows.append(row)
     extra = data.draw(st.dictionaries(st.tuples(st.integers(0, 60), st.integers(0, 7)),
                                       st.sampled_from(["Notiz", 1.5, "x"]), max_size=2))
+    headers = [data.draw(st.sampled_from([f"Spalte {k}", "Umsatzentwicklung", "Segment"]))
+               for k in range(width)]  # output columns of an earlier run are read on demand
     path = tmp_path_factory.mktemp("fg") / "kunden.xlsx"
-    event("fast" if _same_as_calamine(_book(path, top, left, kinds, rows, extra)) else "calamine")
+    fast = _same_as_calamine(_book(path, top, left, kinds, rows, extra, headers))
+    event("fast" if fast else "calamine")
 
 
 def test_clean_big_table_takes_the_fast_path(tmp_path: Path) -> None:
@@ -161,3 +164,40 @@ def test_read_head_is_a_prefix_of_the_part(tmp_path: Path) -> None:
         head = fresh.read_head(part, size)
         assert whole.startswith(head) and len(head) <= size
         assert size < 5000 or head == whole[:size]  # XML inflates to more than it stores
+
+
+def _customers(path: Path, rows: int = 80) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Kunden")
+    ws.write_row(0, 0, ["Kunden-Nr", "Kunde", "Umsatz Vorvorjahr", "Umsatz Vorjahr", "Potenzial"])
+    for r in range(1, rows + 1):
+        previous = 0 if r % 9 == 0 else r * 900.0  # some new customers: trend "neu"
+        ws.write_row(r, 0, [10_000 + r, f"Kunde {r} GmbH", previous, r * 1000.0, r * 2500.0])
+    wb.close()
+    return path
+
+
+def test_rerun_reads_without_the_output_columns(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Second run: the output columns (a trend is a number or "neu") are left out of the fast
+    read, nothing of the job asks for them, and the result is the same as with calamine."""
+    from xl_cseg import jobs
+
+    path = _customers(tmp_path / "k.xlsx")
+    jobs.segment_workbook(path)
+    first = FileSource(path)
+    reference = first._values("Kunden")
+    source = FileSource(path)
+    grid = source.grid(source.worksheets()[0])
+    assert isinstance(grid, fastgrid.ColumnGrid) and None in grid.columns
+    for col in range(len(reference[0])):  # the skipped ones read on demand
+        assert column_values(grid, col, 0, len(reference) - 1) == \
+            column_values(reference, col, 0, len(reference) - 1)
+
+    def refuse(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the job read the output columns")
+
+    monkeypatch.setattr(fastgrid.ColumnGrid, "full", property(refuse))
+    again = tmp_path / "again.xlsx"
+    jobs.segment_workbook(path, again)
+    assert FileSource(again)._values("Kunden") == reference

@@ -2,7 +2,8 @@
 as python-calamine's rows, arranged as the same grid.
 
 The first rows (where headers are searched) come from the sheet XML (:mod:`xlsx.probe`), the
-rest from fastexcel without a header row, each column typed over all its rows. The two overlap
+rest from fastexcel without a header row, each column typed over all its rows; this tool's own
+output columns (a rerun) are left out and read only if something asks for them. The two overlap
 in one row, which fixes the column offset and proves the alignment; the row count must end at
 the sheet's last row. Dates, times, mixed columns (a number among texts) or any doubt give None,
 and the caller reads the sheet with python-calamine.
@@ -11,7 +12,7 @@ and the caller reads the sheet with python-calamine.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
 
@@ -35,13 +36,26 @@ logging.getLogger("fastexcel").setLevel(logging.ERROR)  # its dtype fallbacks ar
 
 class ColumnGrid(Sequence[list[Any]]):
     """Rows from ``row 0``, as python-calamine's ``to_python(skip_empty_area=False)`` gives
-    them: the probed ``head`` rows, then ``columns`` (column ``offset`` onwards) from ``start``."""
+    them: the probed ``head`` rows, then ``columns`` (column ``offset`` onwards) from ``start``.
+
+    A column given as None (this tool's output columns, not needed by any job) is read, with
+    the whole grid, from ``complete()`` the first time something asks for it.
+    """
 
     def __init__(self, head: list[list[Any]], start: int, offset: int,
-                 columns: list[list[Any]]) -> None:
+                 columns: list[list[Any] | None], complete: Callable[[], list[list[Any]]]
+                 ) -> None:
         self.head, self.start, self.offset, self.columns = head[:start], start, offset, columns
-        self.height = len(columns[0]) if columns else 0
+        self.height = next((len(c) for c in columns if c is not None), 0)
         self.width = max([offset + len(columns), *map(len, self.head)])
+        self._complete = complete
+        self._full: list[list[Any]] | None = None
+
+    @property
+    def full(self) -> list[list[Any]]:
+        if self._full is None:
+            self._full = self._complete()
+        return self._full
 
     def __len__(self) -> int:
         return self.start + self.height
@@ -62,6 +76,8 @@ class ColumnGrid(Sequence[list[Any]]):
         if index < self.start:
             row = self.head[index]
             return row + [""] * (self.width - len(row))
+        if None in self.columns:
+            return self.full[index]
         i = index - self.start
         tail = self.width - self.offset - len(self.columns)
         return [""] * self.offset + [column[i] for column in self.columns] + [""] * tail
@@ -76,8 +92,12 @@ class ColumnGrid(Sequence[list[Any]]):
             lo = max(first, self.start) - self.start
             hi = last + 1 - self.start
             k = col - self.offset
-            values += self.columns[k][lo:hi] if 0 <= k < len(self.columns) else \
-                [""] * (hi - lo)
+            if not 0 <= k < len(self.columns):
+                values += [""] * (hi - lo)
+            elif self.columns[k] is None:
+                values += [row[col] if col < len(row) else "" for row in self.full[lo + self.start:hi + self.start]]
+            else:
+                values += self.columns[k][lo:hi]
         return values
 
 
@@ -98,27 +118,39 @@ def probe(package: Package, part: str) -> list[list[Any]] | None:
     return head if head is not None and len(head) == PROBE_ROWS else None
 
 
-def written_before(head: list[list[Any]]) -> bool:
-    """Whether the first rows hold a header of this tool's output columns: such sheets have
-    mixed columns (a trend is a number or "neu"), which fastexcel refuses after parsing; they
-    go to python-calamine at once."""
-    return any(type(v) is str and v.strip() in _OUTPUT_HEADERS for row in head for v in row)
+def skipped_columns(head: list[list[Any]]) -> frozenset[int]:
+    """Columns whose header (in the first rows) is one of this tool's output columns: their
+    values are not needed, and a trend is a number or "neu" (mixed types fastexcel refuses)."""
+    return frozenset(c for row in head for c, v in enumerate(row)
+                     if type(v) is str and v.strip() in _OUTPUT_HEADERS)
 
 
-def load_columns(path: Path, sheet: str) -> list[list[Any]] | None:
-    """The columns from row ``PROBE_ROWS - 1`` on (blanks ""), or None (dates, mixed types,
-    anything fastexcel refuses). Releases the GIL while parsing: run it beside other work."""
+def first_column(head: list[list[Any]]) -> int:
+    """The leftmost column with a value in the first rows: where fastexcel's columns start,
+    unless a cell further down lies further left (then :func:`assemble` refuses)."""
+    return min((next(c for c, v in enumerate(row) if v != "") for row in head
+                if any(v != "" for v in row)), default=0)
+
+
+def load_columns(path: Path, sheet: str, skip: frozenset[int] = frozenset()
+                 ) -> list[list[Any] | None] | None:
+    """The columns from row ``PROBE_ROWS - 1`` on (blanks ""; None for the ``skip`` columns,
+    counted from fastexcel's first column), or None (dates, mixed types, anything fastexcel
+    refuses). Releases the GIL while parsing: run it beside other work."""
     try:
         loaded = fastexcel.read_excel(str(path)).load_sheet(
             sheet, header_row=None, skip_rows=PROBE_ROWS - 1, dtype_coercion="strict",
-            schema_sample_rows=None)
+            schema_sample_rows=None, use_columns=lambda column: column.index not in skip,
+            dtypes={i: "string" for i in skip} or None)
         batch = RecordBatch.from_arrow(loaded)
+        selected = [column.index for column in loaded.selected_columns]
+        width = len(loaded.available_columns())
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # noqa: BLE001 - also a Rust panic: python-calamine reads it then
         return None
-    columns: list[list[Any]] = []
-    for i in range(batch.num_columns):
+    columns: list[list[Any] | None] = [None] * width
+    for i, index in enumerate(selected):
         array = batch.column(i)
         kind = array.type
         if DataType.is_float64(kind) or DataType.is_string(kind) or \
@@ -130,33 +162,34 @@ def load_columns(path: Path, sheet: str) -> list[list[Any]] | None:
             values = [""] * len(array)
         else:  # dates, times, durations, integers: python-calamine's values differ
             return None
-        columns.append(values)
+        columns[index] = values
     return columns
 
 
 def assemble(package: Package, part: str, head: list[list[Any]],
-             columns: list[list[Any]] | None) -> ColumnGrid | None:
-    """The grid, if the overlap row pins the column offset to exactly one value and the rows
-    end where the sheet's last row is."""
-    if not columns:
+             columns: list[list[Any] | None] | None, offset: int,
+             complete: Callable[[], list[list[Any]]]) -> ColumnGrid | None:
+    """The grid, if the overlap row shows that fastexcel's columns start at ``offset`` (and
+    at no other column), and the rows end where the sheet's last row is."""
+    if not columns or all(column is None for column in columns):
         return None
     overlap = PROBE_ROWS - 1
     probed = head[overlap]
     filled = [c for c, v in enumerate(probed) if v != ""]
-    fetched = [column[0] for column in columns]
-    if not filled or not any(v != "" for v in fetched):
+    fetched = {k: column[0] for k, column in enumerate(columns) if column is not None}
+    if not filled or not any(v != "" for v in fetched.values()):
         return None
     offsets = [
-        offset for offset in range(filled[0] + 1)
-        if all((probed[offset + k] if offset + k < len(probed) else "") == v
-               for k, v in enumerate(fetched))
-        and all(c - offset < len(fetched) for c in filled)
+        start for start in range(filled[0] + 1)
+        if all((probed[start + k] if start + k < len(probed) else "") == v
+               for k, v in fetched.items())
+        and all(c - start < len(columns) for c in filled)
     ]
-    if len(offsets) != 1:
+    if offsets != [offset]:
         return None
-    if _last_row(package.read(part)) != overlap + len(columns[0]):
+    if _last_row(package.read(part)) != overlap + len(next(c for c in columns if c is not None)):
         return None
-    return ColumnGrid(head, overlap, offsets[0], columns)
+    return ColumnGrid(head, overlap, offset, columns, complete)
 
 
 def _last_row(xml: bytes) -> int | None:

@@ -249,5 +249,5 @@ def _with_special(series: pd.Series, col: int, special: dict) -> pd.Series:
 
 
 def _is_blank(grid: Grid, row: int, col: int) -> bool:
-    return row >= len(grid) or col >= len(grid[row]) or str(grid[row][col]).strip() == ""
+    return row >= len(grid) or str(column_values(grid, col, row, row)[0]).strip() == ""
 

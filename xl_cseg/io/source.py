@@ -77,20 +77,25 @@ class FileSource:
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
             head = self._probe(sheet) if fastgrid.worth_it(self.package, sheet.part) else None
-            fast = head is not None and not fastgrid.written_before(head)
+            if head is not None:
+                offset = fastgrid.first_column(head)
+                outputs = fastgrid.skipped_columns(head)
+                skip = frozenset(c - offset for c in outputs if c >= offset)
             # fastexcel and python-calamine parse without the GIL: the byte scans of the same
             # part run meanwhile
             with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
-                if fast:
-                    values = pool.submit(fastgrid.load_columns, self.path, sheet.name)
+                if head is not None:
+                    values = pool.submit(fastgrid.load_columns, self.path, sheet.name, skip)
                 else:
                     values = pool.submit(self._values, sheet.name)
-                # a big sheet without output columns needs no formula scan unless a blank is read
-                self.package.prefetch(sheet.part, writing=self.writing, formulas=not fast)
+                # formulas kept in output columns need the formula scan (else only blanks do)
+                self.package.prefetch(sheet.part, writing=self.writing,
+                                      formulas=head is None or bool(outputs))
                 grid = values.result()
-            if fast:
+            if head is not None:
                 part = self.package.part_name(sheet.part)
-                grid = (head is not None and fastgrid.assemble(self.package, part, head, grid)) \
+                grid = fastgrid.assemble(self.package, part, head, grid, offset,
+                                         lambda: self._values(sheet.name)) \
                     or self._values(sheet.name)
             self._grids[sheet.name] = grid
         return self._grids[sheet.name]
