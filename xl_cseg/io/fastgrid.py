@@ -140,7 +140,8 @@ def load_columns(path: Path, sheet: str, skip: frozenset[int] = frozenset()
     try:
         loaded = fastexcel.read_excel(str(path)).load_sheet(
             sheet, header_row=None, skip_rows=PROBE_ROWS - 1, dtype_coercion="strict",
-            schema_sample_rows=None, use_columns=lambda column: column.index not in skip,
+            schema_sample_rows=None,
+            use_columns=(lambda column: column.index not in skip) if skip else None,
             dtypes={i: "string" for i in skip} or None)
         batch = RecordBatch.from_arrow(loaded)
         selected = [column.index for column in loaded.selected_columns]
