@@ -169,11 +169,12 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
     # error cells and formulas without a cached value: found by scanning the sheet part, needed
     # where a value reads as blank (or always, if the source shows them otherwise) and for
     # formulas in output columns that must be kept
+    kinds = {col: set(map(type, values)) for col, values in columns.items()}
     needed = not source.specials_read_as_blank or bool(match.outputs) or \
-        any(_has_blank(values) for values in columns.values())
+        any(str in kinds[col] and "" in values for col, values in columns.items())
     special = source.special_cells(info, rows[0], rows[-1], scanned) if rows and needed else {}
     index = pd.Index(rows)
-    raw = pd.DataFrame({key: _column(columns[col], col, index, special)
+    raw = pd.DataFrame({key: _column(columns[col], kinds[col], col, index, special)
                         for key, col in cols.items()}, index=index)
     return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
@@ -191,8 +192,10 @@ def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int],
     if plain and id_col is not None and name_col is not None and rows:
         ids = column_values(grid, id_col, rows[0], rows[-1])
         names = column_values(grid, name_col, rows[0], rows[-1])
-        for i, (r, cid, name) in enumerate(zip(rows, ids, names)):
-            if cid == "" and isinstance(name, str) and normalize(name) in _TOTAL_WORDS:
+        blank_ids = [i for i, cid in enumerate(ids) if cid == ""] if "" in ids else []
+        for i in blank_ids:  # a total line has no customer number
+            r, name = rows[i], names[i]
+            if isinstance(name, str) and normalize(name) in _TOTAL_WORDS:
                 notes.append(f'{sheet}!{a1(r, name_col)}: Summenzeile "{name}" – Tabelle endet '
                              "davor")
                 rows = rows[:i]
@@ -213,13 +216,10 @@ def _columns(grid: Grid, rows: list[int], cols: list[int]) -> dict[int, Sequence
     return {col: column_values(grid, col, rows[0], rows[-1]) for col in cols}
 
 
-def _has_blank(values: Sequence[Any]) -> bool:
-    return str in set(map(type, values)) and "" in values
-
-
-def _column(values: Sequence[Any], col: int, index: pd.Index, special: dict) -> pd.Series:
-    """One column's raw values: blanks None, error cells CellError; float64 when all numbers."""
-    kinds = set(map(type, values))
+def _column(values: Sequence[Any], kinds: set[type], col: int, index: pd.Index, special: dict
+            ) -> pd.Series:
+    """One column's raw values (of the types ``kinds``): blanks None, error cells CellError;
+    float64 when all numbers."""
     if kinds == {float}:
         series = pd.Series(np.array(values, dtype=float), index=index)
     elif kinds <= {float, str} and all(v == "" for v in values if type(v) is str):
