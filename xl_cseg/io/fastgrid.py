@@ -27,7 +27,7 @@ from ..xlsx.patch_fast import ROW_NUMBER
 from ..xlsx.probe import SharedStrings, date_styles, head_rows
 
 _OUTPUT_HEADERS = frozenset(f.header for f in OUTPUT_FIELDS + MEASURE_OUTPUT_FIELDS)
-PROBE_ROWS = 12  # title rows and the header row; the reader may look further (slower path)
+PROBE_ROWS = 12  # title rows and the header row (a header further down: python-calamine reads)
 PROBE_BYTES = 1 << 16  # of the sheet XML, usually far more than the first rows need
 MIN_SHEET_BYTES = 200_000  # below this, python-calamine is about as fast
 
