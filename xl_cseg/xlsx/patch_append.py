@@ -133,10 +133,7 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     adds: list[bytes] = [b"</row>"] * len(filled_rows) + [b""]
     written_rows: list[int] = []
     written_cols: set[int] = set()
-    tails = {c: column_tails(block[c]) for c in columns}
-    filled = np.zeros(len(block_rows), dtype=np.int64)
-    for bit, c in enumerate(columns):
-        filled |= _present(tails[c]) << bit
+    tails, filled = _rendered(block, columns)
     position = {row: i for i, row in enumerate(block_rows)}
     if special:
         filled[[position[r] for r in special if r in position]] = 0
@@ -164,16 +161,11 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     for row in special:  # header cells, other single cells, rows with cell styles
         merged = {c: block[c][position[row]] for c in columns} if row in position else {}
         merged.update(cells.get(row, ()))
-        row_cells = []
-        for c, v in sorted(merged.items()):
-            tail = None if v is KEEP else render_value(v)
-            if tail is not None:
-                row_cells.append(b'<c r="%s%d"%s%s' % (col_letter(c).encode("ascii"), row + 1,
-                                                       styles.attr(row, c), tail))
-                written_cols.add(c)
+        row_cells, cols = _single_cells(row, sorted(merged.items()), styles)
         if row_cells:
-            adds[piece_of[row]] = b"".join(row_cells) + b"</row>"
+            adds[piece_of[row]] = row_cells + b"</row>"
             written_rows.append(row)
+            written_cols.update(cols)
     if not written_rows:
         return [xml]
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
@@ -213,10 +205,7 @@ def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
                for found in _TAIL_CELL.findall(piece)) or \
                 (starts_at.search(piece) and row in styles.by_cell):
             return None
-    tails = {c: column_tails(block[c]) for c in columns}
-    present = np.zeros(len(block_rows), dtype=np.int64)
-    for bit, c in enumerate(columns):
-        present |= _present(tails[c]) << bit
+    tails, present = _rendered(block, columns)
     templates: dict[tuple, int] = {}  # rows with the same cells and values share a template
     plans: list[tuple[bytes, list[int]]] = []
     cuts: list[int] = []
@@ -263,13 +252,11 @@ def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
         if rendered[i] or cut < len(pieces[piece_index]):
             pieces[piece_index] = pieces[piece_index][:cut] + rendered[i]
     for row in special:
-        row_cells = [b'<c r="%s%d"%s%s' % (col_letter(c).encode("ascii"), row + 1,
-                                           styles.attr(row, c), tail)
-                     for c, v in cells.get(row, ()) if (tail := _tail(v)) is not None]
+        row_cells, cols = _single_cells(row, cells.get(row, ()), styles)
         if row_cells:
-            pieces[piece_of[row]] += b"".join(row_cells)
+            pieces[piece_of[row]] += row_cells
             rows_written.append(row)
-            written_cols.update(c for c, _v in cells[row])
+            written_cols.update(cols)
     if rows_written:
         pieces[0] = grow_dimension(pieces[0], (min(rows_written), min(written_cols),
                                                max(rows_written), max(written_cols)))
@@ -308,9 +295,29 @@ def _tail_template(key: tuple, col_of: Mapping[bytes, int], columns: list[int], 
     return template, used
 
 
-def _present(tails: list[bytes | None]) -> np.ndarray:
-    """1 where a cell is written, else 0."""
-    return np.fromiter(map(is_not, tails, repeat(None)), bool, len(tails)).astype(np.int64)
+def _rendered(block: Mapping[int, Sequence[CellValue]], columns: list[int]
+              ) -> tuple[dict[int, list[bytes | None]], np.ndarray]:
+    """Cell tails per column, and per row a bit per column (in ``columns`` order) where a cell
+    is written."""
+    tails = {c: column_tails(block[c]) for c in columns}
+    written = np.zeros(len(block[columns[0]]) if columns else 0, dtype=np.int64)
+    for bit, c in enumerate(columns):
+        present = np.fromiter(map(is_not, tails[c], repeat(None)), bool, len(tails[c]))
+        written |= present.astype(np.int64) << bit
+    return tails, written
+
+
+def _single_cells(row: int, items: Sequence[tuple[int, CellValue]], styles: Styles
+                  ) -> tuple[bytes, list[int]]:
+    """New cells of one row written cell by cell (columns ascending), and their columns."""
+    parts, cols = [], []
+    for c, v in items:
+        tail = _tail(v)
+        if tail is not None:
+            parts.append(b'<c r="%s%d"%s%s' % (col_letter(c).encode("ascii"), row + 1,
+                                               styles.attr(row, c), tail))
+            cols.append(c)
+    return b"".join(parts), cols
 
 
 def _take(seq: Sequence, idx: list[int]) -> tuple:
