@@ -18,6 +18,7 @@ import python_calamine as pc
 import xlsxwriter
 from test_consolidate_support import TODAY, customers, demo_copy, xlsx_territory
 
+from tests.lo.harness import probe, requires_lo
 from xl_cseg.consolidate import bulk, reader
 from xl_cseg.consolidate.duplicates import BY_ID, BY_NAME, find_duplicates, name_keys
 from xl_cseg.consolidate.parameters import central_parameters
@@ -101,6 +102,10 @@ TRICKY = ["A & B <GmbH>", "  spaces  ", "Zeile1\nZeile2", "ctrl\x01char", "_x000
           '=HYPERLINK("http://x","y")', "x" * 40_000, "", "Ünïcödé €"]
 
 
+def columns_of(columns, rows: slice):
+    return [bulk.BulkColumn(c.values.iloc[rows], c.numeric_ids) for c in columns]
+
+
 def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = ()):
     stream = io.BytesIO()
     wb = xlsxwriter.Workbook(stream, {"in_memory": True})
@@ -114,14 +119,14 @@ def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = ()):
     wb.close()
     template = stream.getvalue()
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
-        xml, sst = zf.read("xl/worksheets/sheet1.xml"), bulk.SharedStrings(
-            zf.read("xl/sharedStrings.xml"))
+        xml = zf.read("xl/worksheets/sheet1.xml")
     columns = [bulk.BulkColumn(frame[c], numeric_ids=c in ids) for c in frame.columns]
-    rows = bulk.sheet_rows(columns, bulk.column_styles(xml), sst, first_row=2)
+    half = len(frame) // 2  # two blocks, as from two workers
+    blocks = [bulk.render_rows(columns_of(columns, rows), bulk.column_styles(xml))
+              for rows in (slice(0, half), slice(half, None))]
     dst = tmp_path / "bulk.xlsx"
-    bulk.write_streamed(template, dst, {
-        "xl/worksheets/sheet1.xml": bulk.with_rows(xml, rows, len(frame) + 1, "D"),
-        "xl/sharedStrings.xml": sst.xml()})
+    bulk.write_streamed(template, dst, {"xl/worksheets/sheet1.xml": bulk.with_rows(
+        xml, blocks, len(frame) + 1, "D")})
     return dst
 
 
@@ -142,7 +147,8 @@ def test_bulk_sheet_values_round_trip(tmp_path, monkeypatch):
     assert len(rows) == n
     text = [r[0] for r in rows]
     assert text[0] == "A & B <GmbH>" and text[1] == "  spaces  " and text[2] == "Zeile1\nZeile2"
-    assert text[3] == "ctrlchar" and text[4] == "_x000D_ literal"
+    assert text[3] == "ctrlchar"
+    assert text[4] == "_x005F_x000D_ literal"  # openpyxl leaves inline strings' escapes as is
     assert text[5] == '=HYPERLINK("http://x","y")' and len(text[6]) == 32_767
     assert text[7] is None and text[8] == "Ünïcödé €"
     assert [r[1] for r in rows][:5] == [10001, "0815", "K-17", None, "123456789012345678"]
@@ -154,13 +160,27 @@ def test_bulk_sheet_values_round_trip(tmp_path, monkeypatch):
     wb.close()
     grid = pc.CalamineWorkbook.from_path(str(dst)).get_sheet_by_name("Daten").to_python()
     assert grid[1][:3] == ["A & B <GmbH>", 10001.0, 0.1] and len(grid) == n + 1
+    assert [row[0] for row in grid[1:]] == [text[0], text[1], text[2], "ctrlchar",
+                                             "_x000D_ literal", *text[5:7], "", text[8]]
     with zipfile.ZipFile(dst) as zf:
         sheet, sst = zf.read("xl/worksheets/sheet1.xml"), zf.read("xl/sharedStrings.xml")
     assert b"<f>" not in sheet and b'<dimension ref="A1:D10"/>' in sheet
     assert b's="' in sheet  # the percent column keeps its style
-    refs = sheet.count(b't="s"') + 1  # plus the string on the other sheet
-    assert f'count="{refs}"'.encode() in sst
-    assert f'uniqueCount="{sst.count(b"<si>")}"'.encode() in sst
+    assert sheet.count(b"<row>") == n  # the rows after the header, unnumbered
+    assert b't="inlineStr"' in sheet and sheet.count(b't="s"') == 4  # the header only
+    assert sst.count(b"<si>") == 5  # as XlsxWriter wrote it: the headers and the other sheet
+
+
+@requires_lo
+def test_bulk_sheet_text_in_libreoffice(tmp_path):
+    frame = pd.DataFrame({"text": pd.Series(TRICKY, dtype=object), "n": 1.0})
+    dst = _bulk_book(tmp_path, frame)
+    [report] = probe([{"path": str(dst), "cells": [f"Daten!A{r}" for r in range(2, 11)],
+                       "recalc": False}])
+    got = list(report["cells"].values())
+    assert got[:6] == ["A & B <GmbH>", "  spaces  ", "Zeile1\nZeile2", "ctrlchar",
+                       "_x000D_ literal", '=HYPERLINK("http://x","y")']
+    assert len(got[6]) == 32_767 and got[7] is None and got[8] == "Ünïcödé €"
 
 
 def test_bulk_write_is_atomic(tmp_path):

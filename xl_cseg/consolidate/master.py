@@ -13,7 +13,7 @@ import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,6 @@ from .reader import CUSTOMER_COLUMNS, OUTPUT_PROPERTY
 
 CUSTOMERS_SHEET = "Kunden gesamt"
 _CUSTOMERS_PART = "xl/worksheets/sheet2.xml"  # the second sheet XlsxWriter writes
-_SST_PART = "xl/sharedStrings.xml"
 _FORMATS = {"int": "#,##0", "eur": '#,##0 "€"', "pct": "0.0%", "num": "#,##0.0",
             "fte": "0.00", "date": "dd.mm.yyyy", "row": "0"}
 _OWN_HEADERS = {"territory": "Gebiet", "source": "Datei", "row": "Zeile",
@@ -61,6 +60,7 @@ class MasterData:
     parameters: str  # where the central parameters came from
     parameter_errors: Sequence[str]
     date: _dt.date
+    rendered: list[bytes] | None = None  # the customers' rows, file by file (bulk.render_rows)
 
 
 def _title(key: str) -> str:
@@ -86,6 +86,11 @@ class Book:
         self.total = {k: add({"num_format": f, "bold": True, "top": 1})
                       for k, f in _FORMATS.items()}
         self.total_text = add({"bold": True, "top": 1})
+        # style indexes in creation order, whatever the sheets use first: the workers render
+        # ``Kunden gesamt`` before this book exists (see customer_styles)
+        for fmt in (self.title, self.bold, self.head, *self.kind.values(),
+                    *self.total.values(), self.total_text):
+            fmt._get_xf_index()
 
     def cell(self, ws, row: int, col: int, value: Any, kind: str, total: bool = False) -> None:
         fmt = (self.total if total else self.kind).get(kind, self.total_text if total else None)
@@ -142,15 +147,26 @@ def write_master(data: MasterData, dst: Path) -> None:
     template = stream.getvalue()
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
         sheet_xml = zf.read(_CUSTOMERS_PART)
-        sst = bulk.SharedStrings(zf.read(_SST_PART))
-    columns = [bulk.BulkColumn(data.customers[key], numeric_ids=key == "customer_id")
-               for key in CUSTOMER_COLUMNS]
-    rows = bulk.sheet_rows(columns, bulk.column_styles(sheet_xml), sst, first_row=2)
+    styles = bulk.column_styles(sheet_xml)
+    rows: Iterable[bytes] | None = data.rendered
+    if rows is None or styles != customer_styles():
+        rows = bulk.render_chunks(customer_columns(data.customers), styles)
     last_col = xl_col_to_name(len(CUSTOMER_COLUMNS) - 1)
-    bulk.write_streamed(template, dst, {
-        _CUSTOMERS_PART: bulk.with_rows(sheet_xml, rows, len(data.customers) + 1, last_col),
-        _SST_PART: sst.xml(),
-    })
+    bulk.write_streamed(template, dst, {_CUSTOMERS_PART: bulk.with_rows(
+        sheet_xml, rows, len(data.customers) + 1, last_col)})
+
+
+def customer_columns(customers: pd.DataFrame) -> list[bulk.BulkColumn]:
+    """The columns of ``Kunden gesamt``; customer numbers like "10001" become numbers."""
+    return [bulk.BulkColumn(customers[key], numeric_ids=key == "customer_id")
+            for key in CUSTOMER_COLUMNS]
+
+
+def customer_styles() -> dict[int, int]:
+    """Column -> style index of the ``Kunden gesamt`` cells, the same in every master."""
+    kinds = Book(io.BytesIO(), "").kind
+    return {col: kinds[_KINDS[key]].xf_index for col, key in enumerate(CUSTOMER_COLUMNS)
+            if _KINDS.get(key) in kinds}
 
 
 def _customer_layout(book: Book, ws, count: int) -> None:

@@ -48,6 +48,7 @@ class Task:
     source: str  # display name of the file
     central: ParameterSet
     today: _dt.date
+    styles: dict[int, int] | None = None  # Kunden gesamt's column styles: render the rows
 
 
 @dataclass
@@ -64,6 +65,7 @@ class FileResult:
     note_count: int = 0
     deviations: list[tuple[str, Any, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    rendered: bytes | None = None  # the customers' rows in Kunden gesamt (bulk.render_rows)
 
     @property
     def rows(self) -> int:

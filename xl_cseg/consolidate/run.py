@@ -18,7 +18,8 @@ from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.atomic import check_writable
 from . import history
 from .duplicates import find_duplicates
-from .master import MasterData, write_master
+from . import bulk
+from .master import MasterData, customer_columns, customer_styles, write_master
 from .parameters import ParameterSet, central_parameters
 from .reader import CUSTOMER_COLUMNS, MEASURE_COLUMNS, OK, FileResult, Task, read_territory
 from .sources import FAILED, Sources, collect
@@ -56,7 +57,8 @@ class Consolidation:
 def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: int | None = None,
              progress: Progress | None = None) -> list[FileResult]:
     """Read every file on ``workers`` processes (default: all cores); results in input order."""
-    tasks = [Task(p, sources.display(p), central, today) for p in sources.files]
+    styles = customer_styles()
+    tasks = [Task(p, sources.display(p), central, today, styles) for p in sources.files]
     workers = min(workers or os.cpu_count() or 1, len(tasks))
     results: list[FileResult | None] = [None] * len(tasks)
 
@@ -67,11 +69,11 @@ def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: 
 
     if workers <= 1:
         for i, task in enumerate(tasks):
-            done(i, read_territory(task))
+            done(i, read_and_render(task))
         return results  # type: ignore[return-value]
     # the workers start (fork) at the first submit, before any progress display thread runs
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(read_territory, task): i for i, task in enumerate(tasks)}
+        futures = {pool.submit(read_and_render, task): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -84,6 +86,15 @@ def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: 
     return results  # type: ignore[return-value]
 
 
+def read_and_render(task: Task) -> FileResult:
+    """:func:`read_territory`, and the file's rows of ``Kunden gesamt`` rendered (in the worker,
+    so that all cores share the rendering)."""
+    result = read_territory(task)
+    if result.customers is not None and task.styles is not None:
+        result.rendered = bulk.render_rows(customer_columns(result.customers), task.styles)
+    return result
+
+
 def _frame(parts: Iterable[pd.DataFrame | None], columns: Iterable[str]) -> pd.DataFrame:
     found = [p for p in parts if p is not None and len(p)]
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=list(columns))
@@ -92,7 +103,8 @@ def _frame(parts: Iterable[pd.DataFrame | None], columns: Iterable[str]) -> pd.D
 def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
             today: _dt.date) -> MasterData:
     """Everything the master workbook shows, from the files' results."""
-    customers = _frame((r.customers for r in results), (*CUSTOMER_COLUMNS, "name_key"))
+    read = [r for r in results if r.customers is not None and len(r.customers)]
+    customers = _frame((r.customers for r in read), (*CUSTOMER_COLUMNS, "name_key"))
     measures = _frame((r.measures for r in results), MEASURE_COLUMNS)
     territories = territory_table(customers, measures, central.params)
     duplicates = find_duplicates(customers)
@@ -102,7 +114,9 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
         messages=message_rows(results),
         overview=overview(results, sources, territories, duplicates),
         distribution=distribution(customers, customers), parameters=central.label,
-        parameter_errors=central.errors, date=today)
+        parameter_errors=central.errors, date=today,
+        rendered=[r.rendered for r in read] if all(r.rendered is not None for r in read)
+        else None)
 
 
 def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str],

@@ -19,7 +19,7 @@ import struct
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -145,23 +145,25 @@ def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo,
     new.file_size = size
     new.external_attr = info.external_attr
     if size > FAST_COMPRESS_SIZE and new.compress_type == zipfile.ZIP_DEFLATED:
-        _write_deflated(zout, new, chunks)
+        write_deflated(zout, new, chunks)
         return
     with zout.open(new, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
         member.write(b"".join(chunks))
 
 
-def _write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Sequence[bytes]) -> None:
-    """A big rewritten part, deflated with ISA-L at its fastest level (several times faster than
-    zlib, standard deflate output), written as local header + data like ``zipfile`` does."""
+def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Iterable[bytes]) -> None:
+    """A big part, deflated with ISA-L at its fastest level (several times faster than zlib,
+    standard deflate output), written as local header + data like ``zipfile`` does; ``chunks``
+    may be a stream (sizes and CRC are set on ``info`` here)."""
     compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
-    crc = 0
+    crc = size = 0
     packed: list[bytes] = []
     for batch in _batches(chunks):
         crc = isal_zlib.crc32(batch, crc)
+        size += len(batch)
         packed.append(compressor.compress(batch))
     packed.append(compressor.flush())
-    info.CRC = crc
+    info.CRC, info.file_size = crc, size
     info.compress_size = sum(map(len, packed))
     out = zout.fp
     info.header_offset = out.tell()
@@ -174,7 +176,7 @@ def _write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Sequen
     zout.start_dir = out.tell()  # type: ignore[attr-defined]
 
 
-def _batches(chunks: Sequence[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+def _batches(chunks: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
     """``chunks`` (of a patched sheet: often many small slices) joined into ~``size`` batches."""
     batch: list[bytes] = []
     pending = 0
