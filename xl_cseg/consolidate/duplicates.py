@@ -56,31 +56,47 @@ def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
     """Rows (``DUPLICATE_COLUMNS``) of customers whose number or name occurs in several
     territories; ``customers`` holds territory, source, row, customer_id, name, name_key,
     revenue and code."""
-    keys = customers["name_key"].astype(object)
-    similar = _similar_keys(keys.dropna().unique())
-    if similar:
-        keys = keys.map(similar).astype(object).fillna(keys)
-    found = pd.concat([_groups(customers, customers["customer_id"], BY_ID),
-                       _groups(customers, keys, BY_NAME)], ignore_index=True)
+    codes, keys = pd.factorize(customers["name_key"], use_na_sentinel=True)
+    keys = np.asarray(keys, dtype=object)
+    similar = _similar_keys(keys)
+    if similar:  # each key's representative, looked up once per distinct key
+        keys = np.array([similar.get(k, k) for k in keys.tolist()], dtype=object)
+        codes, keys = _refactorize(codes, keys)
+    territory, _ = pd.factorize(customers["territory"], use_na_sentinel=True)
+    ids, id_keys = pd.factorize(customers["customer_id"], use_na_sentinel=True)
+    found = pd.concat([_groups(customers, ids, np.asarray(id_keys, dtype=object), territory,
+                               BY_ID),
+                       _groups(customers, codes, keys, territory, BY_NAME)], ignore_index=True)
     return found.reindex(columns=list(DUPLICATE_COLUMNS))
 
 
-def _groups(customers: pd.DataFrame, key: pd.Series, reason: str) -> pd.DataFrame:
-    pairs = pd.DataFrame({"key": key, "territory": customers["territory"]}).dropna()
-    keys = pairs.drop_duplicates()["key"]
-    rows = key.isin(keys[keys.duplicated()].unique()).to_numpy()
-    found = customers[rows].assign(reason=reason, key=key[rows])
+def _refactorize(codes: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the distinct values of ``keys`` (after several keys became one)."""
+    inner, distinct = pd.factorize(keys)
+    return np.where(codes >= 0, inner[codes], -1), np.asarray(distinct, dtype=object)
+
+
+def _groups(customers: pd.DataFrame, codes: np.ndarray, keys: np.ndarray,
+            territory: np.ndarray, reason: str) -> pd.DataFrame:
+    """The rows whose key (``keys[codes]``, -1 for none) occurs in two or more territories."""
+    known = (codes >= 0) & (territory >= 0)
+    width = int(territory.max(initial=0)) + 1
+    pairs = pd.unique(codes[known].astype(np.int64) * width + territory[known])
+    spread = np.bincount(pairs // width, minlength=len(keys)) >= 2
+    rows = np.flatnonzero((codes >= 0) & spread[np.maximum(codes, 0)])
+    found = customers.iloc[rows].assign(reason=reason, key=keys[codes[rows]])
     return found.sort_values(["key", "territory", "source", "row"], kind="stable")
 
 
 def _similar_keys(keys: np.ndarray) -> dict[str, str]:
     """Key -> representative key for keys joined by a small typo (only keys that have one)."""
-    keys = np.asarray(keys, dtype=object)
     if len(keys) < 2:
         return {}
     # ASCII bytes, truncated: other characters become "?", difflib judges the real keys
-    front = np.array([k.encode("ascii", "replace") for k in keys], dtype=f"S{_WIDTH}")
-    back = np.array([k[::-1].encode("ascii", "replace") for k in keys], dtype=f"S{_WIDTH}")
+    joined = "\n".join(keys.tolist())  # keys hold no line breaks (words joined by spaces)
+    front = np.array(joined.encode("ascii", "replace").split(b"\n"), dtype=f"S{_WIDTH}")
+    back = np.array(joined[::-1].encode("ascii", "replace").split(b"\n")[::-1],
+                    dtype=f"S{_WIDTH}")
     lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
     parent: dict[int, int] = {}
 
