@@ -25,8 +25,10 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
     """One row per territory (sorted) and a total row. Visits and contacts follow the channel
     matrix of the central parameters; the capacity is one field rep's per territory."""
     by = customers.groupby("territory", sort=True)
+    files = customers[["territory", "source"]].drop_duplicates() \
+        .groupby("territory", sort=True)["source"].agg(lambda s: ", ".join(sorted(s)))
     table = pd.DataFrame({
-        "Dateien": by["source"].agg(lambda s: ", ".join(sorted(set(s)))),
+        "Dateien": files,
         "Kunden": by.size(),
         "Umsatz Vorjahr": by["revenue"].sum(),
         "Potenzial": by["potential"].sum(),
