@@ -7,8 +7,9 @@ text is never a formula). Rendering needs nothing but the values and the column 
 consolidate workers render their own rows in parallel; the parent joins them and streams them
 into an ISA-L compressor in a second thread. Rows and cells carry no ``r`` attribute: each
 follows the one before (cells from column A, rows after the header row), which ECMA-376 allows
-(Excel, LibreOffice, openpyxl and python-calamine read them so). Inline strings (``t="inlineStr"``) are what Apache POI's streaming writer uses;
-Excel turns them into shared strings when it saves.
+(Excel, LibreOffice, openpyxl and python-calamine read them so). Inline strings
+(``t="inlineStr"``) are what Apache POI's streaming writer uses; Excel turns them into shared
+strings when it saves.
 """
 
 from __future__ import annotations
@@ -69,13 +70,10 @@ def _numbers(values: np.ndarray, s: str) -> list[str]:
     whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 1e15)
     texts = np.empty(len(values), dtype=object)
     texts[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
-    rest = np.flatnonzero(~whole)
-    if len(rest):
-        texts[rest] = list(map(repr, values[rest].tolist()))
+    texts[~whole] = list(map(repr, values[~whole].tolist()))
     cells = [f"<c{s}><v>{t}</v></c>" for t in texts.tolist()]
-    if len(rest):
-        for pos in rest[~np.isfinite(values[rest])].tolist():
-            cells[pos] = "<c/>"
+    for pos in np.flatnonzero(~np.isfinite(values)).tolist():
+        cells[pos] = "<c/>"
     return cells
 
 
@@ -87,7 +85,8 @@ def _inline(texts: list[str], s: str) -> list[str]:
         safe = escape(clean_text(joined)).split(_SEP)
     else:  # a text holds the separator itself
         safe = [escape(clean_text(t)) for t in content]
-    plain, spaced = f'<c{s} t="inlineStr"><is><t>', f'<c{s} t="inlineStr"><is><t xml:space="preserve">'
+    plain = f'<c{s} t="inlineStr"><is><t>'
+    spaced = f'<c{s} t="inlineStr"><is><t xml:space="preserve">'
     return [f"{spaced if t != t.strip() else plain}{x}</t></is></c>"
             for t, x in zip(content, safe)]
 
@@ -112,8 +111,7 @@ def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarr
     texts: list[str] = []
     text = np.flatnonzero(kinds == _TEXT)
     if column.numeric_ids and len(text):
-        ids = np.fromiter(map(_NUMERIC_ID.fullmatch, values[text].tolist()), dtype=bool,
-                          count=len(text))
+        ids = np.fromiter(map(numeric_id, values[text].tolist()), dtype=bool, count=len(text))
         cells[text[ids]] = [f"<c{s}><v>{v}</v></c>" for v in values[text[ids]].tolist()]
         text = text[~ids]
     for pos, value in zip(text.tolist(), values[text].tolist()):

@@ -16,9 +16,8 @@ import pandas as pd
 from ..core.distribution import distribution
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.atomic import check_writable
-from . import history
+from . import bulk, history
 from .duplicates import find_duplicates
-from . import bulk
 from .master import MasterData, customer_columns, customer_styles, write_master
 from .parameters import ParameterSet, central_parameters
 from .reader import CUSTOMER_COLUMNS, MEASURE_COLUMNS, OK, FileResult, Task, read_territory
