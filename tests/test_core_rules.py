@@ -221,3 +221,20 @@ def test_100k_rows_vectorized_fast_enough():
     raw = pd.DataFrame({"customer_id": np.arange(n, dtype=float), "name": ["x"] * n,
                         "revenue": pot * rng.uniform(0, 1, n), "potential": pot})
     assert len(segment(raw).output) == n
+
+
+def test_text_columns_stay_object_and_blank_names_are_noted():
+    """pandas 3 would infer its str dtype for text arrays; the outputs keep object columns
+    (NaN where blank), and whitespace-only names count as missing."""
+    raw = pd.DataFrame({"customer_id": [1.0, 2.0, 3.0, 4.0],
+                        "name": ["Müller GmbH", " \t", None, " Meyer KG"],
+                        "revenue": [50_000.0, 0.0, 1000.0, 20_000.0],
+                        "potential": [60_000.0, 5000.0, 0.0, 100_000.0]})
+    result = segment(raw)
+    for key in ("trend", "abc", "potential_class", "code", "channel", "risk", "notes"):
+        assert result.output[key].dtype == object, key
+    assert result.inputs["customer_id"].tolist() == ["1", "2", "3", "4"]
+    assert result.output["code"].tolist()[:2] == ["A-Maintain", "C-Win"]
+    assert pd.isna(result.output.at[2, "code"])
+    noted = {i.row for i in result.issues if i.field == "name"}
+    assert noted == {1, 2}

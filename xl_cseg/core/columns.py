@@ -1,4 +1,4 @@
-"""The customer table's fields: canonical keys and the German headers users see."""
+"""The customer and measure tables' fields: canonical keys and the German headers users see."""
 
 from __future__ import annotations
 
@@ -36,6 +36,26 @@ OUTPUT_FIELDS: tuple[Field, ...] = (
     Field("notes", "Prüfhinweis"),
 )
 
+# the measures table (pipeline): what reps enter per customer measure, what this tool adds
+MEASURE_FIELDS: tuple[Field, ...] = (
+    Field("customer_id", "Kunden-Nr", required=True),
+    Field("measure", "Maßnahme", required=True),
+    Field("status", "Status", required=True),
+    Field("phase", "Phase"),
+    Field("expected_revenue", "Erwarteter Umsatz", required=True, numeric=True),
+    Field("probability", "Wahrscheinlichkeit manuell", numeric=True),
+    Field("next_step", "Nächster Schritt"),
+    Field("due_date", "Fällig am"),
+    Field("last_activity", "Letzte Aktivität"),
+)
+MEASURE_OUTPUT_FIELDS: tuple[Field, ...] = (
+    Field("probability", "Wahrscheinlichkeit"),
+    Field("weighted", "Gewichteter Umsatz"),
+    Field("code", "Segment"),
+    Field("overdue", "Überfällig"),
+    Field("stale", "Veraltet"),
+    Field("notes", "Prüfhinweis"),
+)
 FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in INPUT_FIELDS + OUTPUT_FIELDS}
 NUMERIC_INPUTS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS if f.numeric)
 INPUT_KEYS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Hashable, Mapping
 import numpy as np
 import pandas as pd
 
-from .columns import Field
+from .columns import MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS
 from .numbers import CellError, UncachedFormula, error_label, normalize_id, parse_number
 from .params import CODES, ParamIssue
 from .segment import ERROR, NOTE, Issue, parse_numeric
@@ -49,25 +49,6 @@ DEFAULT_PROBABILITIES: dict[str, float] = {s.label: s.default for s in STATUSES}
 PHASES: tuple[str, ...] = ("Vorbereitung", "Start", "Bedarf", "Lösung", "Abschluss", "Nachfreude")
 _PHASE_ALIASES = {"Einstieg": "Start", "Nachsorge": "Nachfreude"}
 
-MEASURE_FIELDS: tuple[Field, ...] = (
-    Field("customer_id", "Kunden-Nr", required=True),
-    Field("measure", "Maßnahme", required=True),
-    Field("status", "Status", required=True),
-    Field("phase", "Phase"),
-    Field("expected_revenue", "Erwarteter Umsatz", required=True, numeric=True),
-    Field("probability", "Wahrscheinlichkeit manuell", numeric=True),
-    Field("next_step", "Nächster Schritt"),
-    Field("due_date", "Fällig am"),
-    Field("last_activity", "Letzte Aktivität"),
-)
-MEASURE_OUTPUT_FIELDS: tuple[Field, ...] = (
-    Field("probability", "Wahrscheinlichkeit"),
-    Field("weighted", "Gewichteter Umsatz"),
-    Field("code", "Segment"),
-    Field("overdue", "Überfällig"),
-    Field("stale", "Veraltet"),
-    Field("notes", "Prüfhinweis"),
-)
 MEASURE_KEYS: tuple[str, ...] = tuple(f.key for f in MEASURE_FIELDS)
 _HEADERS = {f.key: f.header for f in MEASURE_FIELDS + MEASURE_OUTPUT_FIELDS}
 

@@ -17,16 +17,21 @@ WIN, GROW, MAINTAIN = "Win", "Grow", "Maintain"
 
 def abc_class(revenue: pd.Series, params: Parameters) -> pd.Series:
     """A/B/C by the chosen method; NaN revenue gives NaN. Zero revenue is always C."""
+    return pd.Series(abc_class_values(_floats(revenue), params), index=revenue.index,
+                     dtype=object)
+
+
+def abc_class_values(values: np.ndarray, params: Parameters) -> np.ndarray:
+    """:func:`abc_class` on a float array -> object array."""
     if params.abc_methode == "pareto":
-        return abc_pareto(revenue, params.pareto_a, params.pareto_b)
-    return abc_absolute(revenue, params.threshold_a, params.threshold_b)
+        return abc_pareto_values(values, params.pareto_a, params.pareto_b)
+    return abc_absolute_values(values, params.threshold_a, params.threshold_b)
 
 
 def abc_absolute(revenue: pd.Series, threshold_a: float, threshold_b: float) -> pd.Series:
     """A from the A threshold, B from the C-customer threshold (inclusive), else C."""
-    values = revenue.to_numpy(dtype=float, na_value=np.nan)
-    return pd.Series(abc_absolute_values(values, threshold_a, threshold_b), index=revenue.index,
-                     dtype=object)
+    return pd.Series(abc_absolute_values(_floats(revenue), threshold_a, threshold_b),
+                     index=revenue.index, dtype=object)
 
 
 def abc_absolute_values(values: np.ndarray, threshold_a: float, threshold_b: float) -> np.ndarray:
@@ -45,7 +50,12 @@ def abc_pareto(revenue: pd.Series, share_a: float, share_b: float) -> pd.Series:
     A customer's class depends on the revenue share of all strictly larger customers, so equal
     revenues always get the same class and more revenue never gives a lower class.
     """
-    values = revenue.to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(abc_pareto_values(_floats(revenue), share_a, share_b), index=revenue.index,
+                     dtype=object)
+
+
+def abc_pareto_values(values: np.ndarray, share_a: float, share_b: float) -> np.ndarray:
+    """:func:`abc_pareto` on a float array -> object array."""
     out = np.full(len(values), np.nan, dtype=object)
     valid = ~np.isnan(values)
     positive = np.where(valid, np.clip(values, 0, None), 0.0)
@@ -64,7 +74,7 @@ def abc_pareto(revenue: pd.Series, share_a: float, share_b: float) -> pd.Series:
         ranked = np.empty(len(values), dtype=object)
         ranked[order] = cls
         out[valid] = ranked[valid]
-    return pd.Series(out, index=revenue.index, dtype=object)
+    return out
 
 
 def share_of_wallet(revenue: pd.Series, potential: pd.Series) -> pd.Series:
@@ -112,10 +122,17 @@ _CODE_TABLE = np.array([f"{a}-{p}" for a in ABC_CLASSES for p in POTENTIAL_CLASS
 
 def segment_code(abc: pd.Series, pclass: pd.Series) -> pd.Series:
     """Combined code such as "C-Win"; NaN when either part is missing."""
-    a_idx = abc.map({c: i for i, c in enumerate(ABC_CLASSES)})
-    p_idx = pclass.map({c: i for i, c in enumerate(POTENTIAL_CLASSES)})
-    idx = (a_idx * 3 + p_idx).fillna(len(_CODE_TABLE) - 1).to_numpy(dtype=np.int64)
-    return pd.Series(_CODE_TABLE[idx], index=abc.index, dtype=object)
+    return pd.Series(segment_code_values(abc.to_numpy(dtype=object),
+                                         pclass.to_numpy(dtype=object)),
+                     index=abc.index, dtype=object)
+
+
+def segment_code_values(abc: np.ndarray, pclass: np.ndarray) -> np.ndarray:
+    """:func:`segment_code` on object arrays."""
+    a_idx = pd.Index(ABC_CLASSES).get_indexer(abc)
+    p_idx = pd.Index(POTENTIAL_CLASSES).get_indexer(pclass)
+    return _CODE_TABLE[np.where((a_idx < 0) | (p_idx < 0), len(_CODE_TABLE) - 1,
+                                a_idx * 3 + p_idx)]
 
 
 def segment_code_value(abc: object, pclass: object) -> object:
@@ -127,20 +144,37 @@ def segment_code_value(abc: object, pclass: object) -> object:
 
 def revenue_trend(revenue: pd.Series, previous: pd.Series) -> pd.Series:
     """Year-over-year change as a fraction (-0.12 = -12 %); NaN where the base is not positive."""
-    return revenue / previous.where(previous > 0) - 1.0
+    return pd.Series(revenue_trend_values(_floats(revenue), _floats(previous)),
+                     index=revenue.index)
+
+
+def revenue_trend_values(revenue: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", divide="ignore"):
+        return revenue / np.where(previous > 0, previous, np.nan) - 1.0
 
 
 def projected_trend(revenue: pd.Series, ytd: pd.Series, months: float) -> pd.Series:
     """Current year projected to twelve months against last year."""
-    return (ytd * (12.0 / months)) / revenue.where(revenue > 0) - 1.0
+    return pd.Series(projected_trend_values(_floats(revenue), _floats(ytd), months),
+                     index=revenue.index)
+
+
+def projected_trend_values(revenue: np.ndarray, ytd: np.ndarray, months: float) -> np.ndarray:
+    with np.errstate(over="ignore", divide="ignore"):
+        return (ytd * (12.0 / months)) / np.where(revenue > 0, revenue, np.nan) - 1.0
 
 
 def risk_text(abc: pd.Series, trend: pd.Series, loyalty: pd.Series, params: Parameters) -> pd.Series:
     """Risk flag for A/B customers: falling revenue or low loyalty, as a short German text."""
-    grade = abc.to_numpy(dtype=object)
+    return pd.Series(risk_text_values(abc.to_numpy(dtype=object), _floats(trend),
+                                      _floats(loyalty), params), index=abc.index, dtype=object)
+
+
+def risk_text_values(grade: np.ndarray, trend_v: np.ndarray, loyalty_v: np.ndarray,
+                     params: Parameters) -> np.ndarray:
+    """:func:`risk_text` on arrays (grades as objects, floats) -> object array."""
     ab = (grade == "A") | (grade == "B")
     with np.errstate(invalid="ignore"):
-        trend_v, loyalty_v = _floats(trend), _floats(loyalty)
         falling = ab & (trend_v < -params.risiko_rueckgang)
         disloyal = ab & (loyalty_v <= params.risiko_verbundenheit)
     out = np.full(len(grade), np.nan, dtype=object)
@@ -154,16 +188,24 @@ def risk_text(abc: pd.Series, trend: pd.Series, loyalty: pd.Series, params: Para
         both = falling[disloyal]
         out[disloyal] = [f"{old}; {texts[v]}" if b else texts[v]
                          for old, v, b in zip(out[disloyal], shown, both)]
-    return pd.Series(out, index=abc.index, dtype=object)
+    return out
 
 
 def channel_plan(code: pd.Series, params: Parameters) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Channel, field visits and inside-sales contacts per year from the channel matrix."""
+    channel, visits, contacts = channel_plan_values(code.to_numpy(dtype=object), params)
+    return (pd.Series(channel, index=code.index, dtype=object),
+            pd.Series(visits, index=code.index), pd.Series(contacts, index=code.index))
+
+
+def channel_plan_values(code: np.ndarray, params: Parameters
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`channel_plan` on an object array of codes."""
     matrix = params.kanalmatrix
     codes = list(matrix)
-    idx = code.map({c: i for i, c in enumerate(codes)}).fillna(len(codes)).to_numpy(np.int64)
+    idx = pd.Index(codes).get_indexer(code)
+    idx[idx < 0] = len(codes)
     channel = np.array([matrix[c].channel for c in codes] + [np.nan], dtype=object)[idx]
     visits = np.array([matrix[c].visits for c in codes] + [np.nan], dtype=float)[idx]
     contacts = np.array([matrix[c].contacts for c in codes] + [np.nan], dtype=float)[idx]
-    return (pd.Series(channel, index=code.index, dtype=object),
-            pd.Series(visits, index=code.index), pd.Series(contacts, index=code.index))
+    return channel, visits, contacts

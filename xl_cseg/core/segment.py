@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Hashable, Iterable
+from typing import Hashable
 
 import numpy as np
 import pandas as pd
 
 from . import rules
-from .columns import NUMERIC_INPUTS, OUTPUT_KEYS, header
+from .columns import NUMERIC_INPUTS, header
 from .numbers import CellError, normalize_id, parse_number
 from .params import Parameters
 
@@ -55,12 +55,19 @@ class SegmentResult:
 
 def parse_numeric(series: pd.Series, key: str) -> tuple[pd.Series, list[Issue]]:
     """Parse one numeric column; floats pass through vectorized, everything else cell by cell."""
+    values, issues = _numeric_values(series, key)
+    return pd.Series(values, index=series.index), issues
+
+
+def _numeric_values(series: pd.Series, key: str) -> tuple[np.ndarray, list[Issue]]:
+    """:func:`parse_numeric` as a float array (NaN where blank or invalid)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values = series.astype(float)
-        bad = ~np.isfinite(values.fillna(0.0))
+        values = series.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        bad = np.isinf(values)
         issues = [Issue(i, key, ERROR, "unendlicher Wert ist keine Zahl") for i in series.index[bad]]
-        return values.where(~bad), issues
-    issues: list[Issue] = []
+        values[bad] = np.nan
+        return values, issues
+    issues = []
     raws = series.to_numpy(dtype=object)
     plain = np.fromiter((type(v) is float or v is None for v in raws), dtype=bool,
                         count=len(raws))
@@ -80,30 +87,36 @@ def parse_numeric(series: pd.Series, key: str) -> tuple[pd.Series, list[Issue]]:
     issues.extend(Issue(labels[pos], key, ERROR, "unendlicher Wert ist keine Zahl")
                   for pos in np.flatnonzero(np.isinf(out)))
     out[np.isinf(out)] = np.nan
-    return pd.Series(out, index=series.index), issues
+    return out, issues
 
 
-def _ids(series: pd.Series) -> pd.Series:
+def _ids(series: pd.Series) -> np.ndarray:
     """Customer numbers as text (None when blank), vectorized for integral float columns."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        present = series.dropna()
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(values)
+        present = values[~missing]
         if (present == np.floor(present)).all():
-            text = np.array(list(map(str, series.fillna(0).to_numpy(dtype=np.int64).tolist())),
+            text = np.array(list(map(str, np.where(missing, 0, values).astype(np.int64).tolist())),
                             dtype=object)
-            text[series.isna().to_numpy()] = None
-            return pd.Series(text, index=series.index, dtype=object)
-    return series.map(normalize_id).astype(object)
+            text[missing] = None
+            return text
+    text = np.empty(len(series), dtype=object)
+    text[:] = list(map(normalize_id, series.to_numpy(dtype=object)))
+    return text
 
 
-def _blank(series: pd.Series) -> pd.Series:
+def _blank(series: pd.Series) -> np.ndarray:
+    """None, NaN, "" and whitespace-only text."""
     if pd.api.types.is_numeric_dtype(series):
-        return series.isna()
+        return series.isna().to_numpy()
     values = series.to_numpy(dtype=object)
-    # None, NaN, "" and whitespace-only text (checked only where the text starts with a space)
-    blank = np.fromiter((v is None or v != v or (type(v) is str and (
-        not v or (v[0].isspace() and not v.strip()))) for v in values),
-        dtype=bool, count=len(values))
-    return pd.Series(blank, index=series.index)
+    missing = pd.isna(values)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text and blanks only: C-level loops
+        texts = np.where(missing, "", values)
+        return missing | (texts == "") | np.fromiter(map(str.isspace, texts), bool, len(texts))
+    return np.fromiter((v is None or v != v or (type(v) is str and (not v or v.isspace()))
+                        for v in values), dtype=bool, count=len(values))
 
 
 def segment(raw: pd.DataFrame, params: Parameters | None = None,
@@ -114,130 +127,145 @@ def segment(raw: pd.DataFrame, params: Parameters | None = None,
     used when absent. Rows whose inputs are all blank are skipped (no output, no issue).
     """
     params = params or Parameters()
-    labels = row_labels if row_labels is not None else pd.Series(raw.index, index=raw.index)
+    index = raw.index
+    labels = row_labels if row_labels is not None else pd.Series(index, index=index)
     issues: list[Issue] = []
-    frame = pd.DataFrame(index=raw.index)
+    values: dict[str, np.ndarray] = {}
     for key in NUMERIC_INPUTS:
         if key in raw:
-            frame[key], found = parse_numeric(raw[key], key)
+            values[key], found = _numeric_values(raw[key], key)
             issues.extend(found)
         else:
-            frame[key] = np.nan
-    ids = _ids(raw["customer_id"]) if "customer_id" in raw else pd.Series(None, index=raw.index,
-                                                                           dtype=object)
-    frame["customer_id"] = ids
-    frame["name"] = raw["name"] if "name" in raw else None
-    frame["territory"] = raw["territory"] if "territory" in raw else None
+            values[key] = np.full(len(index), np.nan)
+    raw_ids = raw["customer_id"].to_numpy(dtype=object) if "customer_id" in raw else \
+        np.full(len(index), None, dtype=object)
+    ids = _ids(raw["customer_id"]) if "customer_id" in raw else raw_ids.copy()
+    texts = {key: raw[key] if key in raw else pd.Series(None, index=index, dtype=object)
+             for key in ("name", "territory")}
+    name_blank = _blank(raw["name"]) if "name" in raw else None
 
-    name_blank = _blank(raw["name"]) if "name" in raw else pd.Series(True, index=raw.index)
-    empty = ids.isna() & frame[list(NUMERIC_INPUTS)].isna().all(axis=1) & name_blank
-    bad_rows = {i.row for i in issues}
-    empty &= ~raw.index.isin(bad_rows)
-    if empty.any():
-        frame, labels, raw, name_blank = frame[~empty], labels[~empty], raw[~empty], \
-            name_blank[~empty]
-        issues = [i for i in issues if i.row in frame.index]
+    no_numbers = np.logical_and.reduce([np.isnan(v) for v in values.values()])
+    empty = pd.isna(ids) & no_numbers & (name_blank if name_blank is not None else True)
+    if issues and empty.any():
+        empty &= ~index.isin({i.row for i in issues})
+    if empty.any():  # all blank: no output, no issue
+        keep = ~empty
+        index, labels, raw_ids, ids = index[keep], labels[keep], raw_ids[keep], ids[keep]
+        values = {key: v[keep] for key, v in values.items()}
+        texts = {key: text[keep] for key, text in texts.items()}
+        if name_blank is not None:
+            name_blank = name_blank[keep]
 
-    issues.extend(_check_rows(frame, raw, labels, issues, name_blank if "name" in raw else None))
-    output = _apply_rules(frame, params)
-    output["notes"] = _notes(issues, frame.index)
-    return SegmentResult(output=output[list(OUTPUT_KEYS)], inputs=frame, issues=issues)
+    issues.extend(_check_rows(values, ids, raw_ids, index, labels, issues, name_blank))
+    output = _apply_rules(values, params)
+    output["notes"] = _notes(issues, index)
+    inputs = {**values, "customer_id": ids}
+    return SegmentResult(output=_frame(output, index), inputs=_frame(inputs, index, texts),
+                         issues=issues)
 
 
-def _check_rows(frame: pd.DataFrame, raw: pd.DataFrame, labels: pd.Series,
-                parse_issues: list[Issue], name_blank: pd.Series | None) -> Iterable[Issue]:
-    """Domain checks on parsed values; invalid values are set to NaN in ``frame``."""
+def _frame(columns: dict[str, np.ndarray], index: pd.Index,
+           series: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """A frame of numpy columns (object arrays stay object: no str inference) and Series."""
+    return pd.DataFrame({
+        **{key: pd.Series(v, index=index, dtype=object if v.dtype == object else None, copy=False)
+           for key, v in columns.items()},
+        **(series or {})}, index=index)
+
+
+def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndarray,
+                index: pd.Index, labels: pd.Series, parse_issues: list[Issue],
+                name_blank: np.ndarray | None) -> list[Issue]:
+    """Domain checks on parsed values; invalid values are set to NaN in ``values``."""
     issues: list[Issue] = []
-    ids = frame["customer_id"]
-    for label in frame.index[ids.isna()]:
-        cell = raw.at[label, "customer_id"] if "customer_id" in raw else None
+    missing = pd.isna(ids)
+    for pos in np.flatnonzero(missing):
+        cell = raw_ids[pos]
         msg = f"Fehlerwert {cell} statt Kunden-Nr" if isinstance(cell, CellError) else "fehlt"
-        issues.append(Issue(label, "customer_id", ERROR, msg))
-    dup = ids.notna() & ids.duplicated(keep=False)
+        issues.append(Issue(index[pos], "customer_id", ERROR, msg))
+    dup = ~missing & pd.Series(ids).duplicated(keep=False).to_numpy()
     if dup.any():
-        for cid, group in ids[dup].groupby(ids[dup]):
-            for label in group.index:
-                others = ", ".join(str(labels[o]) for o in group.index if o != label)
+        groups: dict[str, list[Hashable]] = {}
+        for pos in np.flatnonzero(dup):
+            groups.setdefault(ids[pos], []).append(index[pos])
+        for cid in sorted(groups):
+            group = groups[cid]
+            for label in group:
+                others = ", ".join(str(labels[o]) for o in group if o != label)
                 issues.append(Issue(label, "customer_id", ERROR,
                                     f"{cid} kommt mehrfach vor (auch Zeile {others})"))
     if name_blank is not None:
-        for label in frame.index[name_blank.to_numpy()]:
-            issues.append(Issue(label, "name", NOTE, "Kundenname fehlt"))
+        issues.extend(Issue(label, "name", NOTE, "Kundenname fehlt") for label in index[name_blank])
     for key in ("revenue", "potential", "revenue_prev", "revenue_ytd"):
-        negative = frame[key] < 0
-        for label in frame.index[negative]:
-            issues.append(Issue(label, key, ERROR, f"negativer Betrag {_eur(frame.at[label, key])} "
-                                                   "ist nicht zulässig"))
-        frame.loc[negative, key] = np.nan
-    loyalty = frame["loyalty"]
-    out_of_range = loyalty.notna() & ((loyalty < 1) | (loyalty > 5))
-    for label in frame.index[out_of_range]:
-        issues.append(Issue(label, "loyalty", ERROR,
-                            f"{loyalty[label]:g} liegt außerhalb der Skala 1-5"))
-    frame.loc[out_of_range, "loyalty"] = np.nan
+        column = values[key]
+        negative = column < 0
+        if negative.any():
+            issues.extend(Issue(label, key, ERROR, f"negativer Betrag {_eur(amount)} ist nicht "
+                                                   "zulässig")
+                          for label, amount in zip(index[negative], column[negative].tolist()))
+            column[negative] = np.nan
+    loyalty = values["loyalty"]
+    out_of_range = (loyalty < 1) | (loyalty > 5)
+    if out_of_range.any():
+        issues.extend(Issue(label, "loyalty", ERROR, f"{grade:g} liegt außerhalb der Skala 1-5")
+                      for label, grade in zip(index[out_of_range], loyalty[out_of_range].tolist()))
+        loyalty[out_of_range] = np.nan
 
-    revenue, potential = frame["revenue"], frame["potential"]
+    revenue, potential = values["revenue"], values["potential"]
     had_error = {(i.row, i.field) for i in parse_issues + issues if i.severity == ERROR}
     # a blank revenue with a potential is a prospect: revenue 0
-    bad_revenue = frame.index.isin([row for row, key in had_error if key == "revenue"])
-    prospect_blank = revenue.isna() & potential.gt(0) & ~bad_revenue
-    frame.loc[prospect_blank, "revenue"] = 0.0
-    for label in frame.index[frame["revenue"].isna()]:
-        if (label, "revenue") not in had_error:
-            issues.append(Issue(label, "revenue", ERROR, "fehlt"))
-    for label in frame.index[potential.isna() | (potential == 0)]:
+    revenue_errors = [row for row, key in had_error if key == "revenue"]
+    prospect_blank = np.isnan(revenue) & (potential > 0)
+    if revenue_errors:
+        prospect_blank &= ~index.isin(revenue_errors)
+    revenue[prospect_blank] = 0.0
+    issues.extend(Issue(label, "revenue", ERROR, "fehlt") for label in index[np.isnan(revenue)]
+                  if (label, "revenue") not in had_error)
+    no_potential = np.isnan(potential) | (potential == 0)
+    for label, amount in zip(index[no_potential], potential[no_potential].tolist()):
         if (label, "potential") in had_error:
             continue
-        msg = "fehlt (wird nicht geschätzt)" if pd.isna(potential[label]) else \
+        msg = "fehlt (wird nicht geschätzt)" if amount != amount else \
             "ist 0: bitte Potenzial schätzen"
         issues.append(Issue(label, "potential", ERROR, msg))
-    over = (frame["revenue"] > potential) & (potential > 0)
-    for label, rev, pot in zip(frame.index[over], frame["revenue"][over], potential[over]):
+    over = (revenue > potential) & (potential > 0)
+    for label, rev, pot in zip(index[over], revenue[over].tolist(), potential[over].tolist()):
         issues.append(Issue(label, "potential", NOTE,
                             f"Umsatz {_eur(rev)} über Potenzial {_eur(pot)}: Potenzial "
                             "unterschätzt, als Maintain gewertet"))
     return issues
 
 
-def _apply_rules(frame: pd.DataFrame, params: Parameters) -> pd.DataFrame:
-    revenue, potential = frame["revenue"], frame["potential"]
-    abc = rules.abc_class(revenue, params)
-    pclass = rules.potential_class(revenue, potential, params)
-    code = rules.segment_code(abc, pclass)
-    numeric_trend, trend = _trend(frame, params)
-    channel, visits, _contacts = rules.channel_plan(code, params)
-    return pd.DataFrame({
-        "trend": trend,
-        "abc": abc,
-        "share": rules.share_of_wallet(revenue, potential),
-        "potential_class": pclass,
-        "code": code,
-        "channel": channel,
-        "visits": visits,
-        "risk": rules.risk_text(abc, numeric_trend, frame["loyalty"], params),
-    }, index=frame.index)
+def _apply_rules(values: dict[str, np.ndarray], params: Parameters) -> dict[str, np.ndarray]:
+    """The output columns (but the notes) in :data:`OUTPUT_KEYS` order."""
+    revenue, potential = values["revenue"], values["potential"]
+    abc = rules.abc_class_values(revenue, params)
+    with np.errstate(over="ignore"):  # a tiny potential under a huge revenue: inf, no warning
+        pclass = rules.potential_class_values(revenue, potential, params)
+        share = rules.share_of_wallet_values(revenue, potential)
+    code = rules.segment_code_values(abc, pclass)
+    numeric_trend, trend = _trend(values, params)
+    channel, visits, _contacts = rules.channel_plan_values(code, params)
+    return {"trend": trend, "abc": abc, "share": share, "potential_class": pclass, "code": code,
+            "channel": channel, "visits": visits,
+            "risk": rules.risk_text_values(abc, numeric_trend, values["loyalty"], params)}
 
 
-def _trend(frame: pd.DataFrame, params: Parameters) -> tuple[pd.Series, pd.Series]:
+def _trend(values: dict[str, np.ndarray], params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """The numeric trend (for the risk rule) and what the cell shows: the number where it is
     computable, "neu" / "Potenzialkunde" where a label says more."""
-    revenue, prev, ytd = frame["revenue"], frame["revenue_prev"], frame["revenue_ytd"]
-    numeric = rules.revenue_trend(revenue, prev)
-    if ytd.notna().any() and params.monate_lfd_jahr:
-        from_ytd = rules.projected_trend(revenue, ytd, params.monate_lfd_jahr)
-        numeric = numeric.where(numeric.notna(), from_ytd)
+    revenue, prev, ytd = values["revenue"], values["revenue_prev"], values["revenue_ytd"]
+    numeric = rules.revenue_trend_values(revenue, prev)
+    if params.monate_lfd_jahr and not np.isnan(ytd).all():
+        from_ytd = rules.projected_trend_values(revenue, ytd, params.monate_lfd_jahr)
+        numeric = np.where(np.isnan(numeric), from_ytd, numeric)
     shown = numeric.astype(object)
-    new = ((prev == 0) & (revenue > 0)).to_numpy()
-    prospect = ((revenue == 0) & (frame["potential"] > 0) & ~(prev > 0)).to_numpy()
-    if new.any() or prospect.any():
-        values = shown.to_numpy(copy=True)
-        values[new] = "neu"
-        values[prospect] = "Potenzialkunde"
-        shown = pd.Series(values, index=shown.index, dtype=object)
+    shown[(prev == 0) & (revenue > 0)] = "neu"
+    shown[(revenue == 0) & (values["potential"] > 0) & ~(prev > 0)] = "Potenzialkunde"
     return numeric, shown
 
 
-def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
+def _notes(issues: list[Issue], index: pd.Index) -> np.ndarray:
     by_row: dict[Hashable, list[Issue]] = {}
     for issue in issues:
         if issue.row is not None:
@@ -249,7 +277,7 @@ def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
         positions = index.get_indexer(list(by_row))
         found = positions >= 0
         values[positions[found]] = np.array(texts, dtype=object)[found]
-    return pd.Series(values, index=index, dtype=object)
+    return values
 
 
 _GERMAN_SEPARATORS = str.maketrans(",.", ".,")
