@@ -330,3 +330,17 @@ def test_big_replaced_member_is_standard_deflate(tmp_path: Path, chunked: bool) 
     completed = subprocess.run(["unzip", "-tq", str(dst)], capture_output=True, text=True) \
         if Path("/usr/bin/unzip").exists() else None
     assert completed is None or completed.returncode == 0, completed.stdout
+
+
+@pytest.mark.parametrize("chunks", [
+    [b"<row>%d</row>" % i for i in range(5000)],
+    [b"x" * 3_000_000, b"", b"y", b"z" * 10],
+    [b"", b""],
+    [],
+])
+def test_batches_of_a_chunk_list_keep_every_byte_in_order(chunks: list[bytes]):
+    for given in (chunks, iter(chunks)):  # a patched sheet's list, a stream
+        batches = list(atomic._batches(given, size=4096))
+        assert b"".join(batches) == b"".join(chunks)
+        assert all(batches)  # none empty
+        assert len(batches) <= len(b"".join(chunks)) // 4096 + 2  # few, big ones

@@ -178,6 +178,9 @@ def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Iterabl
 
 def _batches(chunks: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
     """``chunks`` (of a patched sheet: often many small slices) joined into ~``size`` batches."""
+    if isinstance(chunks, list):  # a patched sheet: joined in runs of chunks, no loop per chunk
+        yield from _list_batches(chunks, size)
+        return
     batch: list[bytes] = []
     pending = 0
     for chunk in chunks:
@@ -186,8 +189,20 @@ def _batches(chunks: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
         if pending >= size:
             yield b"".join(batch)
             batch, pending = [], 0
-    if batch:
+    if pending:
         yield b"".join(batch)
+
+
+def _list_batches(chunks: list[bytes], size: int) -> Iterator[bytes]:
+    """Batches of a list of chunks: runs of as many chunks as make ``size`` on average."""
+    total = sum(map(len, chunks))
+    if not total:
+        return
+    step = max(1, len(chunks) * size // total)
+    for start in range(0, len(chunks), step):
+        batch = b"".join(chunks[start:start + step])
+        if batch:
+            yield batch
 
 
 def _copy_raw(raw: BinaryIO, out: BinaryIO, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
