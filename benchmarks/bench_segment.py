@@ -36,10 +36,14 @@ CHILD_EPILOGUE = textwrap.dedent("""
     print(json.dumps({"seconds": elapsed, "peak_mb": rss}))
 """)
 
+# the command itself, as a rep starts it (its console entry point, tables printed)
 XL_CSEG = CHILD_PRELUDE + textwrap.dedent("""
-    from xl_cseg import jobs
-    report = jobs.segment_workbook(path)
-    assert report.customers > 0
+    sys.argv = ["xl-cseg", "segment", path]
+    from xl_cseg.launch import main
+    try:
+        main()
+    except SystemExit as exit:
+        assert exit.code in (0, None), exit.code
 """) + CHILD_EPILOGUE
 
 # The naive way: load the whole workbook with openpyxl, run the same engine, assign the nine

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich import box
@@ -18,10 +18,11 @@ from ..core.migration import migration as migration_matrix
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.errors import WorkbookError
 from . import history
-from .migration_book import write_migration
-from .params_push import CHANGED, UNCHANGED, push
-from .reader import OK, FileResult
-from .run import consolidate
+
+if TYPE_CHECKING:
+    from .reader import FileResult
+
+# the modules behind each command are imported when it runs: ``xl-cseg segment`` starts faster
 
 # piped output (logs, CI) gets room for the 12-column migration matrix
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -71,6 +72,9 @@ def consolidate_command(
 ) -> None:
     """Alle Gebietsdateien einlesen, zentral segmentieren und zu einer Gesamtauswertung
     zusammenführen."""
+    from .reader import OK
+    from .run import consolidate
+
     today = _date(date, "--date")
     if params is None:
         err.print("[yellow]Keine --params angegeben: es gelten die Standardwerte der Vorlage."
@@ -141,6 +145,8 @@ def migration_command(
                                        help="Migration zusätzlich als Arbeitsmappe speichern"),
 ) -> None:
     """Segment-Migration zwischen zwei gespeicherten Ständen (z. B. C-Win -> B-Grow)."""
+    from .migration_book import write_migration
+
     before, after = _date(date_from, "--from"), _date(date_to, "--to")
     try:
         if before is None or after is None:
@@ -178,6 +184,8 @@ def push_command(
 ) -> None:
     """Parameterwerte (Kosten, Schwellen, Kanalmatrix, Wahrscheinlichkeiten) in jede
     Gebietsdatei schreiben; je Datei bleibt eine Sicherung <Name>.bak.xlsm."""
+    from .params_push import CHANGED, UNCHANGED, push
+
     try:
         results = push(source, targets)
     except WorkbookError as exc:

@@ -14,15 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import fastexcel
 import numpy as np
 from arro3.core import DataType, RecordBatch
 
-from ..core.columns import OUTPUT_FIELDS
-from ..core.pipeline import MEASURE_OUTPUT_FIELDS
+from ..core.columns import MEASURE_OUTPUT_FIELDS, OUTPUT_FIELDS
+from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
+from ..xlsx.patch_append import rows_with_content
 from ..xlsx.patch_fast import ROW_NUMBER
 from ..xlsx.probe import SharedStrings, date_styles, head_rows
 
@@ -132,23 +133,65 @@ def first_column(head: list[list[Any]]) -> int:
                 if any(v != "" for v in row)), default=0)
 
 
-def load_columns(path: Path, sheet: str, skip: frozenset[int] = frozenset()
-                 ) -> list[list[Any] | None] | None:
-    """The columns from row ``PROBE_ROWS - 1`` on (blanks ""; None for the ``skip`` columns,
-    counted from fastexcel's first column), or None (dates, mixed types, anything fastexcel
-    refuses). Releases the GIL while parsing: run it beside other work."""
+class Plan(NamedTuple):
+    """How a big sheet is read: its probed first rows, fastexcel's first column, the columns
+    (of the sheet) holding this tool's outputs, and those columns counted from ``offset``."""
+
+    head: list[list[Any]]
+    offset: int
+    outputs: frozenset[int]
+    skip: frozenset[int]
+
+
+def plan(package: Package, sheet_part: str) -> Plan | None:
+    """The plan for reading a sheet through fastexcel; None when the sheet is small, cannot
+    be probed, or fastexcel's rows could not be used."""
+    if not worth_it(package, sheet_part):
+        return None
     try:
-        loaded = fastexcel.read_excel(str(path)).load_sheet(
+        head = probe(package, package.part_name(sheet_part))
+    except WorkbookError:  # reported by the scans that need the part
+        return None
+    if head is None:
+        return None
+    offset, outputs = first_column(head), skipped_columns(head)
+    return Plan(head, offset, outputs, frozenset(c - offset for c in outputs if c >= offset))
+
+
+def load_sheet(path: Path, sheet: str, skip: frozenset[int] = frozenset()) -> Any | None:
+    """fastexcel's sheet from row ``PROBE_ROWS - 1`` on, the ``skip`` columns (counted from
+    fastexcel's first column) left out; None where fastexcel refuses. Parses without the GIL:
+    run it beside other work."""
+    try:
+        return fastexcel.read_excel(str(path)).load_sheet(
             sheet, header_row=None, skip_rows=PROBE_ROWS - 1, dtype_coercion="strict",
             schema_sample_rows=None,
             use_columns=(lambda column: column.index not in skip) if skip else None,
             dtypes={i: "string" for i in skip} or None)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - also a Rust panic: python-calamine reads it then
+        return None
+
+
+def load_columns(path: Path, sheet: str, skip: frozenset[int] = frozenset()
+                 ) -> list[list[Any] | None] | None:
+    """The columns of :func:`load_sheet` (see :func:`columns_of`)."""
+    return columns_of(load_sheet(path, sheet, skip))
+
+
+def columns_of(loaded: Any | None) -> list[list[Any] | None] | None:
+    """A loaded sheet's columns as lists (blanks ""; None for the skipped columns), or None
+    (dates, mixed types, nothing loaded)."""
+    if loaded is None:
+        return None
+    try:
         batch = RecordBatch.from_arrow(loaded)
         selected = [column.index for column in loaded.selected_columns]
         width = len(loaded.available_columns())
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException:  # noqa: BLE001 - also a Rust panic: python-calamine reads it then
+    except BaseException:  # noqa: BLE001
         return None
     columns: list[list[Any] | None] = [None] * width
     for i, index in enumerate(selected):
@@ -195,11 +238,15 @@ def assemble(package: Package, part: str, head: list[list[Any]],
 
 def _last_row(xml: bytes) -> int | None:
     """Number of the last row when the rows ascend and the last one holds a value."""
-    numbers = np.array(ROW_NUMBER.findall(xml), dtype=np.int64)
-    if not len(numbers) or (len(numbers) > 1 and not bool(np.all(numbers[1:] > numbers[:-1]))):
-        return None
+    known, filled = rows_with_content.remembered(xml)  # the writer's scan: rows ascend
+    if not (known and filled is not None):
+        numbers = np.array(ROW_NUMBER.findall(xml), dtype=np.int64)
+        if not len(numbers) or (len(numbers) > 1 and not bool(np.all(numbers[1:] > numbers[:-1]))):
+            return None
     last = xml.rfind(b'<row r="')
+    number = ROW_NUMBER.match(xml, last) if last >= 0 else None
     end = xml.find(b"</row>", last)
-    if end < 0 or not (xml.find(b"<v>", last, end) >= 0 or xml.find(b"<is>", last, end) >= 0):
+    if number is None or end < 0 or not (xml.find(b"<v>", last, end) >= 0 or
+                                         xml.find(b"<is>", last, end) >= 0):
         return None
-    return int(numbers[-1])
+    return int(number[1])

@@ -12,10 +12,10 @@ from typing import Any, Collection, Protocol
 
 import python_calamine as pc
 
-from ..xlsx.errors import CorruptWorkbook, WorkbookError
+from ..xlsx.errors import CorruptWorkbook
 from ..xlsx.package import Package, SheetInfo, TableInfo
 from ..xlsx.safezip import open_package
-from . import fastgrid
+from . import fastgrid, preload
 from .names import NamedCell, named_cells
 
 Grid = list[list[Any]]  # values from A1; blanks are ""
@@ -50,7 +50,9 @@ class FileSource:
         """``writing``: the job will patch the sheets it reads (their write scans run early)."""
         self.path = Path(path)
         self.writing = writing
-        self.package: Package = open_package(self.path)
+        early = preload.claim(self.path)
+        self.package: Package = early.package if early else open_package(self.path)
+        self._early = early
         self._book: pc.CalamineWorkbook | None = None  # opened when a sheet needs it
         self._grids: dict[str, Grid] = {}
 
@@ -76,36 +78,28 @@ class FileSource:
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
-            head = self._probe(sheet) if fastgrid.worth_it(self.package, sheet.part) else None
-            if head is not None:
-                offset = fastgrid.first_column(head)
-                outputs = fastgrid.skipped_columns(head)
-                skip = frozenset(c - offset for c in outputs if c >= offset)
+            plan = fastgrid.plan(self.package, sheet.part)
             # fastexcel and python-calamine parse without the GIL: the byte scans of the same
-            # part run meanwhile
+            # part run meanwhile (or the sheet was parsed while the program started)
             with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
-                if head is not None:
-                    values = pool.submit(fastgrid.load_columns, self.path, sheet.name, skip)
-                else:
+                if plan is None:
                     values = pool.submit(self._values, sheet.name)
+                else:
+                    parsed, loaded = self._early.parsed(sheet.name, plan.skip) \
+                        if self._early else (False, None)
+                    values = pool.submit(fastgrid.columns_of, loaded) if parsed else \
+                        pool.submit(fastgrid.load_columns, self.path, sheet.name, plan.skip)
                 # formulas kept in output columns need the formula scan (else only blanks do)
                 self.package.prefetch(sheet.part, writing=self.writing,
-                                      formulas=head is None or bool(outputs))
+                                      formulas=plan is None or bool(plan.outputs))
                 grid = values.result()
-            if head is not None:
+            if plan is not None:
                 part = self.package.part_name(sheet.part)
-                grid = fastgrid.assemble(self.package, part, head, grid, offset,
+                grid = fastgrid.assemble(self.package, part, plan.head, grid, plan.offset,
                                          lambda: self._values(sheet.name)) \
                     or self._values(sheet.name)
             self._grids[sheet.name] = grid
         return self._grids[sheet.name]
-
-    def _probe(self, sheet: SheetInfo) -> list[list[Any]] | None:
-        """The first rows of a big sheet (see fastgrid)."""
-        try:
-            return fastgrid.probe(self.package, self.package.part_name(sheet.part))
-        except WorkbookError:  # reported by the scans that need the part
-            return None
 
     def _values(self, name: str) -> Grid:
         try:
