@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_xlsx_support import cell_map, dimension, sheet_xml
@@ -189,3 +191,21 @@ def test_float_tails_match_render_value(values) -> None:
     from xl_cseg.xlsx.cellvalue import render_value
 
     assert append_module.column_tails(values) == [render_value(v) for v in values]
+
+
+def _rows_sheet(rows: bytes) -> bytes:
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
+            b'http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + rows +
+            b"</sheetData></worksheet>")
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    (b'<row r="1"><c r="A1"><v>1</v></c></row><row r="3" spans="1:2"></row>', [1, 3]),
+    (b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"/><row r="4" ht="9"/>'
+     b'<row r="7"><c r="A7"><v>1</v></c></row>', [1, 7]),
+    (b'<row r="2"><c r="A2"><v>1</v></c></row><row r="1"><c r="A1"><v>1</v></c></row>', None),
+    (b"", []),
+])
+def test_rows_with_content(rows: bytes, expected: list[int] | None):
+    found = append_module.rows_with_content(_rows_sheet(rows))
+    assert (found if found is None else found.tolist()) == expected

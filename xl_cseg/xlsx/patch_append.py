@@ -20,7 +20,7 @@ import numpy as np
 
 from .cellref import col_letter
 from .cellvalue import KEEP, CellValue, render_value, widened_spans
-from .patch_fast import Styles, grow_dimension
+from .patch_fast import ROW_NUMBER, Styles, grow_dimension
 from .sheetxml import Layout, fast_layout, per_document
 
 _ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')
@@ -50,13 +50,17 @@ def rows_with_content(xml: bytes) -> np.ndarray | None:
     layout = fast_layout(xml)
     if layout is None:
         return None
-    tags = _ROW_TAG.findall(xml, layout.start, layout.end)
-    existing = np.array([n for n, _slash in tags], dtype=np.int64)
+    closed = xml.count(b"</row>", layout.start, layout.end)
+    existing = np.array(ROW_NUMBER.findall(xml, layout.start, layout.end), dtype=np.int64)
     if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
         return None
-    filled = existing[np.array([not slash for _n, slash in tags], dtype=bool)] if tags else \
-        existing
-    return filled if xml.count(b"</row>", layout.start, layout.end) == len(filled) else None
+    if closed == len(existing):  # no row is self-closing
+        return existing
+    tags = _ROW_TAG.findall(xml, layout.start, layout.end)
+    if len(tags) != len(existing):
+        return None
+    filled = existing[np.array([not slash for _n, slash in tags], dtype=bool)]
+    return filled if closed == len(filled) else None
 
 
 def _pieces_of(filled: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
