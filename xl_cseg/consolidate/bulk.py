@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
+from operator import ne
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,8 @@ _NUMERIC_ID = re.compile(r"[1-9][0-9]{0,14}")
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 _SEP = "\ue000"  # a private-use character joins texts so they are cleaned in one pass
 _TEXT, _NUMBER, _OTHER = 0, 1, 2
-_NUMBER_TYPES = dict.fromkeys((float, int, np.float64, np.int64, np.float32, np.int32), _NUMBER)
+_KIND_OF_TYPE = {str: _TEXT, **dict.fromkeys(
+    (float, int, np.float64, np.int64, np.float32, np.int32), _NUMBER)}
 
 
 def numeric_id(text: str) -> bool:
@@ -86,9 +88,12 @@ def _inline(texts: list[str], s: str) -> list[str]:
     else:  # a text holds the separator itself
         safe = [escape(clean_text(t)) for t in content]
     plain = f'<c{s} t="inlineStr"><is><t>'
-    spaced = f'<c{s} t="inlineStr"><is><t xml:space="preserve">'
-    return [f"{spaced if t != t.strip() else plain}{x}</t></is></c>"
-            for t, x in zip(content, safe)]
+    cells = [plain + x + "</t></is></c>" for x in safe]
+    padded = np.flatnonzero(np.fromiter(map(ne, content, map(str.strip, content)), bool,
+                                        len(content)))
+    for i in padded.tolist():  # leading or trailing blanks are kept only with xml:space
+        cells[i] = f'<c{s} t="inlineStr"><is><t xml:space="preserve">{safe[i]}</t></is></c>'
+    return cells
 
 
 def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +107,8 @@ def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarr
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
         kinds = np.full(len(values), _TEXT, dtype=np.int8)
     else:
-        kinds = np.fromiter((_TEXT if type(v) is str else _NUMBER_TYPES.get(type(v), _OTHER)
-                             for v in values), dtype=np.int8, count=len(values))
+        kinds = np.fromiter(map(_KIND_OF_TYPE.get, map(type, values), repeat(_OTHER)),
+                            dtype=np.int8, count=len(values))
     cells = np.full(len(values) + 1, "<c/>", dtype=object)
     numbers = np.flatnonzero(kinds == _NUMBER)
     cells[numbers] = _numbers(values[numbers], s)
@@ -114,10 +119,9 @@ def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarr
         ids = np.fromiter(map(numeric_id, values[text].tolist()), dtype=bool, count=len(text))
         cells[text[ids]] = [f"<c{s}><v>{v}</v></c>" for v in values[text[ids]].tolist()]
         text = text[~ids]
-    for pos, value in zip(text.tolist(), values[text].tolist()):
-        if value:
-            shown.append(pos)
-            texts.append(value)
+    filled = text[np.fromiter(map(bool, values[text].tolist()), bool, len(text))]
+    shown += filled.tolist()
+    texts += values[filled].tolist()
     for pos in np.flatnonzero(kinds == _OTHER).tolist():
         value = values[pos]
         if isinstance(value, (bool, np.bool_)):
