@@ -16,10 +16,12 @@ import pandas as pd
 import pytest
 import python_calamine as pc
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_consolidate_support import TODAY, customers, demo_copy, xlsx_territory
 
 from tests.lo.harness import probe, requires_lo
-from xl_cseg.consolidate import bulk, reader
+from xl_cseg.consolidate import bulk, duplicates, reader
 from xl_cseg.consolidate.duplicates import BY_ID, BY_NAME, find_duplicates, name_keys
 from xl_cseg.consolidate.parameters import central_parameters
 from xl_cseg.consolidate.reader import FileResult, Task, read_territory
@@ -226,3 +228,18 @@ def test_worker_turns_unexpected_errors_into_a_status(tmp_path, central, monkeyp
     result = read_territory(Task(path, "Nord.xlsm", central, TODAY))
     assert isinstance(result, FileResult) and result.status == "Fehler"
     assert "RuntimeError: kaputt" in result.message and result.seconds > 0
+
+
+@given(st.lists(st.binary(max_size=44).map(lambda b: b.replace(b"\0", b"a")), min_size=2,
+                max_size=30), st.data())
+@settings(max_examples=200, deadline=None)
+def test_common_start_of_fixed_width_keys(texts: list[bytes], data):
+    """The word-wise comparison counts the same equal leading bytes as a byte-wise one."""
+    fixed = np.array(texts, dtype="S40")
+    a = np.array(data.draw(st.lists(st.integers(0, len(texts) - 1), min_size=1, max_size=20)))
+    b = np.array(data.draw(st.lists(st.integers(0, len(texts) - 1), min_size=len(a),
+                                    max_size=len(a))))
+    padded = [t[:40].ljust(40, b"\0") for t in texts]
+    expected = [next((k for k in range(40) if padded[i][k] != padded[j][k]), 40)
+                for i, j in zip(a, b)]
+    assert duplicates._common(duplicates._columns(fixed), a, b).tolist() == expected
