@@ -98,8 +98,8 @@ def _inline(texts: list[str], s: str) -> list[str]:
 
 def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(lookup of cell XML per distinct value plus a blank cell last, code per row)."""
-    codes, uniques = pd.factorize(column.values, use_na_sentinel=True)
-    values = np.asarray(uniques)
+    # on the plain array: uniques come back as an array (no Index built), text hashed as objects
+    codes, values = pd.factorize(column.values.to_numpy(), use_na_sentinel=True)
     s = f' s="{style}"' if style else ""
     if values.dtype.kind in "iuf":  # numbers only
         return np.array(_numbers(values, s) + ["<c/>"], dtype=object), codes

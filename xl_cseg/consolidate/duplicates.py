@@ -56,18 +56,22 @@ def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
     """Rows (``DUPLICATE_COLUMNS``) of customers whose number or name occurs in several
     territories; ``customers`` holds territory, source, row, customer_id, name, name_key,
     revenue and code."""
-    codes, keys = pd.factorize(customers["name_key"], use_na_sentinel=True)
-    keys = np.asarray(keys, dtype=object)
+    codes, keys = _factorized(customers["name_key"])
     similar = _similar_keys(keys)
     if similar:  # each key's representative, looked up once per distinct key
         keys = np.array([similar.get(k, k) for k in keys.tolist()], dtype=object)
         codes, keys = _refactorize(codes, keys)
-    territory, _ = pd.factorize(customers["territory"], use_na_sentinel=True)
-    ids, id_keys = pd.factorize(customers["customer_id"], use_na_sentinel=True)
-    found = pd.concat([_groups(customers, ids, np.asarray(id_keys, dtype=object), territory,
-                               BY_ID),
+    territory, _ = _factorized(customers["territory"])
+    ids, id_keys = _factorized(customers["customer_id"])
+    found = pd.concat([_groups(customers, ids, id_keys, territory, BY_ID),
                        _groups(customers, codes, keys, territory, BY_NAME)], ignore_index=True)
     return found.reindex(columns=list(DUPLICATE_COLUMNS))
+
+
+def _factorized(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for blank) and distinct values; hashed as plain objects (faster than text
+    columns' own factorize)."""
+    return pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
 
 
 def _refactorize(codes: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

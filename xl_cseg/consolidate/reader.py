@@ -155,7 +155,7 @@ def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame,
 def _text(values: pd.Series, keep_text: bool = False) -> pd.Series:
     """Cell values as text (1001.0 -> "1001"), each distinct value converted once; with
     ``keep_text`` text cells stay exactly as they are."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
     texts = [u if keep_text and type(u) is str else normalize_id(u) for u in uniques]
     return pd.Series(np.array(texts + [None], dtype=object)[codes], index=values.index)
 

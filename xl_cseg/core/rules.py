@@ -7,6 +7,8 @@ and propagate: a rule never guesses a value it was not given.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -116,6 +118,7 @@ def _floats(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=float, na_value=np.nan)
 
 
+_ABC_INDEX, _CLASS_INDEX = pd.Index(ABC_CLASSES), pd.Index(POTENTIAL_CLASSES)
 _CODE_TABLE = np.array([f"{a}-{p}" for a in ABC_CLASSES for p in POTENTIAL_CLASSES] + [np.nan],
                        dtype=object)
 
@@ -129,8 +132,8 @@ def segment_code(abc: pd.Series, pclass: pd.Series) -> pd.Series:
 
 def segment_code_values(abc: np.ndarray, pclass: np.ndarray) -> np.ndarray:
     """:func:`segment_code` on object arrays."""
-    a_idx = pd.Index(ABC_CLASSES).get_indexer(abc)
-    p_idx = pd.Index(POTENTIAL_CLASSES).get_indexer(pclass)
+    a_idx = _ABC_INDEX.get_indexer(abc)
+    p_idx = _CLASS_INDEX.get_indexer(pclass)
     return _CODE_TABLE[np.where((a_idx < 0) | (p_idx < 0), len(_CODE_TABLE) - 1,
                                 a_idx * 3 + p_idx)]
 
@@ -198,12 +201,17 @@ def channel_plan(code: pd.Series, params: Parameters) -> tuple[pd.Series, pd.Ser
             pd.Series(visits, index=code.index), pd.Series(contacts, index=code.index))
 
 
+@lru_cache(maxsize=8)
+def _index_of(labels: tuple[str, ...]) -> pd.Index:
+    return pd.Index(labels)
+
+
 def channel_plan_values(code: np.ndarray, params: Parameters
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`channel_plan` on an object array of codes."""
     matrix = params.kanalmatrix
-    codes = list(matrix)
-    idx = pd.Index(codes).get_indexer(code)
+    codes = tuple(matrix)
+    idx = _index_of(codes).get_indexer(code)
     idx[idx < 0] = len(codes)
     channel = np.array([matrix[c].channel for c in codes] + [np.nan], dtype=object)[idx]
     visits = np.array([matrix[c].visits for c in codes] + [np.nan], dtype=float)[idx]
