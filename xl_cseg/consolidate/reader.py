@@ -19,6 +19,7 @@ import pandas as pd
 from ..core.columns import INPUT_KEYS, OUTPUT_KEYS, header
 from ..core.numbers import normalize_id
 from ..core.pipeline import evaluate_pipeline
+from ..core.frames import plain_frame
 from ..core.segment import ERROR, Issue, segment
 from ..io.measures import find_measures_table
 from ..io.reader import CustomerTable, find_customer_table
@@ -147,9 +148,9 @@ def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame,
     data["source"] = np.full(len(inputs), task.source, dtype=object)
     data["row"] = inputs.index.to_numpy() + 1
     data["name"] = _text(inputs["name"], keep_text=True).to_numpy()
-    frame = pd.DataFrame(data, columns=list(CUSTOMER_COLUMNS))
-    frame["name_key"] = np.array(name_keys(data["name"]), dtype=object)  # not written
-    return frame
+    data = {key: data[key] for key in CUSTOMER_COLUMNS}
+    data["name_key"] = np.array(name_keys(data["name"]), dtype=object)  # not written
+    return plain_frame(data)
 
 
 def _text(values: pd.Series, keep_text: bool = False) -> pd.Series:

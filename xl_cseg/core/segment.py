@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import rules
 from .columns import NUMERIC_INPUTS, header
+from .frames import plain_frame
 from .numbers import CellError, normalize_id, parse_number
 from .params import Parameters
 
@@ -160,17 +161,8 @@ def segment(raw: pd.DataFrame, params: Parameters | None = None,
     output = _apply_rules(values, params)
     output["notes"] = _notes(issues, index)
     inputs = {**values, "customer_id": ids}
-    return SegmentResult(output=_frame(output, index), inputs=_frame(inputs, index, texts),
-                         issues=issues)
-
-
-def _frame(columns: dict[str, np.ndarray], index: pd.Index,
-           series: dict[str, pd.Series] | None = None) -> pd.DataFrame:
-    """A frame of numpy columns (object arrays stay object: no str inference) and Series."""
-    return pd.DataFrame({
-        **{key: pd.Series(v, index=index, dtype=object if v.dtype == object else None, copy=False)
-           for key, v in columns.items()},
-        **(series or {})}, index=index)
+    return SegmentResult(output=plain_frame(output, index),
+                         inputs=plain_frame(inputs, index, texts), issues=issues)
 
 
 def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndarray,
