@@ -243,3 +243,10 @@ def test_common_start_of_fixed_width_keys(texts: list[bytes], data):
     expected = [next((k for k in range(40) if padded[i][k] != padded[j][k]), 40)
                 for i, j in zip(a, b)]
     assert duplicates._common(duplicates._columns(fixed), a, b).tolist() == expected
+
+
+def test_leading_zero_bytes_at_the_exact_float_edges():
+    words = [0, 1, 0xFF, 0x100, 0xFFFFFFFF, 0x100000000, 0x00FFFFFFFFFFFFFF,
+             0x0100000000000000, 0xFFFFFFFFFFFFFFFF, 0x0000000080000000, 0x000000FFFFFFFFFF]
+    found = duplicates._leading_zero_bytes(np.array(words, dtype=np.uint64)).tolist()
+    assert found == [(64 - w.bit_length()) // 8 for w in words]

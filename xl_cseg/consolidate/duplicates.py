@@ -148,12 +148,20 @@ def _common(columns: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     alive = np.arange(len(a))
     for column in columns:
         differ = column[a[alive]] ^ column[b[alive]]
-        for shift in range(56, -8, -8):  # equal leading bytes: the high bytes that are zero
-            length[alive] += (differ >> np.uint64(shift)) == 0
+        length[alive] += _leading_zero_bytes(differ)
         alive = alive[differ == 0]
         if not len(alive):
             break
     return length
+
+
+def _leading_zero_bytes(words: np.ndarray) -> np.ndarray:
+    """Zero bytes at the high end of each 64-bit word (8 for zero), from its bit length: each
+    32-bit half converts to float exactly, and frexp's exponent is the bit length."""
+    high = words >> np.uint64(32)
+    half = np.where(high != 0, high, words & np.uint64(0xFFFFFFFF)).astype(np.float64)
+    bits = np.frexp(half)[1] + np.where(high != 0, 32, 0)
+    return (64 - bits) // 8
 
 
 def _candidates(front: np.ndarray, back: np.ndarray, lengths: np.ndarray, a: np.ndarray,
