@@ -33,9 +33,13 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
         "Umsatz Vorjahr": by["revenue"].sum(),
         "Potenzial": by["potential"].sum(),
     })
-    counts = pd.crosstab(customers["territory"], customers["code"]).reindex(
-        index=table.index, columns=list(CODES), fill_value=0) if len(customers) else \
-        pd.DataFrame(0, index=table.index, columns=list(CODES))
+    # customers per territory and code: (territory, code) pairs as integers, counted at once
+    row = table.index.get_indexer(customers["territory"])
+    col = pd.Index(CODES).get_indexer(customers["code"])
+    known = (row >= 0) & (col >= 0)
+    counts = pd.DataFrame(
+        np.bincount(row[known] * len(CODES) + col[known], minlength=len(table) * len(CODES))
+        .reshape(len(table), len(CODES)), index=table.index, columns=list(CODES))
     table[list(CODES)] = counts
     table[NO_SEGMENT] = customers["code"].isna().groupby(customers["territory"]).sum()
     table["Gewichtete Pipeline"] = measures.groupby("territory")["weighted"].sum() \

@@ -45,12 +45,19 @@ def distribution(output: pd.DataFrame, inputs: pd.DataFrame) -> Distribution:
     revenue, potential = inputs["revenue"], inputs["potential"]
     by_abc = _table(output["abc"], revenue, potential, ABC_CLASSES)
     by_code = _table(output["code"], revenue, potential, CODES)
-    valid = output["code"].notna()
-    abc, pclass = output["abc"][valid], output["potential_class"][valid]
-    count = pd.crosstab(abc, pclass).reindex(index=list(ABC_CLASSES), columns=list(POTENTIAL_CLASSES),
-                                             fill_value=0)
-    rev = pd.crosstab(abc, pclass, values=revenue[valid].fillna(0), aggfunc="sum")
-    rev = rev.reindex(index=list(ABC_CLASSES), columns=list(POTENTIAL_CLASSES)).fillna(0.0)
+    # the 3x3 cells as codes 0..8 (rows with a code have both parts): counted by bincount,
+    # revenue summed like pandas sums (compensated), in a matrix of the classes' order
+    a_idx = pd.Index(ABC_CLASSES).get_indexer(output["abc"])
+    p_idx = pd.Index(POTENTIAL_CLASSES).get_indexer(output["potential_class"])
+    valid = output["code"].notna().to_numpy() & (a_idx >= 0) & (p_idx >= 0)
+    cell = a_idx[valid] * len(POTENTIAL_CLASSES) + p_idx[valid]
+    shape = (len(ABC_CLASSES), len(POTENTIAL_CLASSES))
+    count = pd.DataFrame(np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape),
+                         index=list(ABC_CLASSES), columns=list(POTENTIAL_CLASSES))
+    sums = revenue[valid].fillna(0).groupby(cell).sum().reindex(range(shape[0] * shape[1]),
+                                                                 fill_value=0.0)
+    rev = pd.DataFrame(sums.to_numpy().reshape(shape), index=list(ABC_CLASSES),
+                       columns=list(POTENTIAL_CLASSES))
     for m in (count, rev):
         m.index.name, m.columns.name = None, None
     return Distribution(by_abc=by_abc, by_code=by_code, matrix_customers=count.astype(int),
