@@ -1,8 +1,9 @@
-"""The segmentation rules, vectorized: one function per rule, Series in, Series out.
+"""The segmentation rules, vectorized: one function per rule on numpy arrays (``*_values``),
+most with a Series form beside it.
 
-The rules that a single worksheet formula also needs work on numpy arrays underneath
-(``*_values``), so a one-customer call does not pay for building Series. Missing inputs are NaN
-and propagate: a rule never guesses a value it was not given.
+The segmentation and a single worksheet formula call the array forms, so neither pays for
+building Series. Missing inputs are NaN and propagate: a rule never guesses a value it was not
+given.
 """
 
 from __future__ import annotations
@@ -79,14 +80,8 @@ def abc_pareto_values(values: np.ndarray, share_a: float, share_b: float) -> np.
     return out
 
 
-def share_of_wallet(revenue: pd.Series, potential: pd.Series) -> pd.Series:
-    """Revenue / estimated potential; NaN where the potential is missing or not positive."""
-    with np.errstate(over="ignore"):  # a tiny potential under a huge revenue: inf, no warning
-        share = share_of_wallet_values(_floats(revenue), _floats(potential))
-    return pd.Series(share, index=revenue.index)
-
-
 def share_of_wallet_values(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
+    """Revenue / estimated potential; NaN where the potential is missing or not positive."""
     return revenue / np.where(potential > 0, potential, np.nan)
 
 
@@ -152,17 +147,13 @@ def revenue_trend(revenue: pd.Series, previous: pd.Series) -> pd.Series:
 
 
 def revenue_trend_values(revenue: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """:func:`revenue_trend` on float arrays."""
     with np.errstate(over="ignore", divide="ignore"):
         return revenue / np.where(previous > 0, previous, np.nan) - 1.0
 
 
-def projected_trend(revenue: pd.Series, ytd: pd.Series, months: float) -> pd.Series:
-    """Current year projected to twelve months against last year."""
-    return pd.Series(projected_trend_values(_floats(revenue), _floats(ytd), months),
-                     index=revenue.index)
-
-
 def projected_trend_values(revenue: np.ndarray, ytd: np.ndarray, months: float) -> np.ndarray:
+    """Current year projected to twelve months against last year."""
     with np.errstate(over="ignore", divide="ignore"):
         return (ytd * (12.0 / months)) / np.where(revenue > 0, revenue, np.nan) - 1.0
 

@@ -113,7 +113,7 @@ def _blank(series: pd.Series) -> np.ndarray:
         return series.isna().to_numpy()
     values = series.to_numpy(dtype=object)
     missing = pd.isna(values)
-    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text and blanks only: C-level loops
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text only: C-level loops
         texts = np.where(missing, "", values)
         return missing | (texts == "") | np.fromiter(map(str.isspace, texts), bool, len(texts))
     return np.fromiter((v is None or v != v or (type(v) is str and (not v or v.isspace()))
