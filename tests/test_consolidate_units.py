@@ -108,7 +108,7 @@ def columns_of(columns, rows: slice):
     return [bulk.BulkColumn(c.values.iloc[rows], c.numeric_ids) for c in columns]
 
 
-def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = ()):
+def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = (), deflated=False):
     stream = io.BytesIO()
     wb = xlsxwriter.Workbook(stream, {"in_memory": True})
     ws = wb.add_worksheet("Daten")
@@ -126,9 +126,10 @@ def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = ()):
     half = len(frame) // 2  # two blocks, as from two workers
     blocks = [bulk.render_rows(columns_of(columns, rows), bulk.column_styles(xml))
               for rows in (slice(0, half), slice(half, None))]
-    dst = tmp_path / "bulk.xlsx"
-    bulk.write_streamed(template, dst, {"xl/worksheets/sheet1.xml": bulk.with_rows(
-        xml, blocks, len(frame) + 1, "D")})
+    dst = tmp_path / ("deflated.xlsx" if deflated else "bulk.xlsx")
+    part = bulk.with_deflated_rows(xml, [bulk.deflate(b) for b in blocks], len(frame) + 1, "D") \
+        if deflated else bulk.with_rows(xml, blocks, len(frame) + 1, "D")
+    bulk.write_streamed(template, dst, {"xl/worksheets/sheet1.xml": part})
     return dst
 
 
@@ -250,3 +251,18 @@ def test_leading_zero_bytes_at_the_exact_float_edges():
              0x0100000000000000, 0xFFFFFFFFFFFFFFFF, 0x0000000080000000, 0x000000FFFFFFFFFF]
     found = duplicates._leading_zero_bytes(np.array(words, dtype=np.uint64)).tolist()
     assert found == [(64 - w.bit_length()) // 8 for w in words]
+
+
+def test_rows_deflated_apart_join_into_the_same_sheet(tmp_path):
+    """Segments deflated in the workers (sync-flushed, CRCs combined) give the very sheet the
+    parent would have compressed itself; zipfile checks the CRC when reading."""
+    frame = pd.DataFrame({"text": [f"Kunde {i} & Söhne" for i in range(3000)],
+                          "n": np.arange(3000) / 7, "id": [str(10_000 + i) for i in range(3000)],
+                          "pct": np.linspace(0, 1, 3000)})
+    plain, joined = _bulk_book(tmp_path, frame), _bulk_book(tmp_path, frame, deflated=True)
+    with zipfile.ZipFile(plain) as a, zipfile.ZipFile(joined) as b:
+        assert b.testzip() is None
+        assert a.read("xl/worksheets/sheet1.xml") == b.read("xl/worksheets/sheet1.xml")
+        assert b.getinfo("xl/worksheets/sheet1.xml").compress_type == zipfile.ZIP_DEFLATED
+    values = pc.CalamineWorkbook.from_path(str(joined)).get_sheet_by_name("Daten").to_python()
+    assert len(values) == 3001 and values[3000][0] == "Kunde 2999 & Söhne"

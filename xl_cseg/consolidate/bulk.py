@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from isal import isal_zlib
 
-from ..xlsx.atomic import TEMP_PREFIX, TEMP_SUFFIX, check_writable, write_deflated
+from ..xlsx.atomic import TEMP_PREFIX, TEMP_SUFFIX, check_writable, write_deflated, write_packed
 from ..xlsx.cellvalue import MAX_TEXT
 from ..xlsx.xmltext import clean_text, escape
 
@@ -154,21 +155,60 @@ def render_chunks(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> I
                           styles)
 
 
-def with_rows(sheet_xml: bytes, rows: Iterable[bytes], last_row: int, last_col: str
-              ) -> Iterator[bytes]:
-    """The sheet part with ``rows`` appended to its ``<sheetData>`` and the dimension grown."""
+def _around_rows(sheet_xml: bytes, last_row: int, last_col: str) -> tuple[bytes, bytes]:
+    """The sheet part before its rows (the dimension grown) and after them."""
     end = sheet_xml.rindex(b"</sheetData>")
     head = _DIMENSION.sub(b'<dimension ref="A1:%s%d"/>' % (last_col.encode(), last_row),
                           sheet_xml[:end], count=1)
+    return head, sheet_xml[end:]
+
+
+def with_rows(sheet_xml: bytes, rows: Iterable[bytes], last_row: int, last_col: str
+              ) -> Iterator[bytes]:
+    """The sheet part with ``rows`` appended to its ``<sheetData>`` and the dimension grown."""
+    head, tail = _around_rows(sheet_xml, last_row, last_col)
     yield head
     yield from rows
-    yield sheet_xml[end:]
+    yield tail
 
 
-def write_streamed(template: bytes, dst: Path, replaced: dict[str, bytes | Iterable[bytes]]
-                  ) -> None:
+@dataclass(frozen=True)
+class Deflated:
+    """Raw deflate data of ``size`` bytes with CRC-32 ``crc``. All but the last segment of a
+    member end on a byte boundary without a final block (a sync flush): segments compressed
+    apart, in the workers, are joined as they are."""
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def deflate(raw: bytes, *, last: bool = False) -> Deflated:
+    """``raw`` as one segment (ISA-L at its fastest level); ``last`` closes the stream."""
+    compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+    data = compressor.compress(raw) + \
+        (compressor.flush() if last else compressor.flush(isal_zlib.Z_SYNC_FLUSH))
+    return Deflated(data, isal_zlib.crc32(raw), len(raw))
+
+
+@dataclass(frozen=True)
+class DeflatedPart:
+    """A member given as deflated segments, the last one closing the stream."""
+
+    segments: Sequence[Deflated]
+
+
+def with_deflated_rows(sheet_xml: bytes, rows: Sequence[Deflated], last_row: int, last_col: str
+                       ) -> DeflatedPart:
+    """:func:`with_rows` for rows deflated already."""
+    head, tail = _around_rows(sheet_xml, last_row, last_col)
+    return DeflatedPart([deflate(head), *rows, deflate(tail, last=True)])
+
+
+def write_streamed(template: bytes, dst: Path,
+                   replaced: dict[str, bytes | Iterable[bytes] | DeflatedPart]) -> None:
     """Write the package ``template`` (zip bytes) to ``dst`` atomically, with some members
-    replaced by bytes or by a stream of byte chunks."""
+    replaced by bytes, by a stream of byte chunks or by deflated segments."""
     check_writable(dst)
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
     tmp = Path(name)
@@ -182,6 +222,8 @@ def write_streamed(template: bytes, dst: Path, replaced: dict[str, bytes | Itera
                         zf.writestr(info, src.read(info))
                     elif isinstance(data, bytes):
                         zf.writestr(info.filename, data)
+                    elif isinstance(data, DeflatedPart):
+                        _write_segments(zf, info.filename, data.segments)
                     else:
                         _stream(zf, info.filename, data)
             out.flush()
@@ -191,6 +233,23 @@ def write_streamed(template: bytes, dst: Path, replaced: dict[str, bytes | Itera
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, time.localtime()[:6])
+    info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
+    return info
+
+
+def _write_segments(zf: zipfile.ZipFile, name: str, segments: Sequence[Deflated]) -> None:
+    """Member ``name`` from deflated segments joined as they are (their CRCs combined)."""
+    info = _member(name)
+    crc = size = 0
+    for segment in segments:
+        crc = isal_zlib.crc32_combine(crc, segment.crc, segment.size)
+        size += segment.size
+    info.CRC, info.file_size = crc, size
+    write_packed(zf, info, [segment.data for segment in segments])
 
 
 def _stream(zf: zipfile.ZipFile, name: str, chunks: Iterable[bytes]) -> None:
@@ -203,10 +262,8 @@ def _stream(zf: zipfile.ZipFile, name: str, chunks: Iterable[bytes]) -> None:
             yield chunk
 
     def consume() -> None:
-        info = zipfile.ZipInfo(name, time.localtime()[:6])
-        info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
         try:
-            write_deflated(zf, info, produced())
+            write_deflated(zf, _member(name), produced())
         except BaseException as exc:  # noqa: BLE001 - handed to the producer
             failed.append(exc)
             while pending.get() is not None:

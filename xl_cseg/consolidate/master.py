@@ -13,7 +13,7 @@ import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ class MasterData:
     parameters: str  # where the central parameters came from
     parameter_errors: Sequence[str]
     date: _dt.date
-    rendered: list[bytes] | None = None  # the customers' rows, file by file (bulk.render_rows)
+    rendered: list[bulk.Deflated] | None = None  # the customers' rows, file by file (deflated)
 
 
 def _title(key: str) -> str:
@@ -148,12 +148,13 @@ def write_master(data: MasterData, dst: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
         sheet_xml = zf.read(_CUSTOMERS_PART)
     styles = bulk.column_styles(sheet_xml)
-    rows: Iterable[bytes] | None = data.rendered
-    if rows is None or styles != customer_styles():
+    last_row, last_col = len(data.customers) + 1, xl_col_to_name(len(CUSTOMER_COLUMNS) - 1)
+    if data.rendered is not None and styles == customer_styles():  # the workers' rows
+        part = bulk.with_deflated_rows(sheet_xml, data.rendered, last_row, last_col)
+    else:
         rows = bulk.render_chunks(customer_columns(data.customers), styles)
-    last_col = xl_col_to_name(len(CUSTOMER_COLUMNS) - 1)
-    bulk.write_streamed(template, dst, {_CUSTOMERS_PART: bulk.with_rows(
-        sheet_xml, rows, len(data.customers) + 1, last_col)})
+        part = bulk.with_rows(sheet_xml, rows, last_row, last_col)
+    bulk.write_streamed(template, dst, {_CUSTOMERS_PART: part})
 
 
 def customer_columns(customers: pd.DataFrame) -> list[bulk.BulkColumn]:

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.columns import INPUT_KEYS, OUTPUT_KEYS, header
+from ..core.frames import plain_frame
 from ..core.numbers import normalize_id
 from ..core.pipeline import evaluate_pipeline
-from ..core.frames import plain_frame
 from ..core.segment import ERROR, Issue, segment
 from ..io.measures import find_measures_table
 from ..io.reader import CustomerTable, find_customer_table
@@ -27,6 +27,7 @@ from ..io.source import FileSource
 from ..xlsx.atomic import lock_files
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
+from .bulk import Deflated
 from .duplicates import name_keys
 from .parameters import ParameterSet, deviations, workbook_parameters
 from .sources import FAILED, SKIPPED
@@ -66,7 +67,7 @@ class FileResult:
     note_count: int = 0
     deviations: list[tuple[str, Any, Any]] = field(default_factory=list)
     seconds: float = 0.0
-    rendered: bytes | None = None  # the customers' rows in Kunden gesamt (bulk.render_rows)
+    rendered: Deflated | None = None  # the customers' rows in Kunden gesamt, deflated
 
     @property
     def rows(self) -> int:

@@ -86,11 +86,12 @@ def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: 
 
 
 def read_and_render(task: Task) -> FileResult:
-    """:func:`read_territory`, and the file's rows of ``Kunden gesamt`` rendered (in the worker,
-    so that all cores share the rendering)."""
+    """:func:`read_territory`, and the file's rows of ``Kunden gesamt`` rendered and deflated
+    (in the worker, so that all cores share the work and little data comes back)."""
     result = read_territory(task)
     if result.customers is not None and task.styles is not None:
-        result.rendered = bulk.render_rows(customer_columns(result.customers), task.styles)
+        result.rendered = bulk.deflate(
+            bulk.render_rows(customer_columns(result.customers), task.styles))
     return result
 
 

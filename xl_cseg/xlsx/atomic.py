@@ -164,6 +164,12 @@ def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Iterabl
         packed.append(compressor.compress(batch))
     packed.append(compressor.flush())
     info.CRC, info.file_size = crc, size
+    write_packed(zout, info, packed)
+
+
+def write_packed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, packed: Sequence[bytes]) -> None:
+    """A member whose deflated data is ``packed`` (``info`` holds its CRC and size), written as
+    local header + data like ``zipfile`` does."""
     info.compress_size = sum(map(len, packed))
     out = zout.fp
     info.header_offset = out.tell()
