@@ -58,9 +58,11 @@ def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
     revenue and code."""
     codes, keys = _factorized(customers["name_key"])
     similar = _similar_keys(keys)
-    if similar:  # each key's representative, looked up once per distinct key
-        keys = np.array([similar.get(k, k) for k in keys.tolist()], dtype=object)
-        codes, keys = _refactorize(codes, keys)
+    if similar:  # codes of keys with a representative point to the representative's code
+        known = pd.Index(keys)
+        remap = np.arange(len(keys))
+        remap[known.get_indexer(list(similar))] = known.get_indexer(list(similar.values()))
+        codes = np.where(codes >= 0, remap[codes], -1)
     territory, _ = _factorized(customers["territory"])
     ids, id_keys = _factorized(customers["customer_id"])
     found = pd.concat([_groups(customers, ids, id_keys, territory, BY_ID),
@@ -72,12 +74,6 @@ def _factorized(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for blank) and distinct values; hashed as plain objects (faster than text
     columns' own factorize)."""
     return pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-
-
-def _refactorize(codes: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes into the distinct values of ``keys`` (after several keys became one)."""
-    inner, distinct = pd.factorize(keys)
-    return np.where(codes >= 0, inner[codes], -1), np.asarray(distinct, dtype=object)
 
 
 def _groups(customers: pd.DataFrame, codes: np.ndarray, keys: np.ndarray,
