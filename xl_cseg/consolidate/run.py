@@ -7,7 +7,7 @@ import datetime as _dt
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,14 +106,19 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
     read = [r for r in results if r.customers is not None and len(r.customers)]
     customers = _frame((r.customers for r in read), (*CUSTOMER_COLUMNS, "name_key"))
     measures = _frame((r.measures for r in results), MEASURE_COLUMNS)
-    territories = territory_table(customers, measures, central.params)
-    duplicates = find_duplicates(customers)
+    # the duplicate search sorts and compares in numpy, mostly without the GIL: it runs beside
+    # the tables (both only read the customers)
+    with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-duplicates") as pool:
+        searching = pool.submit(find_duplicates, customers)
+        territories = territory_table(customers, measures, central.params)
+        figures = distribution(customers, customers)
+        duplicates = searching.result()
     return MasterData(
         customers=customers, measures=measures, territories=territories, duplicates=duplicates,
         log=import_log(sources, results), deviations=deviation_rows(results),
         messages=message_rows(results),
         overview=overview(results, sources, territories, duplicates),
-        distribution=distribution(customers, customers), parameters=central.label,
+        distribution=figures, parameters=central.label,
         parameter_errors=central.errors, date=today,
         rendered=[r.rendered for r in read] if all(r.rendered is not None for r in read)
         else None)
