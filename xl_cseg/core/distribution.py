@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .params import ABC_CLASSES, CODES, POTENTIAL_CLASSES
+from .rules import matrix_cells
 
 COLUMNS = ("Kunden", "Anteil Kunden", "Umsatz", "Anteil Umsatz", "Potenzial", "Offenes Potenzial")
 TOTAL = "Gesamt"
@@ -47,10 +48,9 @@ def distribution(output: pd.DataFrame, inputs: pd.DataFrame) -> Distribution:
     by_code = _table(output["code"], revenue, potential, CODES)
     # the 3x3 cells as codes 0..8 (rows with a code have both parts): counted by bincount,
     # revenue summed like pandas sums (compensated), in a matrix of the classes' order
-    a_idx = pd.Index(ABC_CLASSES).get_indexer(output["abc"])
-    p_idx = pd.Index(POTENTIAL_CLASSES).get_indexer(output["potential_class"])
-    valid = output["code"].notna().to_numpy() & (a_idx >= 0) & (p_idx >= 0)
-    cell = a_idx[valid] * len(POTENTIAL_CLASSES) + p_idx[valid]
+    cells = matrix_cells(output["abc"], output["potential_class"])
+    valid = output["code"].notna().to_numpy() & (cells >= 0)
+    cell = cells[valid]
     shape = (len(ABC_CLASSES), len(POTENTIAL_CLASSES))
     count = pd.DataFrame(np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape),
                          index=list(ABC_CLASSES), columns=list(POTENTIAL_CLASSES))

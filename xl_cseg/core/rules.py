@@ -127,10 +127,16 @@ def segment_code(abc: pd.Series, pclass: pd.Series) -> pd.Series:
 
 def segment_code_values(abc: np.ndarray, pclass: np.ndarray) -> np.ndarray:
     """:func:`segment_code` on object arrays."""
+    cell = matrix_cells(abc, pclass)
+    return _CODE_TABLE[np.where(cell < 0, len(_CODE_TABLE) - 1, cell)]
+
+
+def matrix_cells(abc: np.ndarray | pd.Series, pclass: np.ndarray | pd.Series) -> np.ndarray:
+    """Cell of the 3x3 matrix per customer, row by row (A-Win 0 ... C-Maintain 8); -1 where
+    either part is missing."""
     a_idx = _ABC_INDEX.get_indexer(abc)
     p_idx = _CLASS_INDEX.get_indexer(pclass)
-    return _CODE_TABLE[np.where((a_idx < 0) | (p_idx < 0), len(_CODE_TABLE) - 1,
-                                a_idx * 3 + p_idx)]
+    return np.where((a_idx < 0) | (p_idx < 0), -1, a_idx * len(POTENTIAL_CLASSES) + p_idx)
 
 
 def segment_code_value(abc: object, pclass: object) -> object:

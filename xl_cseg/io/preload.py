@@ -75,12 +75,11 @@ def _run(path: Path, stamp: tuple[str, int, int]) -> None:
                  if (info := package.info(sheet.part)) is not None]
         if sizes:
             sheet = max(sizes, key=lambda pair: pair[0])[1]
-            if fastgrid.worth_it(package, sheet.part):
+            plan = fastgrid.plan(package, sheet.part)  # None for a small sheet
+            if plan is not None:
                 package.read(package.part_name(sheet.part))  # kept by the package
-                plan = fastgrid.plan(package, sheet.part)
-                if plan is not None:
-                    early.sheet, early.skip = sheet.name, plan.skip
-                    early.loaded = fastgrid.load_sheet(path, sheet.name, plan.skip)
+                early.sheet, early.skip = sheet.name, plan.skip
+                early.loaded = fastgrid.load_sheet(path, sheet.name, plan.skip)
         with _lock:
             _done[stamp[0]] = early
     except Exception:  # noqa: BLE001 - the normal read meets and reports the same problem
