@@ -107,6 +107,18 @@ def test_grid_equals_calamine(tmp_path_factory, top, left, width, height, data) 
     event("fast" if fast else "calamine")
 
 
+def test_skipped_output_column_does_not_retype_its_neighbour(tmp_path: Path) -> None:
+    """fastexcel's integer dtype keys count from column A: with the table starting in column B,
+    the key meant for the skipped output column typed the column left of it as text (found by
+    the property test above: a number read as "0")."""
+    rows = [[None, None, None] for _ in range(26)]
+    rows[6][0] = 0.0
+    rows[25][1] = 0.0
+    path = _book(tmp_path / "k.xlsx", 4, 1, ["number"] * 3, rows, {},
+                 ["Spalte 0", "Spalte 1", "Umsatzentwicklung"])
+    assert _same_as_calamine(path)
+
+
 def test_clean_big_table_takes_the_fast_path(tmp_path: Path) -> None:
     rows = [[1000 + r, f"Kunde {r}", None if r % 7 == 0 else r * 12.5, "#ERR" if r == 20 else 3.0]
             for r in range(60)]

@@ -167,7 +167,9 @@ def load_sheet(path: Path, sheet: str, skip: frozenset[int] = frozenset()) -> An
             sheet, header_row=None, skip_rows=PROBE_ROWS - 1, dtype_coercion="strict",
             schema_sample_rows=None,
             use_columns=(lambda column: column.index not in skip) if skip else None,
-            dtypes={i: "string" for i in skip} or None)
+            # by name: an int key means the sheet's column, not fastexcel's (they differ when
+            # the table does not start in column A)
+            dtypes={f"__UNNAMED__{i}": "string" for i in skip} or None)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # noqa: BLE001 - also a Rust panic: python-calamine reads it then
