@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -43,23 +44,52 @@ def test_preloaded_sheet_is_taken_and_equals_a_normal_read(big: Path,
     expected = find_customer_table(FileSource(big), 2026).raw
     preload.start(big)
     early = preload.claim(big)
-    assert early is not None and early.sheet == "Kunden" and early.loaded is not None
+    assert early is not None and early.sheet == "Kunden" and early.loading is not None
     monkeypatch.setattr(preload, "claim", lambda _path: early)
     _no_second_parse(monkeypatch)
     table = find_customer_table(FileSource(big), 2026)
     assert table.raw.equals(expected) and len(table.rows) == 8000
-    assert early.loaded is None  # handed over once
+    assert early.loading is None  # handed over once
 
 
-def _finished(path: Path) -> None:
-    thread = preload._threads.get(str(path.resolve()))
-    if thread is not None:
-        thread.join()
+def test_package_is_claimed_while_the_sheet_is_still_parsing(big: Path,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    expected = find_customer_table(FileSource(big), 2026).raw
+    release = threading.Event()
+    load_sheet = fastgrid.load_sheet
+
+    def slow_load(*args):
+        assert release.wait(30)
+        return load_sheet(*args)
+
+    monkeypatch.setattr(fastgrid, "load_sheet", slow_load)
+    preload.start(big)
+    early = preload.claim(big)  # returns although the parse waits
+    assert early is not None and early.loading is not None and not early.loading.done()
+    monkeypatch.setattr(preload, "claim", lambda _path: early)
+    _no_second_parse(monkeypatch)
+    source = FileSource(big)
+    threading.Timer(0.2, release.set).start()
+    assert find_customer_table(source, 2026).raw.equals(expected)
+
+
+def test_refused_parse_falls_back_to_a_normal_read(big: Path, monkeypatch: pytest.MonkeyPatch):
+    expected = find_customer_table(FileSource(big), 2026).raw
+
+    def refuse(*_args):
+        raise RuntimeError("fastexcel refused")
+
+    monkeypatch.setattr(fastgrid, "load_sheet", refuse)
+    preload.start(big)
+    early = preload.claim(big)
+    assert early is not None and early.loading is not None and early.loading.result() is None
+    monkeypatch.setattr(preload, "claim", lambda _path: early)
+    assert find_customer_table(FileSource(big), 2026).raw.equals(expected)
 
 
 def test_changed_file_is_read_again(big: Path):
     preload.start(big)
-    _finished(big)  # read completely, then the file changes
+    preload._opening[str(big.resolve())].wait()  # opened, then the file changes
     with big.open("ab") as fh:  # a zip with trailing bytes still opens
         fh.write(b"\0")
     os.utime(big, ns=(1, 1))

@@ -6,7 +6,7 @@ The table finder, the parameter reader and the output layout only need what
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Collection, Protocol
 
@@ -85,9 +85,8 @@ class FileSource:
                 if plan is None:
                     values = pool.submit(self._values, sheet.name)
                 else:
-                    parsed, loaded = self._early.parsed(sheet.name, plan.skip) \
-                        if self._early else (False, None)
-                    values = pool.submit(fastgrid.columns_of, loaded) if parsed else \
+                    loading = self._early.parsed(sheet.name, plan.skip) if self._early else None
+                    values = pool.submit(_columns_when_parsed, loading) if loading else \
                         pool.submit(fastgrid.load_columns, self.path, sheet.name, plan.skip)
                 # formulas kept in output columns need the formula scan (else only blanks do)
                 self.package.prefetch(sheet.part, writing=self.writing,
@@ -119,6 +118,10 @@ class FileSource:
 
     def named_cells(self) -> dict[str, NamedCell]:
         return named_cells(self.package)
+
+
+def _columns_when_parsed(loading: Future[Any]) -> list[list[Any] | None] | None:
+    return fastgrid.columns_of(loading.result())
 
 
 def column_values(grid: Grid, col: int, first: int, last: int) -> list[Any]:
