@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +18,8 @@ from xl_cseg.xlsx.cellref import (
     parse_range,
     range_ref,
 )
-from xl_cseg.xlsx.cellvalue import encode_value, format_number, grown_ref, render_value
+from xl_cseg.xlsx.cellvalue import (encode_value, format_number, grown_ref, number_list,
+                                    render_value)
 from xl_cseg.xlsx.xmltext import clean_text, decode_xstring, escape, unescape
 
 
@@ -72,7 +74,10 @@ def test_grown_ref() -> None:
         (0.1, "0.1"),
         (-3.0, "-3"),
         (1e16, "1e+16"),
-        (1e-05, "1e-05"),
+        (1e-05, "0.00001"),
+        (1e-07, "1e-7"),
+        (-0.0, "0"),
+        (1e15, "1000000000000000"),
         (123456789.125, "123456789.125"),
         (2.5e-300, "2.5e-300"),
     ],
@@ -94,6 +99,20 @@ def test_format_number_roundtrips(value: float) -> None:
     text = format_number(value)
     assert float(text) == value
     assert "." not in text or "e" in text or not text.endswith(".0")
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=40))
+def test_number_list_is_format_number_in_bulk(values: list[float]) -> None:
+    joined = number_list(np.array(values, dtype=float))
+    texts = joined.decode("ascii").split(",") if joined else []
+    assert texts == [format_number(v) for v in values]
+    assert [float(t) for t in texts] == values
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_number_list_refuses_non_finite(value: float) -> None:
+    with pytest.raises(ValueError, match="non-finite"):
+        number_list(np.array([1.5, value]))
 
 
 def test_encode_value() -> None:

@@ -34,7 +34,7 @@ import pandas as pd
 from isal import isal_zlib
 
 from ..xlsx.atomic import TEMP_PREFIX, TEMP_SUFFIX, check_writable, write_deflated, write_packed
-from ..xlsx.cellvalue import MAX_TEXT
+from ..xlsx.cellvalue import MAX_TEXT, number_list
 from ..xlsx.xmltext import clean_text, escape
 
 CHUNK_ROWS = 20_000
@@ -67,17 +67,17 @@ def column_styles(sheet_xml: bytes) -> dict[int, int]:
 
 
 def _numbers(values: np.ndarray, s: str) -> list[str]:
-    """Number cells (blank for inf); whole numbers without ".0", others as Python's shortest
-    round-trip repr."""
+    """Number cells (blank for inf) with :func:`number_list`'s texts."""
     values = values.astype(float)
-    whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 1e15)
-    texts = np.empty(len(values), dtype=object)
-    texts[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
-    texts[~whole] = list(map(repr, values[~whole].tolist()))
-    cells = [f"<c{s}><v>{t}</v></c>" for t in texts.tolist()]
-    for pos in np.flatnonzero(~np.isfinite(values)).tolist():
-        cells[pos] = "<c/>"
-    return cells
+    finite = np.isfinite(values)
+    texts = number_list(values[finite]).decode("ascii")
+    cells = (f"<c{s}><v>" + texts.replace(",", f"</v></c>,<c{s}><v>") + "</v></c>").split(",") \
+        if texts else []
+    if finite.all():
+        return cells
+    out = np.full(len(values), "<c/>", dtype=object)
+    out[finite] = np.fromiter(cells, object, len(cells))
+    return out.tolist()
 
 
 def _inline(texts: list[str], s: str) -> list[str]:

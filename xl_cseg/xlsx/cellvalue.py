@@ -5,6 +5,9 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 
+import numpy as np
+import orjson
+
 from .cellref import parse_range, range_ref
 from .xmltext import clean_text, escape
 
@@ -19,11 +22,24 @@ Encoded = tuple[str | None, str, bool]
 
 def format_number(value: float) -> str:
     """Shortest round-trip text for ``<v>``: 14000.0 -> "14000", 0.1 -> "0.1", 1e16 -> "1e+16",
-    -0.0 -> "0"."""
-    text = repr(float(value) + 0.0)  # + 0.0: no negative zero
-    if text[-1] in "fn":  # inf, -inf, nan
+    1e-05 -> "0.00001", -0.0 -> "0" (orjson's float formatting, as :func:`number_list`)."""
+    text = orjson.dumps(float(value) + 0.0)  # + 0.0: no negative zero; non-finite: b"null"
+    if text == b"null":
         raise ValueError(f"cannot write non-finite number {value!r} to a cell")
-    return text[:-2] if text.endswith(".0") else text
+    return (text[:-2] if text.endswith(b".0") else text).decode("ascii")
+
+
+def number_list(values: np.ndarray) -> bytes:
+    """The :func:`format_number` texts of many numbers, joined by commas, in a few C-level
+    passes (about ten times faster than ``repr`` per value)."""
+    values = np.asarray(values, dtype=np.float64) + 0.0  # contiguous; no negative zero
+    if not np.isfinite(values).all():
+        raise ValueError("cannot write non-finite numbers (inf, nan) to cells")
+    if not len(values):
+        return b""
+    # shortest round-trip digits never end in 0 except a whole number's ".0"
+    return (orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1] + b",").replace(
+        b".0,", b",")[:-1]
 
 
 def encode_value(value: CellValue) -> Encoded | None:
@@ -48,11 +64,11 @@ def render_value(value: CellValue) -> bytes | None:
     """Raw-XML cell tail for the byte-level writer: what follows the ``r``/``s`` attributes,
     e.g. `` t="b"><v>1</v></c>`` or ``><v>0.5</v></c>``; None for None."""
     if type(value) is float:  # fast path for the most common case
-        text = repr(value + 0.0)  # + 0.0: no negative zero
-        if text[-2:] == ".0":
-            return b"><v>" + text[:-2].encode("ascii") + b"</v></c>"
-        if text[-1] not in "fn":  # not inf/nan
-            return b"><v>" + text.encode("ascii") + b"</v></c>"
+        text = orjson.dumps(value + 0.0)  # + 0.0: no negative zero
+        if text[-2:] == b".0":
+            return b"><v>" + text[:-2] + b"</v></c>"
+        if text != b"null":  # not inf/nan
+            return b"><v>" + text + b"</v></c>"
     encoded = encode_value(value)
     if encoded is None:
         return None

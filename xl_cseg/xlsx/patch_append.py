@@ -19,7 +19,7 @@ from operator import is_not, itemgetter
 import numpy as np
 
 from .cellref import col_letter
-from .cellvalue import KEEP, CellValue, render_value, widened_spans
+from .cellvalue import KEEP, CellValue, number_list, render_value, widened_spans
 from .patch_fast import ROW_NUMBER, Styles, grow_dimension
 from .sheetxml import Layout, fast_layout, per_document
 
@@ -80,12 +80,18 @@ def spans_found(xml: bytes) -> set[tuple[bytes, bytes]]:
 
 
 def _float_tails(values: Sequence[CellValue]) -> list[bytes | None]:
-    numbers = [v for v in values if v is not None and v is not KEEP]
-    if not np.isfinite(np.array(numbers, dtype=float)).all():
-        raise ValueError("cannot write non-finite numbers (inf, nan) to cells")
-    return [None if v is None or v is KEEP else
-            b"><v>%d</v></c>" % v if v.is_integer() and -1e16 < v < 1e16 else
-            b"><v>%r</v></c>" % v for v in values]
+    """Tails of a column of floats (None and KEEP: no cell), rendered in bulk."""
+    present = np.fromiter(map(isinstance, values, repeat(float)), bool, len(values))
+    whole = bool(present.all())
+    numbers = np.array(values if whole else [v for v in values if type(v) is float], dtype=float)
+    joined = number_list(numbers)
+    tails = (b"><v>" + joined.replace(b",", b"</v></c>,><v>") + b"</v></c>").split(b",") \
+        if len(numbers) else []
+    if whole:
+        return tails
+    out = np.full(len(values), None, dtype=object)
+    out[present] = np.fromiter(tails, object, len(tails))
+    return out.tolist()
 
 
 def _tail(value: CellValue) -> bytes | None:
