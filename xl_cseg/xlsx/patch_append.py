@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import is_not, itemgetter
 
 import numpy as np
@@ -79,19 +79,12 @@ def spans_found(xml: bytes) -> set[tuple[bytes, bytes]]:
     return set(_SPANS.findall(xml, layout.start, layout.end)) if layout else set()
 
 
-def _float_tails(values: Sequence[CellValue]) -> list[bytes | None]:
-    """Tails of a column of floats (None and KEEP: no cell), rendered in bulk."""
-    present = np.fromiter(map(isinstance, values, repeat(float)), bool, len(values))
-    whole = bool(present.all())
-    numbers = np.array(values if whole else [v for v in values if type(v) is float], dtype=float)
+def _number_tails(numbers: np.ndarray) -> list[bytes]:
+    """Tails of number cells, rendered in bulk."""
+    if not len(numbers):
+        return []
     joined = number_list(numbers)
-    tails = (b"><v>" + joined.replace(b",", b"</v></c>,><v>") + b"</v></c>").split(b",") \
-        if len(numbers) else []
-    if whole:
-        return tails
-    out = np.full(len(values), None, dtype=object)
-    out[present] = np.fromiter(tails, object, len(tails))
-    return out.tolist()
+    return (b"><v>" + joined.replace(b",", b"</v></c>,><v>") + b"</v></c>").split(b",")
 
 
 def _tail(value: CellValue) -> bytes | None:
@@ -99,20 +92,31 @@ def _tail(value: CellValue) -> bytes | None:
 
 
 def column_tails(values: Sequence[CellValue]) -> list[bytes | None]:
-    """Cell tails (what follows ``r``/``s``) of one column; None where no cell is written."""
-    kinds = set(map(type, values)) - {type(None), type(KEEP)}
-    distinct = set(values) if len(kinds) == 1 else None
-    if distinct is not None and (kinds != {float} or len(distinct) * 4 < len(values)):
-        # equal values of one type render alike: each distinct value once
-        rendered = {v: _tail(v) for v in distinct}
-        return list(map(rendered.__getitem__, values))
-    if kinds == {float}:
-        return _float_tails(values)
-    if float in kinds:  # e.g. a trend column: numbers and a few words
-        numbers = _float_tails([v if type(v) is float else None for v in values])
-        others = column_tails([None if type(v) is float else v for v in values])
-        return [a if b is None else b for a, b in zip(numbers, others)]
-    return list(map(_tail, values))
+    """Cell tails (what follows ``r``/``s``) of one column; None where no cell is written.
+    Floats are rendered in bulk, other values once per distinct value."""
+    types = set(map(type, values))
+    kinds = types - {type(None), type(KEEP)}
+    if not any(issubclass(kind, float) for kind in kinds):
+        return _distinct_tails(values, kinds)
+    if types == kinds and all(issubclass(kind, float) for kind in kinds):
+        return _number_tails(np.array(values, dtype=float))
+    is_number = np.fromiter(map(isinstance, values, repeat(float)), bool, len(values))
+    numbers = _number_tails(np.array(list(compress(values, is_number.tolist())), dtype=float))
+    others = list(compress(values, (~is_number).tolist()))
+    other_tails = _distinct_tails(others, set(map(type, others)) - {type(None), type(KEEP)})
+    out = np.empty(len(values), dtype=object)
+    out[is_number] = np.fromiter(numbers, object, len(numbers))
+    out[~is_number] = np.fromiter(other_tails, object, len(other_tails))
+    return out.tolist()
+
+
+def _distinct_tails(values: Sequence[CellValue], kinds: set[type]) -> list[bytes | None]:
+    """Tails of values without floats; of one type (1 == True: not across types), each distinct
+    value is rendered once."""
+    if len(kinds) > 1:
+        return list(map(_tail, values))
+    rendered = {v: _tail(v) for v in set(values)}
+    return list(map(rendered.__getitem__, values))
 
 
 def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int, CellValue]]],
@@ -144,9 +148,9 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
     written_rows: list[int] = []
     written_cols: set[int] = set()
     tails, filled = _rendered(block, columns)
-    position = {row: i for i, row in enumerate(block_rows)}
-    if special:
-        filled[[position[r] for r in special if r in position]] = 0
+    position = _positions(block_rows, special)
+    if position:
+        filled[list(position.values())] = 0
     numbers_of = np.asarray(block_rows, dtype=np.int64) + 1
     row_numbers = list(map(b"%d".__mod__, numbers_of.tolist()))
     for key in np.unique(filled):
@@ -328,6 +332,14 @@ def _single_cells(row: int, items: Sequence[tuple[int, CellValue]], styles: Styl
                                                styles.attr(row, c), tail))
             cols.append(c)
     return b"".join(parts), cols
+
+
+def _positions(rows: Sequence[int], wanted: Sequence[int]) -> dict[int, int]:
+    """Position in ``rows`` of each of the (few) ``wanted`` rows found there."""
+    if not wanted:
+        return {}
+    found = np.flatnonzero(np.isin(np.asarray(rows, dtype=np.int64), wanted)).tolist()
+    return {rows[i]: i for i in found}
 
 
 def _take(seq: Sequence, idx: list[int]) -> tuple:
