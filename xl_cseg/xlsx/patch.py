@@ -9,6 +9,7 @@ exist is refused with :class:`SharedFormulaConflict`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,8 +40,16 @@ class _Edits(Mapping[int, Row]):
         for (row, col), value in cells.items():
             self.by_row.setdefault(row, {})[col] = value
         self.block = block
-        self.index = {row: i for i, row in enumerate(block.rows)} if block else {}
         self.cols = sorted(block.columns) if block else []
+
+    @functools.cached_property
+    def index(self) -> dict[int, int]:
+        """Block row -> its position (built only for the general writer)."""
+        return {row: i for i, row in enumerate(self.block.rows)} if self.block else {}
+
+    @property
+    def empty(self) -> bool:
+        return not self.by_row and not (self.block and self.block.rows)
 
     def __getitem__(self, row: int) -> Row:
         i = self.index.get(row)
@@ -65,7 +74,8 @@ class _Edits(Mapping[int, Row]):
         return len(self.index.keys() | self.by_row.keys())
 
     def check_bounds(self) -> None:
-        rows = [*self.by_row, *self.index]
+        block_rows = self.block.rows if self.block and self.block.rows else []
+        rows = [*self.by_row, *((min(block_rows), max(block_rows)) if block_rows else ())]
         cols = [c for cells in self.by_row.values() for c in cells] + self.cols
         if rows and (min(rows) < 0 or max(rows) >= MAX_ROWS):
             raise ValueError("row index out of range")
@@ -98,7 +108,7 @@ def patch_sheet_chunks(
     """
     check_prolog(xml, "worksheet")
     rows = _Edits(cells, block)
-    if not len(rows):
+    if rows.empty:
         return [xml]
     rows.check_bounds()
     styles = Styles(default_styles or {}, cell_styles or {})
