@@ -305,10 +305,19 @@ def test_strip_zip64_extra() -> None:
     assert atomic._strip_zip64(b"") == b""
 
 
-@pytest.mark.parametrize("chunked", [False, True])
-def test_big_replaced_member_is_standard_deflate(tmp_path: Path, chunked: bool) -> None:
-    """Parts above FAST_COMPRESS_SIZE go through ISA-L: zipfile and zlib read them back, the
-    metadata is kept, the members after it stay raw copies."""
+@pytest.mark.parametrize("mode", ["whole", "chunked", "halves"])
+def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts above FAST_COMPRESS_SIZE go through ISA-L (a big list of chunks in two halves at
+    once): zipfile and zlib read them back, the metadata is kept, the members after it stay
+    raw copies."""
+    deflated = []
+    deflate = atomic._deflate
+    monkeypatch.setattr(atomic, "_deflate", lambda *args: deflated.append(args[1]) or
+                        deflate(*args))
+    if mode == "halves":
+        monkeypatch.setattr(atomic, "PARALLEL_DEFLATE_SIZE", atomic.FAST_COMPRESS_SIZE)
+    chunked = mode != "whole"
     src, dst = tmp_path / "src.xlsx", tmp_path / "dst.xlsx"
     _odd_zip(src)
     rng = random.Random(3)
@@ -318,6 +327,7 @@ def test_big_replaced_member_is_standard_deflate(tmp_path: Path, chunked: bool) 
     assert len(content) > atomic.FAST_COMPRESS_SIZE
     chunks = [content[i:i + 70_001] for i in range(0, len(content), 70_001)]
     write_package(src, dst, {SHEET: chunks if chunked else content})
+    assert sorted(deflated) == ([False, True] if mode == "halves" else [True])  # last: final
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:
         assert b.testzip() is None
         assert b.namelist() == a.namelist()
