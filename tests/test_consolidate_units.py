@@ -232,18 +232,23 @@ def test_worker_turns_unexpected_errors_into_a_status(tmp_path, central, monkeyp
 
 
 @given(st.lists(st.binary(max_size=44).map(lambda b: b.replace(b"\0", b"a")), min_size=2,
-                max_size=30), st.data())
+                max_size=30), st.integers(1, 3))
 @settings(max_examples=200, deadline=None)
-def test_common_start_of_fixed_width_keys(texts: list[bytes], data):
-    """The word-wise comparison counts the same equal leading bytes as a byte-wise one."""
+def test_common_start_of_fixed_width_keys(texts: list[bytes], step: int):
+    """The word-wise comparison of neighbours counts the same equal leading bytes as a
+    byte-wise one."""
     fixed = np.array(texts, dtype="S40")
-    a = np.array(data.draw(st.lists(st.integers(0, len(texts) - 1), min_size=1, max_size=20)))
-    b = np.array(data.draw(st.lists(st.integers(0, len(texts) - 1), min_size=len(a),
-                                    max_size=len(a))))
     padded = [t[:40].ljust(40, b"\0") for t in texts]
-    expected = [next((k for k in range(40) if padded[i][k] != padded[j][k]), 40)
-                for i, j in zip(a, b)]
-    assert duplicates._common(duplicates._columns(fixed), a, b).tolist() == expected
+    expected = [next((k for k in range(40) if padded[i][k] != padded[i + step][k]), 40)
+                for i in range(len(texts) - step)]
+    assert duplicates._common(duplicates._columns(fixed), step).tolist() == expected
+
+
+def test_typo_neighbours_join_under_their_smallest_key():
+    keys = np.array(["augsburg bauer metallbau", "augsburg baure metallbau", "kiel weber",
+                     "augsburg bauer metalbau", "koeln filiale 3", "koeln filiale 4"],
+                    dtype=object)
+    assert duplicates._similar_keys(keys) == {0: 3, 1: 3, 3: 3}  # "...metalbau" first
 
 
 def test_leading_zero_bytes_at_the_exact_float_edges():

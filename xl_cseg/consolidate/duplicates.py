@@ -13,6 +13,7 @@ import difflib
 import re
 import string
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -59,9 +60,8 @@ def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
     codes, keys = _factorized(customers["name_key"])
     similar = _similar_keys(keys)
     if similar:  # codes of keys with a representative point to the representative's code
-        known = pd.Index(keys)
         remap = np.arange(len(keys))
-        remap[known.get_indexer(list(similar))] = known.get_indexer(list(similar.values()))
+        remap[list(similar)] = list(similar.values())
         codes = np.where(codes >= 0, remap[codes], -1)
     territory, _ = _factorized(customers["territory"])
     ids, id_keys = _factorized(customers["customer_id"])
@@ -88,8 +88,9 @@ def _groups(customers: pd.DataFrame, codes: np.ndarray, keys: np.ndarray,
     return found.sort_values(["key", "territory", "source", "row"], kind="stable")
 
 
-def _similar_keys(keys: np.ndarray) -> dict[str, str]:
-    """Key -> representative key for keys joined by a small typo (only keys that have one)."""
+def _similar_keys(keys: np.ndarray) -> dict[int, int]:
+    """Position of a key -> position of its representative, for keys joined by a small typo
+    (only keys that have one)."""
     if len(keys) < 2:
         return {}
     # ASCII bytes, truncated: other characters become "?", difflib judges the real keys
@@ -105,11 +106,15 @@ def _similar_keys(keys: np.ndarray) -> dict[str, str]:
             i = parent[i]
         return i
 
-    front_points, back_points = _columns(front), _columns(back)
-    for order in (np.argsort(front), np.argsort(back)):
+    front_words, back_words = _columns(front), _columns(back)
+    with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-sort") as pool:  # sorts without GIL
+        by_end = pool.submit(np.lexsort, back_words[::-1])
+        orders = [np.lexsort(front_words[::-1]), by_end.result()]  # by start, by end
+    for order in orders:
+        ahead, behind, size = front_words[:, order], back_words[:, order], lengths[order]
         for step in range(1, min(WINDOW, len(keys) - 1) + 1):
-            a, b = order[:-step], order[step:]
-            for i, j in zip(*_candidates(front_points, back_points, lengths, a, b)):
+            for i, j in _candidates(ahead, behind, size, step):
+                i, j = int(order[i]), int(order[j])
                 if _similar(keys[i], keys[j]):
                     parent[root(i)] = root(j)
     if not parent:
@@ -117,10 +122,10 @@ def _similar_keys(keys: np.ndarray) -> dict[str, str]:
     members: dict[int, list[int]] = {}
     for i in set(parent) | set(parent.values()):
         members.setdefault(root(i), []).append(i)
-    out: dict[str, str] = {}
+    out: dict[int, int] = {}
     for group in members.values():
-        first = min(keys[i] for i in group)
-        out.update({keys[i]: first for i in group})
+        first = min(group, key=keys.__getitem__)
+        out.update({i: first for i in group})
     return out
 
 
@@ -138,17 +143,15 @@ def _columns(texts: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(words.T)
 
 
-def _common(columns: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Length of the common start of texts ``a[k]`` and ``b[k]`` (padding counts as equal)."""
-    length = np.zeros(len(a), dtype=np.int64)
-    alive = np.arange(len(a))
-    for column in columns:
-        differ = column[a[alive]] ^ column[b[alive]]
-        length[alive] += _leading_zero_bytes(differ)
-        alive = alive[differ == 0]
-        if not len(alive):
-            break
-    return length
+def _common(words: np.ndarray, step: int) -> np.ndarray:
+    """Length of the common start of text ``k`` and text ``k + step``, for texts given as word
+    rows (see :func:`_columns`; padding counts as equal)."""
+    differ = words[:, :-step] ^ words[:, step:]
+    found = differ != 0
+    first = found.argmax(axis=0)  # the first word that differs (0 where none does)
+    word = differ[first, np.arange(differ.shape[1])]
+    return np.where(found.any(axis=0), first * 8 + _leading_zero_bytes(word),
+                    8 * len(words))
 
 
 def _leading_zero_bytes(words: np.ndarray) -> np.ndarray:
@@ -160,13 +163,14 @@ def _leading_zero_bytes(words: np.ndarray) -> np.ndarray:
     return (64 - bits) // 8
 
 
-def _candidates(front: np.ndarray, back: np.ndarray, lengths: np.ndarray, a: np.ndarray,
-                b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs whose keys differ in at most MAX_TYPO characters between a common prefix and
+def _candidates(front: np.ndarray, back: np.ndarray, lengths: np.ndarray, step: int
+                ) -> list[tuple[int, int]]:
+    """Positions (k, k + step) of keys (word rows ``front`` of their start, ``back`` of their
+    end, in one order) that differ in at most MAX_TYPO characters between a common prefix and
     suffix."""
-    prefix = _common(front, a, b)
-    shorter = np.minimum(lengths[a], lengths[b])
-    suffix = np.minimum(_common(back, a, b), shorter - np.minimum(prefix, shorter))
-    middle = np.maximum(lengths[a], lengths[b]) - prefix - suffix
-    keep = (middle <= MAX_TYPO) & (shorter >= 4)
-    return a[keep], b[keep]
+    prefix = _common(front, step)
+    shorter = np.minimum(lengths[:-step], lengths[step:])
+    suffix = np.minimum(_common(back, step), shorter - np.minimum(prefix, shorter))
+    middle = np.maximum(lengths[:-step], lengths[step:]) - prefix - suffix
+    keep = np.flatnonzero((middle <= MAX_TYPO) & (shorter >= 4))
+    return list(zip(keep.tolist(), (keep + step).tolist()))
