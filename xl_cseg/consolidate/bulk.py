@@ -25,8 +25,8 @@ import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
-from operator import ne
+from itertools import chain, compress, repeat
+from operator import is_not, ne
 from pathlib import Path
 
 import numpy as np
@@ -97,12 +97,22 @@ def _inline(texts: list[str], s: str) -> list[str]:
     return cells
 
 
-def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _cells(column: BulkColumn, style: int | None) -> list[str]:
+    """The cell XML of each row of ``column``."""
+    values = column.values.to_numpy()
+    s = f' s="{style}"' if style else ""
+    if values.dtype.kind in "iuf":  # numbers only: rendered in bulk, no distinct values needed
+        return _numbers(values, s)
+    lookup, codes = _distinct_cells(values, s, column.numeric_ids)
+    return lookup[codes].tolist()
+
+
+def _distinct_cells(values: np.ndarray, s: str, numeric_ids: bool
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """(lookup of cell XML per distinct value plus a blank cell last, code per row)."""
     # on the plain array: uniques come back as an array (no Index built), text hashed as objects
-    codes, values = pd.factorize(column.values.to_numpy(), use_na_sentinel=True)
-    s = f' s="{style}"' if style else ""
-    if values.dtype.kind in "iuf":  # numbers only
+    codes, values = pd.factorize(values, use_na_sentinel=True)
+    if values.dtype.kind in "iuf":
         return np.array(_numbers(values, s) + ["<c/>"], dtype=object), codes
     values = values.astype(object, copy=False)
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
@@ -116,9 +126,14 @@ def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarr
     shown: list[int] = []  # positions of values written as text
     texts: list[str] = []
     text = np.flatnonzero(kinds == _TEXT)
-    if column.numeric_ids and len(text):
-        ids = np.fromiter(map(numeric_id, values[text].tolist()), dtype=bool, count=len(text))
-        cells[text[ids]] = [f"<c{s}><v>{v}</v></c>" for v in values[text[ids]].tolist()]
+    if numeric_ids and len(text):
+        candidates = values[text].tolist()
+        ids = np.fromiter(map(is_not, map(_NUMERIC_ID.fullmatch, candidates), repeat(None)),
+                          dtype=bool, count=len(text))
+        if ids.any():
+            found = ",".join(compress(candidates, ids.tolist()))  # digits only: no commas
+            cells[text[ids]] = (f"<c{s}><v>" + found.replace(",", f"</v></c>,<c{s}><v>") +
+                                "</v></c>").split(",")
         text = text[~ids]
     filled = text[np.fromiter(map(bool, values[text].tolist()), bool, len(text))]
     shown += filled.tolist()
@@ -138,10 +153,7 @@ def _render(column: BulkColumn, style: int | None) -> tuple[np.ndarray, np.ndarr
 def render_rows(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> bytes:
     """``<row>`` elements (UTF-8) for equal-length ``columns``. Rows carry no ``r`` either:
     they continue from the row before, so blocks rendered apart can simply be joined."""
-    cells = []
-    for i, column in enumerate(columns):
-        lookup, codes = _render(column, styles.get(i))
-        cells.append(lookup[codes].tolist())
+    cells = [_cells(column, styles.get(i)) for i, column in enumerate(columns)]
     return "".join(chain.from_iterable(zip(repeat("<row>"), *cells, repeat("</row>")))).encode() \
         if cells else b""
 
