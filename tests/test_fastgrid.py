@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -117,6 +119,33 @@ def test_skipped_output_column_does_not_retype_its_neighbour(tmp_path: Path) -> 
     path = _book(tmp_path / "k.xlsx", 4, 1, ["number"] * 3, rows, {},
                  ["Spalte 0", "Spalte 1", "Umsatzentwicklung"])
     assert _same_as_calamine(path)
+
+
+@pytest.mark.parametrize("moved", ["last row first", "middle row last", "two rows swapped"])
+def test_rows_out_of_order_read_like_calamine(tmp_path: Path, moved: str) -> None:
+    """Row elements out of order (invalid, but readers place cells by their reference): the
+    grid still equals calamine's; fastexcel's columns are taken only while the last element is
+    the last row."""
+    rows = [[1000 + r, f"Kunde {r}", r * 12.5] for r in range(40)]
+    path = _book(tmp_path / "k.xlsx", 2, 0, ["number", "text", "number"], rows, {})
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    xml = parts["xl/worksheets/sheet1.xml"]
+    elements = re.findall(rb"<row .*?</row>", xml)
+    order = list(range(len(elements)))
+    if moved == "last row first":
+        order = order[-1:] + order[:-1]
+    elif moved == "middle row last":
+        order.append(order.pop(len(order) // 2))
+    else:
+        order[20], order[30] = order[30], order[20]
+    start, end = xml.index(elements[0]), xml.index(elements[-1]) + len(elements[-1])
+    parts["xl/worksheets/sheet1.xml"] = \
+        xml[:start] + b"".join(elements[i] for i in order) + xml[end:]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    assert _same_as_calamine(path) == (moved == "two rows swapped")
 
 
 def test_clean_big_table_takes_the_fast_path(tmp_path: Path) -> None:

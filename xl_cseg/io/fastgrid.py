@@ -23,7 +23,6 @@ from arro3.core import DataType, RecordBatch
 from ..core.columns import MEASURE_OUTPUT_FIELDS, OUTPUT_FIELDS
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
-from ..xlsx.patch_append import rows_with_content
 from ..xlsx.patch_fast import ROW_NUMBER
 from ..xlsx.probe import SharedStrings, date_styles, head_rows
 
@@ -241,12 +240,8 @@ def assemble(package: Package, part: str, head: list[list[Any]],
 
 
 def _last_row(xml: bytes) -> int | None:
-    """Number of the last row when the rows ascend and the last one holds a value."""
-    known, filled = rows_with_content.remembered(xml)  # the writer's scan: rows ascend
-    if not (known and filled is not None):
-        numbers = np.array(ROW_NUMBER.findall(xml), dtype=np.int64)
-        if not len(numbers) or (len(numbers) > 1 and not bool(np.all(numbers[1:] > numbers[:-1]))):
-            return None
+    """Number of the sheet's last row element when it holds a value. Rows out of order need no
+    scan: where the last element is not the highest row, its number fails the height check."""
     last = xml.rfind(b'<row r="')
     number = ROW_NUMBER.match(xml, last) if last >= 0 else None
     end = xml.find(b"</row>", last)

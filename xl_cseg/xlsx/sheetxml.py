@@ -49,12 +49,6 @@ def per_document(scan: Callable[[bytes], T]) -> Callable[[bytes], T]:
         recent[id(xml)] = (xml, result)
         return result
 
-    def remembered(xml: bytes) -> tuple[bool, T | None]:
-        """Whether the result for ``xml`` is known (without scanning), and the result."""
-        hit = recent.get(id(xml))
-        return (True, hit[1]) if hit is not None and hit[0] is xml else (False, None)
-
-    cached.remembered = remembered  # type: ignore[attr-defined]
     return cached
 
 
