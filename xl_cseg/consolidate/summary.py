@@ -44,8 +44,9 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
     table[NO_SEGMENT] = customers["code"].isna().groupby(customers["territory"]).sum()
     table["Gewichtete Pipeline"] = measures.groupby("territory")["weighted"].sum() \
         if len(measures) else 0.0
-    # capacity() of all customers gives the per-customer visits and contacts of each code
-    plan = capacity(customers[["code", "revenue"]], params)
+    # visits and contacts per customer of each code, and the capacities, come from the
+    # parameters alone: capacity() of no customers gives them
+    plan = capacity(pd.DataFrame({"code": pd.Series(dtype=object), "revenue": 0.0}), params)
     per_code = plan.by_code.loc[list(CODES)]
     table["Besuchsbedarf"] = counts @ per_code["Besuche je Kunde"]
     table["Besuchskapazität"] = plan.field_capacity
