@@ -43,6 +43,7 @@ _NUMERIC_ID = re.compile(r"[1-9][0-9]{0,14}")
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 _SEP = "\ue000"  # a private-use character joins texts so they are cleaned in one pass
 _TEXT, _NUMBER, _OTHER = 0, 1, 2
+_BLANK = b"<c/>"
 _KIND_OF_TYPE = {str: _TEXT, **dict.fromkeys(
     (float, int, np.float64, np.int64, np.float32, np.int32), _NUMBER)}
 
@@ -66,63 +67,70 @@ def column_styles(sheet_xml: bytes) -> dict[int, int]:
     return styles
 
 
-def _numbers(values: np.ndarray, s: str) -> list[str]:
+def _numbers(values: np.ndarray, s: bytes) -> list[bytes]:
     """Number cells (blank for inf) with :func:`number_list`'s texts."""
     values = values.astype(float)
     finite = np.isfinite(values)
-    texts = number_list(values[finite]).decode("ascii")
-    cells = (f"<c{s}><v>" + texts.replace(",", f"</v></c>,<c{s}><v>") + "</v></c>").split(",") \
-        if texts else []
+    texts = number_list(values[finite])
+    cells = (b"<c%s><v>" % s + texts.replace(b",", b"</v></c>,<c%s><v>" % s) + b"</v></c>"
+             ).split(b",") if texts else []
     if finite.all():
         return cells
-    out = np.full(len(values), "<c/>", dtype=object)
-    out[finite] = np.fromiter(cells, object, len(cells))
+    out = np.full(len(values), _BLANK, dtype=object)
+    out[finite] = _objects(cells)
     return out.tolist()
 
 
-def _inline(texts: list[str], s: str) -> list[str]:
-    """Inline string cells; texts are cleaned and escaped in one pass over their join."""
+def _objects(items: list[bytes]) -> np.ndarray:
+    """``items`` as an object array (as they are: no conversion to a fixed-width dtype)."""
+    return np.fromiter(items, object, len(items))
+
+
+def _inline(texts: list[str], s: bytes) -> list[bytes]:
+    """Inline string cells (UTF-8); texts are cleaned, escaped and encoded in one pass over
+    their join."""
     content = [t[:MAX_TEXT] for t in texts] if max(map(len, texts)) > MAX_TEXT else texts
     joined = _SEP.join(content)
     if joined.count(_SEP) == len(texts) - 1:  # clean_text keeps the separator
-        safe = escape(clean_text(joined)).split(_SEP)
+        safe = escape(clean_text(joined)).encode().split(_SEP.encode())
     else:  # a text holds the separator itself
-        safe = [escape(clean_text(t)) for t in content]
-    plain = f'<c{s} t="inlineStr"><is><t>'
-    cells = [plain + x + "</t></is></c>" for x in safe]
+        safe = [escape(clean_text(t)).encode() for t in content]
+    plain = b'<c%s t="inlineStr"><is><t>' % s
+    cells = [plain + x + b"</t></is></c>" for x in safe]
     padded = np.flatnonzero(np.fromiter(map(ne, content, map(str.strip, content)), bool,
                                         len(content)))
     for i in padded.tolist():  # leading or trailing blanks are kept only with xml:space
-        cells[i] = f'<c{s} t="inlineStr"><is><t xml:space="preserve">{safe[i]}</t></is></c>'
+        cells[i] = b'<c%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % (
+            s, safe[i])
     return cells
 
 
-def _cells(column: BulkColumn, style: int | None) -> list[str]:
-    """The cell XML of each row of ``column``."""
+def _cells(column: BulkColumn, style: int | None) -> list[bytes]:
+    """The cell XML (UTF-8) of each row of ``column``."""
     values = column.values.to_numpy()
-    s = f' s="{style}"' if style else ""
+    s = b' s="%d"' % style if style else b""
     if values.dtype.kind in "iuf":  # numbers only: rendered in bulk, no distinct values needed
         return _numbers(values, s)
     lookup, codes = _distinct_cells(values, s, column.numeric_ids)
     return lookup[codes].tolist()
 
 
-def _distinct_cells(values: np.ndarray, s: str, numeric_ids: bool
+def _distinct_cells(values: np.ndarray, s: bytes, numeric_ids: bool
                     ) -> tuple[np.ndarray, np.ndarray]:
     """(lookup of cell XML per distinct value plus a blank cell last, code per row)."""
     # on the plain array: uniques come back as an array (no Index built), text hashed as objects
     codes, values = pd.factorize(values, use_na_sentinel=True)
     if values.dtype.kind in "iuf":
-        return np.array(_numbers(values, s) + ["<c/>"], dtype=object), codes
+        return np.array(_numbers(values, s) + [_BLANK], dtype=object), codes
     values = values.astype(object, copy=False)
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
         kinds = np.full(len(values), _TEXT, dtype=np.int8)
     else:
         kinds = np.fromiter(map(_KIND_OF_TYPE.get, map(type, values), repeat(_OTHER)),
                             dtype=np.int8, count=len(values))
-    cells = np.full(len(values) + 1, "<c/>", dtype=object)
+    cells = np.full(len(values) + 1, _BLANK, dtype=object)
     numbers = np.flatnonzero(kinds == _NUMBER)
-    cells[numbers] = _numbers(values[numbers], s)
+    cells[numbers] = _objects(_numbers(values[numbers], s))
     shown: list[int] = []  # positions of values written as text
     texts: list[str] = []
     text = np.flatnonzero(kinds == _TEXT)
@@ -131,9 +139,9 @@ def _distinct_cells(values: np.ndarray, s: str, numeric_ids: bool
         ids = np.fromiter(map(is_not, map(_NUMERIC_ID.fullmatch, candidates), repeat(None)),
                           dtype=bool, count=len(text))
         if ids.any():
-            found = ",".join(compress(candidates, ids.tolist()))  # digits only: no commas
-            cells[text[ids]] = (f"<c{s}><v>" + found.replace(",", f"</v></c>,<c{s}><v>") +
-                                "</v></c>").split(",")
+            found = ",".join(compress(candidates, ids.tolist())).encode()  # digits: no commas
+            cells[text[ids]] = _objects((b"<c%s><v>" % s + found.replace(
+                b",", b"</v></c>,<c%s><v>" % s) + b"</v></c>").split(b","))
         text = text[~ids]
     filled = text[np.fromiter(map(bool, values[text].tolist()), bool, len(text))]
     shown += filled.tolist()
@@ -141,12 +149,12 @@ def _distinct_cells(values: np.ndarray, s: str, numeric_ids: bool
     for pos in np.flatnonzero(kinds == _OTHER).tolist():
         value = values[pos]
         if isinstance(value, (bool, np.bool_)):
-            cells[pos] = f'<c{s} t="b"><v>{int(value)}</v></c>'
+            cells[pos] = b'<c%s t="b"><v>%d</v></c>' % (s, int(value))
         else:  # dates, error values, anything else: their text
             shown.append(pos)
             texts.append(str(value))
     if texts:
-        cells[shown] = _inline(texts, s)
+        cells[shown] = _objects(_inline(texts, s))
     return cells, codes
 
 
@@ -154,7 +162,7 @@ def render_rows(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> byt
     """``<row>`` elements (UTF-8) for equal-length ``columns``. Rows carry no ``r`` either:
     they continue from the row before, so blocks rendered apart can simply be joined."""
     cells = [_cells(column, styles.get(i)) for i, column in enumerate(columns)]
-    return "".join(chain.from_iterable(zip(repeat("<row>"), *cells, repeat("</row>")))).encode() \
+    return b"".join(chain.from_iterable(zip(repeat(b"<row>"), *cells, repeat(b"</row>")))) \
         if cells else b""
 
 
