@@ -48,9 +48,11 @@ def name_keys(names: Iterable[object]) -> list[str | None]:
     for old, new in _UMLAUTS:
         joined = joined.replace(old, new)
     joined = joined.encode().translate(_TABLE, _DROPPED).decode()
-    keys = iter(" ".join(sorted(set(t.split()) - LEGAL_FORMS)) or None
-                for t in joined.split("\0"))
-    return [next(keys) if isinstance(n, str) else None for n in names]
+    keys = [" ".join(sorted(set(t.split()) - LEGAL_FORMS)) or None for t in joined.split("\0")]
+    if len(texts) == len(names):
+        return keys
+    found = iter(keys)
+    return [next(found) if isinstance(n, str) else None for n in names]
 
 
 def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
