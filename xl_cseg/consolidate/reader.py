@@ -135,8 +135,11 @@ def _read(task: Task) -> FileResult:
 
 
 def _sort(issues: list[Issue], where, errors: list[str], notes: list[str]) -> None:
+    """Messages by severity; beyond the first MAX_ERRORS of a kind (which are kept) only
+    counted, so a placeholder is appended instead of the formatted text."""
     for issue in issues:
-        (errors if issue.severity == ERROR else notes).append(f"{where(issue)}: {issue.message}")
+        found = errors if issue.severity == ERROR else notes
+        found.append(f"{where(issue)}: {issue.message}" if len(found) < MAX_ERRORS else "")
 
 
 def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame, task: Task
@@ -157,6 +160,8 @@ def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame,
 def _text(values: pd.Series, keep_text: bool = False) -> pd.Series:
     """Cell values as text (1001.0 -> "1001"), each distinct value converted once; with
     ``keep_text`` text cells stay exactly as they are."""
+    if keep_text and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.astype(object)  # text only: kept as it is
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
     texts = [u if keep_text and type(u) is str else normalize_id(u) for u in uniques]
     return pd.Series(np.array(texts + [None], dtype=object)[codes], index=values.index)
