@@ -59,17 +59,36 @@ def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
     """Rows (``DUPLICATE_COLUMNS``) of customers whose number or name occurs in several
     territories; ``customers`` holds territory, source, row, customer_id, name, name_key,
     revenue and code."""
+    territory = territory_codes(customers)
+    return joined(by_number(customers, territory), by_name(customers, territory))
+
+
+def territory_codes(customers: pd.DataFrame) -> np.ndarray:
+    """Each customer's territory as an integer code (-1 for none)."""
+    return _factorized(customers["territory"])[0]
+
+
+def by_number(customers: pd.DataFrame, territory: np.ndarray) -> pd.DataFrame:
+    """Customers whose number occurs in several territories."""
+    ids, id_keys = _factorized(customers["customer_id"])
+    return _groups(customers, ids, id_keys, territory, BY_ID)
+
+
+def by_name(customers: pd.DataFrame, territory: np.ndarray) -> pd.DataFrame:
+    """Customers whose name key, or one a typo away, occurs in several territories. Its sorts
+    and comparisons run mostly without the GIL: a thread beside other work suits it."""
     codes, keys = _factorized(customers["name_key"])
     similar = _similar_keys(keys)
     if similar:  # codes of keys with a representative point to the representative's code
         remap = np.arange(len(keys))
         remap[list(similar)] = list(similar.values())
         codes = np.where(codes >= 0, remap[codes], -1)
-    territory, _ = _factorized(customers["territory"])
-    ids, id_keys = _factorized(customers["customer_id"])
-    found = pd.concat([_groups(customers, ids, id_keys, territory, BY_ID),
-                       _groups(customers, codes, keys, territory, BY_NAME)], ignore_index=True)
-    return found.reindex(columns=list(DUPLICATE_COLUMNS))
+    return _groups(customers, codes, keys, territory, BY_NAME)
+
+
+def joined(numbers: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """The duplicate rows, by number first, in ``DUPLICATE_COLUMNS``."""
+    return pd.concat([numbers, names], ignore_index=True).reindex(columns=list(DUPLICATE_COLUMNS))
 
 
 def _factorized(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

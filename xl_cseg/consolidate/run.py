@@ -17,7 +17,7 @@ from ..core.distribution import distribution
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.atomic import check_writable
 from . import bulk, history
-from .duplicates import find_duplicates
+from . import duplicates
 from .master import MasterData, customer_columns, customer_styles, write_master
 from .parameters import ParameterSet, central_parameters
 from .reader import CUSTOMER_COLUMNS, MEASURE_COLUMNS, OK, FileResult, Task, read_territory
@@ -106,18 +106,20 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
     read = [r for r in results if r.customers is not None and len(r.customers)]
     customers = _frame((r.customers for r in read), (*CUSTOMER_COLUMNS, "name_key"))
     measures = _frame((r.measures for r in results), MEASURE_COLUMNS)
-    # the duplicate search sorts and compares in numpy, mostly without the GIL: it runs beside
-    # the tables (both only read the customers)
+    # the search for names sorts and compares in numpy, mostly without the GIL: it runs beside
+    # the tables and the search for numbers (all only read the customers)
+    territory = duplicates.territory_codes(customers)
     with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-duplicates") as pool:
-        searching = pool.submit(find_duplicates, customers)
+        searching = pool.submit(duplicates.by_name, customers, territory)
         territories = territory_table(customers, measures, central.params)
         figures = distribution(customers, customers)
-        duplicates = searching.result()
+        numbers = duplicates.by_number(customers, territory)
+        found = duplicates.joined(numbers, searching.result())
     return MasterData(
-        customers=customers, measures=measures, territories=territories, duplicates=duplicates,
+        customers=customers, measures=measures, territories=territories, duplicates=found,
         log=import_log(sources, results), deviations=deviation_rows(results),
         messages=message_rows(results),
-        overview=overview(results, sources, territories, duplicates),
+        overview=overview(results, sources, territories, found),
         distribution=figures, parameters=central.label,
         parameter_errors=central.errors, date=today,
         rendered=[r.rendered for r in read] if all(r.rendered is not None for r in read)
