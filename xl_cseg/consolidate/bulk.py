@@ -34,7 +34,7 @@ import pandas as pd
 from isal import isal_zlib
 
 from ..xlsx.atomic import TEMP_PREFIX, TEMP_SUFFIX, check_writable, write_deflated, write_packed
-from ..xlsx.cellvalue import MAX_TEXT, number_list
+from ..xlsx.cellvalue import MAX_TEXT, number_list, wrapped
 from ..xlsx.xmltext import clean_text, escape
 
 CHUNK_ROWS = 20_000
@@ -71,9 +71,7 @@ def _numbers(values: np.ndarray, s: bytes) -> list[bytes]:
     """Number cells (blank for inf) with :func:`number_list`'s texts."""
     values = values.astype(float)
     finite = np.isfinite(values)
-    texts = number_list(values[finite])
-    cells = (b"<c%s><v>" % s + texts.replace(b",", b"</v></c>,<c%s><v>" % s) + b"</v></c>"
-             ).split(b",") if texts else []
+    cells = wrapped(number_list(values[finite]), b"<c%s><v>" % s, b"</v></c>")
     if finite.all():
         return cells
     out = np.full(len(values), _BLANK, dtype=object)
@@ -140,8 +138,7 @@ def _distinct_cells(values: np.ndarray, s: bytes, numeric_ids: bool
                           dtype=bool, count=len(text))
         if ids.any():
             found = ",".join(compress(candidates, ids.tolist())).encode()  # digits: no commas
-            cells[text[ids]] = _objects((b"<c%s><v>" % s + found.replace(
-                b",", b"</v></c>,<c%s><v>" % s) + b"</v></c>").split(b","))
+            cells[text[ids]] = _objects(wrapped(found, b"<c%s><v>" % s, b"</v></c>"))
         text = text[~ids]
     filled = text[np.fromiter(map(bool, values[text].tolist()), bool, len(text))]
     shown += filled.tolist()

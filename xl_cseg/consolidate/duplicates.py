@@ -168,11 +168,9 @@ def _common(words: np.ndarray, step: int) -> np.ndarray:
     """Length of the common start of text ``k`` and text ``k + step``, for texts given as word
     rows (see :func:`_columns`; padding counts as equal)."""
     differ = words[:, :-step] ^ words[:, step:]
-    found = differ != 0
-    first = found.argmax(axis=0)  # the first word that differs (0 where none does)
-    word = differ[first, np.arange(differ.shape[1])]
-    return np.where(found.any(axis=0), first * 8 + _leading_zero_bytes(word),
-                    8 * len(words))
+    first = (differ != 0).argmax(axis=0)  # the first word that differs (0 where none does)
+    word = differ[first, np.arange(differ.shape[1])]  # zero only where no word differs
+    return np.where(word != 0, first * 8 + _leading_zero_bytes(word), 8 * len(words))
 
 
 def _leading_zero_bytes(words: np.ndarray) -> np.ndarray:

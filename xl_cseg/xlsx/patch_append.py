@@ -19,7 +19,7 @@ from operator import is_not, itemgetter
 import numpy as np
 
 from .cellref import col_letter
-from .cellvalue import KEEP, CellValue, number_list, render_value, widened_spans
+from .cellvalue import KEEP, CellValue, number_list, render_value, widened_spans, wrapped
 from .patch_fast import ROW_NUMBER, Styles, grow_dimension
 from .sheetxml import Layout, fast_layout, per_document
 
@@ -81,10 +81,7 @@ def spans_found(xml: bytes) -> set[tuple[bytes, bytes]]:
 
 def _number_tails(numbers: np.ndarray) -> list[bytes]:
     """Tails of number cells, rendered in bulk."""
-    if not len(numbers):
-        return []
-    joined = number_list(numbers)
-    return (b"><v>" + joined.replace(b",", b"</v></c>,><v>") + b"</v></c>").split(b",")
+    return wrapped(number_list(numbers), b"><v>", b"</v></c>")
 
 
 def _tail(value: CellValue) -> bytes | None:
