@@ -271,3 +271,17 @@ def test_rows_deflated_apart_join_into_the_same_sheet(tmp_path):
         assert b.getinfo("xl/worksheets/sheet1.xml").compress_type == zipfile.ZIP_DEFLATED
     values = pc.CalamineWorkbook.from_path(str(joined)).get_sheet_by_name("Daten").to_python()
     assert len(values) == 3001 and values[3000][0] == "Kunde 2999 & Söhne"
+
+
+def test_worker_keeps_the_first_twenty_messages_of_each_kind_and_counts_all(tmp_path, central):
+    rows = customers(30, seed=3, first_id=1, territory="N")
+    for i, row in enumerate(rows):
+        row["revenue"], row["potential"] = 5000.0, 1000.0  # a note for every customer
+        if i < 25:
+            row["loyalty"] = 9  # an error for 25 of them
+    path = xlsx_territory(tmp_path / "Nord.xlsx", rows)
+    result = read_territory(Task(path, "Nord.xlsx", central, TODAY))
+    assert result.error_count == 25 and result.note_count >= 30
+    assert len(result.errors) == len(result.notes) == reader.MAX_ERRORS
+    assert all(m.startswith("Kunden!") and ": " in m for m in result.errors + result.notes)
+    assert "außerhalb der Skala 1-5" in result.errors[0]
