@@ -354,3 +354,18 @@ def test_no_customer_table_is_a_clear_error(tmp_path):
     wb.close()
     with pytest.raises(NoCustomerTable, match="keine Kundentabelle"):
         jobs.analyse(path)
+
+
+def test_cell_values_give_none_for_every_kind_of_missing_value() -> None:
+    import pandas as pd
+
+    from xl_cseg.io.writer import cell_values
+
+    assert cell_values(pd.Series([0.5, float("nan"), -0.0])) == [0.5, None, -0.0]
+    assert cell_values(pd.Series(["A", None, "B"], dtype=object)) == ["A", None, "B"]
+    assert cell_values(pd.Series(["neu", 0.25, float("nan"), pd.NA, None], dtype=object)) == \
+        ["neu", 0.25, None, None, None]
+    assert cell_values(pd.Series([1, 2], dtype="Int64").where([True, False])) == [1, None]
+    stamps = cell_values(pd.Series(pd.to_datetime(["2026-01-02", None])))
+    assert stamps == [pd.Timestamp("2026-01-02"), None]
+    assert cell_values(pd.Series(["x", None], dtype="string")) == ["x", None]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..core.columns import OUTPUT_KEYS, header
@@ -83,6 +84,24 @@ def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout)
             "Tabelle anlegen.", path=table.path)
 
 
+def cell_values(column: pd.Series) -> list[Any]:
+    """A column's values as Python objects, missing ones (NaN, NA, NaT) as None."""
+    array = column.to_numpy()
+    if array.dtype.kind == "f":
+        values, missing = array.tolist(), np.isnan(array)
+    elif array.dtype == object:
+        values = array.tolist()
+        if set(map(type, values)) <= {str, type(None)}:  # text columns: nothing to look for
+            return values
+        missing = pd.isna(array)
+    else:
+        values = column.astype(object)
+        return values.where(values.notna(), None).tolist()
+    for i in np.flatnonzero(missing).tolist():
+        values[i] = None
+    return values
+
+
 def output_cells(table: CustomerTable, layout: OutputLayout, output: pd.DataFrame
                  ) -> tuple[dict[tuple[int, int], Any], ColumnBlock, list[str]]:
     """Header cells of appended columns, the output values as one column block, and notes for
@@ -93,8 +112,7 @@ def output_cells(table: CustomerTable, layout: OutputLayout, output: pd.DataFram
     position = {row: i for i, row in enumerate(rows)}
     columns: dict[int, list[Any]] = {}
     for key, col in layout.columns.items():
-        values = output[key].astype(object)
-        columns[col] = values.where(values.notna(), None).tolist()
+        columns[col] = cell_values(output[key])
     kept = sorted(rc for rc, cell in table.special.items()
                   if cell.kind == "formula" and rc[0] in position and rc[1] in columns)
     for r, c in kept:
