@@ -193,6 +193,31 @@ def test_float_tails_match_render_value(values) -> None:
     assert append_module.column_tails(values) == [render_value(v) for v in values]
 
 
+_TEXTS = st.lists(st.sampled_from(
+    ["a", "Ä", " ", "&", "<", ">", '"', "\r", "\n", "\x00", "\x1f", "_x0041_", "_x", "\ue000",
+     "\ud800", "\uffff", "€", "🙂", ","]), max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _TEXTS), min_size=1, max_size=20),
+       st.lists(st.one_of(st.none(), _TEXTS, st.floats(allow_nan=False, allow_infinity=False)),
+                min_size=1, max_size=20))
+def test_text_and_mixed_tails_match_render_value(texts, mixed) -> None:
+    from xl_cseg.xlsx.cellvalue import render_value
+
+    for values in (texts, mixed, mixed + [KEEP]):
+        expected = [None if v is KEEP else render_value(v) for v in values]
+        assert append_module.column_tails(values) == expected
+
+
+def test_text_tails_refuse_an_over_long_text_like_a_single_cell() -> None:
+    from xl_cseg.xlsx.cellvalue import MAX_TEXT, text_tails
+
+    with pytest.raises(ValueError, match="longer than"):
+        text_tails(["kurz", "x" * (MAX_TEXT + 1)])
+    assert len(text_tails(["kurz", "x" * MAX_TEXT])[1]) > MAX_TEXT
+
+
 def _rows_sheet(rows: bytes) -> bytes:
     return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
             b'http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + rows +

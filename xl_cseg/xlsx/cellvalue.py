@@ -42,6 +42,23 @@ def number_list(values: np.ndarray) -> bytes:
         b".0,", b",")[:-1]
 
 
+_SEP = "\ue000"  # a private-use character: texts joined by it are cleaned in one pass
+_INLINE_HEAD = b' t="inlineStr"><is><t xml:space="preserve">'
+_INLINE_TAIL = b"</t></is></c>"
+
+
+def text_tails(texts: list[str]) -> list[bytes]:
+    """The :func:`render_value` tails of many texts: cleaned, escaped and encoded in one pass
+    over their join (one by one where a text holds the separator or is too long)."""
+    joined = _SEP.join(texts)
+    if joined.count(_SEP) != len(texts) - 1 or max(map(len, texts), default=0) > MAX_TEXT:
+        return [render_value(text) for text in texts]
+    safe = escape(clean_text(joined)).encode("utf-8")
+    sep = _SEP.encode("utf-8")
+    return (_INLINE_HEAD + safe.replace(sep, _INLINE_TAIL + sep + _INLINE_HEAD)
+            + _INLINE_TAIL).split(sep)
+
+
 def wrapped(joined: bytes, head: bytes, tail: bytes) -> list[bytes]:
     """The items of comma-joined ``joined`` (which holds no other commas), each between ``head``
     and ``tail``: many cells' XML in three C-level passes."""
