@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..xlsx.package import Package
-from ..xlsx.safezip import open_package
+from ..xlsx.safezip import file_stamp, open_package
 from . import fastgrid
 
 
@@ -48,17 +48,9 @@ _opening: dict[str, threading.Event] = {}
 _done: dict[str, Preloaded] = {}
 
 
-def _stamp(path: Path) -> tuple[str, int, int] | None:
-    try:
-        status = path.stat()
-        return str(path.resolve()), status.st_size, status.st_mtime_ns
-    except OSError:
-        return None
-
-
 def start(path: str | os.PathLike[str]) -> None:
     """Begin reading ``path`` in a daemon thread (nothing happens for a missing file)."""
-    stamp = _stamp(Path(path))
+    stamp = file_stamp(path)
     if stamp is None:
         return
     with _lock:
@@ -76,10 +68,8 @@ def _run(path: Path, stamp: tuple[str, int, int], opened: threading.Event) -> No
     try:
         early = Preloaded(stamp, open_package(path))
         package = early.package
-        sizes = [(info.file_size, sheet) for sheet in package.sheets()
-                 if (info := package.info(sheet.part)) is not None]
-        if sizes:
-            sheet = max(sizes, key=lambda pair: pair[0])[1]
+        sheet = package.biggest_sheet()
+        if sheet is not None:
             plan = fastgrid.plan(package, sheet.part)  # None for a small sheet
             if plan is not None:
                 package.read(package.part_name(sheet.part))  # kept by the package
@@ -101,7 +91,7 @@ def _run(path: Path, stamp: tuple[str, int, int], opened: threading.Event) -> No
 def claim(path: str | os.PathLike[str]) -> Preloaded | None:
     """The opened package of ``path`` (waiting until it is open; its big sheet may still be
     parsing), if the file is unchanged since; None otherwise. Each read is claimed once."""
-    stamp = _stamp(Path(path))
+    stamp = file_stamp(path)
     if stamp is None:
         return None
     with _lock:

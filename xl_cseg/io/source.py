@@ -15,7 +15,7 @@ import python_calamine as pc
 from ..xlsx.errors import CorruptWorkbook
 from ..xlsx.package import Package, SheetInfo, TableInfo
 from ..xlsx.safezip import open_package
-from . import fastgrid, preload
+from . import fastgrid, prescan, preload
 from .names import NamedCell, named_cells
 
 Grid = list[list[Any]]  # values from A1; blanks are ""
@@ -89,7 +89,9 @@ class FileSource:
                     values = pool.submit(_columns_when_parsed, loading) if loading else \
                         pool.submit(fastgrid.load_columns, self.path, sheet.name, plan.skip)
                 # formulas kept in output columns need the formula scan (else only blanks do)
-                self.package.prefetch(sheet.part, writing=self.writing,
+                # (a helper process makes the writer's scans: see io.prescan)
+                self.package.prefetch(sheet.part,
+                                      writing=self.writing and not prescan.running(self.path),
                                       formulas=plan is None or bool(plan.outputs))
                 grid = values.result()
             if plan is not None:

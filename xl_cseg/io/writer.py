@@ -20,6 +20,7 @@ from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import a1, parse_range, range_ref
 from ..xlsx.errors import WorkbookError
 from ..xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks, patch_table
+from . import prescan
 from .edits import SheetEdit
 from .reader import CustomerTable
 from .source import FileSource, SheetSource, column_values, grid_width
@@ -161,6 +162,8 @@ class FileWriter:
     def apply(self, edits: Sequence[SheetEdit]) -> None:
         check_writable(self.dst)
         pkg = self.source.package
+        for part in dict.fromkeys(edit.sheet.part for edit in edits):
+            prescan.seed(pkg, part)
         replacements: dict[str, bytes | list[bytes]] = {}
         for edit in edits:
             part = edit.sheet.part

@@ -226,6 +226,12 @@ class Package:
             if local(el.tag) == child
         ]
 
+    def biggest_sheet(self) -> SheetInfo | None:
+        """The worksheet with the most bytes (inflated), where a customer list most likely is."""
+        sizes = [(info.file_size, sheet) for sheet in self.sheets()
+                 if (info := self.info(sheet.part)) is not None]
+        return max(sizes, key=lambda pair: pair[0])[1] if sizes else None
+
     def sheets(self) -> list[SheetInfo]:
         """Worksheets in workbook order (chart sheets, dialog and macro sheets excluded)."""
         rels = {rel.id: rel for rel in self._related(self.workbook_part, "/worksheet")}

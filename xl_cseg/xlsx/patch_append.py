@@ -47,6 +47,40 @@ def _cells_from(col: int) -> re.Pattern[bytes]:
     return re.compile(rb'<c r="(?!(?:%s)[0-9])[A-Za-z]{1,3}[0-9]' % b"|".join(left))
 
 
+_CELL_LETTERS = re.compile(rb'<c r="([A-Za-z]+)[0-9]')
+
+
+@per_document
+def cell_letters(xml: bytes) -> frozenset[bytes]:
+    """The distinct column letters of the cells in ``<sheetData>`` (of a fast-path sheet).
+
+    One pass: each search skips the letters found so far and stops at the next new ones
+    (a sheet has few columns; past 64 of them the rest is collected cell by cell)."""
+    layout = fast_layout(xml)
+    if layout is None:
+        return frozenset()
+    found: set[bytes] = set()
+    pos, end = layout.start, layout.end
+    while len(found) <= 64:
+        skip = b"(?!(?:%s)[0-9])" % b"|".join(sorted(found)) if found else b""
+        new = re.compile(rb'<c r="%s([A-Za-z]+)[0-9]' % skip).search(xml, pos, end)
+        if new is None:
+            return frozenset(found)
+        found.add(new[1])
+        pos = new.start()
+    return frozenset(found.union(_CELL_LETTERS.findall(xml, pos, end)))
+
+
+def has_cells_from(xml: bytes, col: int, layout: Layout) -> bool:
+    """Whether a cell of ``<sheetData>`` lies at column ``col`` or right of it: from the
+    distinct column letters when a prescan (:mod:`io.prescan`) found them, else one search."""
+    pattern = _cells_from(col)
+    letters = cell_letters.known(xml)
+    if letters is None:
+        return pattern.search(xml, layout.start, layout.end) is not None
+    return any(pattern.match(b'<c r="%s0' % found) for found in letters)
+
+
 @per_document
 def rows_with_content(xml: bytes) -> np.ndarray | None:
     """Numbers of the rows that end in ``</row>``, ascending; None unless the sheet is regular
@@ -144,7 +178,7 @@ def patch_append(xml: bytes, layout: Layout, cells: Mapping[int, list[tuple[int,
         return None
     columns = sorted(block)
     first = min([*columns, *(c for items in cells.values() for c, _v in items)])
-    if _cells_from(first).search(xml, layout.start, layout.end):
+    if has_cells_from(xml, first, layout):
         return _rewrite_tails(xml, cells, block_rows, block, styles, first)
     filled_rows = rows_with_content(xml)
     if filled_rows is None:

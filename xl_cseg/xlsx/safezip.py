@@ -48,6 +48,17 @@ ZIP_ERRORS = (
 )
 
 
+def file_stamp(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:
+    """(resolved path, size, modification time) of a file, to tell whether it changed; None
+    if it cannot be read."""
+    try:
+        resolved = Path(path).resolve()
+        status = resolved.stat()
+        return str(resolved), status.st_size, status.st_mtime_ns
+    except OSError:
+        return None
+
+
 def open_package(path: str | os.PathLike[str]) -> Package:
     """Open and validate a workbook package; raises :class:`WorkbookError` subclasses."""
     from .package import Package  # package.py builds on this module

@@ -49,6 +49,20 @@ def per_document(scan: Callable[[bytes], T]) -> Callable[[bytes], T]:
         recent[id(xml)] = (xml, result)
         return result
 
+    def remember(xml: bytes, result: T) -> None:
+        """Take ``result`` as the scan of ``xml`` (computed elsewhere, e.g. by
+        :mod:`io.prescan` from the same bytes)."""
+        if len(recent) >= 4 and id(xml) not in recent:
+            del recent[next(iter(recent))]
+        recent[id(xml)] = (xml, result)
+
+    def known(xml: bytes) -> T | None:
+        """The remembered result for ``xml`` (None if there is none; nothing is scanned)."""
+        hit = recent.get(id(xml))
+        return hit[1] if hit is not None and hit[0] is xml else None
+
+    cached.remember = remember  # type: ignore[attr-defined]
+    cached.known = known  # type: ignore[attr-defined]
     return cached
 
 
