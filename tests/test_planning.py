@@ -132,6 +132,20 @@ def test_growth_candidates_and_prospects(seg, pipe):
     assert prospects.iloc[0]["Gewichtete Pipeline"] == pytest.approx(8000.0)
 
 
+def test_candidates_are_made_only_when_asked_for(seg, pipe, monkeypatch):
+    from xl_cseg.core import planning
+
+    made = []
+    candidates = planning._candidates
+    monkeypatch.setattr(planning, "_candidates",
+                        lambda *args, prospects: made.append(prospects) or candidates(
+                            *args, prospects=prospects))
+    gap = gap_to_target(seg.output, seg.inputs, pipe, Parameters())
+    assert made == []  # a segment run without a Planung sheet never needs them
+    assert gap.prospects is gap.prospects and gap.growth_candidates is gap.growth_candidates
+    assert made == [True, False]
+
+
 def test_gap_rows(seg, pipe):
     gap = gap_to_target(seg.output, seg.inputs, pipe, Parameters(ziel_umsatz=600000.0))
     frame = gap.as_frame()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -66,8 +67,18 @@ class Gap:
     required_pipeline: float  # max(gap, 0) x ueberplanung
     missing_pipeline: float  # unweighted pipeline still to plan (0 when enough)
     params: Parameters = field(repr=False)  # the inputs the explanations quote
-    growth_candidates: pd.DataFrame = field(repr=False)  # Win/Grow customers by open potential
-    prospects: pd.DataFrame = field(repr=False)  # no revenue yet, by potential
+    # segment output, parsed inputs, open measures per customer: the candidates' sources
+    candidates_from: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] = field(repr=False)
+
+    @cached_property
+    def growth_candidates(self) -> pd.DataFrame:
+        """Win/Grow customers with revenue, by open potential (made when first asked for)."""
+        return _candidates(*self.candidates_from, prospects=False)
+
+    @cached_property
+    def prospects(self) -> pd.DataFrame:
+        """Customers without revenue yet, with potential, by open potential."""
+        return _candidates(*self.candidates_from, prospects=True)
 
     @property
     def overplanning_ok(self) -> bool:
@@ -148,9 +159,7 @@ def gap_to_target(segment_output: pd.DataFrame, inputs: pd.DataFrame,
         expected_base=expected_base, gap=gap, won=won, open_pipeline=open_pipeline,
         weighted_pipeline=weighted, coverage=weighted / gap if gap > 0 else None,
         required_pipeline=required, missing_pipeline=max(required - open_pipeline, 0.0),
-        params=params,
-        growth_candidates=_candidates(segment_output, inputs, per_customer, prospects=False),
-        prospects=_candidates(segment_output, inputs, per_customer, prospects=True))
+        params=params, candidates_from=(segment_output, inputs, per_customer))
 
 
 def _candidates(output: pd.DataFrame, inputs: pd.DataFrame, per_customer: pd.DataFrame,
