@@ -132,7 +132,9 @@ def _similar_keys(keys: np.ndarray) -> dict[int, int]:
         by_end = pool.submit(np.lexsort, back_words[::-1])
         orders = [np.lexsort(front_words[::-1]), by_end.result()]  # by start, by end
     for order in orders:
-        ahead, behind, size = front_words[:, order], back_words[:, order], lengths[order]
+        # np.take gathers columns about twice as fast as fancy indexing does
+        ahead, behind = np.take(front_words, order, axis=1), np.take(back_words, order, axis=1)
+        size = lengths[order]
         for step in range(1, min(WINDOW, len(keys) - 1) + 1):
             for i, j in _candidates(ahead, behind, size, step):
                 i, j = int(order[i]), int(order[j])
