@@ -25,7 +25,7 @@ import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import compress, repeat
 from operator import is_not, ne
 from pathlib import Path
 
@@ -158,9 +158,16 @@ def _distinct_cells(values: np.ndarray, s: bytes, numeric_ids: bool
 def render_rows(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> bytes:
     """``<row>`` elements (UTF-8) for equal-length ``columns``. Rows carry no ``r`` either:
     they continue from the row before, so blocks rendered apart can simply be joined."""
-    cells = [_cells(column, styles.get(i)) for i, column in enumerate(columns)]
-    return b"".join(chain.from_iterable(zip(repeat(b"<row>"), *cells, repeat(b"</row>")))) \
-        if cells else b""
+    if not columns:
+        return b""
+    # one flat list filled column by column (slice assignments), joined once: about twice as
+    # fast as joining a chain of zipped rows
+    width, count = len(columns) + 2, len(columns[0].values)
+    flat = [b"<row>"] * (count * width)
+    for i, column in enumerate(columns):
+        flat[i + 1::width] = _cells(column, styles.get(i))
+    flat[width - 1::width] = [b"</row>"] * count
+    return b"".join(flat)
 
 
 def render_chunks(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> Iterator[bytes]:
