@@ -159,3 +159,13 @@ def test_a_helper_nobody_waits_for_ends_with_the_process(tmp_path: Path) -> None
     helper = prescan._helpers[str(path.resolve())]
     prescan._stop_unclaimed()
     assert helper.returncode is not None and not prescan.running(path)
+
+
+def test_results_of_another_form_are_not_taken(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _book(tmp_path / "kunden.xlsx", rows=10)
+    monkeypatch.setattr(prescan, "results", lambda _path: {"part": "xl/worksheets/sheet2.xml"})
+    package = open_package(path)
+    prescan.seed(package, "xl/worksheets/sheet2.xml")  # no stamp: nothing is taken, no error
+    xml = package.read("xl/worksheets/sheet2.xml")
+    assert [scan_.known(xml) for scan_ in SCANS] == [None] * len(SCANS)

@@ -93,34 +93,30 @@ def seed(package: Any, sheet_part: str) -> None:
     found = results(package.path)
     if not found:
         return
+    import numpy as np
+
     from ..xlsx import patch_append, scan, sheetxml
     from ..xlsx.errors import WorkbookError
 
     part = package.part_name(sheet_part)
-    if found["part"] != part or tuple(found["stamp"]) != file_stamp(package.path):
-        return
     try:
+        if found["part"] != part or tuple(found["stamp"]) != file_stamp(package.path):
+            return
         xml = package.read(part)
-    except WorkbookError:
-        return
-    if len(xml) != found["size"]:
-        return
-    layout = found["layout"]
-    sheetxml.fast_layout.remember(xml, layout and sheetxml.Layout(*layout))
-    rows = found["rows"]
-    patch_append.rows_with_content.remember(
-        xml, None if rows is None else _int_array(rows))
-    patch_append.spans_found.remember(
-        xml, {(lo.encode("latin-1"), hi.encode("latin-1")) for lo, hi in found["spans"]})
-    patch_append.cell_letters.remember(
-        xml, frozenset(letters.encode("ascii") for letters in found["letters"]))
-    scan._merge_refs.remember(xml, [ref.encode("latin-1") for ref in found["merge_refs"]])
-
-
-def _int_array(values: list[int]) -> Any:
-    import numpy as np
-
-    return np.array(values, dtype=np.int64)
+        if len(xml) != found["size"]:
+            return
+        layout = None if found["layout"] is None else sheetxml.Layout(*found["layout"])
+        rows = None if found["rows"] is None else np.array(found["rows"], dtype=np.int64)
+        spans = {(lo.encode("latin-1"), hi.encode("latin-1")) for lo, hi in found["spans"]}
+        letters = frozenset(letters.encode("ascii") for letters in found["letters"])
+        merge_refs = [ref.encode("latin-1") for ref in found["merge_refs"]]
+    except (WorkbookError, KeyError, TypeError, ValueError):  # a part that cannot be read, or
+        return  # results of another form: the scans run here
+    sheetxml.fast_layout.remember(xml, layout)
+    patch_append.rows_with_content.remember(xml, rows)
+    patch_append.spans_found.remember(xml, spans)
+    patch_append.cell_letters.remember(xml, letters)
+    scan._merge_refs.remember(xml, merge_refs)
 
 
 def scan_file(path: Path) -> dict[str, Any] | None:
