@@ -246,8 +246,8 @@ def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
     all block columns without formulas or metadata and the single cells only add new ones."""
     filled_rows = rows_with_content(xml)
     columns = sorted(block)
-    if filled_rows is None or not columns or any(
-            v is KEEP for c in columns for v in block[c]):
+    if filled_rows is None or not columns or any(  # KEEP is the only value of type object
+            type(KEEP) in set(map(type, block[c])) for c in columns):
         return None
     special = sorted(set(cells) | {row for row, _col in styles.by_cell})
     target_array = _pieces_of(filled_rows, block_rows)
@@ -279,14 +279,14 @@ def _rewrite_tails(xml: bytes, cells: Mapping[int, list[tuple[int, CellValue]]],
             cut = found.start() if found else len(piece)
         key = (tuple(_TAIL_CELL.findall(piece, cut)), mask)
         kind = templates.get(key)
+        unsafe = piece.find(b"<f", cut) >= 0 or piece.find(b'm="', cut) >= 0  # no copy
         if kind is None:
-            unsafe = b"<f" in piece[cut:] or b'm="' in piece[cut:]
             plan = _tail_template(key, col_of, columns, styles, unsafe)
             if plan is None:
                 return None
             kind = templates[key] = len(plans)
             plans.append(plan)
-        elif b"<f" in piece[cut:] or b'm="' in piece[cut:]:
+        elif unsafe:
             return None
         cuts.append(cut)
         kinds.append(kind)
