@@ -15,13 +15,18 @@ from xl_cseg.io.reader import find_customer_table
 from xl_cseg.io.source import FileSource
 
 
-def _book(path: Path, rows: int) -> Path:
+def _book(path: Path, rows: int, below: bool = False) -> Path:
+    """A customer list on the second sheet; ``below``: a merged total line under it and a
+    note in a block of rows of its own (other row spans)."""
     wb = xlsxwriter.Workbook(str(path))
     wb.add_worksheet("Start").write_string(0, 0, "Kundensegmentierung")
     ws = wb.add_worksheet("Kunden")
     ws.write_row(0, 0, ["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Potenzial"])
     for r in range(1, rows + 1):
         ws.write_row(r, 0, [10_000 + r, f"Kunde {r} GmbH", 1000.0 * (r % 50), 60_000.0])
+    if below:
+        ws.merge_range(rows + 3, 0, rows + 3, 2, "Summe")
+        ws.write_string(rows + 40, 5, "Notiz")
     wb.close()
     return path
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import xlsxwriter
+from test_preload import _book as customer_book
 
 from xl_cseg import jobs, launch
 from xl_cseg.io import prescan, preload
@@ -20,16 +20,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "excel-made
 
 
 def _book(path: Path, rows: int = 3000) -> Path:
-    wb = xlsxwriter.Workbook(str(path))
-    wb.add_worksheet("Start").write_string(0, 0, "Kundensegmentierung")
-    ws = wb.add_worksheet("Kunden")
-    ws.write_row(0, 0, ["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Potenzial"])
-    for r in range(1, rows + 1):
-        ws.write_row(r, 0, [10_000 + r, f"Kunde {r} & Söhne", 1000.0 * (r % 50), 60_000.0])
-    ws.merge_range(rows + 3, 0, rows + 3, 2, "Summe")
-    ws.write_string(rows + 40, 5, "Notiz")  # a block of rows with a span of its own
-    wb.close()
-    return path
+    return customer_book(path, rows, below=True)
 
 
 def _scans_as_seeded(path: Path) -> tuple[bytes, list]:
