@@ -38,23 +38,21 @@ def per_document(scan: Callable[[bytes], T]) -> Callable[[bytes], T]:
     sheet part once and scans the same big ``bytes`` object repeatedly)."""
     recent: dict[int, tuple[bytes, T]] = {}
 
+    def remember(xml: bytes, result: T) -> None:
+        """Take ``result`` as the scan of ``xml`` (made here, or elsewhere from the same bytes,
+        e.g. by :mod:`io.prescan`)."""
+        if len(recent) >= 4 and id(xml) not in recent:
+            del recent[next(iter(recent))]
+        recent[id(xml)] = (xml, result)
+
     @functools.wraps(scan)
     def cached(xml: bytes) -> T:
         hit = recent.get(id(xml))
         if hit is not None and hit[0] is xml:
             return hit[1]
         result = scan(xml)
-        if len(recent) >= 4:
-            del recent[next(iter(recent))]
-        recent[id(xml)] = (xml, result)
+        remember(xml, result)
         return result
-
-    def remember(xml: bytes, result: T) -> None:
-        """Take ``result`` as the scan of ``xml`` (computed elsewhere, e.g. by
-        :mod:`io.prescan` from the same bytes)."""
-        if len(recent) >= 4 and id(xml) not in recent:
-            del recent[next(iter(recent))]
-        recent[id(xml)] = (xml, result)
 
     def known(xml: bytes) -> T | None:
         """The remembered result for ``xml`` (None if there is none; nothing is scanned)."""
