@@ -65,10 +65,10 @@ def test_the_helper_scans_excel_made_files_like_this_process(tmp_path: Path, nam
 
 
 def test_a_file_changed_after_the_helper_started_is_scanned_here(tmp_path: Path) -> None:
-    path = _book(tmp_path / "kunden.xlsx")
+    path = _book(tmp_path / "kunden.xlsx", rows=10)  # its results fit the pipe: it can end
     prescan.start(path)
     prescan._helpers[str(path.resolve())].wait()
-    _book(path, rows=10)  # rewritten: another size and time
+    _book(path, rows=20)  # rewritten: another size and time
     xml, seeded = _scans_as_seeded(path)
     assert seeded == [None] * len(SCANS)
     assert sheetxml.fast_layout(xml) is not None  # and scanned here as before
