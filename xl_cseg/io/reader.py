@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.columns import INPUT_FIELDS, header
+from ..core.frames import plain_frame
 from ..core.numbers import CellError, UncachedFormula
 from ..xlsx.cellref import a1, parse_range
 from ..xlsx.errors import WorkbookError
@@ -173,9 +174,9 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
     needed = not source.specials_read_as_blank or bool(match.outputs) or \
         any(str in kinds[col] and "" in values for col, values in columns.items())
     special = source.special_cells(info, rows[0], rows[-1], scanned) if rows and needed else {}
-    index = pd.Index(rows)
-    raw = pd.DataFrame({key: _column(columns[col], kinds[col], col, index, special)
-                        for key, col in cols.items()}, index=index)
+    index = _row_index(rows)
+    raw = plain_frame({key: _column(columns[col], kinds[col], col, index, special)
+                       for key, col in cols.items()}, index)
     return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
                          rows=rows, columns=dict(cols), outputs=dict(match.outputs), table=tinfo,
@@ -216,36 +217,45 @@ def _columns(grid: Grid, rows: list[int], cols: list[int]) -> dict[int, Sequence
     return {col: column_values(grid, col, rows[0], rows[-1]) for col in cols}
 
 
+def _row_index(rows: list[int]) -> pd.Index:
+    """The rows as an index (a RangeIndex when consecutive, as the rows of a table are)."""
+    if rows and rows[-1] - rows[0] + 1 == len(rows):
+        return pd.RangeIndex(rows[0], rows[-1] + 1)
+    return pd.Index(np.array(rows, dtype=np.int64))
+
+
 def _column(values: Sequence[Any], kinds: set[type], col: int, index: pd.Index, special: dict
-            ) -> pd.Series:
+            ) -> np.ndarray:
     """One column's raw values (of the types ``kinds``): blanks None, error cells CellError;
     float64 when all numbers."""
     if kinds == {float}:
-        series = pd.Series(np.array(values, dtype=float), index=index)
+        array = np.array(values, dtype=float)
     elif kinds <= {float, str} and all(v == "" for v in values if type(v) is str):
-        series = pd.Series(np.array([float("nan") if v == "" else v for v in values], dtype=float),
-                           index=index)
+        array = np.array([float("nan") if v == "" else v for v in values], dtype=float)
     else:
-        series = pd.Series([None if v == "" else v for v in values], index=index, dtype=object)
-    return _with_special(series, col, special)
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        if str in kinds:
+            array[array == ""] = None
+    return _with_special(array, col, index, special)
 
 
-def _with_special(series: pd.Series, col: int, special: dict) -> pd.Series:
+def _with_special(array: np.ndarray, col: int, index: pd.Index, special: dict) -> np.ndarray:
     """Error cells and formulas without a cached value, which calamine shows as blanks."""
     marks = {}
     for (r, c), cell in special.items():
-        if c != col or r not in series.index:
+        if c != col or r not in index:
             continue
         if cell.error:
             marks[r] = CellError(cell.error)
         elif cell.kind == "formula" and not cell.has_cached:
             marks[r] = UncachedFormula("=" + (cell.formula or ""))
     if not marks:
-        return series
-    series = series.astype(object)
+        return array
+    array = array.astype(object)
     for r, mark in marks.items():
-        series[r] = mark
-    return series
+        array[index.get_loc(r)] = mark
+    return array
 
 
 def _is_blank(grid: Grid, row: int, col: int) -> bool:
