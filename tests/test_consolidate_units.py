@@ -85,6 +85,12 @@ def test_duplicates_need_two_territories():
     assert by_name["key"].nunique() == 1
 
 
+def test_no_names_or_numbers_at_all_find_no_duplicates():
+    """Regression: without a single name key the search indexed an empty table and failed."""
+    frame = _frame([("Nord", None, None), ("Süd", None, "  ")])
+    assert find_duplicates(frame).empty
+
+
 def test_duplicate_search_scales():
     rng = np.random.default_rng(3)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
@@ -97,6 +103,36 @@ def test_duplicate_search_scales():
     found = find_duplicates(frame)
     assert time.perf_counter() - start < 5
     assert set(found["customer_id"]) == {"5", "x"}
+
+
+_WORDS = ("alpha", "alpah", "beta", "metallbau", "metalbau", "koeln", "kiel", "filiale 3",
+          "filiale 4", "x" * 45, "y" * 45)
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.lists(st.sampled_from(_WORDS), min_size=1,
+                                                        max_size=3).map(" ".join)),
+                         min_size=1, max_size=12), min_size=1, max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_workers_sorted_name_runs_find_what_one_sort_finds(files: list[list[str | None]]):
+    """The workers' per-file indexes, joined and merged as sorted runs, give exactly the
+    duplicates (and the order of the sorts) that one index over all keys gives."""
+    names = [n for block in files for n in block]
+    frame = _frame([(f"T{i % 3}", str(i), n) for i, n in enumerate(names)])
+    frame["name_key"] = pd.Series(names, dtype=object)  # as drawn: equal starts and ends
+    territory = duplicates.territory_codes(frame)
+    blocks, start = [], 0
+    for block in files:
+        blocks.append(duplicates.name_index(frame["name_key"].to_numpy()[start:start + len(block)]))
+        start += len(block)
+    joined = duplicates.joined_index(blocks)
+    pd.testing.assert_frame_equal(duplicates.by_name(frame, territory, joined),
+                                  duplicates.by_name(frame, territory))
+    codes, keys = duplicates._factorized(frame["name_key"])
+    distinct = duplicates._distinct(joined, codes, len(keys))
+    for texts, runs in ((distinct.front, distinct.by_front), (distinct.back, distinct.by_back)
+                        ) if len(keys) else ():
+        words = duplicates._columns(texts)
+        assert duplicates._sorted(texts, runs).tolist() == np.lexsort(words[::-1]).tolist()
 
 
 # -- bulk writer -----------------------------------------------------------------------------
@@ -248,7 +284,8 @@ def test_typo_neighbours_join_under_their_smallest_key():
     keys = np.array(["augsburg bauer metallbau", "augsburg baure metallbau", "kiel weber",
                      "augsburg bauer metalbau", "koeln filiale 3", "koeln filiale 4"],
                     dtype=object)
-    assert duplicates._similar_keys(keys) == {0: 3, 1: 3, 3: 3}  # "...metalbau" first
+    assert duplicates._similar_keys(keys, duplicates.name_index(keys)) == \
+        {0: 3, 1: 3, 3: 3}  # "...metalbau" first
 
 
 def test_leading_zero_bytes_at_the_exact_float_edges():
