@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -167,6 +168,21 @@ def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = (), deflate
         if deflated else bulk.with_rows(xml, blocks, len(frame) + 1, "D")
     bulk.write_streamed(template, dst, {"xl/worksheets/sheet1.xml": part})
     return dst
+
+
+@given(st.lists(st.text("019,a", max_size=4), min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_customer_numbers_become_numbers_exactly_when_each_one_is(ids: list[str]):
+    """The one match over the joined numbers decides as the match of every number would."""
+    xml = bulk.render_rows([bulk.BulkColumn(pd.Series(ids, dtype=object), numeric_ids=True)],
+                           {})
+    cells = re.findall(rb"<c/>|<c(?: [^>]*)?>.*?</c>", xml)
+    assert len(cells) == len(ids)
+    for text, cell in zip(ids, cells):
+        if bulk.numeric_id(text):
+            assert cell == b"<c><v>%s</v></c>" % text.encode()
+        else:
+            assert b"<v>" not in cell
 
 
 def test_bulk_sheet_values_round_trip(tmp_path, monkeypatch):

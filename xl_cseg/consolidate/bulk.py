@@ -40,6 +40,7 @@ from ..xlsx.xmltext import clean_text, escape
 CHUNK_ROWS = 20_000
 _COL = re.compile(rb'<col\s+min="(\d+)"\s+max="(\d+)"[^>]*?\sstyle="(\d+)"')
 _NUMERIC_ID = re.compile(r"[1-9][0-9]{0,14}")
+_NUMERIC_IDS = re.compile(r"(?:[1-9][0-9]{0,14},)*[1-9][0-9]{0,14}")  # joined by commas
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 _SEP = "\ue000"  # a private-use character joins texts so they are cleaned in one pass
 _TEXT, _NUMBER, _OTHER = 0, 1, 2
@@ -134,11 +135,15 @@ def _distinct_cells(values: np.ndarray, s: bytes, numeric_ids: bool
     text = np.flatnonzero(kinds == _TEXT)
     if numeric_ids and len(text):
         candidates = values[text].tolist()
-        ids = np.fromiter(map(is_not, map(_NUMERIC_ID.fullmatch, candidates), repeat(None)),
-                          dtype=bool, count=len(text))
+        joined = ",".join(candidates)
+        if joined.count(",") == len(candidates) - 1 and _NUMERIC_IDS.fullmatch(joined):
+            ids = np.ones(len(text), dtype=bool)  # all of them (one match over the join)
+        else:
+            ids = np.fromiter(map(is_not, map(_NUMERIC_ID.fullmatch, candidates),
+                                  repeat(None)), dtype=bool, count=len(text))
+            joined = ",".join(compress(candidates, ids.tolist()))  # digits: no commas
         if ids.any():
-            found = ",".join(compress(candidates, ids.tolist())).encode()  # digits: no commas
-            cells[text[ids]] = _objects(wrapped(found, b"<c%s><v>" % s, b"</v></c>"))
+            cells[text[ids]] = _objects(wrapped(joined.encode(), b"<c%s><v>" % s, b"</v></c>"))
         text = text[~ids]
     filled = text[np.fromiter(map(bool, values[text].tolist()), bool, len(text))]
     shown += filled.tolist()
