@@ -96,6 +96,7 @@ class Package:
         self._by_name = {info.filename.lower(): info for info in infos}
         self._stamp = self._current_stamp()
         self._reads: dict[str, bytes] = {}  # the last few parts read, least recent first
+        self._rels: dict[str, tuple[Relationship, ...]] = {}  # parsed once per source
 
     def _current_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
@@ -161,7 +162,13 @@ class Package:
         return parse_xml(self.read(part), self.part_name(part), self.path)
 
     def relationships(self, source: str) -> list[Relationship]:
-        """Relationships of ``source`` ("" for the package); missing .rels means none."""
+        """Relationships of ``source`` ("" for the package); missing .rels means none. Parsed
+        once (a workbook's structure is asked for several times per job)."""
+        if source not in self._rels:
+            self._rels[source] = tuple(self._parse_relationships(source))
+        return list(self._rels[source])
+
+    def _parse_relationships(self, source: str) -> list[Relationship]:
         rels_part = "_rels/.rels" if not source else _rels_part(source)
         if not self.has_part(rels_part):
             return []
@@ -204,14 +211,20 @@ class Package:
         return part
 
     def _content_type(self, part: str) -> str:
+        defaults, overrides = self._content_types
+        ext = posixpath.splitext(part)[1].lstrip(".").lower()
+        return overrides.get(part.lower(), defaults.get(ext, ""))
+
+    @cached_property
+    def _content_types(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(content type by extension, by part name) from ``[Content_Types].xml``."""
         defaults, overrides = {}, {}
         for el in self.read_xml(CONTENT_TYPES):
             if local(el.tag) == "Default":
                 defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
             elif local(el.tag) == "Override":
                 overrides[el.get("PartName", "").lstrip("/").lower()] = el.get("ContentType", "")
-        ext = posixpath.splitext(part)[1].lstrip(".").lower()
-        return overrides.get(part.lower(), defaults.get(ext, ""))
+        return defaults, overrides
 
     @cached_property
     def _workbook_xml(self) -> etree._Element:
@@ -234,6 +247,13 @@ class Package:
 
     def sheets(self) -> list[SheetInfo]:
         """Worksheets in workbook order (chart sheets, dialog and macro sheets excluded)."""
+        return list(self._sheets)
+
+    @cached_property
+    def _sheets(self) -> tuple[SheetInfo, ...]:
+        return tuple(self._worksheets())
+
+    def _worksheets(self) -> list[SheetInfo]:
         rels = {rel.id: rel for rel in self._related(self.workbook_part, "/worksheet")}
         result = []
         for el in self._workbook_children("sheets", "sheet"):
