@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from xl_cseg.xlsx.cellref import (
@@ -20,7 +20,7 @@ from xl_cseg.xlsx.cellref import (
 )
 from xl_cseg.xlsx.cellvalue import (encode_value, format_number, grown_ref, number_list,
                                     render_value)
-from xl_cseg.xlsx.xmltext import clean_text, decode_xstring, escape, unescape
+from xl_cseg.xlsx.xmltext import clean_text, decode_xstring, escape, escaped_utf8, unescape
 
 
 @pytest.mark.parametrize(
@@ -149,3 +149,18 @@ def test_xml_text_helpers() -> None:
     assert clean_text("ok\tline\nnext") == "ok\tline\nnext"
     assert decode_xstring("a_x000a_b") == "a\nb"
     assert decode_xstring(clean_text("_x000a_")) == "_x000a_"
+
+
+_XML_EDGES = st.sampled_from(["&", "<", ">", '"', "'", "\r", "\n", "\t", "\x01", "\x0b", "\x1f",
+                              "_x000D_", "_x", "_X0041_", "\ud800", "\udfff", "\ufffe", "\uffff",
+                              "\ue000", "ä", "€", "𝄞", "a", " "])
+
+
+@given(st.lists(st.one_of(_XML_EDGES, st.text(max_size=3))).map("".join))
+@example("_x000D_ Zeile")
+@example("a\uffffb\ufffe")
+@example("a\x0bb")
+@example("Müller & Söhne <GmbH>")
+def test_escaped_utf8_equals_cleaning_and_escaping(text: str):
+    """The fast path (nothing to clean or escape) and the slow one agree with the regexes."""
+    assert escaped_utf8(text) == escape(clean_text(text)).encode("utf-8")

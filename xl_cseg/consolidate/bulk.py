@@ -35,7 +35,7 @@ from isal import isal_zlib
 
 from ..xlsx.atomic import TEMP_PREFIX, TEMP_SUFFIX, check_writable, write_deflated, write_packed
 from ..xlsx.cellvalue import MAX_TEXT, number_list, wrapped
-from ..xlsx.xmltext import clean_text, escape
+from ..xlsx.xmltext import escaped_utf8
 
 CHUNK_ROWS = 20_000
 _COL = re.compile(rb'<col\s+min="(\d+)"\s+max="(\d+)"[^>]*?\sstyle="(\d+)"')
@@ -86,21 +86,21 @@ def _objects(items: list[bytes]) -> np.ndarray:
 
 
 def _inline(texts: list[str], s: bytes) -> list[bytes]:
-    """Inline string cells (UTF-8); texts are cleaned, escaped and encoded in one pass over
-    their join."""
+    """Inline string cells (UTF-8); texts are cleaned, escaped, encoded and wrapped in a few
+    passes over their join."""
     content = [t[:MAX_TEXT] for t in texts] if max(map(len, texts)) > MAX_TEXT else texts
     joined = _SEP.join(content)
+    plain, end = b'<c%s t="inlineStr"><is><t>' % s, b"</t></is></c>"
     if joined.count(_SEP) == len(texts) - 1:  # clean_text keeps the separator
-        safe = escape(clean_text(joined)).encode().split(_SEP.encode())
+        sep = _SEP.encode()
+        cells = (plain + escaped_utf8(joined).replace(sep, end + sep + plain) + end).split(sep)
     else:  # a text holds the separator itself
-        safe = [escape(clean_text(t)).encode() for t in content]
-    plain = b'<c%s t="inlineStr"><is><t>' % s
-    cells = [plain + x + b"</t></is></c>" for x in safe]
+        cells = [plain + escaped_utf8(t) + end for t in content]
     padded = np.flatnonzero(np.fromiter(map(ne, content, map(str.strip, content)), bool,
                                         len(content)))
     for i in padded.tolist():  # leading or trailing blanks are kept only with xml:space
         cells[i] = b'<c%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % (
-            s, safe[i])
+            s, escaped_utf8(content[i]))
     return cells
 
 

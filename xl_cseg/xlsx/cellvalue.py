@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 
 from .cellref import parse_range, range_ref
-from .xmltext import clean_text, escape
+from .xmltext import clean_text, escape, escaped_utf8
 
 CellValue = None | str | int | float | bool
 KEEP = object()
@@ -53,7 +53,7 @@ def text_tails(texts: list[str]) -> list[bytes]:
     joined = _SEP.join(texts)
     if joined.count(_SEP) != len(texts) - 1 or max(map(len, texts), default=0) > MAX_TEXT:
         return [render_value(text) for text in texts]
-    safe = escape(clean_text(joined)).encode("utf-8")
+    safe = escaped_utf8(joined)
     sep = _SEP.encode("utf-8")
     return (_INLINE_HEAD + safe.replace(sep, _INLINE_TAIL + sep + _INLINE_HEAD)
             + _INLINE_TAIL).split(sep)
