@@ -27,6 +27,9 @@ from xl_cseg.consolidate.duplicates import BY_ID, BY_NAME, find_duplicates, name
 from xl_cseg.consolidate.parameters import central_parameters
 from xl_cseg.consolidate.reader import FileResult, Task, read_territory
 from xl_cseg.consolidate.sources import SKIPPED, backup_path, collect
+from xl_cseg.consolidate.summary import territory_table
+from xl_cseg.core.distribution import NO_SEGMENT, TOTAL
+from xl_cseg.core.params import CODES
 from xl_cseg.resources import template_workbook
 
 
@@ -338,3 +341,39 @@ def test_worker_keeps_the_first_twenty_messages_of_each_kind_and_counts_all(tmp_
     assert len(result.errors) == len(result.notes) == reader.MAX_ERRORS
     assert all(m.startswith("Kunden!") and ": " in m for m in result.errors + result.notes)
     assert "außerhalb der Skala 1-5" in result.errors[0]
+
+
+# -- territory table -------------------------------------------------------------------------
+def _grouped_reference(customers: pd.DataFrame) -> pd.DataFrame:
+    """The first columns of the territory table by plain pandas grouping (the test's oracle)."""
+    by = customers.groupby("territory", sort=True)
+    files = customers[["territory", "source"]].drop_duplicates() \
+        .groupby("territory", sort=True)["source"].agg(lambda s: ", ".join(sorted(s)))
+    table = pd.DataFrame({"Dateien": files, "Kunden": by.size(),
+                          "Umsatz Vorjahr": by["revenue"].sum(), "Potenzial": by["potential"].sum()})
+    for code in CODES:
+        table[code] = (customers["code"] == code).groupby(customers["territory"]).sum()
+    table[NO_SEGMENT] = customers["code"].isna().groupby(customers["territory"]).sum()
+    return table
+
+
+@given(st.lists(st.tuples(st.sampled_from(["Nord", "Süd", "West", None]),
+                          st.sampled_from(["a.xlsx", "b.xlsx", "c.xlsm"]),
+                          st.sampled_from([*CODES, None, "X-Win"]),
+                          st.one_of(st.none(), st.floats(0, 1e9)),
+                          st.one_of(st.just(float("nan")), st.floats(-1e6, 1e9))),
+                min_size=1, max_size=40))
+@settings(max_examples=40, deadline=None)
+def test_territory_table_counts_and_sums_like_grouping(rows):
+    customers = pd.DataFrame(rows, columns=["territory", "source", "code", "revenue",
+                                            "potential"]).astype(
+        {"territory": object, "source": object, "code": object})
+    customers = customers.where(customers.notna(), None).astype(
+        {"revenue": float, "potential": float})
+    table = territory_table(customers, pd.DataFrame(columns=["territory", "weighted"]),
+                            central_parameters(None).params)
+    expected = _grouped_reference(customers)
+    found = table.drop(index=TOTAL)[list(expected.columns)]
+    assert found.index.tolist() == expected.index.tolist()
+    for column in expected.columns:
+        assert found[column].tolist() == expected[column].tolist(), column

@@ -24,24 +24,39 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
                     ) -> pd.DataFrame:
     """One row per territory (sorted) and a total row. Visits and contacts follow the channel
     matrix of the central parameters; the capacity is one field rep's per territory."""
-    by = customers.groupby("territory", sort=True)
-    files = customers[["territory", "source"]].drop_duplicates() \
-        .groupby("territory", sort=True)["source"].agg(lambda s: ", ".join(sorted(s)))
+    # territories, sources and codes as integer codes, each hashed once (400k rows: a fifth of
+    # the time that grouping by the text columns takes)
+    territory, names = pd.factorize(customers["territory"].to_numpy(dtype=object), sort=True)
+    known = territory >= 0
+    territory = territory[known]
+    count = len(names)
+    source, sources = pd.factorize(customers["source"].to_numpy(dtype=object)[known])
+    width = max(len(sources), 1)
+    files: list[list[str]] = [[] for _ in range(count)]
+    for pair in np.unique(territory.astype(np.int64) * width + source).tolist():
+        files[pair // width].append(sources[pair % width])
+
+    def summed(key: str) -> np.ndarray:  # pandas' (compensated) sums, as a group-by gives them
+        values = customers[key].to_numpy(dtype=float)[known]
+        return pd.Series(values).groupby(territory).sum().reindex(range(count), fill_value=0.0)\
+            .to_numpy()
+
+    index = pd.Index(names, dtype=object, name="territory")
     table = pd.DataFrame({
-        "Dateien": files,
-        "Kunden": by.size(),
-        "Umsatz Vorjahr": by["revenue"].sum(),
-        "Potenzial": by["potential"].sum(),
-    })
+        "Dateien": pd.Series([", ".join(sorted(f)) for f in files], index=index, dtype=object),
+        "Kunden": np.bincount(territory, minlength=count),
+        "Umsatz Vorjahr": summed("revenue"),
+        "Potenzial": summed("potential"),
+    }, index=index)
     # customers per territory and code: (territory, code) pairs as integers, counted at once
-    row = table.index.get_indexer(customers["territory"])
-    col = pd.Index(CODES).get_indexer(customers["code"])
-    known = (row >= 0) & (col >= 0)
+    code, found = pd.factorize(customers["code"].to_numpy(dtype=object)[known])
+    col = np.append(pd.Index(CODES).get_indexer(found), -1)[code]  # -1: blank or unknown
+    valid = col >= 0
     counts = pd.DataFrame(
-        np.bincount(row[known] * len(CODES) + col[known], minlength=len(table) * len(CODES))
-        .reshape(len(table), len(CODES)), index=table.index, columns=list(CODES))
+        np.bincount(territory[valid] * len(CODES) + col[valid], minlength=count * len(CODES))
+        .reshape(count, len(CODES)), index=index, columns=list(CODES))
     table[list(CODES)] = counts
-    table[NO_SEGMENT] = customers["code"].isna().groupby(customers["territory"]).sum()
+    table[NO_SEGMENT] = np.bincount(territory[code < 0], minlength=count)
     table["Gewichtete Pipeline"] = measures.groupby("territory")["weighted"].sum() \
         if len(measures) else 0.0
     # visits and contacts per customer of each code, and the capacities, come from the
@@ -60,7 +75,7 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
     table[numbers] = table[numbers].fillna(0)
     table.loc[extra, "Besuchskapazität"] = plan.field_capacity
     table.loc[TOTAL] = table[numbers].sum()
-    table.at[TOTAL, "Dateien"] = ""
+    table["Dateien"] = table["Dateien"].astype(object).fillna("")  # a new total row: NaN
     table["Auslastung"] = table["Besuchsbedarf"] / table["Besuchskapazität"].replace(0, np.nan)
     for col in ("Kunden", *CODES, NO_SEGMENT):
         table[col] = table[col].astype(int)
