@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xl_cseg.core import rules
-from xl_cseg.core.distribution import distribution
-from xl_cseg.core.params import CODES, Parameters, parameters_from_names, revenue_threshold
+from xl_cseg.core.distribution import NO_SEGMENT, TOTAL, distribution
+from xl_cseg.core.params import (ABC_CLASSES, CODES, POTENTIAL_CLASSES, Parameters,
+                                  parameters_from_names, revenue_threshold)
 from xl_cseg.core.segment import ERROR, NOTE, segment
 
 money = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
@@ -197,6 +198,44 @@ def test_distribution_totals():
     assert dist.by_code.loc["A-Maintain", "Kunden"] == 1
     assert dist.matrix_customers.loc["C", "Win"] == 1
     assert dist.matrix_customers.to_numpy().sum() == 3
+
+
+def _grouped_table(keys, revenue, potential, order):
+    """A distribution table by plain pandas grouping (the test's oracle)."""
+    open_pot = (potential - revenue).clip(lower=0)
+    frame = pd.DataFrame({"key": keys.fillna(NO_SEGMENT), "Kunden": 1, "Umsatz": revenue.fillna(0),
+                          "Potenzial": potential.fillna(0), "Offenes Potenzial": open_pot.fillna(0)})
+    grouped = frame.groupby("key", sort=False)[["Kunden", "Umsatz", "Potenzial",
+                                                 "Offenes Potenzial"]].sum()
+    rows = list(order) + ([NO_SEGMENT] if NO_SEGMENT in grouped.index else [])
+    table = grouped.reindex(rows, fill_value=0)
+    table.loc[TOTAL] = table.sum()
+    return table
+
+
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", None, "X", NO_SEGMENT]),
+                          st.sampled_from(["Win", "Grow", "Maintain", None, "Y"]),
+                          st.sampled_from([*CODES, None, "Z"]),
+                          st.one_of(st.just(float("nan")), st.floats(0, 1e9)),
+                          st.one_of(st.just(float("nan")), st.floats(0, 1e9))),
+                min_size=1, max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_distribution_counts_and_sums_like_grouping(rows):
+    frame = pd.DataFrame(rows, columns=["abc", "potential_class", "code", "revenue", "potential"])
+    frame = frame.astype({"abc": object, "potential_class": object, "code": object})
+    dist = distribution(frame, frame)
+    for table, key, order in ((dist.by_abc, "abc", ABC_CLASSES), (dist.by_code, "code", CODES)):
+        expected = _grouped_table(frame[key], frame["revenue"], frame["potential"], order)
+        assert table.index.tolist() == expected.index.tolist()
+        for column in expected.columns:
+            assert table[column].tolist() == expected[column].tolist(), (key, column)
+    usable = frame[frame["code"].notna() & frame["abc"].isin(ABC_CLASSES) &
+                   frame["potential_class"].isin(POTENTIAL_CLASSES)]
+    for a in ABC_CLASSES:
+        for c in POTENTIAL_CLASSES:
+            cell = usable[(usable["abc"] == a) & (usable["potential_class"] == c)]
+            assert dist.matrix_customers.loc[a, c] == len(cell)
+            assert dist.matrix_revenue.loc[a, c] == cell["revenue"].fillna(0).sum()
 
 
 def test_parameters_from_names_validates():

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from .params import ABC_CLASSES, CODES, POTENTIAL_CLASSES
-from .rules import matrix_cells
 
 COLUMNS = ("Kunden", "Anteil Kunden", "Umsatz", "Anteil Umsatz", "Potenzial", "Offenes Potenzial")
 TOTAL = "Gesamt"
@@ -23,15 +22,24 @@ class Distribution:
     matrix_revenue: pd.DataFrame
 
 
-def _table(keys: pd.Series, revenue: pd.Series, potential: pd.Series, order: tuple[str, ...]
+def _rows(keys: pd.Series, order: tuple[str, ...]) -> np.ndarray:
+    """Each customer's row in a table of ``order`` and :data:`NO_SEGMENT` (blank keys there
+    too), -1 for other keys; the keys hashed once (grouping by text hashes them each time)."""
+    codes, found = pd.factorize(keys.to_numpy(dtype=object))
+    return np.append(pd.Index([*order, NO_SEGMENT]).get_indexer(found), len(order))[codes]
+
+
+def _table(row: np.ndarray, revenue: pd.Series, potential: pd.Series, order: tuple[str, ...]
            ) -> pd.DataFrame:
     open_pot = (potential - revenue).clip(lower=0)
-    frame = pd.DataFrame({"key": keys.fillna(NO_SEGMENT), "Kunden": 1, "Umsatz": revenue.fillna(0),
-                          "Potenzial": potential.fillna(0), "Offenes Potenzial": open_pot.fillna(0)})
-    grouped = frame.groupby("key", sort=False)[["Kunden", "Umsatz", "Potenzial",
-                                                 "Offenes Potenzial"]].sum()
-    rows = list(order) + ([NO_SEGMENT] if NO_SEGMENT in grouped.index else [])
-    table = grouped.reindex(rows, fill_value=0)
+    valid = row >= 0
+    frame = pd.DataFrame({"Kunden": 1, "Umsatz": revenue.fillna(0).to_numpy(),
+                          "Potenzial": potential.fillna(0).to_numpy(),
+                          "Offenes Potenzial": open_pot.fillna(0).to_numpy()})[valid]
+    grouped = frame.groupby(row[valid]).sum()  # pandas' (compensated) sums
+    count = len(order) + (1 if (row == len(order)).any() else 0)
+    table = grouped.reindex(range(count), fill_value=0)
+    table.index = [*order, NO_SEGMENT][:count]
     table.loc[TOTAL] = table.sum()
     customers, revenue_total = table.at[TOTAL, "Kunden"], table.at[TOTAL, "Umsatz"]
     table["Anteil Kunden"] = table["Kunden"] / customers if customers else 0.0
@@ -44,11 +52,14 @@ def _table(keys: pd.Series, revenue: pd.Series, potential: pd.Series, order: tup
 def distribution(output: pd.DataFrame, inputs: pd.DataFrame) -> Distribution:
     """Tables per ABC class and per code (with totals), and the 3x3 portfolio matrices."""
     revenue, potential = inputs["revenue"], inputs["potential"]
-    by_abc = _table(output["abc"], revenue, potential, ABC_CLASSES)
-    by_code = _table(output["code"], revenue, potential, CODES)
+    abc, code = _rows(output["abc"], ABC_CLASSES), _rows(output["code"], CODES)
+    by_abc = _table(abc, revenue, potential, ABC_CLASSES)
+    by_code = _table(code, revenue, potential, CODES)
     # the 3x3 cells as codes 0..8 (rows with a code have both parts): counted by bincount,
     # revenue summed like pandas sums (compensated), in a matrix of the classes' order
-    cells = matrix_cells(output["abc"], output["potential_class"])
+    pclass = _rows(output["potential_class"], POTENTIAL_CLASSES)
+    cells = np.where((abc >= 0) & (abc < len(ABC_CLASSES)) & (pclass >= 0) &
+                     (pclass < len(POTENTIAL_CLASSES)), abc * len(POTENTIAL_CLASSES) + pclass, -1)
     valid = output["code"].notna().to_numpy() & (cells >= 0)
     cell = cells[valid]
     shape = (len(ABC_CLASSES), len(POTENTIAL_CLASSES))
