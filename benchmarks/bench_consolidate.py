@@ -7,8 +7,8 @@ end to end at least 10x faster than pandas.read_excel (openpyxl) + DataFrame.to_
 "Reading" is consolidate's reader.load_territory on all cores (io.reader's safety checks, table
 search, header matching and formula/error scan, the scans skipped when a byte search finds
 nothing); plain io.reader.load is shown too. The consolidate worker adds the central
-re-segmentation, measures, parameter comparison and the rendering of its rows of the master's
-big sheet. The fastexcel loop only loads each sheet
+re-segmentation, measures, parameter comparison, the rendering of its rows of the master's
+big sheet and the sorted index of its name keys. The fastexcel loop only loads each sheet
 (no pyarrow here, so no conversion to pandas). Not a test.
 
 End to end can run as several interleaved pairs (``--repeat``): one pair can be off by a

@@ -225,8 +225,9 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _columns(texts: np.ndarray) -> np.ndarray:
-    """Fixed-width byte strings as rows of 8-byte big-endian words, one row per word position
-    (zero padded): comparing words compares eight characters at once."""
+    """Fixed-width byte strings as rows of 8-byte words (read big-endian, held as native
+    integers), one row per word position (zero padded): comparing words compares eight
+    characters at once, and integer order is byte order."""
     words = np.frombuffer(texts.tobytes(), dtype=">u8").reshape(len(texts), -1)
     return np.ascontiguousarray(words.T, dtype=np.uint64)  # native: no byte swaps later
 
