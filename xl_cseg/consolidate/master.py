@@ -94,7 +94,9 @@ class Book:
 
     def cell(self, ws, row: int, col: int, value: Any, kind: str, total: bool = False) -> None:
         fmt = (self.total if total else self.kind).get(kind, self.total_text if total else None)
-        if value is None or not isinstance(value, str) and pd.isna(value):
+        if type(value) is str and kind != "id":  # most cells: text as text
+            ws.write_string(row, col, value[:MAX_TEXT], fmt)
+        elif value is None or not isinstance(value, str) and pd.isna(value):
             if total:
                 ws.write_blank(row, col, None, fmt)
         elif isinstance(value, str):
