@@ -344,6 +344,9 @@ def test_worker_keeps_the_first_twenty_messages_of_each_kind_and_counts_all(tmp_
 
 
 # -- territory table -------------------------------------------------------------------------
+SUMMED = ("Umsatz Vorjahr", "Potenzial")
+
+
 def _grouped_reference(customers: pd.DataFrame) -> pd.DataFrame:
     """The first columns of the territory table by plain pandas grouping (the test's oracle)."""
     by = customers.groupby("territory", sort=True)
@@ -376,4 +379,7 @@ def test_territory_table_counts_and_sums_like_grouping(rows):
     found = table.drop(index=TOTAL)[list(expected.columns)]
     assert found.index.tolist() == expected.index.tolist()
     for column in expected.columns:
-        assert found[column].tolist() == expected[column].tolist(), column
+        wanted = expected[column].tolist()
+        if column in SUMMED:  # ±1 ulp: groups summed apart may round differently
+            wanted = pytest.approx(wanted, rel=1e-12, abs=0)
+        assert found[column].tolist() == wanted, column
