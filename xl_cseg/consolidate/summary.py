@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.distribution import NO_SEGMENT, TOTAL
+from ..core.distribution import NO_SEGMENT, TOTAL, class_rows
 from ..core.params import CODES, Parameters
 from ..core.planning import capacity
 from .reader import OK, FileResult
@@ -49,14 +49,13 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
         "Potenzial": summed("potential"),
     }, index=index)
     # customers per territory and code: (territory, code) pairs as integers, counted at once
-    code, found = pd.factorize(customers["code"].to_numpy(dtype=object)[known])
-    col = np.append(pd.Index(CODES).get_indexer(found), -1)[code]  # -1: blank or unknown
-    valid = col >= 0
+    col = class_rows(customers["code"][known], CODES)  # len(CODES): blank, -1: unknown
+    valid = (col >= 0) & (col < len(CODES))
     counts = pd.DataFrame(
         np.bincount(territory[valid] * len(CODES) + col[valid], minlength=count * len(CODES))
         .reshape(count, len(CODES)), index=index, columns=list(CODES))
     table[list(CODES)] = counts
-    table[NO_SEGMENT] = np.bincount(territory[code < 0], minlength=count)
+    table[NO_SEGMENT] = np.bincount(territory[col == len(CODES)], minlength=count)
     table["Gewichtete Pipeline"] = measures.groupby("territory")["weighted"].sum() \
         if len(measures) else 0.0
     # visits and contacts per customer of each code, and the capacities, come from the

@@ -22,7 +22,7 @@ class Distribution:
     matrix_revenue: pd.DataFrame
 
 
-def _rows(keys: pd.Series, order: tuple[str, ...]) -> np.ndarray:
+def class_rows(keys: pd.Series, order: tuple[str, ...]) -> np.ndarray:
     """Each customer's row in a table of ``order`` and :data:`NO_SEGMENT` (blank keys there
     too), -1 for other keys; the keys hashed once (grouping by text hashes them each time)."""
     codes, found = pd.factorize(keys.to_numpy(dtype=object))
@@ -52,12 +52,12 @@ def _table(row: np.ndarray, revenue: pd.Series, potential: pd.Series, order: tup
 def distribution(output: pd.DataFrame, inputs: pd.DataFrame) -> Distribution:
     """Tables per ABC class and per code (with totals), and the 3x3 portfolio matrices."""
     revenue, potential = inputs["revenue"], inputs["potential"]
-    abc, code = _rows(output["abc"], ABC_CLASSES), _rows(output["code"], CODES)
+    abc, code = class_rows(output["abc"], ABC_CLASSES), class_rows(output["code"], CODES)
     by_abc = _table(abc, revenue, potential, ABC_CLASSES)
     by_code = _table(code, revenue, potential, CODES)
     # the 3x3 cells as codes 0..8 (rows with a code have both parts): counted by bincount,
     # revenue summed like pandas sums (compensated), in a matrix of the classes' order
-    pclass = _rows(output["potential_class"], POTENTIAL_CLASSES)
+    pclass = class_rows(output["potential_class"], POTENTIAL_CLASSES)
     cells = np.where((abc >= 0) & (abc < len(ABC_CLASSES)) & (pclass >= 0) &
                      (pclass < len(POTENTIAL_CLASSES)), abc * len(POTENTIAL_CLASSES) + pclass, -1)
     valid = output["code"].notna().to_numpy() & (cells >= 0)
