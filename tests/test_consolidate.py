@@ -3,6 +3,7 @@ files) read in parallel into a master workbook whose figures add up."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 
 from xl_cseg.consolidate import history
 from xl_cseg.consolidate.cli import consolidate_command
+from xl_cseg.consolidate import run as run_module
 from xl_cseg.consolidate.run import consolidate
 from tests.lo.harness import probe, requires_lo
 from xl_cseg.core.params import CODES, DEFAULT_CHANNELS, Parameters
@@ -210,6 +212,32 @@ def test_sequential_and_parallel_agree(scenario, tmp_path):
     two = consolidate(files, tmp_path / "b.xlsx", today=TODAY, workers=2).data
     pd.testing.assert_frame_equal(one.customers, two.customers)
     pd.testing.assert_frame_equal(one.territories, two.territories)
+
+
+def test_parent_objects_are_frozen_while_the_workers_fork(scenario, tmp_path, monkeypatch):
+    """The parent's objects stay out of garbage collections while the workers run (no
+    copy-on-write of its pages in the workers), and are given back afterwards, also when
+    reading fails."""
+    frozen_at_fork = []
+    real_submit = run_module.ProcessPoolExecutor.submit
+
+    def submit(pool, *args, **kwargs):
+        frozen_at_fork.append(gc.get_freeze_count())
+        return real_submit(pool, *args, **kwargs)
+
+    monkeypatch.setattr(run_module.ProcessPoolExecutor, "submit", submit)
+    files = [scenario["folder"] / n for n in ("Nord.xlsm", "West.xlsx")]
+    consolidate(files, tmp_path / "a.xlsx", today=TODAY, workers=2)
+    assert frozen_at_fork and min(frozen_at_fork) > 0
+    assert gc.get_freeze_count() == 0
+
+    def fail(*_args):
+        raise RuntimeError("kaputt")
+
+    monkeypatch.setattr(run_module, "as_completed", fail)
+    with pytest.raises(RuntimeError):
+        consolidate(files, tmp_path / "b.xlsx", today=TODAY, workers=2)
+    assert gc.get_freeze_count() == 0
 
 
 def test_central_parameters_from_a_workbook(scenario, tmp_path):

@@ -4,6 +4,7 @@ parameter set, combined into the master workbook, optionally stored as a dated s
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -72,18 +73,26 @@ def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: 
         for i, task in enumerate(tasks):
             done(i, read_and_render(task))
         return results  # type: ignore[return-value]
-    # the workers start (fork) at the first submit, before any progress display thread runs
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(read_and_render, task): i for i, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file only
-                task = tasks[i]
-                result = FileResult(task.path, task.source, FAILED,
-                                    f"„{task.path.name}“: Verarbeitung abgebrochen ({exc}).")
-            done(i, result)
+    # the workers start (fork) at the first submit, before any progress display thread runs.
+    # What the parent holds is frozen for the garbage collector meanwhile: a collection in a
+    # forked worker would write to, and so copy, every page holding such objects, and the
+    # parent's own collections would walk them (as gc.freeze's documentation advises; a
+    # parent holding 5 million objects read the benchmark's 200 files 0.2-1.7 s faster).
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(read_and_render, task): i for i, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file only
+                    task = tasks[i]
+                    result = FileResult(task.path, task.source, FAILED,
+                                        f"„{task.path.name}“: Verarbeitung abgebrochen ({exc}).")
+                done(i, result)
+    finally:
+        gc.unfreeze()
     return results  # type: ignore[return-value]
 
 
