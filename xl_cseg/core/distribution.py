@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .params import ABC_CLASSES, CODES, POTENTIAL_CLASSES
+from .rules import matrix_cells
 
 COLUMNS = ("Kunden", "Anteil Kunden", "Umsatz", "Anteil Umsatz", "Potenzial", "Offenes Potenzial")
 TOTAL = "Gesamt"
@@ -57,9 +58,7 @@ def distribution(output: pd.DataFrame, inputs: pd.DataFrame) -> Distribution:
     by_code = _table(code, revenue, potential, CODES)
     # the 3x3 cells as codes 0..8 (rows with a code have both parts): counted by bincount,
     # revenue summed like pandas sums (compensated), in a matrix of the classes' order
-    pclass = class_rows(output["potential_class"], POTENTIAL_CLASSES)
-    cells = np.where((abc >= 0) & (abc < len(ABC_CLASSES)) & (pclass >= 0) &
-                     (pclass < len(POTENTIAL_CLASSES)), abc * len(POTENTIAL_CLASSES) + pclass, -1)
+    cells = matrix_cells(output["abc"], output["potential_class"])
     valid = output["code"].notna().to_numpy() & (cells >= 0)
     cell = cells[valid]
     shape = (len(ABC_CLASSES), len(POTENTIAL_CLASSES))
