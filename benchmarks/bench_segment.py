@@ -45,7 +45,7 @@ CHILD_EPILOGUE = textwrap.dedent("""
 # the command itself, as a rep starts it (its console entry point, tables printed)
 XL_CSEG = CHILD_PRELUDE + textwrap.dedent("""
     sys.argv = ["xl-cseg", "segment", path]
-    from xl_cseg.launch import main
+    from xl_cseg.cli import main
     try:
         main()
     except SystemExit as exit:
@@ -112,7 +112,7 @@ def run(script: str, path: Path, env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-WARM_UP = "import openpyxl, xl_cseg.cli, xl_cseg.launch, xl_cseg.io.preload"
+WARM_UP = "import openpyxl, xl_cseg.cli"
 
 
 def main() -> None:

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_preload import _book as customer_book
+import xlsxwriter
 
-from xl_cseg import jobs, launch
-from xl_cseg.io import prescan, preload
+from xl_cseg import jobs
+from xl_cseg.io import prescan
 from xl_cseg.xlsx import patch_append, scan, sheetxml
 from xl_cseg.xlsx.safezip import open_package
 
@@ -20,7 +20,18 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "excel-made
 
 
 def _book(path: Path, rows: int = 3000) -> Path:
-    return customer_book(path, rows, below=True)
+    """A customer list on the second sheet, a merged total line under it and a note in a
+    block of rows of its own (other row spans)."""
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Start").write_string(0, 0, "Kundensegmentierung")
+    ws = wb.add_worksheet("Kunden")
+    ws.write_row(0, 0, ["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Potenzial"])
+    for r in range(1, rows + 1):
+        ws.write_row(r, 0, [10_000 + r, f"Kunde {r} GmbH", 1000.0 * (r % 50), 60_000.0])
+    ws.merge_range(rows + 3, 0, rows + 3, 2, "Summe")
+    ws.write_string(rows + 40, 5, "Notiz")
+    wb.close()
+    return path
 
 
 def _scans_as_seeded(path: Path) -> tuple[bytes, list]:
@@ -113,22 +124,6 @@ def test_cells_right_of_a_column_are_found_from_seeded_letters(col: int) -> None
     assert patch_append.cell_letters.known(xml) is None
     patch_append.cell_letters.remember(xml, patch_append.cell_letters.__wrapped__(xml))
     assert patch_append.has_cells_from(xml, col, layout) == searched == (col <= 26)
-
-
-def test_the_console_entry_starts_the_helper_for_a_big_workbook_it_writes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    big, small = tmp_path / "gross.xlsx", tmp_path / "klein.xlsx"
-    big.write_bytes(b"x" * launch.PRESCAN_MIN_BYTES)
-    small.write_bytes(b"x" * 100)
-    started: list[tuple[str, str]] = []
-    monkeypatch.setattr(preload, "start", lambda path: started.append(("preload", path)))
-    monkeypatch.setattr(prescan, "start", lambda path: started.append(("prescan", path)))
-    launch.start_reading(["segment", str(big)])
-    launch.start_reading(["validate", str(big)])
-    launch.start_reading(["segment", "--out", "x.xlsx", str(small)])
-    launch.start_reading(["demo"])
-    assert started == [("preload", str(big)), ("prescan", str(big)), ("preload", str(big)),
-                       ("preload", str(small))]
 
 
 def test_the_helper_runs_at_low_priority(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ The table finder, the parameter reader and the output layout only need what
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Collection, Protocol
 
@@ -15,7 +15,7 @@ import python_calamine as pc
 from ..xlsx.errors import CorruptWorkbook
 from ..xlsx.package import Package, SheetInfo, TableInfo
 from ..xlsx.safezip import open_package
-from . import fastgrid, prescan, preload
+from . import fastgrid
 from .names import NamedCell, named_cells
 
 Grid = list[list[Any]]  # values from A1; blanks are ""
@@ -50,9 +50,7 @@ class FileSource:
         """``writing``: the job will patch the sheets it reads (their write scans run early)."""
         self.path = Path(path)
         self.writing = writing
-        early = preload.claim(self.path)
-        self.package: Package = early.package if early else open_package(self.path)
-        self._early = early
+        self.package: Package = open_package(self.path)
         self._book: pc.CalamineWorkbook | None = None  # opened when a sheet needs it
         self._grids: dict[str, Grid] = {}
 
@@ -80,18 +78,14 @@ class FileSource:
         if sheet.name not in self._grids:
             plan = fastgrid.plan(self.package, sheet.part)
             # fastexcel and python-calamine parse without the GIL: the byte scans of the same
-            # part run meanwhile (or the sheet was parsed while the program started)
+            # part run meanwhile
             with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
                 if plan is None:
                     values = pool.submit(self._values, sheet.name)
                 else:
-                    loading = self._early.parsed(sheet.name, plan.skip) if self._early else None
-                    values = pool.submit(_columns_when_parsed, loading) if loading else \
-                        pool.submit(fastgrid.load_columns, self.path, sheet.name, plan.skip)
+                    values = pool.submit(fastgrid.load_columns, self.path, sheet.name, plan.skip)
                 # formulas kept in output columns need the formula scan (else only blanks do)
-                # (a helper process makes the writer's scans: see io.prescan)
-                self.package.prefetch(sheet.part,
-                                      writing=self.writing and not prescan.running(self.path),
+                self.package.prefetch(sheet.part, writing=self.writing,
                                       formulas=plan is None or bool(plan.outputs))
                 grid = values.result()
             if plan is not None:
@@ -120,10 +114,6 @@ class FileSource:
 
     def named_cells(self) -> dict[str, NamedCell]:
         return named_cells(self.package)
-
-
-def _columns_when_parsed(loading: Future[Any]) -> list[list[Any] | None] | None:
-    return fastgrid.columns_of(loading.result())
 
 
 def column_values(grid: Grid, col: int, first: int, last: int) -> list[Any]:
