@@ -383,3 +383,20 @@ def test_territory_table_counts_and_sums_like_grouping(rows):
         if column in SUMMED:  # ±1 ulp: groups summed apart may round differently
             wanted = pytest.approx(wanted, rel=1e-12, abs=0)
         assert found[column].tolist() == wanted, column
+
+
+def test_dated_backups_are_recognised_and_subfolders_read_only_when_asked(tmp_path):
+    import datetime as dt
+
+    from xl_cseg.consolidate.sources import dated_backup_path, is_backup
+    one = tmp_path / "Nord.xlsm"
+    one.write_bytes(b"PK one")
+    backup = dated_backup_path(one, dt.datetime(2026, 12, 4, 9, 5, 7), attempt=1)
+    assert backup.name == "Nord.Sicherung-2026-12-04-090507-2.xlsm" and is_backup(backup)
+    assert not is_backup(tmp_path / "Nord Sicherung.xlsm")
+    (tmp_path / "Archiv").mkdir()
+    (tmp_path / "Archiv" / "Alt.xlsx").write_bytes(b"PK old")
+    flat = collect([tmp_path], recursive=False)
+    assert [p.name for p in flat.files] == ["Nord.xlsm"]
+    assert [s.path.name for s in flat.skipped] == ["Archiv"]
+    assert [p.name for p in collect([tmp_path]).files] == ["Alt.xlsx", "Nord.xlsm"]

@@ -279,3 +279,13 @@ def test_text_columns_stay_object_and_blank_names_are_noted():
     assert pd.isna(result.output.at[2, "code"])
     noted = {i.row for i in result.issues if i.field == "name"}
     assert noted == {1, 2}
+
+
+def test_percentages_above_100_are_refused_not_read_as_points():
+    from xl_cseg.core.params import parameters_from_names
+    from xl_cseg.core.pipeline import parse_probability
+    params, issues = parameters_from_names({"Max_Vertriebskostenanteil": 1.5})  # 150 % cell
+    assert params.max_kostenanteil == 0.10 and "Max_Vertriebskostenanteil" in issues[0].name
+    assert parameters_from_names({"Max_Vertriebskostenanteil": 12})[0].max_kostenanteil == 0.12
+    assert parse_probability(1.4)[0] is None and "außerhalb" in parse_probability(1.4)[1]
+    assert parse_probability(40)[0] == 0.4 and parse_probability(140)[0] is None

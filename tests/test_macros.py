@@ -372,7 +372,8 @@ def test_push_params_on_files(tmp_path):
                                    "Gebietsmappe(n) geändert, 0 unverändert")
     assert "• Nord.xlsm: 1 Wert(e)" in summary.text and "Sued.xlsx" in summary.text
     assert cost_per_visit(root / "Nord" / "Nord.xlsm") == 333.0
-    assert (root / "Nord" / "Nord.bak.xlsm").is_file() and ctrl.read_bytes() == before
+    assert len(list((root / "Nord").glob("Nord.Sicherung-*.xlsm"))) == 1
+    assert ctrl.read_bytes() == before
     again = macros.run_on_file("push_params", ctrl, folder=root)
     assert again.ok and "in 0 Gebietsmappe(n) geändert, 1 unverändert" in again.text
     assert "Übersprungen" in again.text  # the backup is not a territory

@@ -231,12 +231,13 @@ def run_consolidate(source: SheetSource, folder: Path, today: _dt.date | None = 
 
 
 def run_push_params(source: SheetSource, folder: Path) -> Summary:
-    """This workbook's (saved) parameters written into every territory workbook under
-    ``folder``; each changed file keeps one backup."""
+    """This workbook's (saved) central parameters written into every territory workbook under
+    ``folder`` (the reps' own values stay); each changed file gets a new dated backup."""
     from .consolidate.params_push import CHANGED, UNCHANGED, push
     from .consolidate.sources import FAILED, SKIPPED
 
-    results = push(source.path, [folder])
+    # the ribbon's folder holds one subfolder per territory: read with subfolders
+    results = push(source.path, [folder], recursive=True)
 
     def listed(status: str) -> list[str]:
         return [f"{r.path.name}: {r.message}" for r in results if r.status == status]
@@ -246,9 +247,11 @@ def run_push_params(source: SheetSource, folder: Path) -> Summary:
     head = (f"Parameter (gespeicherter Stand von {source.path.name}) in {len(changed)} "
             f"Gebietsmappe(n) geändert, {sum(r.status == UNCHANGED for r in results)} "
             f"unverändert ({folder}).")
+    stale = [f"{r.path.name}: Segment-Spalten mit den alten Parametern gerechnet – bitte neu "
+             "segmentieren" for r in results if r.stale]
     return Summary(TITLE, _text(head, _problems(
         ("Fehler", listed(FAILED)), ("Formel bleibt", kept), ("Geändert", changed),
-        ("Übersprungen", listed(SKIPPED)))), not listed(FAILED))
+        ("Veraltete Ergebnisse", stale), ("Übersprungen", listed(SKIPPED)))), not listed(FAILED))
 
 
 # -- folders ----------------------------------------------------------------------------------

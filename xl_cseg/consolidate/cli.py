@@ -181,32 +181,70 @@ def migration_command(
 def push_command(
     source: Path = typer.Argument(..., help="Arbeitsmappe mit den zentralen Parametern"),
     targets: list[Path] = typer.Argument(..., help="Gebietsdateien oder Ordner"),
+    only: list[str] = typer.Option([], "--nur", metavar="GRUPPE",
+                                   help="Nur diese Gruppe(n) oder Parameter verteilen "
+                                        "(z. B. --nur Kosten --nur Kanalmatrix)"),
+    also: list[str] = typer.Option([], "--auch", metavar="NAME",
+                                   help="Zusätzlich diesen Gebietswert verteilen (z. B. --auch "
+                                        "Ziel_Umsatz oder --auch Abwesenheit)"),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Nur anzeigen, was sich ändern würde; nichts schreiben"),
+    recursive: bool = typer.Option(False, "--rekursiv",
+                                   help="Auch Unterordner lesen (Standard: nur die eine Ebene)"),
+    resegment: bool = typer.Option(False, "--segment",
+                                   help="Geänderte Mappen gleich neu segmentieren"),
 ) -> None:
-    """Parameterwerte (Kosten, Schwellen, Kanalmatrix, Wahrscheinlichkeiten) in jede
-    Gebietsdatei schreiben; je Datei bleibt eine Sicherung <Name>.bak.xlsm."""
-    from .params_push import CHANGED, UNCHANGED, push
+    """Zentrale Parameter (Kosten, Schwellen, Kanalmatrix, Wahrscheinlichkeiten, ...) in jede
+    Gebietsdatei schreiben; Gebietswerte (Ziel, Abwesenheit, Kundentage) nur mit --auch/--nur.
+    Vor jeder Änderung entsteht eine neue datierte Sicherung <Name>.Sicherung-<Zeit>.xlsm."""
+    from ..core.param_groups import GROUPS, SelectionError
+    from .params_push import CHANGED, UNCHANGED, WOULD_CHANGE, push
+    from .sources import FAILED
 
     try:
-        results = push(source, targets)
+        results = push(source, targets, only, also, dry_run, recursive, resegment)
+    except SelectionError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--nur/--auch")
     except WorkbookError as exc:
         _fail(exc)
+    groups = ", ".join(g.name for g in GROUPS if g.name.casefold() in
+                       {w.casefold() for w in only}) if only else \
+        "zentrale Gruppen (" + ", ".join(g.name for g in GROUPS if g.owner == "zentral") + ")"
+    console.print(("Probelauf, nichts geschrieben. " if dry_run else "")
+                  + f"Verteilt: {groups}" + (f"; zusätzlich: {', '.join(also)}" if also else ""))
     for r in results:
-        colour = {CHANGED: "green", UNCHANGED: "default"}.get(r.status, "yellow")
+        colour = {CHANGED: "green", WOULD_CHANGE: "green", UNCHANGED: "default"}.get(r.status,
+                                                                                   "yellow")
         console.print(f"[{colour}]{r.status}[/{colour}] {r.path}"
                       + (f": {r.message}" if r.message else ""))
         if r.changes:
             table = Table(box=box.SIMPLE_HEAD, show_header=True, pad_edge=False)
-            for col in ("Parameter", "Zelle", "alt", "neu"):
+            for col in ("Parameter", "Gruppe", "Zelle", "alt", "neu"):
                 table.add_column(col)
             for c in r.changes:
-                table.add_row(c.name, c.cell, _value(c.old), _value(c.new))
+                table.add_row(c.name, c.group, c.cell, _value(c.old), _value(c.new))
             console.print(table)
+        if r.backup is not None:
+            console.print(f"  Sicherung: {r.backup.name}", markup=False)
+        for c in r.held:
+            err.print(f"  Gebietswert bleibt: {c.name} = {_value(c.old)} (zentral "
+                      f"{_value(c.new)}; übernehmen mit --auch {c.name})", markup=False)
         for text in r.kept:
             err.print(f"  {text}: enthält eine Formel, nicht überschrieben", markup=False)
-        if r.missing and r.status in (CHANGED, UNCHANGED):
+        if r.missing and r.status in (CHANGED, UNCHANGED, WOULD_CHANGE):
             err.print(f"  fehlt in der Datei: {', '.join(r.missing)}", markup=False)
-    failed = [r for r in results if r.status not in (CHANGED, UNCHANGED)]
-    console.print(f"{sum(r.status == CHANGED for r in results)} Dateien geändert, "
+        if r.segmented:
+            console.print(f"  {r.segmented}", markup=False)
+    failed = [r for r in results if r.status == FAILED]
+    skipped = [r for r in results if r.status not in (CHANGED, UNCHANGED, WOULD_CHANGE, FAILED)]
+    stale = [r for r in results if r.stale and not r.segmented.startswith("neu segmentiert")]
+    verb = "würden geändert" if dry_run else "geändert"
+    console.print(f"{sum(r.status in (CHANGED, WOULD_CHANGE) for r in results)} Dateien {verb}, "
                   f"{sum(r.status == UNCHANGED for r in results)} unverändert, "
-                  f"{len(failed)} übersprungen oder fehlerhaft.")
+                  f"{len(skipped)} übersprungen, {len(failed)} fehlerhaft.")
+    if stale:
+        console.print(f"[yellow]{'Ergebnisse würden veralten' if dry_run else 'Veraltete Ergebnisse'}"
+                      f" (Segment-Spalten mit den alten Parametern gerechnet) in {len(stale)} "
+                      "Dateien:[/yellow] " + ", ".join(r.path.name for r in stale)
+                      + " – neu rechnen mit --segment oder „xl-cseg segment DATEI“.")
     raise typer.Exit(EXIT_ROW_ERRORS if failed else EXIT_OK)

@@ -1,10 +1,12 @@
-"""Which files to read: folders expanded recursively; Excel lock files, backups and outputs left
-out; every file read once (same path, a symlink or the same content)."""
+"""Which files to read: folders expanded (recursively, or one level); Excel lock files, backups
+and outputs left out; every file read once (same path, a symlink or the same content)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -12,7 +14,9 @@ from typing import Iterable, Mapping
 SUFFIXES = (".xlsx", ".xlsm")
 OTHER_FORMATS = (".xls", ".xlsb", ".ods", ".csv")
 LOCK_PREFIX = "~$"
-BACKUP_TAG = ".bak"
+BACKUP_TAG = ".bak"  # the single backup of earlier versions: Nord.bak.xlsm
+BACKUP_WORD = "Sicherung"
+_DATED_BACKUP = re.compile(rf"\.{BACKUP_WORD}-\d{{4}}-\d{{2}}-\d{{2}}-\d{{6}}(-\d+)?$", re.I)
 
 SKIPPED, FAILED = "übersprungen", "Fehler"
 
@@ -39,20 +43,33 @@ class Sources:
 
 
 def backup_path(path: Path) -> Path:
-    """``Nord.xlsm`` -> ``Nord.bak.xlsm``: the one backup ``params push`` keeps."""
+    """``Nord.xlsm`` -> ``Nord.bak.xlsm``: the single backup earlier versions kept."""
     return path.with_name(f"{path.stem}{BACKUP_TAG}{path.suffix}")
 
 
+def dated_backup_path(path: Path, when: _dt.datetime, attempt: int = 0) -> Path:
+    """``Nord.xlsm`` -> ``Nord.Sicherung-2026-12-04-184712.xlsm`` (``-2``, ``-3``, ... for
+    further attempts): one new backup per push, never an existing file's name."""
+    extra = f"-{attempt + 1}" if attempt else ""
+    return path.with_name(f"{path.stem}.{BACKUP_WORD}-{when:%Y-%m-%d-%H%M%S}{extra}{path.suffix}")
+
+
 def is_backup(path: Path) -> bool:
-    return path.stem.casefold().endswith(BACKUP_TAG)
+    stem = path.stem
+    return stem.casefold().endswith(BACKUP_TAG) or _DATED_BACKUP.search(stem) is not None
 
 
-def _candidates(paths: Iterable[Path], skipped: list[Skipped]) -> list[Path]:
+def _candidates(paths: Iterable[Path], skipped: list[Skipped], recursive: bool = True
+                ) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
+            for child in sorted(path.rglob("*") if recursive else path.iterdir()):
                 suffix = child.suffix.casefold()
+                if not recursive and child.is_dir():
+                    skipped.append(Skipped(child, SKIPPED, "Unterordner, nicht gelesen (nur mit "
+                                                           "--rekursiv)"))
+                    continue
                 if not child.is_file():
                     continue
                 if suffix in SUFFIXES:
@@ -68,18 +85,19 @@ def _candidates(paths: Iterable[Path], skipped: list[Skipped]) -> list[Path]:
 
 
 def collect(paths: Iterable[str | os.PathLike[str]], exclude: Mapping[Path, str] | None = None,
-            by_content: bool = True) -> Sources:
+            by_content: bool = True, recursive: bool = True) -> Sources:
     """The files to read, in the given order; ``exclude`` maps this run's own files (output,
     parameter source) to the reason they are left out.
 
-    With ``by_content`` a file whose bytes equal an earlier file's is skipped as a duplicate.
+    With ``by_content`` a file whose bytes equal an earlier file's is skipped as a duplicate;
+    without ``recursive`` a folder's subfolders are not read.
     """
     skipped: list[Skipped] = []
     excluded = {p.resolve(): reason for p, reason in (exclude or {}).items()}
     seen: set[Path] = set()
     digests: dict[str, Path] = {}
     files: list[Path] = []
-    for path in _candidates([Path(p) for p in paths], skipped):
+    for path in _candidates([Path(p) for p in paths], skipped, recursive):
         resolved = path.resolve()
         if resolved in seen:
             continue  # the same file again (also via a folder or a symlink)

@@ -123,3 +123,13 @@ def normalize_id(raw: Any) -> str | None:
         return str(raw)
     text = str(raw).strip()
     return text or None
+
+
+def percent_points(value: float) -> float:
+    """A fraction from a cell that should hold a percentage: a whole number above 1 up to 100
+    ("10" typed into a cell without % format) means that many percent; any other value is taken
+    as it is (a % cell holds 1.5 for 150 %, which the caller's range check then refuses)."""
+    if 1 < value <= 100 and value == int(value):
+        return value / 100.0
+    return value
+

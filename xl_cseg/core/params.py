@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
-from .numbers import parse_number
+from .numbers import parse_number, percent_points
 
 ABC_CLASSES = ("A", "B", "C")
 POTENTIAL_CLASSES = ("Win", "Grow", "Maintain")
@@ -270,8 +270,8 @@ def _coerce(spec: ParamSpec, raw: Any) -> tuple[Any, str | None]:
     value, error = parse_number(raw)
     if error:
         return spec.default, f"{error}; Standardwert {format_value(spec, spec.default)} verwendet"
-    if spec.kind == "percent" and value is not None and value > 1 and (spec.maximum or 1) <= 1:
-        value = value / 100.0  # "10" typed into a % cell without format means 10 %
+    if spec.kind == "percent" and value is not None and (spec.maximum or 1) <= 1:
+        value = percent_points(value)
     if spec.minimum is not None and value < spec.minimum or \
             spec.maximum is not None and value > spec.maximum:
         lo = format_value(spec, spec.minimum) if spec.minimum is not None else "-∞"

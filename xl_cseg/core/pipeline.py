@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .columns import MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS
-from .numbers import CellError, UncachedFormula, error_label, normalize_id, parse_number
+from .numbers import (CellError, UncachedFormula, error_label, normalize_id, parse_number,
+                      percent_points)
 from .params import CODES, ParamIssue
 from .segment import ERROR, NOTE, Issue, parse_numeric
 
@@ -134,12 +135,12 @@ def _percent(value: float) -> str:
 
 
 def parse_probability(raw: Any) -> tuple[float | None, str | None]:
-    """A probability as a fraction: 0.4, "40 %" and 40 all mean 40 %; outside 0-100 % is an error."""
+    """A probability as a fraction: 0.4, "40 %" and 40 all mean 40 %; outside 0-100 % (also 1.4,
+    what a % cell holds for 140 %) is an error."""
     value, error = parse_number(raw)
     if error or value is None:
         return None, error
-    if value > 1:  # 40 typed into a cell without percent format means 40 %
-        value /= 100.0
+    value = percent_points(value)  # 40 typed into a cell without percent format: 40 %
     if not 0.0 <= value <= 1.0:
         return None, f"{_percent(value)} liegt außerhalb 0 bis 100 %"
     return value, None
