@@ -59,6 +59,17 @@ def matrix_table(dist: Distribution) -> Table:
     return table
 
 
+PARAMS_OPTION = typer.Option(
+    None, "--params", help="Parameterdatei (z. B. die des Controllings, Parameter.xlsm): ihre "
+                           "zentralen Werte gelten; Gebietswerte (Ziel, Abwesenheit, Kundentage) "
+                           "aus der Mappe, wo sie welche hat")
+
+
+def print_parameters(report: jobs.SegmentReport) -> None:
+    if report.parameters is not None:
+        console.print(f"Parameter: {report.parameters.label}")
+
+
 def print_report(report: jobs.SegmentReport, verb: str) -> None:
     p = report.params
     console.print(f"[bold]{report.path.name}[/bold]: {report.customers} Kunden in "
@@ -66,6 +77,7 @@ def print_report(report: jobs.SegmentReport, verb: str) -> None:
                   f"{_eur(p.threshold_b)} € ({p.besuche_b:g} Besuche x {_eur(p.cost_per_visit)} € "
                   f"/ {_pct(p.max_kostenanteil)}), A-Schwelle {_eur(p.threshold_a)} €, "
                   f"ABC-Methode {p.abc_methode}.")
+    print_parameters(report)
     console.print(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))
     console.print(distribution_table("Verteilung nach Segment", report.distribution.by_code))
     console.print(matrix_table(report.distribution))
@@ -93,12 +105,12 @@ def _fail(exc: Exception) -> None:
 @app.command()
 def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
             out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                               help="Ergebnis hierhin schreiben statt in die Datei")
-            ) -> None:
+                                               help="Ergebnis hierhin schreiben statt in die Datei"),
+            params: Optional[Path] = PARAMS_OPTION) -> None:
     """Segmentieren und die Ergebnisspalten in die Kundentabelle schreiben."""
     try:
         with console.status("Segmentiere …"):
-            report = jobs.segment_workbook(workbook, out)
+            report = jobs.segment_workbook(workbook, out, params=params)
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "segmentiert")
@@ -106,10 +118,11 @@ def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm
 
 
 @app.command()
-def validate(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)")) -> None:
+def validate(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+             params: Optional[Path] = PARAMS_OPTION) -> None:
     """Prüfen wie beim Segmentieren, ohne etwas zu schreiben."""
     try:
-        report = jobs.analyse(workbook)
+        report = jobs.analyse(workbook, params=params)
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "geprüft, nichts geschrieben")
@@ -125,6 +138,8 @@ def plan_table(title: str, rows) -> Table:
         value = row.value
         if isinstance(value, str):
             shown = value
+        elif value is None:  # e.g. no coverage when there is no gap
+            shown = "–"
         elif row.unit == "%":
             shown = _pct(float(value))
         elif row.unit == "EUR":
@@ -139,18 +154,19 @@ def plan_table(title: str, rows) -> Table:
 @app.command()
 def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
          out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                            help="Ergebnis hierhin schreiben statt in die Datei")
-         ) -> None:
+                                            help="Ergebnis hierhin schreiben statt in die Datei"),
+         params: Optional[Path] = PARAMS_OPTION) -> None:
     """Pipeline, Lücke zum Umsatzziel und Kapazität rechnen und in die Mappe schreiben."""
     try:
         with console.status("Plane …"):
-            report = jobs.segment_workbook(workbook, out)
+            report = jobs.segment_workbook(workbook, out, params=params)
     except WorkbookError as exc:
         _fail(exc)
     plan_report = report.plan
     console.print(f"[bold]{report.path.name}[/bold]: {report.customers} Kunden, "
                   f"{len(plan_report.pipeline.output) if plan_report.pipeline is not None else 0}"
                   " Maßnahmen.")
+    print_parameters(report)
     console.print(plan_table("Umsatzziel und Lücke", plan_report.gap.as_rows()))
     console.print(plan_table("Kapazität", plan_report.capacity.as_rows()))
     _list("Hinweise", report.all_notes, "yellow")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core.columns import header
 from .core.distribution import Distribution, distribution
+from .core.param_groups import ALL_NAMES, is_central, merged_values
 from .core.params import Parameters, parameters_from_names
 from .core.segment import ERROR, SegmentResult, segment
 from .core.pipeline import (MEASURE_OUTPUT_FIELDS, PipelineResult, evaluate_pipeline,
@@ -31,6 +33,19 @@ class EmptyCustomerTable(WorkbookError):
     """The customer table has headers but no customers."""
 
 
+class ParameterFileError(WorkbookError):
+    """A parameter workbook holds invalid values or no parameter cells (German message)."""
+
+
+@dataclass(frozen=True)
+class ParameterValues:
+    """The named parameter values a run uses and where they came from (German label)."""
+
+    values: dict[str, object]  # by defined name
+    cells: dict[str, str]  # casefolded defined name -> cell address for messages
+    label: str
+
+
 @dataclass
 class SegmentReport:
     """What a segmentation run did, for the CLI, the ribbon and tests."""
@@ -45,6 +60,7 @@ class SegmentReport:
     notes: list[str] = field(default_factory=list)  # cell-addressed hints
     written: Path | None = None
     plan: "PlanReport | None" = None
+    parameters: ParameterValues | None = None  # the named values used and their source
 
     @property
     def all_errors(self) -> list[str]:
@@ -75,36 +91,91 @@ class PlanReport:
     notes: list[str] = field(default_factory=list)
 
 
-def read_parameters(source: SheetSource | str | Path) -> tuple[Parameters, list[str]]:
-    """Parameters from the workbook's named cells (defaults where absent) and cell-addressed
-    messages for the values that were rejected."""
+def read_parameters(source: SheetSource | str | Path, values: ParameterValues | None = None
+                    ) -> tuple[Parameters, list[str]]:
+    """Parameters from the workbook's named cells, or from ``values`` (see
+    :func:`parameter_values`), defaults where absent, and cell-addressed messages for the
+    values that were rejected."""
     if isinstance(source, (str, Path)):
         source = FileSource(source)
-    values, cells = named_values(source)
-    params, issues = parameters_from_names(values)
+    values = values or parameter_values(source)
+    params, issues = parameters_from_names(values.values)
     if params.monate_lfd_jahr is None:
         params = params.with_values(monate_lfd_jahr=float(max(_dt.date.today().month - 1, 1)))
-    by_name = {n.casefold(): c for n, c in cells.items()}
-    errors = [f"{by_name[i.name.casefold()].address if i.name.casefold() in by_name else i.name}: "
-              f"{i.message}" for i in issues]
+    errors = [f"{values.cells.get(i.name.casefold(), i.name)}: {i.message}" for i in issues]
     return params, errors
 
 
-def analyse(path: str | Path, today: _dt.date | None = None) -> SegmentReport:
-    """Read the workbook file and segment it; nothing is written."""
-    return analyse_source(FileSource(path), today)
+def parameter_values(source: SheetSource, central: Path | None = None) -> ParameterValues:
+    """The named values a run of ``source`` uses. Without ``central``: the workbook's own
+    parameter cells (defaults where it has none). With ``central`` (a parameter workbook such
+    as the controller's): its central groups, and the rep-owned values (target, absence days,
+    customer days, ...) from ``source`` where it defines them, else from ``central``. An
+    invalid value in ``central`` is refused (:class:`ParameterFileError`, cell named)."""
+    own, own_cells = named_values(source)
+    own_addresses = {n.casefold(): c.address for n, c in own_cells.items()}
+    if central is None:
+        found = [n for n in ALL_NAMES if n.casefold() in own_addresses]
+        label = f"aus der Mappe ({len(found)} Parameterzellen)" if found else \
+            "Standardwerte (die Mappe hat keine Parameterzellen; zentrale Werte mit --params)"
+        return ParameterValues(own, own_addresses, label)
+    try:
+        given, given_cells = named_values(FileSource(central))
+    except WorkbookError as exc:
+        raise ParameterFileError(f"Parameterdatei: {exc}", path=central) from exc
+    addresses = {n.casefold(): f"{central.name}: {c.address}" for n, c in given_cells.items()}
+    _params, issues = parameters_from_names(given)
+    _probabilities, more = status_probabilities_from_names(given)
+    issues += more
+    if issues:
+        raise ParameterFileError(
+            f"„{central.name}“: ungültige Parameter, nichts geschrieben – " + "; ".join(
+                f"{addresses.get(i.name.casefold(), i.name)}: {refusal(i.message)}"
+                for i in issues),
+            path=central)
+    if not any(n.casefold() in addresses for n in ALL_NAMES):
+        raise ParameterFileError(f"„{central.name}“ enthält keine Parameterzellen (benannte "
+                                 "Zellen wie Kosten_je_Besuch).", path=central)
+    merged = merged_values(given, own, own_cells)
+    own_by = {n.casefold(): n for n in own}
+    for key, name in own_by.items():  # rep-owned values the central file lacks
+        if not is_central(key) and key not in {str(n).casefold() for n in merged}:
+            merged[name] = own[name]
+    kept = sorted(n for n in ALL_NAMES if not is_central(n)
+                  and n.casefold() in own_addresses)
+    cells = {k: (own_addresses[k] if not is_central(k) and k in own_addresses else a)
+             for k, a in addresses.items()}
+    cells.update({k: a for k, a in own_addresses.items() if k not in cells})
+    label = f"aus {central.name}" + (f"; Gebietswerte ({', '.join(kept)}) aus der Mappe"
+                                     if kept else "")
+    return ParameterValues(merged, cells, label)
 
 
-def analyse_source(source: SheetSource, today: _dt.date | None = None) -> SegmentReport:
+def refusal(message: str) -> str:
+    """A parameter message without its fallback ("; Standardwert 350 EUR verwendet"): for a
+    file that is refused, no default is used."""
+    return re.sub(r";? ?Standardwerte? [^;]*verwendet", "", message).strip() or message
+
+
+def analyse(path: str | Path, today: _dt.date | None = None, params: Path | None = None
+            ) -> SegmentReport:
+    """Read the workbook file and segment it; nothing is written. ``params``: a parameter
+    workbook whose values are used (see :func:`parameter_values`)."""
+    return analyse_source(FileSource(path), today, params)
+
+
+def analyse_source(source: SheetSource, today: _dt.date | None = None,
+                   params_path: Path | None = None) -> SegmentReport:
     """Segment the customer table of any source (file or open book); nothing is written."""
     path = source.path
     today = today or _dt.date.today()
+    values = parameter_values(source, params_path)  # a bad parameter file: before anything
     table = find_customer_table(source, today.year)
     if not table.rows:
         raise EmptyCustomerTable(
             f'"{path.name}", Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
             "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
-    params, param_errors = read_parameters(source)
+    params, param_errors = read_parameters(source, values)
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
     errors = list(param_errors)
     notes = list(table.notes)
@@ -115,16 +186,16 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None) -> Segmen
         notes.append(f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen')
     return SegmentReport(path=path, source=source, table=table, params=params, result=result,
                            distribution=distribution(result.output, result.inputs),
-                         errors=errors, notes=notes)
+                         errors=errors, notes=notes, parameters=values)
 
 
 def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanReport:
     """Pipeline (when the workbook keeps measures), gap to target and capacity."""
     today = today or _dt.date.today()
     source, params = report.source, report.params
-    values, cells = named_values(source)
-    probabilities, issues = status_probabilities_from_names(values)
-    by_name = {n.casefold(): c.address for n, c in cells.items()}
+    found = report.parameters or parameter_values(source)
+    probabilities, issues = status_probabilities_from_names(found.values)
+    by_name = found.cells
     errors = [f"{by_name.get(i.name.casefold(), i.name)}: {i.message}" for i in issues]
     notes: list[str] = []
     measures = find_measures_table(source)
@@ -144,10 +215,11 @@ def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanRep
                       errors=errors, notes=notes)
 
 
-def workbook_edits(source: SheetSource, today: _dt.date | None = None
+def workbook_edits(source: SheetSource, today: _dt.date | None = None,
+                   params: Path | None = None
                    ) -> tuple[SegmentReport, PlanReport, list[SheetEdit]]:
     """Everything a run writes: customer outputs, measure outputs, the Planung sheet."""
-    report = analyse_source(source, today)
+    report = analyse_source(source, today, params)
     plan = plan_source(report, today)
     edit, notes = segment_edit(source, report.table, report.result)
     edits = [edit]
@@ -176,11 +248,13 @@ def planung_sheet(source: SheetSource) -> SheetInfo | None:
 
 
 def segment_workbook(path: str | Path, out: str | Path | None = None,
-                     today: _dt.date | None = None) -> SegmentReport:
+                     today: _dt.date | None = None, params: Path | None = None
+                     ) -> SegmentReport:
     """Segment ``path`` (with pipeline and plan where the workbook has them) and write every
-    output into ``out`` (default: in place) in one atomic write."""
+    output into ``out`` (default: in place) in one atomic write. ``params``: a parameter
+    workbook whose values are used (see :func:`parameter_values`)."""
     source = FileSource(path, writing=True)
-    report, plan, edits = workbook_edits(source, today)
+    report, plan, edits = workbook_edits(source, today, params)
     dst = Path(out) if out else report.path
     if dst.resolve() != report.path.resolve():
         dst.parent.mkdir(parents=True, exist_ok=True)

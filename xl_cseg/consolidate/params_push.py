@@ -19,6 +19,7 @@ from ..io.edits import SheetEdit
 from ..io.reader import find_customer_table
 from ..io.source import FileSource, named_values
 from ..io.writer import FileWriter
+from ..jobs import ParameterFileError, refusal
 from ..xlsx.atomic import check_writable
 from ..xlsx.errors import WorkbookError
 from .parameters import PARAMETER_NAMES, same_value, workbook_parameters
@@ -28,10 +29,6 @@ from .sources import FAILED, SKIPPED, collect, dated_backup_path
 CHANGED, UNCHANGED = "geändert", "unverändert"
 WOULD_CHANGE = "würde geändert"  # dry run
 ATTEMPTS = 3  # reads of a file that keeps changing while it is pushed
-
-
-class ParameterFileError(WorkbookError):
-    """The controller's parameter workbook holds invalid values or no parameter cells."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def source_values(path: Path) -> dict[str, Any]:
         raise ParameterFileError(f"Parameterdatei: {exc}", path=path) from exc
     if found.errors:
         raise ParameterFileError(f"„{path.name}“: ungültige Parameter, nichts geschrieben – "
-                                 + "; ".join(found.errors), path=path)
+                                 + "; ".join(map(refusal, found.errors)), path=path)
     present = {name.casefold() for name in cells}
     values = {name: found.values[name.casefold()] for name in PARAMETER_NAMES
               if name.casefold() in present}
