@@ -191,7 +191,33 @@ def test_snapshot_stored(scenario):
     assert history.dates(run.history) == [TODAY]
     stored = history.load(run.history, TODAY)
     assert len(stored) == run.stored == 370
-    assert set(stored.columns) == {"customer_id", "territory", "code", "revenue", "potential"}
+    assert set(stored.columns) == {"customer_id", "territory", "code", "revenue", "potential",
+                                   "name"}
+    assert stored["name"].notna().all()
+
+
+def test_migration_totals_equal_the_masters(scenario):
+    from xl_cseg.core.migration import TOTAL, migration
+    stored = history.load(scenario["run"].history, TODAY)
+    assert stored["customer_id"].duplicated().any()  # 10001 is in Nord and in West
+    counts = migration(stored, stored).territories
+    master = scenario["run"].data.territories
+    assert counts.at[TOTAL, "Kunden nachher"] == master.at[TOTAL, "Kunden"] == 370
+    for territory in ("Nord", "West"):
+        assert counts.at[territory, "Kunden nachher"] == master.at[territory, "Kunden"]
+    assert counts.at[TOTAL, "Umsatz nachher"] == pytest.approx(master.at[TOTAL, "Umsatz Vorjahr"])
+
+
+def test_second_snapshot_of_a_day_needs_ersetzen(scenario, tmp_path):
+    west = scenario["folder"] / "West.xlsx"
+    out = tmp_path / "Gesamt.xlsx"
+    consolidate([west], out, today=TODAY, snapshot=True, workers=1)
+    written = out.stat().st_mtime_ns
+    with pytest.raises(history.SnapshotExists, match="--ersetzen"):
+        consolidate([west], out, today=TODAY, snapshot=True, workers=1)
+    assert out.stat().st_mtime_ns == written  # refused before anything was read or written
+    again = consolidate([west], out, today=TODAY, snapshot=True, workers=1, replace=True)
+    assert again.stored == 40 and history.dates(again.history) == [TODAY]
 
 
 def test_master_is_never_read_back(scenario, tmp_path):

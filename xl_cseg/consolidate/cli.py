@@ -69,6 +69,8 @@ def consolidate_command(
         None, "--history", help="Verlaufsdatenbank (Standard: <Ausgabe>.history.sqlite)"),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Parallele Prozesse (Standard: alle Kerne)"),
+    replace: bool = typer.Option(False, "--ersetzen",
+                                 help="Einen Stand desselben Tages im Verlauf ersetzen"),
 ) -> None:
     """Alle Gebietsdateien einlesen, zentral segmentieren und zu einer Gesamtauswertung
     zusammenführen."""
@@ -93,7 +95,7 @@ def consolidate_command(
 
     try:
         run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
-                          jobs, progress)
+                          jobs, progress, replace)
     except (WorkbookError, history.HistoryError) as exc:
         _fail(exc)
     finally:
@@ -142,7 +144,10 @@ def migration_command(
     history_path: Path = typer.Option(Path("Gesamt.history.sqlite"), "--history",
                                       help="Verlaufsdatenbank von xl-cseg consolidate"),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                       help="Migration zusätzlich als Arbeitsmappe speichern"),
+                                       help="Migration zusätzlich als Arbeitsmappe speichern "
+                                            "(mit allen Kunden)"),
+    top: int = typer.Option(15, "--top", min=0,
+                            help="So viele Kunden mit dem höchsten Umsatz hier zeigen"),
 ) -> None:
     """Segment-Migration zwischen zwei gespeicherten Ständen (z. B. C-Win -> B-Grow)."""
     from .migration_book import write_migration
@@ -154,17 +159,26 @@ def migration_command(
             after = after or (known[-1] if known else None)
             before = before or max((d for d in known if after and d < after), default=None)
             if before is None or after is None:
-                raise history.HistoryError(f"„{history_path.name}“ enthält keine zwei Stände; "
-                                           "bitte --from und --to angeben.")
+                raise history.HistoryError(
+                    f"„{history_path.name}“ enthält keine zwei Stände (vorhanden: "
+                    f"{history.listing(history_path)}); einen weiteren mit „xl-cseg consolidate "
+                    "… --snapshot“ speichern oder --from und --to angeben.")
         result = migration_matrix(history.load(history_path, before),
                                   history.load(history_path, after))
         if out is not None:
             write_migration(result, before, after, out)
     except (history.HistoryError, WorkbookError) as exc:
         _fail(exc)
+    counts = result.territories.loc[TOTAL]
     console.print(f"Segment-Migration {before:%d.%m.%Y} → {after:%d.%m.%Y}: "
-                  f"{_number(result.changed)} Kunden mit anderem Segment")
-    for title, matrix in (("Kunden", result.customers), ("Umsatz €", result.revenue)):
+                  f"{_number(result.changed)} Kunden mit anderem Segment, "
+                  f"{_number(result.new)} neu, {_number(result.dropped)} weggefallen; "
+                  f"{_number(result.downgrades.shape[0])} Herabstufungen "
+                  f"({_number(counts['Kunden vorher'])} Kunden vorher, "
+                  f"{_number(counts['Kunden nachher'])} nachher).")
+    console.print(result.basis, style="dim")
+    for title, matrix in (("Kunden", result.customers),
+                          ("Umsatz nachher €", result.revenue)):
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
         table.add_column("von \\ nach", no_wrap=True)
         for col in matrix.columns:
@@ -173,8 +187,34 @@ def migration_command(
             table.add_row(str(label), *(_number(v) if v else "·" for v in row),
                           style="bold" if label == TOTAL else None)
         console.print(table)
+    table = Table(title="Je Gebiet", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Gebiet", no_wrap=True)
+    for col in result.territories.columns:
+        table.add_column(col, justify="right", no_wrap=True)
+    for label, row in result.territories.iterrows():
+        table.add_row(str(label), *(_number(v) for v in row),
+                      style="bold" if label == TOTAL else None)
+    console.print(table)
+    for title, frame in ((f"Änderungen (die {top} größten nach Umsatz)", result.top(top)),
+                         (f"Herabstufungen (die {top} größten)", result.downgrades.head(top))):
+        if not len(frame) or not top:
+            continue
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+        for col in ("Kunden-Nr", "Kunde", "Gebiet", "von", "nach", "Umsatz vorher",
+                    "Umsatz nachher", *(("Grund",) if "reason" in frame else ())):
+            table.add_column(col, justify="right" if col.startswith("Umsatz") else "left",
+                             overflow="fold")
+        for r in frame.itertuples(index=False):
+            table.add_row(str(r.customer_id), "" if r.name is None or r.name != r.name
+                          else str(r.name), str(r.territory), str(r.from_code), str(r.to_code),
+                          *(_number(v) if v == v and v is not None else "–"
+                            for v in (r.revenue_before, r.revenue_after)),
+                          *((str(r.reason),) if "reason" in frame else ()))
+        console.print(table)
     if out is not None:
-        console.print(f"Geschrieben: {out}")
+        console.print(f"Geschrieben: {out} (alle {_number(len(result.moves))} Änderungen)")
+    elif len(result.moves) > top:
+        console.print(f"Alle {_number(len(result.moves))} Änderungen mit --out Migration.xlsx.")
 
 
 @params_app.command("push")

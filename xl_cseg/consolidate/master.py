@@ -287,3 +287,16 @@ def _overview(book: Book, ws, data: MasterData) -> None:
         chart.set_y_axis({"reverse": True})
         chart.set_size({"width": 720, "height": min(max(320, 22 * count), 4000)})
         ws.insert_chart(37, 9, chart)
+
+
+def print_setup(ws, last_row: int, last_col: int, repeat_header: bool = False,
+                one_page: bool = False) -> None:
+    """Landscape A4, print area over the used cells, fitted to one page wide (``one_page``:
+    one page in all), header row repeated on every page."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.print_area(0, 0, max(last_row, 0), max(last_col, 0))
+    ws.fit_to_pages(1, 1 if one_page else 0)
+    if repeat_header:
+        ws.repeat_rows(0)

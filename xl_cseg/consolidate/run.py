@@ -149,14 +149,19 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
 def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str],
                 params: Path | None = None, today: _dt.date | None = None,
                 snapshot: bool = False, history_path: Path | None = None,
-                workers: int | None = None, progress: Progress | None = None) -> Consolidation:
+                workers: int | None = None, progress: Progress | None = None,
+                replace: bool = False) -> Consolidation:
     """Read, re-segment and combine; write the master workbook ``out`` (and the snapshot).
 
     Raises :class:`WorkbookError` when the parameter file cannot be read or ``out`` cannot be
-    written; a territory file that cannot be read is logged and skipped.
+    written, :class:`history.SnapshotExists` (before reading anything) when ``today`` has a
+    snapshot already and ``replace`` is not set; a territory file that cannot be read is
+    logged and skipped.
     """
     out, today = Path(out), today or _dt.date.today()
     db = (history_path or history.default_history(out)) if snapshot else None
+    if db is not None and not replace:
+        history.check_free(db, db, today)
     out.parent.mkdir(parents=True, exist_ok=True)
     check_writable(out)
     central = central_parameters(params)
@@ -174,6 +179,6 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
     seconds["schreiben"], clock = time.perf_counter() - clock, time.perf_counter()
     run = Consolidation(sources, central, results, data, out, db, seconds=seconds)
     if db is not None:
-        run.stored = history.store(db, today, data.customers, central.label)
+        run.stored = history.store(db, today, data.customers, central.label, replace=True)
         seconds["stand speichern"] = time.perf_counter() - clock
     return run
