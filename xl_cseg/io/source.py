@@ -13,6 +13,8 @@ from typing import Any, Collection, Protocol
 import python_calamine as pc
 
 from ..xlsx.errors import CorruptWorkbook
+from ..xlsx.extent import MAX_SPARSE_CELLS, Extent, SheetTooSparse
+from ..xlsx.probe import SharedStrings, date_styles, head_rows
 from ..xlsx.package import Package, SheetInfo, TableInfo
 from ..xlsx.safezip import open_package
 from . import fastgrid
@@ -76,6 +78,12 @@ class FileSource:
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
+            # every reference checked, and the rectangle the native readers would allocate
+            # measured, before they see the sheet: a sparse sheet is read here
+            extent = self.package.extent(sheet.part)
+            if not extent.dense_ok():
+                self._grids[sheet.name] = sparse_grid(self.package, sheet, extent)
+                return self._grids[sheet.name]
             plan = fastgrid.plan(self.package, sheet.part)
             # fastexcel and python-calamine parse without the GIL: the byte scans of the same
             # part run meanwhile
@@ -99,8 +107,10 @@ class FileSource:
     def _values(self, name: str) -> Grid:
         try:
             return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except (pc.CalamineError, pc.WorksheetNotFound):  # chart or dialog sheets
+        except pc.WorksheetNotFound:  # chart or dialog sheets
             return []
+        except (pc.CalamineError, pc.ZipError, pc.XmlError) as exc:  # the reader's own checks
+            raise CorruptWorkbook(self.path, f"Blatt „{name}“: {exc}") from exc
 
     def tables(self, sheet: SheetInfo) -> list[TableInfo]:
         return self.package.tables(sheet.part)
@@ -114,6 +124,20 @@ class FileSource:
 
     def named_cells(self) -> dict[str, NamedCell]:
         return named_cells(self.package)
+
+
+def sparse_grid(package: Package, sheet: SheetInfo, extent: Extent) -> Grid:
+    """The rows of a sheet whose few cells lie far apart, read from its XML (each row as long
+    as its last value; the native readers would allocate the whole rectangle); a sheet with
+    more cells than :data:`extent.MAX_SPARSE_CELLS`, or with dates, is refused."""
+    if extent.cells > MAX_SPARSE_CELLS:
+        raise SheetTooSparse(package.path, sheet.name, extent)
+    part = package.part_name(sheet.part)
+    rows = head_rows(package.read(part), extent.last_row + 1, SharedStrings(package),
+                     lambda: date_styles(package), part)
+    if rows is None:
+        raise SheetTooSparse(package.path, sheet.name, extent)
+    return rows
 
 
 def column_values(grid: Grid, col: int, first: int, last: int) -> list[Any]:

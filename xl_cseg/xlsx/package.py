@@ -15,8 +15,10 @@ from lxml import etree
 
 from . import patch_append, scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
+from .extent import Extent, check_ref, sheet_extent
 from .safexml import check_prolog, local, parse_xml
 from .safezip import ZIP_ERRORS, inflate_head, inflate_member
+from .cellref import parse_range
 from .xmltext import decode_xstring
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -97,6 +99,7 @@ class Package:
         self._stamp = self._current_stamp()
         self._reads: dict[str, bytes] = {}  # the last few parts read, least recent first
         self._rels: dict[str, tuple[Relationship, ...]] = {}  # parsed once per source
+        self._extents: dict[str, Extent] = {}
 
     def _current_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
@@ -295,18 +298,37 @@ class Package:
                 for col in group
                 if local(col.tag) == "tableColumn"
             ]
-            result.append(
-                TableInfo(
-                    root.get("name", ""),
-                    root.get("displayName", root.get("name", "")),
-                    root.get("ref", ""),
-                    part,
-                    _int(root.get("headerRowCount"), 1),
-                    _int(root.get("totalsRowCount"), 0),
-                    columns,
-                )
+            info = TableInfo(
+                root.get("name", ""),
+                root.get("displayName", root.get("name", "")),
+                root.get("ref", ""),
+                part,
+                _int(root.get("headerRowCount"), 1),
+                _int(root.get("totalsRowCount"), 0),
+                columns,
             )
+            self._check_table(info, sheet_part)
+            result.append(info)
         return result
+
+    def _check_table(self, table: TableInfo, sheet_part: str) -> None:
+        """A table's range is a range of the grid, as wide as its columns, tall enough for its
+        header and totals rows (else the part is corrupt: Excel repairs it on opening)."""
+        sheet = self._sheet_name(self.part_name(sheet_part))
+        where = f"Tabelle „{table.display_name}“ ({table.part}) auf Blatt „{sheet}“"
+        try:
+            check_ref(table.ref, sheet, self.path)
+        except CorruptWorkbook as exc:
+            raise CorruptWorkbook(self.path, f"{where}: Bereich „{table.ref}“ ist ungültig"
+                                  ) from exc
+        (r0, c0), (r1, c1) = parse_range(table.ref)
+        if len(table.columns) != c1 - c0 + 1:
+            raise CorruptWorkbook(self.path, f"{where}: Bereich {table.ref} hat {c1 - c0 + 1} "
+                                  f"Spalten, die Tabelle beschreibt {len(table.columns)}")
+        if table.header_row_count < 0 or table.totals_row_count < 0 or \
+                table.header_row_count + table.totals_row_count > r1 - r0 + 1:
+            raise CorruptWorkbook(self.path, f"{where}: Bereich {table.ref} hat zu wenige "
+                                  "Zeilen für Kopf- und Ergebniszeile")
 
     @cached_property
     def cell_formats(self) -> list[tuple[int, str]]:
@@ -388,4 +410,17 @@ class Package:
 
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         part = self.part_name(sheet_part)
-        return scan.merged_ranges(self.read(part), part=part, source=str(self.path))
+        return scan.merged_ranges(self.read(part), part=part, source=str(self.path),
+                                  sheet=self._sheet_name(part))
+
+    def extent(self, sheet_part: str) -> Extent:
+        """Cells present and the last row and column of a worksheet, every reference checked
+        (:mod:`extent`); scanned once per part."""
+        part = self.part_name(sheet_part)
+        if part not in self._extents:
+            self._extents[part] = sheet_extent(self.read(part), self._sheet_name(part), part,
+                                               self.path)
+        return self._extents[part]
+
+    def _sheet_name(self, part: str) -> str:
+        return next((s.name for s in self._sheets if s.part == part), part)

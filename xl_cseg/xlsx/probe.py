@@ -14,7 +14,8 @@ from typing import Any
 
 from lxml import etree
 
-from .errors import WorkbookError
+from .cellref import a1
+from .errors import CorruptWorkbook, WorkbookError
 from .package import FORMAT_LITERALS, Package
 from .safexml import check_prolog, local, parse_xml
 from .sheetxml import SHEET_DATA, numbered_cells, numbered_rows, sheet_data
@@ -48,12 +49,21 @@ class SharedStrings:
                                       resolve_entities=False, no_network=True, huge_tree=True) \
             if data else iter(())
         self._texts: list[str] = []
+        self._part, self.source = part or "sharedStrings", str(package.path)
 
     def __getitem__(self, index: int) -> str:
-        while len(self._texts) <= index:
-            _event, si = next(self._items)  # StopIteration: an index beyond the table
-            self._texts.append(_text(si))
-            si.clear()
+        if index < 0:
+            raise ValueError(f"shared string index {index}")
+        try:
+            while len(self._texts) <= index:
+                _event, si = next(self._items)
+                self._texts.append(_text(si))
+                si.clear()
+        except StopIteration:
+            raise CorruptWorkbook(self.source, f"{self._part}: Text Nr. {index} fehlt, die "
+                                  f"Tabelle hat nur {len(self._texts)}") from None
+        except etree.XMLSyntaxError as exc:
+            raise CorruptWorkbook(self.source, f"{self._part}: {exc}") from exc
         return self._texts[index]
 
 
@@ -99,7 +109,12 @@ def head_rows(xml: bytes, count: int, strings: SharedStrings,
             break
         values: dict[int, Any] = {}
         for c, cell in numbered_cells(row_el):
-            value = _value(cell, strings, styles)
+            try:
+                value = _value(cell, strings, styles)
+            except ValueError:
+                text = next((child.text or "" for child in cell if local(child.tag) == "v"), "")
+                raise CorruptWorkbook(strings.source, f"{part}, Zelle {a1(r, c)}: Wert „{text[:40]}“ "
+                                      f"passt nicht zum Zelltyp „{cell.get('t', 'n')}“") from None
             if value is None:
                 return None
             values[c] = value
@@ -136,6 +151,8 @@ def _value(cell: etree._Element, strings: SharedStrings, dates: _Lazy) -> Any:
         return decode_xstring(v)
     if kind == "b":
         return v.strip() in ("1", "true")
+    if kind not in ("n", "d"):
+        raise ValueError(f"cell type {kind!r}")
     style = int(cell.get("s", "0"))
     if kind == "d" or style in dates:
         return None

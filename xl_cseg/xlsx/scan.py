@@ -9,6 +9,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from .cellref import MAX_ROWS, a1, parse_range
+from .extent import check_ref
 from .safexml import check_prolog, local, parse_xml
 from .sheetxml import cell_ref, fast_layout, per_document, numbered_cells, numbered_rows, sheet_data, tag_end
 from .xmltext import unescape
@@ -154,8 +155,14 @@ def cell_style(
 
 
 def merged_ranges(
-    xml: bytes, *, part: str = "worksheet", source: str | None = None
+    xml: bytes, *, part: str = "worksheet", source: str | None = None, sheet: str | None = None
 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Merged areas as ((first_row, first_col), (last_row, last_col))."""
+    """Merged areas as ((first_row, first_col), (last_row, last_col)); a range outside the
+    grid is corruption (:class:`extent.BadReference`)."""
     check_prolog(xml, part, source)
-    return [parse_range(ref.decode("ascii")) for ref in _merge_refs(xml)]
+    ranges = []
+    for raw in _merge_refs(xml):
+        ref = raw.decode("utf-8", "replace")
+        check_ref(ref, sheet or part, source)
+        ranges.append(parse_range(ref))
+    return ranges

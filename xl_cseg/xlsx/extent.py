@@ -1,0 +1,294 @@
+"""The extent of a worksheet's cells, checked before any native reader sees the sheet.
+
+python-calamine and fastexcel (Rust) allocate one slot for every cell of the rectangle from
+the first to the last cell used, before a single value is read: a lone value in ``XFD1048576``
+asks for 17 billion slots and aborts the process ("memory allocation of 549755813888 bytes
+failed"), a cell ``r="A99999999"`` in an 11 KB file grows past 6 GB. Here every cell and row
+reference of the sheet is read (numpy over the raw bytes for the usual layout, a streaming
+parse otherwise) and checked: a row 0 or beyond 1,048,576, a column beyond XFD or a reference
+that is no reference is corruption, named with sheet and cell. The caller compares the
+rectangle with the cells present (:func:`dense_ok`) and reads a sparse sheet by its own path.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from typing import NamedTuple
+
+import numpy as np
+from lxml import etree
+
+from .cellref import MAX_COLS, MAX_ROWS, a1
+from .errors import CorruptWorkbook, WorkbookError
+from .safexml import check_prolog, local
+from .sheetxml import fast_layout
+
+MAX_GRID_CELLS = 1 << 25
+"""Largest rectangle (rows x columns from A1) handed to the native readers: 32 columns of
+Excel's 1,048,576 rows. A sheet's XML within the part limit holds at most ~20 million cells,
+so only a sparse sheet (few cells far apart) can exceed it."""
+MAX_SPARSE_CELLS = 2_000_000
+"""Most cells of a sheet read by the own (sparse) path."""
+
+_CELL = np.frombuffer(b'<c r="', np.uint8)
+_ROW = np.frombuffer(b'<row r="', np.uint8)
+_CHUNK = 1 << 24
+# a shared-string cell whose value is not a plain index ("1,5" reads as 1 natively)
+_BAD_STRING_INDEX = re.compile(rb'<c r="([^"]*)"[^>]*?\st="s"[^>]*>\s*<v>(?!\s*\d+\s*</v>)'
+                               rb'([^<]{0,40})')
+_WINDOW = 16  # bytes after the opening quote that are looked at: 3 letters, 7 digits, quote
+
+
+class BadReference(CorruptWorkbook):
+    """A cell, row or range reference outside Excel's grid (``A0``, ``XFE1``, row 2,000,000)."""
+
+    def __init__(self, source: str | os.PathLike[str] | None, sheet: str, ref: str,
+                 why: str) -> None:
+        self.sheet, self.ref = sheet, ref
+        super().__init__(source, f"Blatt „{sheet}“: Bezug „{ref}“ {why}")
+
+
+class Extent(NamedTuple):
+    """Cells present and the last row and column holding one (0-based; -1 when empty), with
+    the reference of a cell in that last row and of one in that last column."""
+
+    cells: int
+    last_row: int
+    last_col: int
+    row_cell: str = ""
+    col_cell: str = ""
+
+    @property
+    def grid_cells(self) -> int:
+        """Slots of the rectangle from A1 to the last row and column."""
+        return (self.last_row + 1) * (self.last_col + 1)
+
+    def dense_ok(self) -> bool:
+        """Whether the native readers may read the sheet: its rectangle is within
+        :data:`MAX_GRID_CELLS` (or not far beyond the cells present)."""
+        return self.grid_cells <= MAX_GRID_CELLS or self.grid_cells <= 4 * self.cells
+
+
+def why_bad(ref: str) -> str:
+    """Why a cell reference is not one of Excel's cells ("" when it is)."""
+    m = re.fullmatch(r"\$?([A-Za-z]+)\$?([0-9]+)", ref)
+    if not m:
+        return "ist kein Zellbezug"
+    letters, digits = m.groups()
+    col = 0
+    for ch in letters.upper()[:4]:
+        col = col * 26 + ord(ch) - 64
+    if len(letters) > 3 or col > MAX_COLS:
+        return "liegt rechts von Spalte XFD, der letzten Spalte in Excel"
+    row = int(digits[:9])
+    if row < 1:
+        return "hat die Zeile 0, Zeilen beginnen bei 1"
+    if row > MAX_ROWS:
+        return "liegt unterhalb von Zeile 1.048.576, der letzten Zeile in Excel"
+    return ""
+
+
+def check_ref(ref: str, sheet: str, source: str | os.PathLike[str] | None) -> None:
+    """Raise :class:`BadReference` unless ``ref`` is a cell or a range of cells of Excel's grid
+    ("A1", "A1:D6"; no sheet name)."""
+    parts = ref.split(":")
+    if not ref or len(parts) > 2:
+        raise BadReference(source, sheet, ref, "ist kein Zellbereich")
+    for part in parts:
+        why = why_bad(part)
+        if why:
+            raise BadReference(source, sheet, ref, why)
+
+
+def sheet_extent(xml: bytes, sheet: str, part: str,
+                 source: str | os.PathLike[str] | None = None) -> Extent:
+    """The sheet's :class:`Extent`; raises :class:`BadReference` for a reference outside the
+    grid and :class:`CorruptWorkbook` for XML that does not parse."""
+    check_prolog(xml, part, source)
+    layout = fast_layout(xml)
+    if layout is None:
+        return _parsed_extent(xml, sheet, part, source)
+    bad_index = _BAD_STRING_INDEX.search(xml, layout.start, layout.end)
+    if bad_index:
+        _raise_bad_index(xml, bad_index, sheet, source)
+    data = np.frombuffer(xml, np.uint8)
+    cells, last_row, last_col, row_cell, col_cell = 0, -1, -1, "", ""
+    for start in range(layout.start, layout.end, _CHUNK):
+        stop = min(start + _CHUNK, layout.end)
+        tags = _tags(data, start, stop)
+        rows = _starts(data, tags, _ROW)
+        if len(rows):
+            numbers, bad = _numbers(data, rows + len(_ROW), letters=False)
+            if bad is not None:
+                _raise_bad(xml, rows[bad] + len(_ROW), sheet, source, row=True)
+        found = _starts(data, tags, _CELL)
+        if not len(found):
+            continue
+        refs = found + len(_CELL)
+        cols, numbers, bad = _refs(data, refs)
+        if bad is not None:
+            _raise_bad(xml, refs[bad], sheet, source)
+        cells += len(found)
+        i, j = int(np.argmax(numbers)), int(np.argmax(cols))
+        if numbers[i] - 1 > last_row:
+            last_row, row_cell = int(numbers[i]) - 1, a1(int(numbers[i]) - 1, int(cols[i]) - 1)
+        if cols[j] - 1 > last_col:
+            last_col, col_cell = int(cols[j]) - 1, a1(int(numbers[j]) - 1, int(cols[j]) - 1)
+    return Extent(cells, last_row, last_col, row_cell, col_cell)
+
+
+def _tags(data: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Offsets of the "<" in ``data[start:stop]`` that have room for a row tag after them."""
+    hits = np.flatnonzero(data[start:stop] == 0x3C) + start
+    return hits[hits < len(data) - len(_ROW)]
+
+
+def _starts(data: np.ndarray, tags: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """The ``tags`` that begin ``pattern``."""
+    hits = tags
+    for k in range(1, len(pattern)):
+        hits = hits[data[hits + k] == pattern[k]]
+    return hits
+
+
+def _window(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The :data:`_WINDOW` bytes from each offset (fewer at the very end: padded with 0)."""
+    if len(data) - int(offsets[-1]) < _WINDOW:
+        data = np.concatenate([data[int(offsets[0]):], np.zeros(_WINDOW, np.uint8)])
+        offsets = offsets - offsets[0]
+    return np.lib.stride_tricks.sliding_window_view(data, _WINDOW)[offsets]
+
+
+def _refs(data: np.ndarray, offsets: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """1-based columns and rows of the references starting at ``offsets`` and the position of
+    the first one that is not a cell of Excel's grid (None when all are)."""
+    w = _window(data, offsets)
+    upper = w[:, :4] & np.uint8(0xDF)  # a-z as A-Z
+    letter = (upper >= 65) & (upper <= 90)
+    n_letters = np.argmin(letter, axis=1)  # the first non-letter (4 letters: 0, bad anyway)
+    cols = np.zeros(len(offsets), np.int64)
+    for k in range(3):
+        cols = np.where(k < n_letters, cols * 26 + upper[:, k].astype(np.int64) - 64, cols)
+    rows, bad_rows = _digits(w, n_letters)
+    bad = (n_letters < 1) | (cols > MAX_COLS) | bad_rows
+    first = int(np.argmax(bad)) if bad.any() else None
+    return cols, rows, first
+
+
+def _numbers(data: np.ndarray, offsets: np.ndarray, letters: bool
+             ) -> tuple[np.ndarray, int | None]:
+    """Row numbers at ``offsets`` and the position of the first that is not a row of the grid."""
+    w = _window(data, offsets)
+    rows, bad = _digits(w, np.zeros(len(offsets), np.int64))
+    return rows, (int(np.argmax(bad)) if bad.any() else None)
+
+
+def _digits(w: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The decimal numbers in each window row from column ``first`` to the closing quote, and
+    which rows hold no number of 1..1,048,576 ended by the quote."""
+    quote = w == 0x22
+    end = np.argmax(quote, axis=1)  # no quote: 0, bad below
+    bad = ~quote[np.arange(len(w)), end] | (end - first < 1) | (end - first > 7)
+    value = np.zeros(len(w), np.int64)
+    for j in range(int(end.max()) if len(w) else 0):
+        inside = (first <= j) & (j < end)
+        digit = w[:, j] - np.uint8(48)  # bytes below "0" wrap around: > 9
+        bad |= inside & (digit > 9)
+        value = np.where(inside, value * 10 + digit, value)
+    bad |= (value < 1) | (value > MAX_ROWS)
+    return value, bad
+
+
+def _raise_bad_index(xml: bytes, found: re.Match[bytes], sheet: str,
+                     source: str | os.PathLike[str] | None) -> None:
+    ref, value = (g.decode("utf-8", "replace") for g in found.groups())
+    raise CorruptWorkbook(source, f"Blatt „{sheet}“, Zelle {ref}: „{value}“ ist keine Nummer "
+                          "eines gemeinsamen Textes")
+
+
+def _raise_bad(xml: bytes, offset: int, sheet: str, source: str | os.PathLike[str] | None,
+               row: bool = False) -> None:
+    end = xml.find(b'"', offset, offset + 64)
+    text = xml[offset:end if end >= 0 else offset + 16].decode("utf-8", "replace")
+    if row:
+        why = "ist keine Zeilennummer von 1 bis 1.048.576" if not text.isdigit() or \
+            not 1 <= int(text) <= MAX_ROWS else ""
+        raise BadReference(source, sheet, f"Zeile {text}", why or "ist ungültig")
+    raise BadReference(source, sheet, text, why_bad(text) or "ist ungültig")
+
+
+def _parsed_extent(xml: bytes, sheet: str, part: str,
+                   source: str | os.PathLike[str] | None) -> Extent:
+    """The extent by a streaming parse (prefixed names, cells without ``r``: positions follow
+    their predecessors, as the native readers count them)."""
+    cells, last_row, last_col, row_cell, col_cell = 0, -1, -1, "", ""
+    row = -1
+    try:
+        events = etree.iterparse(io.BytesIO(xml), events=("start", "end"), resolve_entities=False,
+                                 no_network=True, huge_tree=True, load_dtd=False)
+        col = -1
+        for event, el in events:
+            name = local(el.tag)
+            if event == "start" and name == "row" or event == "end" and name == "c":
+                if name == "row":
+                    r = el.get("r")
+                    if r is not None and (not r.strip().isdigit() or
+                                          not 1 <= int(r) <= MAX_ROWS):
+                        raise BadReference(source, sheet, f"Zeile {r}",
+                                           "ist keine Zeilennummer von 1 bis 1.048.576")
+                    row = int(r) - 1 if r is not None else row + 1
+                    col = -1
+                elif name == "c":
+                    ref = el.get("r")
+                    if ref is not None:
+                        why = why_bad(ref)
+                        if why:
+                            raise BadReference(source, sheet, ref, why)
+                        letters = ref.rstrip("0123456789").lstrip("$")
+                        col = 0
+                        for ch in letters.upper():
+                            col = col * 26 + ord(ch) - 64
+                        col -= 1
+                        cell_row = int(ref[len(ref.rstrip("0123456789")):]) - 1
+                    else:
+                        col, cell_row = col + 1, max(row, 0)
+                        if col >= MAX_COLS:
+                            raise BadReference(source, sheet, f"Zeile {cell_row + 1}",
+                                               "hat mehr als 16.384 Zellen")
+                    cells += 1
+                    if el.get("t") == "s":
+                        v = next((child.text or "" for child in el if local(child.tag) == "v"),
+                                 None)
+                        if v is not None and not v.strip().isdigit():
+                            raise CorruptWorkbook(source, f"Blatt „{sheet}“, Zelle "
+                                                  f"{a1(cell_row, col)}: „{v[:40]}“ ist keine "
+                                                  "Nummer eines gemeinsamen Textes")
+                    if cell_row > last_row:
+                        last_row, row_cell = cell_row, a1(cell_row, col)
+                    if col > last_col:
+                        last_col, col_cell = col, a1(cell_row, col)
+            if event == "end" and name in ("c", "row"):
+                el.clear()
+    except etree.XMLSyntaxError as exc:
+        raise CorruptWorkbook(source, f"{part}: {exc}") from exc
+    except WorkbookError:
+        raise
+    return Extent(cells, last_row, last_col, row_cell, col_cell)
+
+
+class SheetTooSparse(WorkbookError):
+    """A sheet whose few cells span a rectangle the readers cannot hold."""
+
+    def __init__(self, source: str | os.PathLike[str] | None, sheet: str, extent: Extent) -> None:
+        name = os.path.basename(os.fspath(source)) if source is not None else "Die Arbeitsmappe"
+        far = extent.row_cell if extent.last_row >= extent.last_col else extent.col_cell
+        cells = f"{extent.cells:,}".replace(",", ".")
+        super().__init__(
+            f"„{name}“, Blatt „{sheet}“: die Zelle {far} liegt weit außerhalb der übrigen "
+            f"Zellen (belegter Bereich A1:{a1(extent.last_row, extent.last_col)} mit nur "
+            f"{cells} Zellen); so ein Blatt wird nicht gelesen. Bitte den Inhalt von {far} "
+            "(oder die leeren Zeilen und Spalten hinter der Liste) löschen, speichern und "
+            "erneut versuchen.", path=source)
