@@ -33,7 +33,7 @@ def naive(frame: pd.DataFrame, params: Parameters) -> list[str]:
     """The per-row loop one would write first (for the ratio only)."""
     out = []
     for rev, pot in zip(frame["revenue"], frame["potential"]):
-        abc = "A" if rev >= params.threshold_a else "B" if rev >= params.threshold_b else "C"
+        abc = "A" if rev >= params.a_threshold else "B" if rev >= params.c_threshold else "C"
         share = rev / pot
         cls = ("Maintain" if pot - rev < params.min_offenes_potenzial or
                share >= params.grenze_maintain else "Win" if share < params.grenze_win
@@ -55,14 +55,15 @@ def main() -> None:
         "revenue_prev": revenue * rng.uniform(0.8, 1.2, n),
         "loyalty": rng.integers(1, 6, n).astype(float)})
     params = Parameters()
-    rev, pot = frame["revenue"], frame["potential"]
+    rev, pot = frame["revenue"].to_numpy(), frame["potential"].to_numpy()
+    prev, loyalty = frame["revenue_prev"].to_numpy(), frame["loyalty"].to_numpy()
 
     def rules_only() -> None:
         abc = rules.abc_class(rev, params)
         pclass = rules.potential_class(rev, pot, params)
         code = rules.segment_code(abc, pclass)
-        trend = rules.revenue_trend(rev, frame["revenue_prev"])
-        rules.risk_text(abc, trend, frame["loyalty"], params)
+        trend = rules.revenue_trend(rev, prev)
+        rules.risk_text(abc, trend, loyalty, params)
         rules.channel_plan(code, params)
 
     t_rules = best(rules_only)

@@ -274,7 +274,7 @@ def test_central_parameters_from_a_workbook(scenario, tmp_path):
     assert run.central.label == "aus Nord.xlsm"
     skipped = {s.path.name: s.reason for s in run.sources.skipped}
     assert skipped == {"Nord.xlsm": "Parameterquelle dieses Laufs"}
-    threshold = run.central.params.threshold_b  # 4 x 400 / 10 % = 16,000
+    threshold = run.central.params.c_threshold  # 4 x 400 / 10 % = 16,000
     west = run.data.customers
     b_or_a = west["abc"].isin(["A", "B"])
     assert threshold == 16_000

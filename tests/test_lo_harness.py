@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 
 import pytest
 import xlsxwriter
 import xlwings
+
+from xl_cseg.build import vba_project as vba
 
 from tests.lo import harness
 from tests.lo.harness import probe, requires_lo
@@ -16,19 +16,8 @@ from tests.lo.harness import probe, requires_lo
 XLWINGS_DIR = Path(xlwings.__file__).parent
 
 
-def _vba_builder():
-    """xl_cseg.build.vba_project, or skip while it does not exist yet."""
-    if importlib.util.find_spec("xl_cseg.build.vba_project") is None:
-        pytest.skip("xl_cseg.build.vba_project not available yet")
-    module = importlib.import_module("xl_cseg.build.vba_project")
-    if not hasattr(module, "build_vba_project"):
-        pytest.skip("xl_cseg.build.vba_project.build_vba_project not available yet")
-    return module
-
-
 def _xlsm(path: Path, modules: dict[str, str]) -> Path:
     """An .xlsm with sheet "Daten" (code name Tabelle1, A1 = "Hallo") and standard modules ``modules``."""
-    vba = _vba_builder()
     project = [vba.VbaModule("ThisWorkbook", "document", ""), vba.VbaModule("Tabelle1", "document", "")]
     project += [vba.VbaModule(name, "standard", source) for name, source in modules.items()]
     bin_path = path.with_suffix(".bin")

@@ -148,9 +148,8 @@ def test_candidates_are_made_only_when_asked_for(seg, pipe, monkeypatch):
 
 def test_gap_rows(seg, pipe):
     gap = gap_to_target(seg.output, seg.inputs, pipe, Parameters(ziel_umsatz=600000.0))
-    frame = gap.as_frame()
-    assert list(frame.columns) == list(ROW_COLUMNS) == ["Kennzahl", "Wert", "Einheit",
-                                                        "Erläuterung"]
+    assert ROW_COLUMNS == ("Kennzahl", "Wert", "Einheit", "Erläuterung")
+    assert all(len(row) == len(ROW_COLUMNS) for row in gap.as_rows())
     rows = {r.label: r for r in gap.as_rows()}
     assert rows["Umsatz Vorjahr"].value == 500000.0 and rows["Umsatz Vorjahr"].unit == "EUR"
     assert rows["Umsatzziel"].explanation == "Absolutes Umsatzziel (Ziel_Umsatz)."
@@ -256,8 +255,7 @@ def test_over_capacity_thins_lowest_revenue_per_visit_first(seg):
 
 def test_capacity_rows(seg):
     cap = capacity(seg.output, Parameters(), seg.inputs)
-    frame = cap.as_frame()
-    assert list(frame.columns) == list(ROW_COLUMNS)
+    assert all(len(row) == len(ROW_COLUMNS) for row in cap.as_rows())
     rows = {r.label: r for r in cap.as_rows()}
     assert rows["Verfügbare Tage"].value == 165 and rows["Verfügbare Tage"].unit == "Tage"
     assert rows["Kundentage"].explanation == \

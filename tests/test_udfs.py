@@ -247,7 +247,7 @@ def test_abc_needs_all_customers_for_pareto():
 def test_share_of_wallet():
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, 80000.0) == 0.25
     assert call("CSEG_AUSSCHOEPFUNG", None, 80000.0) == 0.0  # prospect
-    assert call("CSEG_AUSSCHOEPFUNG", 20000.0, None) == error("Potenzial fehlt")
+    assert call("CSEG_AUSSCHOEPFUNG", 20000.0, None) == error("Potenzial fehlt (wird nicht geschätzt)")
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, 0.0) == error(
         "Potenzial ist 0: bitte Potenzial schätzen")
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, "viel") == error('"viel" ist keine Zahl (Potenzial)')
@@ -276,7 +276,7 @@ def test_segment_codes():
     assert call("CSEG_SEGMENT", 50000.0, 52000.0) == "A-Maintain"
     assert call("CSEG_SEGMENT", 20000.0, 40000.0) == "B-Grow"
     assert call("CSEG_SEGMENT", 20000.0, 40000.0, 15000.0, 10000.0) == "A-Grow"
-    assert call("CSEG_SEGMENT", 20000.0, None) == error("Potenzial fehlt")
+    assert call("CSEG_SEGMENT", 20000.0, None) == error("Potenzial fehlt (wird nicht geschätzt)")
 
 
 def test_channel_matrix():

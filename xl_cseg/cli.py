@@ -74,8 +74,8 @@ def print_report(report: jobs.SegmentReport, verb: str) -> None:
     p = report.params
     console.print(f"[bold]{report.path.name}[/bold]: {report.customers} Kunden in "
                   f"{report.table.sheet} ({verb}). C-Kunden-Schwelle "
-                  f"{_eur(p.threshold_b)} € ({p.besuche_b:g} Besuche x {_eur(p.cost_per_visit)} € "
-                  f"/ {_pct(p.max_kostenanteil)}), A-Schwelle {_eur(p.threshold_a)} €, "
+                  f"{_eur(p.c_threshold)} € ({p.besuche_b:g} Besuche x {_eur(p.cost_per_visit)} € "
+                  f"/ {_pct(p.max_kostenanteil)}), A-Schwelle {_eur(p.a_threshold)} €, "
                   f"ABC-Methode {p.abc_methode}.")
     print_parameters(report)
     console.print(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))

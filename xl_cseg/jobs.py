@@ -11,7 +11,7 @@ from pathlib import Path
 from .core.columns import header
 from .core.distribution import Distribution, distribution
 from .core.param_groups import ALL_NAMES, is_central, merged_values
-from .core.params import Parameters, parameters_from_names
+from .core.params import Parameters, parameters_from_names, with_month_default
 from .core.segment import ERROR, SegmentResult, segment
 from .core.pipeline import (MEASURE_OUTPUT_FIELDS, PipelineResult, evaluate_pipeline,
                             measure_header, status_probabilities_from_names)
@@ -91,17 +91,16 @@ class PlanReport:
     notes: list[str] = field(default_factory=list)
 
 
-def read_parameters(source: SheetSource | str | Path, values: ParameterValues | None = None
-                    ) -> tuple[Parameters, list[str]]:
+def read_parameters(source: SheetSource | str | Path, values: ParameterValues | None = None,
+                    today: _dt.date | None = None) -> tuple[Parameters, list[str]]:
     """Parameters from the workbook's named cells, or from ``values`` (see
-    :func:`parameter_values`), defaults where absent, and cell-addressed messages for the
-    values that were rejected."""
+    :func:`parameter_values`), defaults where absent (the months of the current year as of
+    ``today``), and cell-addressed messages for the values that were rejected."""
     if isinstance(source, (str, Path)):
         source = FileSource(source)
     values = values or parameter_values(source)
     params, issues = parameters_from_names(values.values)
-    if params.monate_lfd_jahr is None:
-        params = params.with_values(monate_lfd_jahr=float(max(_dt.date.today().month - 1, 1)))
+    params = with_month_default(params, today or _dt.date.today())
     errors = [f"{values.cells.get(i.name.casefold(), i.name)}: {i.message}" for i in issues]
     return params, errors
 
@@ -175,7 +174,7 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
         raise EmptyCustomerTable(
             f'"{path.name}", Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
             "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
-    params, param_errors = read_parameters(source, values)
+    params, param_errors = read_parameters(source, values, today)
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
     errors = list(param_errors)
     notes = list(table.notes)

@@ -28,15 +28,16 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .core import rules
-from .core.columns import OUTPUT_FIELDS
+from .core import planning, rules
+from .core.columns import OUTPUT_FIELDS, header
 from .core.distribution import distribution
 from .core.numbers import CellError, parse_number
 from .core.params import (CODES, SPEC_BY_KEY, SPEC_BY_NAME, SPECS, ChannelRule, Parameters,
-                          channel_names, parameters_from_names, revenue_threshold)
+                          channel_names, parameters_from_names, revenue_threshold,
+                          with_month_default)
 from .core.pipeline import (DEFAULT_STATUS, LOST, STATUSES, WON, parse_probability, parse_status,
                             status_probabilities_from_names)
-from .core.segment import SegmentResult, segment
+from .core.segment import SegmentResult, is_prospect, potential_error, segment
 from .io.headers import match_headers, required_missing
 from .xlsx.cellref import parse_a1
 
@@ -267,27 +268,30 @@ def _thresholds(caller: Any, schwelle_a: Any, schwelle_c: Any,
                 params: Parameters | None = None) -> tuple[float, float]:
     """A and C thresholds: passed, or from the workbook's rule-of-thumb parameters (``params``
     when the caller already read them with the ABC names checked)."""
-    threshold_a = _amount(schwelle_a, "Schwelle A", required=False)
-    threshold_c = _amount(schwelle_c, "Schwelle C", required=False)
-    if threshold_a is None or threshold_c is None:
+    a_threshold = _amount(schwelle_a, "Schwelle A", required=False)
+    c_threshold = _amount(schwelle_c, "Schwelle C", required=False)
+    if a_threshold is None or c_threshold is None:
         params = params or _params(caller, _ABC_NAMES + (_name("abc_methode"),))
         if params.abc_methode == "pareto":
             raise UdfError("ABC_Methode „pareto“ braucht alle Kunden: CSEG_SEGMENTIEREN "
                            "verwenden oder Schwellen angeben")
-        threshold_a = params.threshold_a if threshold_a is None else threshold_a
-        threshold_c = params.threshold_b if threshold_c is None else threshold_c
-    if threshold_a < threshold_c:
+        a_threshold = params.a_threshold if a_threshold is None else a_threshold
+        c_threshold = params.c_threshold if c_threshold is None else c_threshold
+    if a_threshold < c_threshold:
         raise UdfError("Schwelle A muss mindestens so hoch sein wie Schwelle C")
-    return threshold_a, threshold_c
+    return a_threshold, c_threshold
 
 
 def _revenue_potential(umsatz: Any, potenzial: Any) -> tuple[float, float]:
-    """As in the customer table: a blank revenue with a potential is a prospect (revenue 0)."""
-    potential = _amount(potenzial, "Potenzial")
-    if potential == 0:
-        raise UdfError("Potenzial ist 0: bitte Potenzial schätzen")
+    """Revenue and potential checked as in the customer table (a prospect's revenue is 0)."""
+    potential = _amount(potenzial, "Potenzial", required=False)
+    potential = np.nan if potential is None else potential
+    problem = potential_error(potential)
+    if problem:
+        raise UdfError(f"{header('potential')} {problem}")
     revenue = _amount(umsatz, "Umsatz", required=False)
-    return (0.0 if revenue is None else revenue), potential
+    revenue = np.nan if revenue is None else revenue
+    return (0.0 if is_prospect(np.float64(revenue), potential) else revenue), potential
 
 
 def _potential_params(caller: Any, grenze_win: Any, grenze_maintain: Any, mindest_offen: Any,
@@ -302,15 +306,15 @@ def _potential_params(caller: Any, grenze_win: Any, grenze_maintain: Any, mindes
 
 @functools.lru_cache(maxsize=None)
 def _segment_code(abc: str, pclass: str) -> str:
-    return rules.segment_code_value(abc, pclass)
+    return rules.segment_code_of(abc, pclass)
 
 
 def _abc(revenue: float, thresholds: tuple[float, float]) -> str:
-    return rules.abc_absolute_values(np.array([revenue], dtype=float), *thresholds)[0]
+    return rules.abc_absolute(np.array([revenue], dtype=float), *thresholds)[0]
 
 
 def _potential_class(revenue: float, potential: float, params: Parameters) -> str:
-    return rules.potential_class_values(np.array([revenue], dtype=float),
+    return rules.potential_class(np.array([revenue], dtype=float),
                                         np.array([potential], dtype=float), params)[0]
 
 
@@ -364,7 +368,7 @@ def CSEG_ABC(umsatz, schwelle_a=None, schwelle_c=None, caller=None):
 def CSEG_AUSSCHOEPFUNG(umsatz, potenzial, caller=None):
     """Ausschöpfung (Share of Wallet): Umsatz / Potenzial als Anteil (0,25 = 25 %)."""
     revenue, potential = _revenue_potential(umsatz, potenzial)
-    return float(rules.share_of_wallet_values(np.array([revenue], dtype=float),
+    return float(rules.share_of_wallet(np.array([revenue], dtype=float),
                                               np.array([potential], dtype=float))[0])
 
 
@@ -463,23 +467,6 @@ def CSEG_GEWICHTET(betrag, status, wahrscheinlichkeit=None, caller=None):
     return amount * override
 
 
-# Scalar planning formulas. core.planning computes them inline in gap_to_target() / capacity();
-# they belong there as functions of their own that both use.
-def _gap(revenue: float, target: float, at_risk_revenue: float, loss_rate: float) -> float:
-    """Target minus the expected base (last year's revenue less the expected loss)."""
-    return target - (revenue - at_risk_revenue * loss_rate)
-
-
-def _customer_days(params: Parameters) -> float:
-    available = params.arbeitstage - params.urlaub - params.krankheit - params.messen \
-        - params.interne_tage
-    return available * params.kundentage_woche / 5.0
-
-
-def _inside_sales_days(params: Parameters) -> float:
-    return params.arbeitstage - params.urlaub - params.krankheit
-
-
 _GROWTH_MAX = SPEC_BY_KEY["ziel_wachstum"].maximum  # 1000 %
 _TARGET_MIN = 1000.0  # EUR; between the two a bare number is ambiguous
 
@@ -508,9 +495,10 @@ def CSEG_LUECKE(vorjahr, ziel_oder_wachstum=None, gefaehrdet=None, verlustquote=
         key = "ziel_wachstum" if target <= _GROWTH_MAX else "ziel_umsatz"
         explicit[_name(key)] = ("ziel_oder_wachstum", target)
     params = _params(caller, _GAP_NAMES, **explicit)
-    growth = target <= _GROWTH_MAX if target is not None else params.ziel_umsatz is None
-    goal = revenue * (1.0 + params.ziel_wachstum) if growth else params.ziel_umsatz
-    return _gap(revenue, goal, at_risk, params.verlustquote_risiko)
+    if target is not None and target <= _GROWTH_MAX:
+        params = params.with_values(ziel_umsatz=None)  # a growth rate: the workbook's target off
+    return planning.revenue_gap(revenue, planning.target_revenue(revenue, params), at_risk,
+                                params.verlustquote_risiko)
 
 
 @func(category=CATEGORY)
@@ -530,7 +518,7 @@ def CSEG_KUNDENTAGE(arbeitstage=None, urlaub=None, krankheit=None, messen=None, 
                      Krankheitstage=("krankheit", krankheit), Messetage=("messen", messen),
                      Interne_Tage=("intern", intern),
                      Kundentage_je_Woche=("kundentage_je_woche", kundentage_je_woche))
-    return _customer_days(params)
+    return planning.customer_days(params)
 
 
 @func(category=CATEGORY)
@@ -550,7 +538,9 @@ def CSEG_IS_FTE(kontakte_pro_jahr, kunden_pro_tag=None, tage=None, caller=None):
         raise UdfError("Tage müssen größer 0 sein")
     params = _params(caller, _IS_NAMES if days is None else _IS_NAMES[:1],
                      IS_Kunden_je_Tag=("kunden_pro_tag", kunden_pro_tag))
-    return contacts / (params.is_kunden_tag * (days or _inside_sales_days(params)))
+    days = planning.inside_sales_days(params) if days is None else days
+    return planning.inside_sales_fte(contacts,
+                                     planning.inside_sales_capacity(days, params.is_kunden_tag))
 
 
 # -- table functions (dynamic arrays) ---------------------------------------------------------
@@ -623,8 +613,7 @@ def _parameter_range(parameter: Any) -> dict[str, tuple[str, Any]]:
 def _segment(tabelle: Any, parameter: Any, caller: Any) -> tuple[pd.DataFrame, SegmentResult]:
     frame = _customers(tabelle)
     params = _params(caller, _SEGMENT_NAMES, **_parameter_range(parameter))
-    if params.monate_lfd_jahr is None:  # as the workbook job does: months up to last month
-        params = params.with_values(monate_lfd_jahr=float(max(_dt.date.today().month - 1, 1)))
+    params = with_month_default(params, _dt.date.today())
     labels = pd.Series(frame.index + 2, index=frame.index)  # row 1 of the range is the header
     return frame, segment(frame, params, row_labels=labels)
 

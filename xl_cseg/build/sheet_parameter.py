@@ -97,11 +97,11 @@ def write_parameter_sheet(wb: Workbook, ws: Worksheet, fmt: Formats, params: Par
          "Kosten_je_Besuch)", params.cost_per_visit,
          "Aus Kosten je Besuch oder Außendienstkosten / Besuche je Mitarbeiter."),
         ("Schwelle_C", "C-Kunden-Schwelle (Umsatz für B)", "EUR",
-         "=Besuche_B*Kosten_je_Besuch_wirksam/Max_Vertriebskostenanteil", params.threshold_b,
+         "=Besuche_B*Kosten_je_Besuch_wirksam/Max_Vertriebskostenanteil", params.c_threshold,
          "Faustformel: Besuche x Kosten je Besuch / max. Vertriebskostenanteil "
          "(4 x 350 € / 10 % = 14.000 €). Darunter: C-Kunde."),
         ("Schwelle_A", "A-Kunden-Schwelle", "EUR",
-         "=Besuche_A*Kosten_je_Besuch_wirksam/Max_Vertriebskostenanteil", params.threshold_a,
+         "=Besuche_A*Kosten_je_Besuch_wirksam/Max_Vertriebskostenanteil", params.a_threshold,
          "Dieselbe Regel mit der A-Besuchsfrequenz (12 Besuche → 42.000 €)."),
         ("Verfuegbare_Tage", "Verfügbare Arbeitstage", "Tage",
          "=Arbeitstage-Urlaubstage-Krankheitstage-Messetage-Interne_Tage",

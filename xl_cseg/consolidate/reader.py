@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..core.columns import INPUT_KEYS, OUTPUT_KEYS, header
 from ..core.frames import plain_frame
+from ..core.identity import name_keys
 from ..core.numbers import normalize_id
 from ..core.pipeline import evaluate_pipeline
 from ..core.segment import ERROR, Issue, segment
@@ -28,7 +29,6 @@ from ..xlsx.atomic import lock_files
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
 from .bulk import Deflated
-from .duplicates import NameIndex, name_index, name_keys
 from .parameters import ParameterSet, deviations, workbook_parameters
 from .sources import FAILED, SKIPPED
 
@@ -68,7 +68,6 @@ class FileResult:
     deviations: list[tuple[str, Any, Any]] = field(default_factory=list)
     seconds: float = 0.0
     rendered: Deflated | None = None  # the customers' rows in Kunden gesamt, deflated
-    names: NameIndex | None = None  # the customers' name keys, sorted for the duplicate search
 
     @property
     def rows(self) -> int:

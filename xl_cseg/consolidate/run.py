@@ -102,14 +102,12 @@ def default_workers() -> int:
 
 
 def read_and_render(task: Task) -> FileResult:
-    """:func:`read_territory`, and the file's rows of ``Kunden gesamt`` rendered and deflated,
-    and its name keys sorted (in the worker, so that all cores share the work and little data
-    comes back)."""
+    """:func:`read_territory`, and the file's rows of ``Kunden gesamt`` rendered and deflated
+    (in the worker, so that all cores share the work and little data comes back)."""
     result = read_territory(task)
     if result.customers is not None and task.styles is not None:
         result.rendered = bulk.deflate(
             bulk.render_rows(customer_columns(result.customers), task.styles))
-        result.names = duplicates.name_index(result.customers["name_key"].to_numpy())
     return result
 
 
@@ -128,9 +126,7 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
     # the tables and the search for numbers (all only read the customers)
     territory = duplicates.territory_codes(customers)
     with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-duplicates") as pool:
-        names = duplicates.joined_index([r.names for r in read]) \
-            if read and all(r.names is not None for r in read) else None
-        searching = pool.submit(duplicates.by_name, customers, territory, names)
+        searching = pool.submit(duplicates.by_name, customers, territory)
         territories = territory_table(customers, measures, central.params)
         figures = distribution(customers, customers)
         numbers = duplicates.by_number(customers, territory)

@@ -7,7 +7,8 @@ workbook reader (defined names), the UDFs and the CLI all use the same list. The
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+import datetime as _dt
+from dataclasses import dataclass, field, make_dataclass, replace
 from typing import Any, Mapping
 
 from .numbers import parse_number, percent_points
@@ -173,43 +174,12 @@ class ParamIssue:
     message: str
 
 
-@dataclass(frozen=True)
-class Parameters:
-    """All controller inputs; defaults are the method's seed figures."""
+class _Derived:
+    """What :class:`Parameters` computes from its values (a base class: the fields come from
+    :data:`SPECS`)."""
 
-    kosten_je_besuch: float = 350.0
-    ad_kosten_jahr: float | None = None
-    ad_besuche_jahr: float | None = None
-    besuche_a: float = 12.0
-    besuche_b: float = 4.0
-    max_kostenanteil: float = 0.10
-    abc_methode: str = "absolut"
-    pareto_a: float = 0.80
-    pareto_b: float = 0.15
-    grenze_win: float = 0.30
-    grenze_maintain: float = 0.70
-    min_offenes_potenzial: float = 3500.0
-    risiko_rueckgang: float = 0.05
-    risiko_verbundenheit: float = 2.0
-    monate_lfd_jahr: float | None = None
-    ziel_wachstum: float = 0.10
-    ziel_umsatz: float | None = None
-    sicher_verbundenheit: float = 4.0
-    verlustquote_risiko: float = 0.25
-    ueberplanung: float = 2.0
-    tage_ohne_aktivitaet: float = 60.0
-    arbeitstage: float = 220.0
-    urlaub: float = 30.0
-    krankheit: float = 8.0
-    messen: float = 5.0
-    interne_tage: float = 12.0
-    kundentage_woche: float = 3.5
-    besuche_tag: float = 3.0
-    is_kunden_tag: float = 12.0
-    is_kosten_jahr: float = 65000.0
-    kanalmatrix: Mapping[str, ChannelRule] = field(default_factory=lambda: dict(DEFAULT_CHANNELS))
+    __slots__ = ()
 
-    # -- derived figures ---------------------------------------------------------------------
     @property
     def cost_per_visit(self) -> float:
         """Cost of one field visit: explicit, or yearly cost per rep / visits per rep."""
@@ -218,12 +188,13 @@ class Parameters:
         return self.kosten_je_besuch
 
     @property
-    def threshold_b(self) -> float:
-        """Revenue a customer needs to carry the B visit frequency (the C-customer threshold)."""
+    def c_threshold(self) -> float:
+        """The C-customer threshold: the revenue a customer needs to carry the B visit
+        frequency (below it a customer is C)."""
         return revenue_threshold(self.besuche_b, self.cost_per_visit, self.max_kostenanteil)
 
     @property
-    def threshold_a(self) -> float:
+    def a_threshold(self) -> float:
         """Revenue a customer needs to carry the A visit frequency."""
         return revenue_threshold(self.besuche_a, self.cost_per_visit, self.max_kostenanteil)
 
@@ -239,6 +210,31 @@ class Parameters:
         return out
 
 
+def _field_type(spec: ParamSpec) -> Any:
+    kind = str if spec.kind == "choice" else float
+    return kind | None if spec.optional else kind
+
+
+# All controller inputs, one field per spec with the spec's default (the method's seed
+# figures), and the channel matrix. Written as ``Parameters(besuche_b=4.0, ...)``.
+Parameters = make_dataclass(
+    "Parameters",
+    [(s.key, _field_type(s), field(default=s.default)) for s in SPECS]
+    + [("kanalmatrix", Mapping[str, ChannelRule],
+        field(default_factory=lambda: dict(DEFAULT_CHANNELS)))],
+    bases=(_Derived,), frozen=True,
+    namespace={"__module__": __name__,
+               "__doc__": "All controller inputs; defaults from :data:`SPECS` (seed figures)."})
+
+
+def with_month_default(params: Parameters, today: _dt.date) -> Parameters:
+    """``monate_lfd_jahr`` left blank: the current year counts as recorded up to last month
+    (in January: one month)."""
+    if params.monate_lfd_jahr is not None:
+        return params
+    return params.with_values(monate_lfd_jahr=float(max(today.month - 1, 1)))
+
+
 def revenue_threshold(visits_per_year: float, cost_per_visit: float, max_cost_share: float) -> float:
     """Rule of thumb: yearly field-sales cost of a customer / highest acceptable cost share.
 
@@ -247,8 +243,6 @@ def revenue_threshold(visits_per_year: float, cost_per_visit: float, max_cost_sh
     """
     return round(visits_per_year * cost_per_visit / max_cost_share, 2)
 
-
-_SCALAR_KEYS = tuple(f.name for f in fields(Parameters) if f.name != "kanalmatrix")
 
 
 def _coerce(spec: ParamSpec, raw: Any) -> tuple[Any, str | None]:

@@ -21,7 +21,7 @@ from . import rules
 from .params import CODES, SPECS, ParamIssue, Parameters, check_consistency
 from .pipeline import WON, PipelineResult
 
-ROW_COLUMNS = ("Kennzahl", "Wert", "Einheit", "Erläuterung")
+ROW_COLUMNS = ("Kennzahl", "Wert", "Einheit", "Erläuterung")  # a PlanRow's fields as headed
 CANDIDATE_COLUMNS = ("Kunden-Nr", "Kunde", "Segment", "Umsatz Vorjahr", "Potenzial",
                      "Offenes Potenzial", "Verbundenheit", "Offene Maßnahmen",
                      "Gewichtete Pipeline")
@@ -42,9 +42,48 @@ class PlanRow(NamedTuple):
     explanation: str
 
 
-def rows_frame(rows: list[PlanRow]) -> pd.DataFrame:
-    """Rows as a DataFrame with the German columns of :data:`ROW_COLUMNS`."""
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(ROW_COLUMNS))
+# -- the planning formulas: each written once; the tables below and the worksheet functions
+# (``CSEG_LUECKE``, ``CSEG_KUNDENTAGE``, ``CSEG_IS_FTE``) use them ---------------------------
+def target_revenue(revenue: float, params: Parameters) -> float:
+    """Next year's target: ``ziel_umsatz`` when set, else last year's revenue x (1 + growth)."""
+    if params.ziel_umsatz is None:
+        return revenue * (1.0 + params.ziel_wachstum)
+    return float(params.ziel_umsatz)
+
+
+def expected_base(revenue: float, at_risk_revenue: float, loss_rate: float) -> float:
+    """Last year's revenue less the expected loss at risk customers."""
+    return revenue - at_risk_revenue * loss_rate
+
+
+def revenue_gap(revenue: float, target: float, at_risk_revenue: float, loss_rate: float) -> float:
+    """Target minus the expected base (negative: the target is already covered)."""
+    return target - expected_base(revenue, at_risk_revenue, loss_rate)
+
+
+def absence_days(params: Parameters) -> float:
+    """Holidays, sick days, trade fairs, internal days: a field rep's year away from customers."""
+    return params.urlaub + params.krankheit + params.messen + params.interne_tage
+
+
+def customer_days(params: Parameters) -> float:
+    """Days at customers per year: working days less absences, x customer days per week / 5."""
+    return (params.arbeitstage - absence_days(params)) * params.kundentage_woche / 5.0
+
+
+def inside_sales_days(params: Parameters) -> float:
+    """Working days of an inside-sales post: working days less holidays and sick days."""
+    return params.arbeitstage - params.urlaub - params.krankheit
+
+
+def inside_sales_capacity(days: float, customers_per_day: float) -> float:
+    """Contacts one inside-sales post makes per year."""
+    return days * customers_per_day
+
+
+def inside_sales_fte(contacts: float, capacity_per_post: float) -> float:
+    """Inside-sales posts (FTE) the contacts per year need; NaN without capacity."""
+    return _ratio(contacts, capacity_per_post)
 
 
 # -- gap to target ----------------------------------------------------------------------------
@@ -121,24 +160,20 @@ class Gap:
                     "Benötigte abzüglich offene Pipeline (ungewichtet)."),
         ]
 
-    def as_frame(self) -> pd.DataFrame:
-        return rows_frame(self.as_rows())
-
-
 def gap_to_target(segment_output: pd.DataFrame, inputs: pd.DataFrame,
                   pipeline_result: PipelineResult | None, params: Parameters) -> Gap:
     """Gap to the revenue target from a segmentation (output and parsed inputs, same index)."""
     revenue = inputs["revenue"]
     total = float(revenue.sum())
     from_growth = params.ziel_umsatz is None
-    target = total * (1.0 + params.ziel_wachstum) if from_growth else float(params.ziel_umsatz)
+    target = target_revenue(total, params)
     risky = segment_output["risk"].notna()
     secured_mask = (segment_output["potential_class"] == rules.MAINTAIN) \
         & (inputs["loyalty"] >= params.sicher_verbundenheit) & ~risky
     risk_revenue = float(revenue[risky].sum())
     at_risk = risk_revenue * params.verlustquote_risiko
-    expected_base = total - at_risk
-    gap = target - expected_base
+    base = expected_base(total, risk_revenue, params.verlustquote_risiko)
+    gap = revenue_gap(total, target, risk_revenue, params.verlustquote_risiko)
 
     won = open_pipeline = weighted_open = 0.0
     per_customer = pd.DataFrame(columns=["count", "weighted"], dtype=float)
@@ -156,7 +191,7 @@ def gap_to_target(segment_output: pd.DataFrame, inputs: pd.DataFrame,
     return Gap(
         revenue=total, target=target, target_from_growth=from_growth,
         secured=float(revenue[secured_mask].sum()), risk_revenue=risk_revenue, at_risk=at_risk,
-        expected_base=expected_base, gap=gap, won=won, open_pipeline=open_pipeline,
+        expected_base=base, gap=gap, won=won, open_pipeline=open_pipeline,
         weighted_pipeline=weighted, coverage=weighted / gap if gap > 0 else None,
         required_pipeline=required, missing_pipeline=max(required - open_pipeline, 0.0),
         params=params, candidates_from=(segment_output, inputs, per_customer))
@@ -271,10 +306,6 @@ class Capacity:
         ]
         return rows
 
-    def as_frame(self) -> pd.DataFrame:
-        return rows_frame(self.as_rows())
-
-
 def capacity(segment_output: pd.DataFrame, params: Parameters,
              inputs: pd.DataFrame | None = None) -> Capacity:
     """Capacity against demand for the customers of a segmentation.
@@ -292,16 +323,15 @@ def capacity(segment_output: pd.DataFrame, params: Parameters,
     params, found = check_consistency(params)
     issues = [i for i in found if i.name in _CAPACITY_NAMES]
 
-    absence = params.urlaub + params.krankheit + params.messen + params.interne_tage
-    available = params.arbeitstage - absence
-    customer_days = available * params.kundentage_woche / 5.0
-    field_capacity = customer_days * params.besuche_tag
+    absence = absence_days(params)
+    days = customer_days(params)
+    field_capacity = days * params.besuche_tag
     code = segment_output["code"]
-    _channel, visits, contacts = rules.channel_plan(code, params)
-    visits, contacts = visits.fillna(0.0), contacts.fillna(0.0)
+    _channel, visits, contacts = rules.channel_plan(code.to_numpy(dtype=object), params)
+    visits, contacts = (pd.Series(v, index=code.index).fillna(0.0) for v in (visits, contacts))
     demand = float(visits.sum())
-    is_days = params.arbeitstage - params.urlaub - params.krankheit
-    is_capacity = is_days * params.is_kunden_tag
+    is_days = inside_sales_days(params)
+    is_capacity = inside_sales_capacity(is_days, params.is_kunden_tag)
     contact_demand = float(contacts.sum())
     cost_per_contact = _ratio(params.is_kosten_jahr, is_capacity)
     cost_per_visit = params.cost_per_visit
@@ -321,12 +351,12 @@ def capacity(segment_output: pd.DataFrame, params: Parameters,
     c_plan = float(visits[is_c].sum()) * cost_per_visit + float(contacts[is_c].sum()) \
         * cost_per_contact
     return Capacity(
-        working_days=params.arbeitstage, absence_days=absence, available_days=available,
-        customer_days=customer_days, field_capacity=field_capacity, visit_demand=demand,
+        working_days=params.arbeitstage, absence_days=absence,
+        available_days=params.arbeitstage - absence, customer_days=days, field_capacity=field_capacity, visit_demand=demand,
         utilisation=_ratio(demand, field_capacity), free_visits=field_capacity - demand,
         is_days=is_days, is_capacity=is_capacity, contact_demand=contact_demand,
-        is_fte=_ratio(contact_demand, is_capacity),
-        c_fte=_ratio(float(contacts[is_c].sum()), is_capacity),
+        is_fte=inside_sales_fte(contact_demand, is_capacity),
+        c_fte=inside_sales_fte(float(contacts[is_c].sum()), is_capacity),
         cost_per_visit=cost_per_visit, cost_per_contact=cost_per_contact, c_customers=c_count,
         c_field_cost=c_field, c_plan_cost=c_plan, c_saving=c_field - c_plan,
         params=params,

@@ -1,9 +1,8 @@
-"""The segmentation rules, vectorized: one function per rule on numpy arrays (``*_values``),
-most with a Series form beside it.
+"""The segmentation rules, vectorized: one function per rule on numpy arrays.
 
-The segmentation and a single worksheet formula call the array forms, so neither pays for
-building Series. Missing inputs are NaN and propagate: a rule never guesses a value it was not
-given.
+The segmentation (a whole table) and a worksheet formula (one customer, an array of one) call
+the same functions. Missing inputs are NaN and propagate: a rule never guesses a value it was
+not given.
 """
 
 from __future__ import annotations
@@ -18,47 +17,30 @@ from .params import ABC_CLASSES, POTENTIAL_CLASSES, Parameters
 WIN, GROW, MAINTAIN = "Win", "Grow", "Maintain"
 
 
-def abc_class(revenue: pd.Series, params: Parameters) -> pd.Series:
-    """A/B/C by the chosen method; NaN revenue gives NaN. Zero revenue is always C."""
-    return pd.Series(abc_class_values(_floats(revenue), params), index=revenue.index,
-                     dtype=object)
-
-
-def abc_class_values(values: np.ndarray, params: Parameters) -> np.ndarray:
-    """:func:`abc_class` on a float array -> object array."""
+def abc_class(revenue: np.ndarray, params: Parameters) -> np.ndarray:
+    """A/B/C by the chosen method (object array); NaN revenue gives NaN. Zero revenue is C."""
     if params.abc_methode == "pareto":
-        return abc_pareto_values(values, params.pareto_a, params.pareto_b)
-    return abc_absolute_values(values, params.threshold_a, params.threshold_b)
+        return abc_pareto(revenue, params.pareto_a, params.pareto_b)
+    return abc_absolute(revenue, params.a_threshold, params.c_threshold)
 
 
-def abc_absolute(revenue: pd.Series, threshold_a: float, threshold_b: float) -> pd.Series:
-    """A from the A threshold, B from the C-customer threshold (inclusive), else C."""
-    return pd.Series(abc_absolute_values(_floats(revenue), threshold_a, threshold_b),
-                     index=revenue.index, dtype=object)
-
-
-def abc_absolute_values(values: np.ndarray, threshold_a: float, threshold_b: float) -> np.ndarray:
-    """:func:`abc_absolute` on a float array (NaN = missing) -> object array."""
-    index = 2 - (values >= threshold_b) - (values >= threshold_a)  # 0 A, 1 B, 2 C
-    index[np.isnan(values)] = 3
+def abc_absolute(revenue: np.ndarray, a_threshold: float, c_threshold: float) -> np.ndarray:
+    """A from the A threshold, B from the C-customer threshold (both inclusive), else C; NaN
+    (missing) stays NaN."""
+    index = 2 - (revenue >= c_threshold) - (revenue >= a_threshold)  # 0 A, 1 B, 2 C
+    index[np.isnan(revenue)] = 3
     return _ABC_TABLE[index]
 
 
 _ABC_TABLE = np.array([*ABC_CLASSES, np.nan], dtype=object)
 
 
-def abc_pareto(revenue: pd.Series, share_a: float, share_b: float) -> pd.Series:
+def abc_pareto(values: np.ndarray, share_a: float, share_b: float) -> np.ndarray:
     """Pareto ABC: the largest customers up to ``share_a`` of revenue are A, the next ``share_b`` B.
 
     A customer's class depends on the revenue share of all strictly larger customers, so equal
     revenues always get the same class and more revenue never gives a lower class.
     """
-    return pd.Series(abc_pareto_values(_floats(revenue), share_a, share_b), index=revenue.index,
-                     dtype=object)
-
-
-def abc_pareto_values(values: np.ndarray, share_a: float, share_b: float) -> np.ndarray:
-    """:func:`abc_pareto` on a float array -> object array."""
     out = np.full(len(values), np.nan, dtype=object)
     valid = ~np.isnan(values)
     positive = np.where(valid, np.clip(values, 0, None), 0.0)
@@ -80,23 +62,17 @@ def abc_pareto_values(values: np.ndarray, share_a: float, share_b: float) -> np.
     return out
 
 
-def share_of_wallet_values(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
+def share_of_wallet(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
     """Revenue / estimated potential; NaN where the potential is missing or not positive."""
     return revenue / np.where(potential > 0, potential, np.nan)
 
 
-def potential_class(revenue: pd.Series, potential: pd.Series, params: Parameters) -> pd.Series:
+def potential_class(revenue: np.ndarray, potential: np.ndarray, params: Parameters
+                    ) -> np.ndarray:
     """Win below ``grenze_win``, Maintain from ``grenze_maintain`` or when the open potential is
-    below the minimum amount (including revenue above potential), else Grow."""
-    with np.errstate(over="ignore"):
-        values = potential_class_values(_floats(revenue), _floats(potential), params)
-    return pd.Series(values, index=revenue.index, dtype=object)
-
-
-def potential_class_values(revenue: np.ndarray, potential: np.ndarray, params: Parameters
-                           ) -> np.ndarray:
-    """:func:`potential_class` on float arrays -> object array."""
-    share = share_of_wallet_values(revenue, potential)
+    below the minimum amount (including revenue above potential), else Grow; NaN where the
+    potential is missing or not positive."""
+    share = share_of_wallet(revenue, potential)
     # comparisons with NaN are simply False (numpy does not warn about them)
     maintain = (potential - revenue < params.min_offenes_potenzial) | \
         (share >= params.grenze_maintain)
@@ -108,25 +84,13 @@ def potential_class_values(revenue: np.ndarray, potential: np.ndarray, params: P
 
 _CLASS_TABLE = np.array([WIN, GROW, MAINTAIN, np.nan], dtype=object)
 
-
-def _floats(series: pd.Series) -> np.ndarray:
-    return series.to_numpy(dtype=float, na_value=np.nan)
-
-
 _ABC_INDEX, _CLASS_INDEX = pd.Index(ABC_CLASSES), pd.Index(POTENTIAL_CLASSES)
 _CODE_TABLE = np.array([f"{a}-{p}" for a in ABC_CLASSES for p in POTENTIAL_CLASSES] + [np.nan],
                        dtype=object)
 
 
-def segment_code(abc: pd.Series, pclass: pd.Series) -> pd.Series:
-    """Combined code such as "C-Win"; NaN when either part is missing."""
-    return pd.Series(segment_code_values(abc.to_numpy(dtype=object),
-                                         pclass.to_numpy(dtype=object)),
-                     index=abc.index, dtype=object)
-
-
-def segment_code_values(abc: np.ndarray, pclass: np.ndarray) -> np.ndarray:
-    """:func:`segment_code` on object arrays."""
+def segment_code(abc: np.ndarray, pclass: np.ndarray) -> np.ndarray:
+    """Combined code such as "C-Win" (object arrays); NaN when either part is missing."""
     cell = matrix_cells(abc, pclass)
     return _CODE_TABLE[np.where(cell < 0, len(_CODE_TABLE) - 1, cell)]
 
@@ -139,40 +103,29 @@ def matrix_cells(abc: np.ndarray | pd.Series, pclass: np.ndarray | pd.Series) ->
     return np.where((a_idx < 0) | (p_idx < 0), -1, a_idx * len(POTENTIAL_CLASSES) + p_idx)
 
 
-def segment_code_value(abc: object, pclass: object) -> object:
-    """:func:`segment_code` for one customer."""
+def segment_code_of(abc: object, pclass: object) -> object:
+    """:func:`segment_code` of one customer."""
     if abc not in ABC_CLASSES or pclass not in POTENTIAL_CLASSES:
         return np.nan
     return _CODE_TABLE[ABC_CLASSES.index(abc) * 3 + POTENTIAL_CLASSES.index(pclass)]
 
 
-def revenue_trend(revenue: pd.Series, previous: pd.Series) -> pd.Series:
+def revenue_trend(revenue: np.ndarray, previous: np.ndarray) -> np.ndarray:
     """Year-over-year change as a fraction (-0.12 = -12 %); NaN where the base is not positive."""
-    return pd.Series(revenue_trend_values(_floats(revenue), _floats(previous)),
-                     index=revenue.index)
-
-
-def revenue_trend_values(revenue: np.ndarray, previous: np.ndarray) -> np.ndarray:
-    """:func:`revenue_trend` on float arrays."""
     with np.errstate(over="ignore", divide="ignore"):
         return revenue / np.where(previous > 0, previous, np.nan) - 1.0
 
 
-def projected_trend_values(revenue: np.ndarray, ytd: np.ndarray, months: float) -> np.ndarray:
+def projected_trend(revenue: np.ndarray, ytd: np.ndarray, months: float) -> np.ndarray:
     """Current year projected to twelve months against last year."""
     with np.errstate(over="ignore", divide="ignore"):
         return (ytd * (12.0 / months)) / np.where(revenue > 0, revenue, np.nan) - 1.0
 
 
-def risk_text(abc: pd.Series, trend: pd.Series, loyalty: pd.Series, params: Parameters) -> pd.Series:
-    """Risk flag for A/B customers: falling revenue or low loyalty, as a short German text."""
-    return pd.Series(risk_text_values(abc.to_numpy(dtype=object), _floats(trend),
-                                      _floats(loyalty), params), index=abc.index, dtype=object)
-
-
-def risk_text_values(grade: np.ndarray, trend_v: np.ndarray, loyalty_v: np.ndarray,
-                     params: Parameters) -> np.ndarray:
-    """:func:`risk_text` on arrays (grades as objects, floats) -> object array."""
+def risk_text(grade: np.ndarray, trend_v: np.ndarray, loyalty_v: np.ndarray,
+              params: Parameters) -> np.ndarray:
+    """Risk flag for A/B customers, falling revenue or low loyalty, as a short German text
+    (object array; NaN for no risk)."""
     ab = (grade == "A") | (grade == "B")
     with np.errstate(invalid="ignore"):
         falling = ab & (trend_v < -params.risiko_rueckgang)
@@ -191,21 +144,15 @@ def risk_text_values(grade: np.ndarray, trend_v: np.ndarray, loyalty_v: np.ndarr
     return out
 
 
-def channel_plan(code: pd.Series, params: Parameters) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Channel, field visits and inside-sales contacts per year from the channel matrix."""
-    channel, visits, contacts = channel_plan_values(code.to_numpy(dtype=object), params)
-    return (pd.Series(channel, index=code.index, dtype=object),
-            pd.Series(visits, index=code.index), pd.Series(contacts, index=code.index))
-
-
 @lru_cache(maxsize=8)
 def _index_of(labels: tuple[str, ...]) -> pd.Index:
     return pd.Index(labels)
 
 
-def channel_plan_values(code: np.ndarray, params: Parameters
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`channel_plan` on an object array of codes."""
+def channel_plan(code: np.ndarray, params: Parameters
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channel, field visits and inside-sales contacts per year of each code (an object array)
+    from the channel matrix; NaN for no code."""
     matrix = params.kanalmatrix
     codes = tuple(matrix)
     idx = _index_of(codes).get_indexer(code)

@@ -47,12 +47,26 @@ class SegmentResult:
     issues: list[Issue] = field(default_factory=list)
 
     @property
-    def error_rows(self) -> set[Hashable]:
-        return {i.row for i in self.issues if i.severity == ERROR and i.row is not None}
-
-    @property
     def ok(self) -> bool:
         return not any(i.severity == ERROR for i in self.issues)
+
+
+# the potential is never estimated: missing or 0 is an error of the row
+POTENTIAL_MISSING = "fehlt (wird nicht geschätzt)"
+POTENTIAL_ZERO = "ist 0: bitte Potenzial schätzen"
+
+
+def potential_error(potential: float) -> str | None:
+    """Why a customer's potential (NaN: blank) cannot be used, or None when it can (> 0;
+    negative amounts are refused as every negative amount is)."""
+    if potential != potential:
+        return POTENTIAL_MISSING
+    return POTENTIAL_ZERO if potential == 0 else None
+
+
+def is_prospect(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
+    """A blank revenue (NaN) with a potential: a prospect, whose revenue is 0."""
+    return np.isnan(revenue) & (potential > 0)
 
 
 def parse_numeric(series: pd.Series, key: str) -> tuple[pd.Series, list[Issue]]:
@@ -208,7 +222,7 @@ def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndar
     had_error = {(i.row, i.field) for i in parse_issues + issues if i.severity == ERROR}
     # a blank revenue with a potential is a prospect: revenue 0
     revenue_errors = [row for row, key in had_error if key == "revenue"]
-    prospect_blank = np.isnan(revenue) & (potential > 0)
+    prospect_blank = is_prospect(revenue, potential)
     if revenue_errors:
         prospect_blank &= ~index.isin(revenue_errors)
     revenue[prospect_blank] = 0.0
@@ -216,11 +230,8 @@ def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndar
                   if (label, "revenue") not in had_error)
     no_potential = np.isnan(potential) | (potential == 0)
     for label, amount in zip(index[no_potential], potential[no_potential].tolist()):
-        if (label, "potential") in had_error:
-            continue
-        msg = "fehlt (wird nicht geschätzt)" if amount != amount else \
-            "ist 0: bitte Potenzial schätzen"
-        issues.append(Issue(label, "potential", ERROR, msg))
+        if (label, "potential") not in had_error:
+            issues.append(Issue(label, "potential", ERROR, potential_error(amount)))
     over = (revenue > potential) & (potential > 0)
     for label, rev, pot in zip(index[over], revenue[over].tolist(), potential[over].tolist()):
         issues.append(Issue(label, "potential", NOTE,
@@ -232,25 +243,25 @@ def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndar
 def _apply_rules(values: dict[str, np.ndarray], params: Parameters) -> dict[str, np.ndarray]:
     """The output columns (but the notes) in :data:`OUTPUT_KEYS` order."""
     revenue, potential = values["revenue"], values["potential"]
-    abc = rules.abc_class_values(revenue, params)
+    abc = rules.abc_class(revenue, params)
     with np.errstate(over="ignore"):  # a tiny potential under a huge revenue: inf, no warning
-        pclass = rules.potential_class_values(revenue, potential, params)
-        share = rules.share_of_wallet_values(revenue, potential)
-    code = rules.segment_code_values(abc, pclass)
+        pclass = rules.potential_class(revenue, potential, params)
+        share = rules.share_of_wallet(revenue, potential)
+    code = rules.segment_code(abc, pclass)
     numeric_trend, trend = _trend(values, params)
-    channel, visits, _contacts = rules.channel_plan_values(code, params)
+    channel, visits, _contacts = rules.channel_plan(code, params)
     return {"trend": trend, "abc": abc, "share": share, "potential_class": pclass, "code": code,
             "channel": channel, "visits": visits,
-            "risk": rules.risk_text_values(abc, numeric_trend, values["loyalty"], params)}
+            "risk": rules.risk_text(abc, numeric_trend, values["loyalty"], params)}
 
 
 def _trend(values: dict[str, np.ndarray], params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """The numeric trend (for the risk rule) and what the cell shows: the number where it is
     computable, "neu" / "Potenzialkunde" where a label says more."""
     revenue, prev, ytd = values["revenue"], values["revenue_prev"], values["revenue_ytd"]
-    numeric = rules.revenue_trend_values(revenue, prev)
+    numeric = rules.revenue_trend(revenue, prev)
     if params.monate_lfd_jahr and not np.isnan(ytd).all():
-        from_ytd = rules.projected_trend_values(revenue, ytd, params.monate_lfd_jahr)
+        from_ytd = rules.projected_trend(revenue, ytd, params.monate_lfd_jahr)
         numeric = np.where(np.isnan(numeric), from_ytd, numeric)
     shown = numeric.astype(object)
     shown[(prev == 0) & (revenue > 0)] = "neu"

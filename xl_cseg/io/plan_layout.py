@@ -10,10 +10,10 @@ import math
 from typing import Any
 
 from ..core.params import CODES
-from ..core.planning import CANDIDATE_COLUMNS, Capacity, Gap
+from ..core.planning import CANDIDATE_COLUMNS, ROW_COLUMNS, Capacity, Gap
 
 SHEET = "Planung"
-ROW_HEAD = ("Kennzahl", "Wert", "Einheit", "Erläuterung")
+ROW_HEAD = ROW_COLUMNS
 GAP_TITLE, GAP_HEAD, GAP_ROWS = 3, 4, 16
 CAP_TITLE = GAP_HEAD + GAP_ROWS + 2
 CAP_HEAD, CAP_ROWS = CAP_TITLE + 1, 34
