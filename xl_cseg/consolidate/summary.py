@@ -9,13 +9,13 @@ import pandas as pd
 
 from ..core.distribution import NO_SEGMENT, TOTAL, class_rows
 from ..core.params import CODES, Parameters
-from ..core.planning import capacity
+from ..core.planning import GROUP_CAPACITY_COLUMNS, capacity_by_group
 from .reader import OK, FileResult
 from .sources import FAILED, SKIPPED, Sources
 
 TERRITORY_COLUMNS = ("Dateien", "Kunden", "Umsatz Vorjahr", "Potenzial", *CODES, NO_SEGMENT,
                      "Gewichtete Pipeline", "Besuchsbedarf", "Besuchskapazität", "Auslastung",
-                     "Kontaktbedarf", "Inside-Sales-FTE")
+                     "Kontaktbedarf", "Inside-Sales-FTE")  # capacity: core.planning
 LOG_COLUMNS = ("Datei", "Status", "Meldung", "Gebiete", "Kunden", "Maßnahmen", "Fehler",
                "Hinweise", "Abweichende Parameter", "Sekunden")
 
@@ -58,21 +58,14 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
     table[NO_SEGMENT] = np.bincount(territory[col == len(CODES)], minlength=count)
     table["Gewichtete Pipeline"] = measures.groupby("territory")["weighted"].sum() \
         if len(measures) else 0.0
-    # visits and contacts per customer of each code, and the capacities, come from the
-    # parameters alone: capacity() of no customers gives them
-    plan = capacity(pd.DataFrame({"code": pd.Series(dtype=object), "revenue": 0.0}), params)
-    per_code = plan.by_code.loc[list(CODES)]
-    table["Besuchsbedarf"] = counts @ per_code["Besuche je Kunde"]
-    table["Besuchskapazität"] = plan.field_capacity
-    table["Kontaktbedarf"] = counts @ per_code["Kontakte je Kunde"]
-    table["Inside-Sales-FTE"] = table["Kontaktbedarf"] / plan.is_capacity
     extra = measures["territory"][~measures["territory"].isin(table.index)].unique() \
         if len(measures) else []
     table = table.reindex(list(table.index) + sorted(extra))
     table["Dateien"] = table["Dateien"].fillna("")
     numbers = [c for c in TERRITORY_COLUMNS if c not in ("Dateien", "Auslastung")]
-    table[numbers] = table[numbers].fillna(0)
-    table.loc[extra, "Besuchskapazität"] = plan.field_capacity
+    counted = [c for c in numbers if c not in GROUP_CAPACITY_COLUMNS]
+    table[counted] = table[counted].fillna(0)
+    table[list(GROUP_CAPACITY_COLUMNS)] = capacity_by_group(table, params)
     table.loc[TOTAL] = table[numbers].sum()
     table["Dateien"] = table["Dateien"].astype(object).fillna("")  # a new total row: NaN
     table["Auslastung"] = table["Besuchsbedarf"] / table["Besuchskapazität"].replace(0, np.nan)

@@ -363,6 +363,25 @@ def capacity(segment_output: pd.DataFrame, params: Parameters,
         by_code=by_code, thin_out=thin_out, issues=issues)
 
 
+GROUP_CAPACITY_COLUMNS = ("Besuchsbedarf", "Besuchskapazität", "Kontaktbedarf", "Inside-Sales-FTE")
+
+
+def capacity_by_group(counts: pd.DataFrame, params: Parameters) -> pd.DataFrame:
+    """Capacity of groups of customers served by one field rep each (the territories of a
+    consolidation): from the customers per segment code (``counts``, columns :data:`CODES`)
+    the visit and contact demand by the channel matrix, the rep's visit capacity and the
+    inside-sales posts (:data:`GROUP_CAPACITY_COLUMNS`, same index)."""
+    plan = capacity(pd.DataFrame({"code": pd.Series(dtype=object), "revenue": 0.0}), params)
+    per_code = plan.by_code.loc[list(CODES)]
+    contacts = counts[list(CODES)] @ per_code["Kontakte je Kunde"]
+    return pd.DataFrame({
+        "Besuchsbedarf": counts[list(CODES)] @ per_code["Besuche je Kunde"],
+        "Besuchskapazität": plan.field_capacity,
+        "Kontaktbedarf": contacts,
+        "Inside-Sales-FTE": contacts / plan.is_capacity,
+    }, index=counts.index, columns=list(GROUP_CAPACITY_COLUMNS))
+
+
 def _by_code(code: pd.Series, visits: pd.Series, contacts: pd.Series, revenue: pd.Series,
              params: Parameters, is_capacity: float) -> pd.DataFrame:
     frame = pd.DataFrame({"code": code, "Kunden": 1, "Besuche": visits, "Kontakte": contacts,
