@@ -227,7 +227,7 @@ def test_abc_errors():
     assert call("CSEG_ABC", None) == error("Umsatz fehlt")
     assert call("CSEG_ABC", DIV0) == error("Fehlerwert #DIV/0! statt einer Zahl (Umsatz)")
     assert call("CSEG_ABC", NA) == error("Fehlerwert #NV statt einer Zahl (Umsatz)")
-    assert call("CSEG_ABC", SPILL) == error("Fehlerwert #SPILL! statt einer Zahl (Umsatz)")
+    assert call("CSEG_ABC", SPILL) == error("Fehlerwert #ÜBERLAUF! statt einer Zahl (Umsatz)")
     assert call("CSEG_ABC", True) == error('"WAHR" ist ein Wahrheitswert, keine Zahl (Umsatz)')
     assert call("CSEG_ABC", dt.datetime(2024, 3, 1)) == error(
         "01.03.2024 ist ein Datum, keine Zahl (Umsatz)")

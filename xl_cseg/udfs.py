@@ -21,7 +21,6 @@ import sys
 import time
 import types
 from dataclasses import dataclass
-from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -31,13 +30,14 @@ import pandas as pd
 from .core import planning, rules
 from .core.columns import OUTPUT_FIELDS, header
 from .core.distribution import distribution
-from .core.numbers import CellError, parse_number
+from .core.numbers import parse_number
 from .core.params import (CODES, SPEC_BY_KEY, SPEC_BY_NAME, SPECS, ChannelRule, Parameters,
                           channel_names, parameters_from_names, revenue_threshold,
                           with_month_default)
 from .core.pipeline import (DEFAULT_STATUS, LOST, STATUSES, WON, parse_probability, parse_status,
                             status_probabilities_from_names)
 from .core.segment import SegmentResult, is_prospect, potential_error, segment
+from .io.cellvalues import from_com, is_com_odd
 from .io.headers import match_headers, required_missing
 from .xlsx.cellref import parse_a1
 
@@ -109,30 +109,13 @@ def _raw(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return apply
 
 
-# -- cell values ------------------------------------------------------------------------------
-# Excel error values as pywin32 delivers them (HRESULT 0x800A0000 + xlErr code).
-_XL_ERRORS: dict[int, str] = {-2146828288 + code: text for code, text in (
-    (2000, "#NULL!"), (2007, "#DIV/0!"), (2015, "#VALUE!"), (2023, "#REF!"), (2029, "#NAME?"),
-    (2036, "#NUM!"), (2042, "#N/A"), (2043, "#GETTING_DATA"), (2045, "#SPILL!"),
-    (2046, "#CONNECT!"), (2047, "#BLOCKED!"), (2048, "#UNKNOWN!"), (2049, "#FIELD!"),
-    (2050, "#CALC!"))}
-
-
-def _clean(value: Any) -> Any:
-    """A raw COM cell value as the core expects it: error codes as CellError, Currency as float."""
-    if type(value) is int and value in _XL_ERRORS:
-        return CellError(_XL_ERRORS[value])
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
+# -- cell values (converted by io.cellvalues) -------------------------------------------------
 def _single(value: Any, label: str) -> Any:
     if isinstance(value, (tuple, list)):
         if len(value) == 1 and isinstance(value[0], (tuple, list)) and len(value[0]) == 1:
-            return _clean(value[0][0])
+            return from_com(value[0][0])
         raise UdfError(f"{label}: bitte eine einzelne Zelle angeben, keinen Bereich")
-    return _clean(value)
+    return from_com(value)
 
 
 def _number(value: Any, label: str, required: bool = True) -> float | None:
@@ -203,7 +186,7 @@ def _read_names(book: Any) -> dict[str, Any]:
         elif block and not isinstance(block[0], (tuple, list)):
             block = (block,)
         for key, row, col in found:
-            values[key] = _clean(block[row - top][col - left])
+            values[key] = from_com(block[row - top][col - left])
     return values
 
 
@@ -565,18 +548,17 @@ def _column(values: np.ndarray) -> pd.Series:
     if kind in ("floating", "empty"):
         return pd.Series(values).astype(float)
     if kind != "string":
-        odd = np.flatnonzero(np.fromiter((type(v) in (int, Decimal) for v in values), dtype=bool,
-                                         count=len(values)))
+        odd = np.flatnonzero(np.fromiter(map(is_com_odd, values), dtype=bool, count=len(values)))
         if len(odd):
             values = values.copy()
-            values[odd] = [_clean(v) for v in values[odd]]
+            values[odd] = [from_com(v) for v in values[odd]]
     return pd.Series(values, dtype=object)
 
 
 def _customers(tabelle: Any) -> pd.DataFrame:
     """The raw customer frame of a table with a header row (German headers as on ``Kunden``)."""
     header, data = _rows(tabelle)
-    match = match_headers({c: _clean(h) for c, h in enumerate(header) if h is not None},
+    match = match_headers({c: from_com(h) for c, h in enumerate(header) if h is not None},
                           _dt.date.today().year)
     missing = required_missing(match)
     if missing:
@@ -605,7 +587,7 @@ def _parameter_range(parameter: Any) -> dict[str, tuple[str, Any]]:
             defined = text
         if defined is not None:
             found[defined] = ("Parameterbereich", value)
-        elif parse_number(_clean(value))[0] is not None:  # a value without a known name: a typo
+        elif parse_number(from_com(value))[0] is not None:  # a value without a known name: a typo
             raise UdfError(f'"{name}" ist kein bekannter Parameter (Parameterbereich)')
     return found
 

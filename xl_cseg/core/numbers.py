@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import cellerrors
+
 
 @dataclass(frozen=True)
 class CellError:
@@ -23,10 +25,6 @@ class UncachedFormula(CellError):
     """A formula cell whose file holds no computed value (saved by a tool that cannot calculate)."""
 
 
-_GERMAN_ERRORS = {"#N/A": "#NV", "#VALUE!": "#WERT!", "#REF!": "#BEZUG!", "#DIV/0!": "#DIV/0!",
-                  "#NAME?": "#NAME?", "#NUM!": "#ZAHL!", "#NULL!": "#NULL!"}
-_ERROR_TEXTS = set(_GERMAN_ERRORS) | set(_GERMAN_ERRORS.values()) | {"#NA", "#SPILL!", "#CALC!"}
-
 _CURRENCY = re.compile(r"(?i)(€|eur(?:o)?|t€|teur)")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
 _PLAIN = re.compile(r"^[+-]?\d+$")
@@ -36,7 +34,7 @@ _ENGLISH = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$|^[+-]?\d*\.\d+$")
 
 def error_label(code: str) -> str:
     """Excel error code as a German user sees it (``#N/A`` -> ``#NV``)."""
-    return _GERMAN_ERRORS.get(code, code)
+    return cellerrors.german(code)
 
 
 def parse_number(raw: Any) -> tuple[float | None, str | None]:
@@ -71,8 +69,9 @@ def parse_number(raw: Any) -> tuple[float | None, str | None]:
         stripped = text.strip()
         if not stripped:
             return None, None
-        if stripped.upper() in _ERROR_TEXTS:
-            return None, f"Fehlerwert {error_label(stripped.upper())} statt einer Zahl"
+        code = cellerrors.from_text(stripped)
+        if code is not None:
+            return None, f"Fehlerwert {error_label(code)} statt einer Zahl"
         return None, f'"{_shorten(stripped)}" ist keine Zahl'
     return value, None
 

@@ -15,14 +15,11 @@ from ..xlsx.cellref import parse_range, range_ref
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
 from ..xlsx.patch import KEEP
-from ..xlsx.scan import SpecialCell
+from .cellvalues import from_xlwings, xlwings_special
 from .edits import SheetEdit
 from .names import NamedCell, named_cells
 from .source import Grid, Merged
 
-# what xlwings' err_to_str turns error values into; text that reads exactly like one of these is
-# taken for the error (Excel itself makes typed "#N/A" an error)
-EXCEL_ERRORS = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 PERCENT_FORMAT = "0%"
 _TEXT_WORDS = frozenset(("true", "false", "wahr", "falsch"))
 _FONT = ("name", "size", "bold", "italic", "color")
@@ -45,26 +42,6 @@ def _2d(value: Any, rows: int, cols: int) -> list[list[Any]]:
     if value and not isinstance(value[0], (list, tuple)):
         return [list(value)] if rows == 1 else [[v] for v in value]
     return [list(row) for row in value]
-
-
-def _grid_value(value: Any) -> Any:
-    """A value as the file backend (python-calamine) gives it: blanks and errors "", numbers float."""
-    if value is None or (isinstance(value, str) and value in EXCEL_ERRORS):
-        return ""
-    if type(value) is int:
-        return float(value)
-    return value
-
-
-def _special(formula: Any, value: Any) -> SpecialCell | None:
-    error = value if isinstance(value, str) and value in EXCEL_ERRORS else None
-    # .formula of a text cell is its text, so "=..." entered as text equals its own value
-    if isinstance(formula, str) and formula.startswith("=") and formula != value:
-        return SpecialCell("formula", formula[1:], True, None if value is None else str(value),
-                           error)
-    if error is not None:
-        return SpecialCell("error", None, True, error, error)
-    return None
 
 
 class _DefinedNames:
@@ -114,7 +91,7 @@ class ExcelSource:
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
-            grid = [[_grid_value(v) for v in row] for row in self._values(sheet)]
+            grid = [[from_xlwings(v) for v in row] for row in self._values(sheet)]
             while grid and all(v == "" for v in grid[-1]):
                 grid.pop()
             self._grids[sheet.name] = grid
@@ -170,7 +147,7 @@ class ExcelSource:
         for i, row in enumerate(formulas):
             r = first_row + i
             for c in wanted:
-                cell = _special(row[c - c0], values[r][c])
+                cell = xlwings_special(row[c - c0], values[r][c])
                 if cell is not None:
                     found[(r, c)] = cell
         return found
@@ -230,7 +207,7 @@ def excel_value(value: Any) -> Any:
 
 def _restorable(value: Any, formula: Any) -> Any:
     """What to assign to put a cell back: its formula, its error, else its value as text-safe."""
-    if _special(formula, value) is not None:
+    if xlwings_special(formula, value) is not None:
         return formula
     return excel_value(value)
 

@@ -17,10 +17,10 @@ import pandas as pd
 
 from ..core.columns import INPUT_FIELDS, header
 from ..core.frames import plain_frame
-from ..core.numbers import CellError, UncachedFormula
 from ..xlsx.cellref import a1, parse_range
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
+from . import cellvalues
 from .headers import HeaderMatch, match_headers, normalize, required_missing
 from .fastgrid import ColumnGrid
 from .source import FileSource, Grid, SheetSource, column_values
@@ -175,7 +175,7 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
         any(str in kinds[col] and "" in values for col, values in columns.items())
     special = source.special_cells(info, rows[0], rows[-1], scanned) if rows and needed else {}
     index = _row_index(rows)
-    raw = plain_frame({key: _column(columns[col], kinds[col], col, index, special)
+    raw = plain_frame({key: cellvalues.column(columns[col], kinds[col], col, index, special)
                        for key, col in cols.items()}, index)
     return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
@@ -222,40 +222,6 @@ def _row_index(rows: list[int]) -> pd.Index:
     if rows and rows[-1] - rows[0] + 1 == len(rows):
         return pd.RangeIndex(rows[0], rows[-1] + 1)
     return pd.Index(np.array(rows, dtype=np.int64))
-
-
-def _column(values: Sequence[Any], kinds: set[type], col: int, index: pd.Index, special: dict
-            ) -> np.ndarray:
-    """One column's raw values (of the types ``kinds``): blanks None, error cells CellError;
-    float64 when all numbers."""
-    if kinds == {float}:
-        array = np.array(values, dtype=float)
-    elif kinds <= {float, str} and all(v == "" for v in values if type(v) is str):
-        array = np.array([float("nan") if v == "" else v for v in values], dtype=float)
-    else:
-        array = np.empty(len(values), dtype=object)
-        array[:] = values
-        if str in kinds:
-            array[array == ""] = None
-    return _with_special(array, col, index, special)
-
-
-def _with_special(array: np.ndarray, col: int, index: pd.Index, special: dict) -> np.ndarray:
-    """Error cells and formulas without a cached value, which calamine shows as blanks."""
-    marks = {}
-    for (r, c), cell in special.items():
-        if c != col or r not in index:
-            continue
-        if cell.error:
-            marks[r] = CellError(cell.error)
-        elif cell.kind == "formula" and not cell.has_cached:
-            marks[r] = UncachedFormula("=" + (cell.formula or ""))
-    if not marks:
-        return array
-    array = array.astype(object)
-    for r, mark in marks.items():
-        array[index.get_loc(r)] = mark
-    return array
 
 
 def _is_blank(grid: Grid, row: int, col: int) -> bool:
