@@ -24,7 +24,7 @@ def test_own_list_uses_the_central_parameters(tmp_path):
     plain = xlsx_territory(tmp_path / "Liste2.xlsx", customers(40, seed=3, first_id=100))
     with_central = jobs.segment_workbook(own, params=central)
     without = jobs.segment_workbook(plain)
-    assert with_central.params.threshold_b == 28_000.0 and without.params.threshold_b == 14_000.0
+    assert with_central.params.c_threshold == 28_000.0 and without.params.c_threshold == 14_000.0
     assert with_central.parameters.label == "aus Parameter.xlsm"
     assert "keine Parameterzellen" in without.parameters.label
     assert sum(c.startswith("C") for c in _codes(own)) > sum(c.startswith("C") for c in _codes(plain))

@@ -125,10 +125,10 @@ def normalize_id(raw: Any) -> str | None:
 
 
 def percent_points(value: float) -> float:
-    """A fraction from a cell that should hold a percentage: a whole number above 1 up to 100
-    ("10" typed into a cell without % format) means that many percent; any other value is taken
-    as it is (a % cell holds 1.5 for 150 %, which the caller's range check then refuses)."""
-    if 1 < value <= 100 and value == int(value):
+    """A fraction from a cell that should hold a percentage: a whole number above 1 ("10" typed
+    into a cell without % format, or "150") means that many percent; any other value is taken as
+    it is (a % cell holds 1.5 for 150 %); the caller's range check refuses what is above 100 %."""
+    if value > 1 and value == int(value):
         return value / 100.0
     return value
 
