@@ -522,3 +522,27 @@ def test_segmentieren_never_fails(rows):
         return
     assert isinstance(out, list) and len(out) == filled[-1] + 1
     assert all(type(v) in (str, float) for row in out for v in row)
+
+
+# -- cost to serve and pricing ----------------------------------------------------------------
+def test_cost_to_serve_fee_and_coverage_functions():
+    assert call("CSEG_BETREUUNGSKOSTEN", 4.0, 12.0) == 1880.0  # 4 x 350 + 12 x 40
+    assert call("CSEG_BETREUUNGSKOSTEN", 4.0, 12.0, 300.0, 50.0) == 1800.0
+    assert call("CSEG_PAUSCHALE", 1800.0, 12.0) == 180.0  # 12 orders of 150 under 250
+    assert call("CSEG_PAUSCHALE", 1800.0, 12.0, 100.0) == 0.0
+    assert call("CSEG_KOSTENDECKUNG", 18000.0, 1880.0) == "nicht kostendeckend betreut"
+    assert call("CSEG_KOSTENDECKUNG", 14000.0, 1400.0) == "kostendeckend"
+    assert call("CSEG_BETREUUNGSKOSTEN", 4.0, 1.5) == error(
+        "Aufträge: bitte eine ganze Zahl ab 0 angeben")
+
+
+def test_pricing_functions_read_the_workbook_parameters():
+    book = FakeWorkbook()
+    book.set_names({"Kosten_je_Auftrag": 25.0, "Mindestbestellwert": 200.0,
+                    "Bearbeitungspauschale": 10.0})
+    assert call("CSEG_BETREUUNGSKOSTEN", 4.0, 12.0, book=book) == 1700.0
+    assert call("CSEG_PAUSCHALE", 1800.0, 12.0, book=book) == 120.0
+    book = FakeWorkbook()
+    book.set_names({"Bearbeitungspauschale": -5.0})
+    assert call("CSEG_PAUSCHALE", 1800.0, 12.0, book=book).startswith(
+        error("-5 EUR liegt außerhalb"))

@@ -230,6 +230,80 @@ def doctor(workbook: Optional[Path] = typer.Argument(None, help="Arbeitsmappe (.
     raise typer.Exit(checks.main(workbook))
 
 
+def _amount_option(value: Optional[str], option: str) -> Optional[float]:
+    """A EUR amount from the command line ("250", "250,50", "1.000"); German message else."""
+    if value is None:
+        return None
+    from .core.numbers import parse_number
+
+    number, error = parse_number(value)
+    if error or number is None or number < 0:
+        _fail(ValueError(f"{option}: {error or 'bitte einen Betrag ab 0 angeben'} ({value!r})"))
+    return number
+
+
+def pricing_table(title: str, frame) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("", no_wrap=True)
+    for col in ("Kunden", "betroffen", "Aufträge < MBW", "Pauschale €", "Bündelung €",
+                "Betreuung €", "Anteil", "nicht kostend.", "Listenpreis"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for label, row in frame.iterrows():
+        share = row["Kostenanteil"]
+        table.add_row(str(label), f"{int(row['Kunden'])}", f"{int(row['Betroffene Kunden'])}",
+                      _eur(row["Aufträge unter Mindestbestellwert"]), _eur(row["Pauschale/Jahr"]),
+                      _eur(row["Bündelung spart"]), _eur(row["Betreuungskosten"]),
+                      _pct(share) if share == share else "–", f"{int(row['Nicht kostendeckend'])}",
+                      f"{int(row['Listenpreis durchsetzen'])}",
+                      style="bold" if label == "Gesamt" else None)
+    return table
+
+
+@app.command()
+def pricing(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+            mindestbestellwert: Optional[str] = typer.Option(
+                None, "--mindestbestellwert", help="Mindestbestellwert in EUR (statt Parameter)"),
+            pauschale: Optional[str] = typer.Option(
+                None, "--pauschale", help="Bearbeitungspauschale je Auftrag darunter in EUR"),
+            kosten_je_auftrag: Optional[str] = typer.Option(
+                None, "--kosten-je-auftrag", help="Prozesskosten je Auftrag in EUR"),
+            out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                               help="Ergebnis hierhin schreiben statt in die Datei")
+            ) -> None:
+    """Betreuungskosten je Kunde und C-Kunden-Preispolitik; schreibt das Blatt „Preise & Kosten“."""
+    overrides = {key: value for key, value in (
+        ("mindestbestellwert", _amount_option(mindestbestellwert, "--mindestbestellwert")),
+        ("pauschale", _amount_option(pauschale, "--pauschale")),
+        ("kosten_je_auftrag", _amount_option(kosten_je_auftrag, "--kosten-je-auftrag")))
+        if value is not None}
+    try:
+        with console.status("Rechne Betreuungskosten …"):
+            report = jobs.pricing_workbook(workbook, out, overrides)
+    except WorkbookError as exc:
+        _fail(exc)
+    result, p = report.result, report.result.params
+    orders = (f"{result.orders_used} Aufträge aus „{report.orders.sheet}“" if report.orders
+              is not None else "Aufträge/Jahr aus der Kundentabelle")
+    console.print(f"[bold]{report.segment.path.name}[/bold]: {report.segment.customers} Kunden, "
+                  f"{orders}. Besuch {_eur(p.cost_per_visit)} €, Auftrag "
+                  f"{_eur(p.kosten_je_auftrag)} €, Mindestbestellwert "
+                  f"{_eur(p.mindestbestellwert)} €, Pauschale {_eur(p.pauschale)} €, "
+                  f"max. Vertriebskostenanteil {_pct(p.max_kostenanteil)}.")
+    console.print(pricing_table("Je Segment", result.by_code))
+    console.print(pricing_table("Je ABC-Klasse", result.by_abc))
+    total = result.totals
+    console.print(f"Pauschale bringt {_eur(total['Pauschale/Jahr'])} € im Jahr "
+                  f"({int(total['Betroffene Kunden'])} Kunden betroffen); Bündeln auf den "
+                  f"Mindestbestellwert spart {_eur(total['Bündelung spart'])} €; "
+                  f"{int(total['Nicht kostendeckend'])} Kunden nicht kostendeckend betreut; "
+                  f"{int(total['Listenpreis durchsetzen'])} C-Kunden mit Rabatt "
+                  "(Listenpreis durchsetzen).")
+    _list("Hinweise", report.notes, "yellow")
+    _list("Fehler", report.errors, "red")
+    console.print(f"Geschrieben: {report.written} (Blatt „Preise & Kosten“)")
+    raise typer.Exit(report.exit_code)
+
+
 app.command("consolidate")(consolidate_command)
 app.command("migration")(migration_command)
 app.add_typer(params_app, name="params")

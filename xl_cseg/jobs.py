@@ -7,6 +7,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core.columns import header
 from .core.distribution import Distribution, distribution
@@ -24,6 +25,9 @@ from .io.source import FileSource, SheetSource, named_values
 from .io.writer import FileWriter, segment_edit, table_edit
 from .xlsx.package import SheetInfo
 from .xlsx.errors import WorkbookError
+
+if TYPE_CHECKING:
+    from .core.pricing import PricingResult
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
 MEASURE_OUTPUT_KEYS = tuple(f.key for f in MEASURE_OUTPUT_FIELDS)
@@ -274,3 +278,72 @@ def copy_demo(dst: Path) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(demo_workbook(), dst)
     return dst
+
+
+# -- cost to serve and pricing ------------------------------------------------------------------
+@dataclass
+class PricingReport:
+    """What ``xl-cseg pricing`` computed (and wrote)."""
+
+    segment: SegmentReport
+    result: "PricingResult"
+    orders: CustomerTable | None
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    written: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ROW_ERRORS if self.errors else EXIT_OK
+
+
+def _located(table: CustomerTable | None, issues, errors: list[str], notes: list[str]) -> None:
+    for issue in issues:
+        if table is None or issue.row is None:
+            where = f"{table.sheet}: " if table is not None else ""
+        elif issue.field:
+            where = f"{table.cell(issue.row, issue.field)}: "
+        else:
+            where = f"{table.sheet}!{issue.row + 1}: "
+        (errors if issue.severity == ERROR else notes).append(f"{where}{issue.message}")
+
+
+def pricing_source(source: SheetSource, overrides: dict | None = None,
+                   today: _dt.date | None = None) -> PricingReport:
+    """Segment, then cost to serve and pricing (``overrides``: parameter values by key that win
+    over the workbook's, e.g. from the command line); nothing is written."""
+    from .core.pricing import pricing
+    from .io.orders import find_orders_table
+
+    today = today or _dt.date.today()
+    report = analyse_source(source, today)
+    params = report.params.with_values(**(overrides or {})) if overrides else report.params
+    orders = find_orders_table(source)
+    raw = report.table.raw.loc[report.result.output.index]
+    result = pricing(report.result.output, report.result.inputs, params, raw,
+                     orders.raw if orders is not None and orders.rows else None, today)
+    errors = list(report.errors)
+    notes = list(report.notes)
+    _located(report.table, result.issues, errors, notes)
+    _located(orders, result.order_issues, errors, notes)
+    return PricingReport(segment=report, result=result, orders=orders, errors=errors,
+                         notes=notes)
+
+
+def pricing_workbook(path: str | Path, out: str | Path | None = None,
+                     overrides: dict | None = None, today: _dt.date | None = None
+                     ) -> PricingReport:
+    """:func:`pricing_source` on a file, and the sheet ``Preise & Kosten`` written (added or
+    rewritten; every other part unchanged)."""
+    from .io import pricing_sheet
+    from .io.writer import write_sheets
+
+    source = FileSource(path, writing=True)
+    report = pricing_source(source, overrides, today)
+    dst = Path(out) if out else source.path
+    if dst.resolve() != source.path.resolve():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    content = pricing_sheet.pricing_content(report.result, report.result.params)
+    write_sheets(source, dst, [content], lambda _c, grid: pricing_sheet.is_ours(grid))
+    report.written = dst
+    return report

@@ -165,6 +165,26 @@ def run_plan(source: SheetSource, writer: WorkbookWriter,
     return Summary(TITLE, _text(head, _issues(report)), not report.all_errors)
 
 
+def run_pricing(source: SheetSource, writer: WorkbookWriter,
+                today: _dt.date | None = None) -> Summary:
+    """Preise & Kosten: cost to serve and pricing into the sheet of that name."""
+    from .io import pricing_sheet
+
+    report = jobs.pricing_source(source, None, today)
+    result = report.result
+    writer.write_sheets(source, [pricing_sheet.pricing_content(result, result.params)],
+                        lambda _content, grid: pricing_sheet.is_ours(grid))
+    total = result.totals
+    head = (f"Blatt „{pricing_sheet.SHEET}“ berechnet ({report.segment.customers} Kunden).\n"
+            f"Pauschale unter {_eur(result.params.mindestbestellwert)}: "
+            f"{_eur(total['Pauschale/Jahr'])} im Jahr, {int(total['Betroffene Kunden'])} Kunden "
+            f"betroffen; Bündeln spart {_eur(total['Bündelung spart'])}.\n"
+            f"Nicht kostendeckend betreut: {int(total['Nicht kostendeckend'])} Kunden; "
+            f"Listenpreis durchsetzen: {int(total['Listenpreis durchsetzen'])} C-Kunden.")
+    return Summary(TITLE, _text(head, _problems(("Fehler", report.errors),
+                                                ("Hinweise", report.notes))), not report.errors)
+
+
 def run_freeze(source: SheetSource, writer: WorkbookWriter) -> Summary:
     """Replace every ``=CSEG_…`` formula by its current (in files: last saved) value."""
     edits: list[SheetEdit] = []
@@ -310,6 +330,8 @@ def _run(name: str, source: SheetSource, writer: WorkbookWriter,
             return run_pipeline(source, writer, today)
         case "compute_plan":
             return run_plan(source, writer, today)
+        case "pricing":
+            return run_pricing(source, writer, today)
         case "consolidate":
             return run_consolidate(source, folder(), today)
         case "push_params":
@@ -392,6 +414,11 @@ def update_pipeline(book: Any = None) -> Summary:
 def compute_plan(book: Any = None) -> Summary:
     """Planung berechnen (schreibt wie Segmentieren alles, meldet Lücke und Kapazität)."""
     return _in_excel("compute_plan", book)
+
+
+def pricing(book: Any = None) -> Summary:
+    """Preise & Kosten: Betreuungskosten, Pauschale und Bündelung je Kunde und Segment."""
+    return _in_excel("pricing", book)
 
 
 def consolidate(book: Any = None) -> Summary:

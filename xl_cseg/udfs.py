@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .core import planning, rules
+from .core import pricing as pricing_rules
 from .core.columns import OUTPUT_FIELDS, header
 from .core.distribution import distribution
 from .core.numbers import parse_number
@@ -402,6 +403,71 @@ def CSEG_KANAL(segment, caller=None):
 def CSEG_BESUCHE(segment, caller=None):
     """Außendienstbesuche pro Jahr für das Segment laut Kanalmatrix (Zellen Besuche_…)."""
     return float(_channel_rule(caller, segment).visits)
+
+
+# -- cost to serve and pricing ------------------------------------------------------------------
+_PRICE_NAMES = tuple(s.name for s in SPECS if s.group == "Preise")
+
+
+def _count(value: Any, label: str) -> float:
+    number = _number(value, label)
+    if number < 0 or number != int(number):
+        raise UdfError(f"{label}: bitte eine ganze Zahl ab 0 angeben")
+    return number
+
+
+@func(category=CATEGORY)
+@_raw(besuche="Außendienstbesuche pro Jahr (z. B. CSEG_BESUCHE des Segments).",
+      auftraege="Aufträge pro Jahr (ganze Zahl ab 0).",
+      kosten_je_besuch="Optional: Kosten eines Besuchs in EUR. Leer = Zelle Kosten_je_Besuch.",
+      kosten_je_auftrag="Optional: Prozesskosten eines Auftrags in EUR. Leer = Zelle "
+                        "Kosten_je_Auftrag.")
+@_excel
+def CSEG_BETREUUNGSKOSTEN(besuche, auftraege, kosten_je_besuch=None, kosten_je_auftrag=None,
+                          caller=None):
+    """Betreuungskosten pro Jahr: Besuche x Kosten je Besuch + Aufträge x Kosten je Auftrag (4 x 350 + 12 x 40 = 1.880 EUR)."""
+    visits = _number(besuche, "Besuche")
+    if visits < 0:
+        raise UdfError("Besuche dürfen nicht negativ sein")
+    orders = _count(auftraege, "Aufträge")
+    params = _params(caller, _COST_NAMES + _PRICE_NAMES,
+                     Kosten_je_Besuch=("kosten_je_besuch", kosten_je_besuch),
+                     Kosten_je_Auftrag=("kosten_je_auftrag", kosten_je_auftrag))
+    cost = params.cost_per_visit if kosten_je_besuch is None else params.kosten_je_besuch
+    return float(pricing_rules.cost_to_serve(np.array([visits]), np.array([orders]), cost,
+                                             params.kosten_je_auftrag)[0])
+
+
+@func(category=CATEGORY)
+@_raw(umsatz="Umsatz des Kunden im Vorjahr in EUR.", auftraege="Aufträge pro Jahr.",
+      mindestbestellwert="Optional: Mindestbestellwert in EUR. Leer = Zelle Mindestbestellwert.",
+      pauschale="Optional: Pauschale je Auftrag darunter in EUR. Leer = Zelle "
+                "Bearbeitungspauschale.")
+@_excel
+def CSEG_PAUSCHALE(umsatz, auftraege, mindestbestellwert=None, pauschale=None, caller=None):
+    """Pauschale pro Jahr aus Aufträgen unter dem Mindestbestellwert, geschätzt aus dem Ø Auftragswert (12 x 150 EUR unter 250 EUR mit 15 EUR: 180 EUR)."""
+    revenue = _amount(umsatz, "Umsatz")
+    orders = _count(auftraege, "Aufträge")
+    params = _params(caller, _PRICE_NAMES,
+                     Mindestbestellwert=("mindestbestellwert", mindestbestellwert),
+                     Bearbeitungspauschale=("pauschale", pauschale))
+    small = pricing_rules.estimated_small_orders(np.array([revenue]), np.array([orders]),
+                                                 params.mindestbestellwert)[0]
+    return float(small * params.pauschale)
+
+
+@func(category=CATEGORY)
+@_raw(umsatz="Umsatz des Kunden im Vorjahr in EUR.",
+      betreuungskosten="Betreuungskosten pro Jahr in EUR (z. B. CSEG_BETREUUNGSKOSTEN).")
+@_excel
+def CSEG_KOSTENDECKUNG(umsatz, betreuungskosten, caller=None):
+    """„nicht kostendeckend betreut“, wenn die Betreuungskosten über dem maximalen Vertriebskostenanteil am Umsatz liegen, sonst „kostendeckend“."""
+    revenue = _amount(umsatz, "Umsatz")
+    cost = _amount(betreuungskosten, "Betreuungskosten")
+    params = _params(caller, (_name("max_kostenanteil"),))
+    verdict = pricing_rules.coverage_verdict(np.array([revenue]), np.array([cost]),
+                                             params.max_kostenanteil)[0]
+    return "" if verdict != verdict else verdict
 
 
 def _status(value: Any) -> str:

@@ -62,3 +62,25 @@ def demo_customers(count: int = 150, seed: int = 2026, territory: str | None = N
             "Verbundenheit": loyalty,
         })
     return pd.DataFrame(rows)
+
+
+def demo_orders(customers: pd.DataFrame, year: int, seed: int = 2026) -> pd.DataFrame:
+    """Orders of last year (``year``) for customers with revenue: many small orders for small
+    customers, fewer and larger ones for large customers; the values add up to about the
+    revenue. Columns ``Kunden-Nr``, ``Datum``, ``Auftragswert``."""
+    import datetime as _dt
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = _dt.date(year, 1, 2)
+    for cid, revenue in zip(customers["Kunden-Nr"], customers["Umsatz Vorjahr"]):
+        if not revenue or revenue <= 0:
+            continue
+        typical = float(np.clip(rng.lognormal(5.6, 0.6) * (1 + revenue / 40000), 60, 6000))
+        count = int(np.clip(round(revenue / typical), 1, 48))
+        shares = rng.dirichlet(np.full(count, 3.0))
+        days = np.sort(rng.integers(0, 360, size=count))
+        for share, day in zip(shares, days):
+            rows.append({"Kunden-Nr": int(cid), "Datum": start + _dt.timedelta(days=int(day)),
+                         "Auftragswert": float(np.round(revenue * share, 2))})
+    return pd.DataFrame(rows)

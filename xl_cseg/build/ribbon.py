@@ -94,6 +94,13 @@ RIBBON: tuple[RibbonGroup, ...] = (
             "Vertriebsplanung berechnen",
             "Berechnet die Planung aus Segmenten, Pipeline und Parametern.",
             "compute_plan", large=True),
+        RibbonButton(
+            "btnPricing", "Preise & Kosten", "CsegPricing", "FunctionWizard",
+            "Betreuungskosten und Preispolitik",
+            "Rechnet je Kunde die Betreuungskosten (Besuche und Aufträge), die Pauschale unter "
+            "dem Mindestbestellwert und die Ersparnis durch Bündeln; schreibt das Blatt "
+            "Preise & Kosten.",
+            "pricing"),
     )),
     RibbonGroup("grpGebiete", "Gebiete", (
         RibbonButton(

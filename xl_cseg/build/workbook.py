@@ -26,7 +26,11 @@ from ..core.planning import capacity, gap_to_target
 from ..core.segment import segment
 from ..io import plan_layout
 from . import sheet_kunden, sheet_massnahmen
-from .demo_data import demo_customers
+from ..core.pricing import pricing
+from ..io.pricing_sheet import pricing_content
+from .demo_data import demo_customers, demo_orders
+from .sheet_auftraege import write_auftraege_sheet
+from .sheet_content import write_content
 from .formats import make_formats
 from .ribbon import (CUSTOMUI_PART, CUSTOMUI_REL_TYPE, check_callbacks, ribbon_xml,
                      validate_ribbon)
@@ -46,7 +50,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SHEETS: tuple[tuple[str, str], ...] = (
     ("Start", "shStart"), ("Parameter", "shParameter"), ("Kunden", "shKunden"),
     ("Maßnahmen", "shMassnahmen"), ("Planung", "shPlanung"), ("Auswertung", "shAuswertung"),
-    ("xlwings.conf", "shConf"),
+    ("Aufträge", "shAuftraege"), ("Preise & Kosten", "shPreise"), ("xlwings.conf", "shConf"),
 )
 
 
@@ -76,8 +80,12 @@ def _demo_frames(params: Parameters):
     gap = gap_to_target(result.output, result.inputs, pipeline, params)
     cap = capacity(result.output, params, result.inputs)
     names = {normalize_id(r["customer_id"]): r["name"] for r in customers.to_dict("records")}
+    orders = demo_orders(demo_customers(), BUILD_DATE.year - 1)
+    order_raw = orders.rename(columns={"Kunden-Nr": "customer_id", "Datum": "date",
+                                       "Auftragswert": "value"})
+    priced = pricing(result.output, result.inputs, params, raw, order_raw, BUILD_DATE)
     return (customers, distribution(result.output, result.inputs), measures,
-            plan_layout.plan_cells(gap, cap), names)
+            plan_layout.plan_cells(gap, cap), names, orders, priced)
 
 
 class BuildError(Exception):
@@ -102,9 +110,9 @@ def _build(variant: Variant, params: Parameters) -> bytes:
     vba = build_vba_project(modules)
 
     if variant.demo:
-        customers, dist, measures, plan_cells, names = _demo_frames(params)
+        customers, dist, measures, plan_cells, names, orders, priced = _demo_frames(params)
     else:
-        customers = dist = measures = None
+        customers = dist = measures = orders = priced = None
         plan_cells, names = {}, {}
 
     out = io.BytesIO()
@@ -137,6 +145,8 @@ def _build(variant: Variant, params: Parameters) -> bytes:
     write_massnahmen_sheet(sheets["Maßnahmen"], fmt, measures, names)
     write_planung_sheet(wb, sheets["Planung"], fmt, plan_cells)
     write_auswertung_sheet(wb, sheets["Auswertung"], fmt, dist)
+    write_auftraege_sheet(sheets["Aufträge"], fmt, orders, names)
+    write_content(wb, sheets["Preise & Kosten"], fmt, pricing_content(priced, params))
     write_conf_sheet(sheets["xlwings.conf"])
     sheets["Start"].activate()
     wb.close()

@@ -24,6 +24,13 @@ INPUT_FIELDS: tuple[Field, ...] = (
     Field("territory", "Gebiet"),
 )
 
+# optional inputs of further analyses (read when present, not part of the segmentation's inputs):
+# orders a year and individual discount for cost to serve and pricing (core.pricing)
+EXTRA_INPUT_FIELDS: tuple[Field, ...] = (
+    Field("orders", "Aufträge/Jahr", numeric=True),
+    Field("discount", "Rabatt", numeric=True),
+)
+
 OUTPUT_FIELDS: tuple[Field, ...] = (
     Field("trend", "Umsatzentwicklung"),
     Field("abc", "ABC"),
@@ -56,7 +63,8 @@ MEASURE_OUTPUT_FIELDS: tuple[Field, ...] = (
     Field("stale", "Veraltet"),
     Field("notes", "Prüfhinweis"),
 )
-FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in INPUT_FIELDS + OUTPUT_FIELDS}
+FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS
+                                   + OUTPUT_FIELDS}
 NUMERIC_INPUTS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS if f.numeric)
 INPUT_KEYS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS)
 OUTPUT_KEYS: tuple[str, ...] = tuple(f.key for f in OUTPUT_FIELDS)

@@ -132,6 +132,15 @@ SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("is_kosten_jahr", "IS_Kosten_Jahr", "Inside Sales: Kosten je Mitarbeiter und Jahr",
               "EUR", 65000.0, "Vollkosten einer Inside-Sales-Stelle (für den Kostenvergleich).",
               "Kapazität", minimum=0.0),
+    # Preise und Betreuungskosten (C-Kunden-Preispolitik)
+    ParamSpec("kosten_je_auftrag", "Kosten_je_Auftrag", "Prozesskosten je Auftrag", "EUR", 40.0,
+              "Innendienst-, Kommissionier- und Versandkosten eines Auftrags (vom Controlling).",
+              "Preise", minimum=0.0),
+    ParamSpec("mindestbestellwert", "Mindestbestellwert", "Mindestbestellwert", "EUR", 250.0,
+              "Darunter wird die Bearbeitungspauschale berechnet; 0 = kein Mindestbestellwert.",
+              "Preise", minimum=0.0),
+    ParamSpec("pauschale", "Bearbeitungspauschale", "Bearbeitungs- oder Versandpauschale", "EUR",
+              15.0, "Je Auftrag unter dem Mindestbestellwert berechnet.", "Preise", minimum=0.0),
 )
 
 SPEC_BY_KEY: dict[str, ParamSpec] = {s.key: s for s in SPECS}

@@ -32,3 +32,6 @@ class SheetEdit:
 class WorkbookWriter(Protocol):
     def apply(self, edits: Sequence[SheetEdit]) -> None:
         """Write every edit or none."""
+
+    def write_sheets(self, source: Any, contents: Sequence[Any], ours: Any) -> None:
+        """Write sheets of our own (added or rewritten), or none."""

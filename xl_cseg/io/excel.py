@@ -15,6 +15,7 @@ from ..xlsx.cellref import parse_range, range_ref
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
 from ..xlsx.patch import KEEP
+from ..xlsx.new_sheet import Formula
 from .cellvalues import from_xlwings, xlwings_special
 from .edits import SheetEdit
 from .names import NamedCell, named_cells
@@ -195,6 +196,8 @@ def rectangles(cells: Iterable[tuple[int, int]]) -> list[Rect]:
 def excel_value(value: Any) -> Any:
     """What to assign so Excel stores ``value`` as it is: text Excel would turn into a formula,
     number, date, boolean or error gets the apostrophe a user would type."""
+    if isinstance(value, Formula):  # a formula of our own sheets (never cell content)
+        return "=" + value.text
     if not isinstance(value, str):
         return value
     head = value.lstrip()[:2]
@@ -271,6 +274,30 @@ class ExcelWriter:
         values = _2d(rng.options(ndim=2, err_to_str=True).value, rows, cols)
         formulas = _2d(rng.formula, rows, cols)
         return [[_restorable(v, f) for v, f in zip(vr, fr)] for vr, fr in zip(values, formulas)]
+
+    def write_sheets(self, source: Any, contents: Sequence[Any], recognise: Callable) -> None:
+        """Sheets of our own (:class:`xlsx.new_sheet.SheetContent`) in the open book: a missing
+        one is added after the last sheet; an existing one of ours gets the new cells and its
+        other cells cleared; one holding anything else is refused before anything changes."""
+        from .writer import check_ours
+
+        check_ours(source, contents, recognise)
+        existing = {s.name: s for s in source.worksheets()}
+        edits = []
+        for content in contents:
+            sheet = existing.get(content.name)
+            cells: dict[tuple[int, int], Any] = {}
+            if sheet is None:
+                self.book.sheets.add(content.name, after=self.book.sheets[len(self.book.sheets) - 1])
+                sheet = SheetInfo(content.name, content.name, len(self.book.sheets), "visible")
+            else:
+                for r, row in enumerate(source.grid(sheet)):
+                    for c, value in enumerate(row):
+                        if value != "":
+                            cells[(r, c)] = None
+            cells.update(content.cells)
+            edits.append(SheetEdit(sheet=sheet, cells=cells))
+        self.apply(edits)
 
     def _write(self, ws: Any, rect: Rect, rows: list[list[Any]]) -> None:
         self._range(ws, rect).value = rows

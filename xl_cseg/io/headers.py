@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..core.columns import INPUT_FIELDS, OUTPUT_FIELDS
+from ..core.columns import EXTRA_INPUT_FIELDS, INPUT_FIELDS, OUTPUT_FIELDS
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "customer_id": ("kundennr", "kundennummer", "kdnr", "kdnummer", "kundenid", "kunden", "knr",
@@ -30,6 +30,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                 "kundenbindung", "beziehung", "relationship"),
     "territory": ("gebiet", "vertriebsgebiet", "verkaufsgebiet", "region", "bezirk", "territory",
                   "salesterritory"),
+    "orders": ("auftraegejahr", "auftraegeprojahr", "auftraegejejahr", "auftraege",
+               "anzahlauftraege", "bestellungenjahr", "bestellungen", "ordersperyear", "orders"),
+    "discount": ("rabatt", "kundenrabatt", "individuellerrabatt", "rabattprozent", "discount"),
 }
 
 _YEAR = re.compile(r"^(umsatz|revenue|sales|nettoumsatz)(\d{4})$")
@@ -56,7 +59,7 @@ class HeaderMatch:
 _ALIAS_TO_KEY = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
 _GENERIC = {"umsatz", "revenue", "sales", "nr", "id", "name", "kunden", "vorjahr", "account"}
 _OUTPUT_TO_KEY = {normalize(f.header): f.key for f in OUTPUT_FIELDS}
-_CANONICAL = {normalize(f.header): f.key for f in INPUT_FIELDS}
+_CANONICAL = {normalize(f.header): f.key for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS}
 
 
 def match_headers(headers: dict[int, object], current_year: int,

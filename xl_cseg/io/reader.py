@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.columns import INPUT_FIELDS, header
+from ..core.columns import EXTRA_INPUT_FIELDS, INPUT_FIELDS, header
 from ..core.frames import plain_frame
 from ..xlsx.cellref import a1, parse_range
 from ..xlsx.errors import WorkbookError
@@ -71,7 +71,7 @@ def read_mapping(source: SheetSource) -> tuple[dict[str, str], str | None]:
 
     A row "Tabellenblatt | <Name>" says which sheet holds the customers.
     """
-    by_header = {normalize(f.header): f.key for f in INPUT_FIELDS}
+    by_header = {normalize(f.header): f.key for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS}
     for sheet in source.worksheets():
         if normalize(sheet.name) not in MAPPING_SHEETS:
             continue

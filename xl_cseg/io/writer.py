@@ -182,6 +182,11 @@ class FileWriter:
                     pkg.read(edit.table.part), ref=edit.table_ref, add_columns=edit.add_columns)
         write_package(pkg.path, self.dst, replacements)
 
+    def write_sheets(self, source: SheetSource, contents: Sequence[Any], ours: Recognise
+                     ) -> None:
+        """Sheets of our own (see :func:`write_sheets`); ``source`` is this writer's source."""
+        write_sheets(self.source, self.dst, contents, ours)
+
     def _style(self, part: str, hint: tuple) -> int | None:
         pkg = self.source.package
         if hint[0] == "like":
@@ -189,3 +194,35 @@ class FileWriter:
         if hint[0] == "percent":
             return pkg.percent_style_index()
         raise ValueError(f"unknown style hint {hint!r}")
+
+
+class SheetNotOurs(WorkbookError):
+    """A sheet of the name we write exists and holds something else."""
+
+
+Recognise = Callable[[Any, list[list[Any]]], bool]
+
+
+def check_ours(source: SheetSource, contents: Sequence[Any], ours: Recognise) -> None:
+    """Refuse (German message) when a sheet of a name we write holds something else."""
+    existing = {s.name: s for s in source.worksheets()}
+    for content in contents:
+        sheet = existing.get(content.name)
+        if sheet is not None and not ours(content, source.grid(sheet)):
+            raise SheetNotOurs(
+                f'"{source.path.name}": das Blatt „{content.name}“ gibt es schon mit anderem '
+                "Inhalt; es bleibt unverändert. Bitte das Blatt umbenennen, dann legt xl-cseg "
+                "es neu an.", path=source.path)
+
+
+def write_sheets(source: FileSource, dst: Path, contents: Sequence[Any], ours: Recognise) -> None:
+    """Write sheets of our own (:class:`xlsx.new_sheet.SheetContent`) into the workbook: added
+    when absent, rewritten when present and ``ours(content, grid)`` recognises them; a sheet of
+    that name holding anything else is refused (nothing written). Atomic, every other part
+    copied unchanged."""
+    from ..xlsx.new_sheet import sheet_changes
+
+    check_writable(dst)
+    check_ours(source, contents, ours)
+    changes = sheet_changes(source.package, contents)
+    write_package(source.package.path, dst, changes.replacements, changes.additions)

@@ -23,6 +23,10 @@ Public Sub CsegComputePlan(control As IRibbonControl)
     RunPython "import xl_cseg.macros as m; m.compute_plan()"
 End Sub
 
+Public Sub CsegPricing(control As IRibbonControl)
+    RunPython "import xl_cseg.macros as m; m.pricing()"
+End Sub
+
 Public Sub CsegConsolidate(control As IRibbonControl)
     RunPython "import xl_cseg.macros as m; m.consolidate()"
 End Sub

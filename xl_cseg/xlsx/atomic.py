@@ -76,9 +76,12 @@ def write_package(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
     replacements: Mapping[str, bytes | Sequence[bytes]],
+    additions: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write ``src`` to ``dst`` (may be the same file) with the named members' content replaced
-    (whole, or as a sequence of chunks that are streamed into the zip)."""
+    (whole, or as a sequence of chunks that are streamed into the zip) and ``additions`` (new
+    members, e.g. a sheet of our own) appended after the copied ones."""
+    additions = additions or {}
     src, dst = Path(src), Path(dst)
     check_writable(dst)
     cleanup_stale_temps(dst.parent)  # leftovers of writes that were killed long ago
@@ -87,12 +90,12 @@ def write_package(
     try:
         with os.fdopen(fd, "w+b") as out:
             try:
-                infos, sent = _write(src, out, replacements)
+                infos, sent = _write(src, out, replacements, additions)
             except ZIP_ERRORS as exc:
                 raise CorruptWorkbook(src, str(exc)) from exc
             out.flush()
             os.fsync(out.fileno())
-        _verify(tmp, infos, sent, replacements, dst)
+        _verify(tmp, infos, sent, {**replacements, **additions}, dst)
         mode = (dst if dst.exists() else src).stat().st_mode
         os.chmod(tmp, stat.S_IMODE(mode))
         try:
@@ -106,9 +109,11 @@ def write_package(
     _fsync_dir(dst.parent)
 
 
-def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence[bytes]]
+def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence[bytes]],
+           additions: Mapping[str, bytes] | None = None
            ) -> tuple[list[zipfile.ZipInfo], list[zipfile.ZipInfo]]:
-    """Copy ``src`` into ``out``; the members read and the members written."""
+    """Copy ``src`` into ``out``, then add ``additions``; the members expected (those read,
+    then the added ones) and the members written."""
     with zipfile.ZipFile(src) as zin, src.open("rb") as raw, zipfile.ZipFile(out, "w") as zout:
         infos = zin.infolist()
         missing = set(replacements) - {info.filename for info in infos}
@@ -120,6 +125,16 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence
                 _write_replaced(zout, info, replacements[info.filename])
             elif not _copy_raw(raw, out, zout, info):
                 _write_replaced(zout, info, read_member(zin, info, src))
+        names = {info.filename for info in infos}
+        stamp = infos[0].date_time if infos else (1980, 1, 1, 0, 0, 0)
+        for name, data in (additions or {}).items():
+            if name in names:
+                raise KeyError(f"part already in {src.name}: {name}")
+            added = zipfile.ZipInfo(name, stamp)
+            added.compress_type = zipfile.ZIP_DEFLATED
+            added.external_attr = 0o600 << 16
+            _write_replaced(zout, added, data)
+            infos.append(added)
         return infos, list(zout.filelist)
 
 

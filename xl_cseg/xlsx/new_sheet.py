@@ -1,0 +1,455 @@
+"""Add a sheet of our own (values, formulas, a native chart) to an existing workbook package.
+
+The user's workbook is never loaded and saved as a whole: the new worksheet part (and its drawing
+and chart parts) are added as new zip members; ``workbook.xml`` gets one ``<sheet>`` element
+appended to ``<sheets>``, its relationships and ``[Content_Types].xml`` one entry each, and
+``styles.xml`` the few cell formats the sheet needs appended (existing indices unchanged). Every
+other member is copied byte for byte by :func:`atomic.write_package`.
+
+When the sheet exists already and is ours (the caller checks its marker cell), its part is
+rewritten in place, and its chart part too when it has one.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+from xml.sax.saxutils import quoteattr
+
+from lxml import etree
+
+from .cellref import a1, col_letter
+from .cellvalue import render_value
+from .package import CONTENT_TYPES, Package
+from .safexml import local
+from .xmltext import escape
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+WORKSHEET_TYPE = REL_NS + "/worksheet"
+DRAWING_TYPE = REL_NS + "/drawing"
+CHART_TYPE = REL_NS + "/chart"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
+CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+
+# cell formats a sheet of ours may ask for: key -> (number format code or None, bold)
+FORMATS: dict[str, tuple[str | None, bool]] = {
+    "header": (None, True),
+    "bold": (None, True),
+    "eur": ('#,##0 "€"', False),
+    "eur_bold": ('#,##0 "€"', True),
+    "pct": ("0.0 %", False),
+    "pct_bold": ("0.0 %", True),
+    "int": ("#,##0", False),
+    "int_bold": ("#,##0", True),
+    "dec": ("#,##0.0", False),
+    "date": ("DD.MM.YYYY", False),
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell (text without "=") with the value it computes to."""
+
+    text: str
+    cached: Any = None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native column or line chart over ranges of the sheet itself (0-based, inclusive)."""
+
+    title: str
+    categories: tuple[int, int, int]  # (column, first row, last row)
+    series: tuple[tuple[str, int], ...]  # (name, column): values in the category rows
+    kind: str = "bar"  # bar (columns) | line
+    stacked: bool = False
+    anchor: tuple[int, int, int, int] = (0, 0, 10, 20)  # from col, from row, to col, to row
+    y_title: str = ""
+
+
+@dataclass
+class SheetContent:
+    """Everything a sheet of ours holds: cells by (row, col), format keys, column widths."""
+
+    name: str
+    cells: dict[tuple[int, int], Any]
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)
+    chart: Chart | None = None
+    freeze_row: int | None = None
+
+
+# -- styles ------------------------------------------------------------------------------------
+def append_styles(styles_xml: bytes, keys: Sequence[str]) -> tuple[bytes, dict[str, int]]:
+    """``styles.xml`` with cell formats for ``keys`` appended (fonts, number formats, xfs);
+    returns the new part and each key's ``cellXfs`` index. Existing entries keep their indices."""
+    root = etree.fromstring(styles_xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    ns = root.nsmap.get(None, MAIN_NS)
+
+    def child(name: str, before: Sequence[str]) -> etree._Element:
+        found = root.find(f"{{{ns}}}{name}")
+        if found is not None:
+            return found
+        element = etree.Element(f"{{{ns}}}{name}")
+        for later in before:  # schema order of the styleSheet's children
+            anchor = root.find(f"{{{ns}}}{later}")
+            if anchor is not None:
+                anchor.addprevious(element)
+                return element
+        root.append(element)
+        return element
+
+    order = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
+             "dxfs", "tableStyles", "colors", "extLst")
+    num_fmts = child("numFmts", order[1:])
+    fonts = child("fonts", order[2:])
+    xfs = child("cellXfs", order[6:])
+    used_ids = [int(e.get("numFmtId", "0")) for e in num_fmts]
+    by_code = {e.get("formatCode"): int(e.get("numFmtId", "0")) for e in num_fmts}
+    bold_font: int | None = None
+    indices: dict[str, int] = {}
+    for key in dict.fromkeys(keys):
+        code, bold = FORMATS[key]
+        fmt_id = 0
+        if code is not None:
+            if code not in by_code:
+                fmt_id = max([163, *used_ids]) + 1
+                used_ids.append(fmt_id)
+                etree.SubElement(num_fmts, f"{{{ns}}}numFmt", numFmtId=str(fmt_id),
+                                 formatCode=code)
+                by_code[code] = fmt_id
+            fmt_id = by_code[code]
+        font_id = 0
+        if bold:
+            if bold_font is None:
+                font = etree.SubElement(fonts, f"{{{ns}}}font")
+                etree.SubElement(font, f"{{{ns}}}b")
+                etree.SubElement(font, f"{{{ns}}}sz", val="11")
+                etree.SubElement(font, f"{{{ns}}}name", val="Calibri")
+                bold_font = len(fonts) - 1
+            font_id = bold_font
+        xf = etree.SubElement(xfs, f"{{{ns}}}xf", numFmtId=str(fmt_id), fontId=str(font_id),
+                              fillId="0", borderId="0", xfId="0")
+        if fmt_id:
+            xf.set("applyNumberFormat", "1")
+        if bold:
+            xf.set("applyFont", "1")
+        indices[key] = len(xfs) - 1
+    for container in (num_fmts, fonts, xfs):
+        container.set("count", str(len(container)))
+    if not len(num_fmts):
+        root.remove(num_fmts)
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return data, indices
+
+
+# -- the worksheet part ------------------------------------------------------------------------
+def render_sheet(content: SheetContent, styles: Mapping[str, int], drawing_rid: str | None
+                 ) -> bytes:
+    """The worksheet XML of ``content`` (inline strings, formulas with their cached values)."""
+    by_row: dict[int, list[tuple[int, Any]]] = {}
+    for (r, c), value in content.cells.items():
+        by_row.setdefault(r, []).append((c, value))
+    out = [b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+           f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'.encode()]
+    if content.cells:
+        rows = [r for r, _c in content.cells]
+        cols = [c for _r, c in content.cells]
+        out.append(f'<dimension ref="A1:{a1(max(rows), max(cols))}"/>'.encode())
+    out.append(b'<sheetViews><sheetView workbookViewId="0">')
+    if content.freeze_row:
+        out.append(f'<pane ySplit="{content.freeze_row}" topLeftCell="A{content.freeze_row + 1}" '
+                   'activePane="bottomLeft" state="frozen"/>'.encode())
+    out.append(b'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>')
+    if content.widths:
+        out.append(b"<cols>")
+        for col, width in sorted(content.widths.items()):
+            out.append(f'<col min="{col + 1}" max="{col + 1}" width="{width:g}" '
+                       'customWidth="1"/>'.encode())
+        out.append(b"</cols>")
+    out.append(b"<sheetData>")
+    for r in sorted(by_row):
+        out.append(f'<row r="{r + 1}">'.encode())
+        for c, value in sorted(by_row[r], key=lambda item: item[0]):
+            out.append(_cell(r, c, value, styles.get(content.formats.get((r, c), ""))))
+        out.append(b"</row>")
+    out.append(b"</sheetData>")
+    out.append(b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+               b'footer="0.3"/>')
+    if drawing_rid:
+        out.append(f'<drawing r:id="{drawing_rid}"/>'.encode())
+    out.append(b"</worksheet>")
+    return b"".join(out)
+
+
+def _cell(r: int, c: int, value: Any, style: int | None) -> bytes:
+    head = f'<c r="{a1(r, c)}"' + (f' s="{style}"' if style else "")
+    if isinstance(value, Formula):
+        cached = value.cached
+        if isinstance(cached, str):
+            tail = f' t="str"><f>{escape(value.text)}</f><v>{escape(cached)}</v></c>'
+        elif cached is None or (isinstance(cached, float) and cached != cached):
+            tail = f"><f>{escape(value.text)}</f></c>"
+        else:
+            tail = f"><f>{escape(value.text)}</f><v>{float(cached)!r}</v></c>"
+        return (head + tail).encode("utf-8")
+    if value is None or (isinstance(value, float) and value != value):
+        return (head + "/>").encode() if style else b""
+    if hasattr(value, "item"):
+        value = value.item()
+    return head.encode() + render_value(value)
+
+
+# -- chart -------------------------------------------------------------------------------------
+def _ref(sheet: str, col: int, first: int, last: int) -> str:
+    quoted = "'" + sheet.replace("'", "''") + "'"
+    letters = col_letter(col)
+    return f"{quoted}!${letters}${first + 1}:${letters}${last + 1}"
+
+
+COLOURS = ("1F4E79", "2E75B6", "9DC3E6", "C55A11", "70AD47", "7F7F7F")
+
+
+def chart_xml(sheet: str, chart: Chart) -> bytes:
+    """A DrawingML chart part (c:chartSpace) with one column or line chart."""
+    col, first, last = chart.categories
+    series = []
+    for i, (name, vcol) in enumerate(chart.series):
+        colour = COLOURS[i % len(COLOURS)]
+        look = (f'<c:spPr><a:ln w="28575"><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill>'
+                '</a:ln></c:spPr><c:marker><c:symbol val="circle"/><c:size val="5"/></c:marker>'
+                if chart.kind == "line" else
+                f'<c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill></c:spPr>'
+                '<c:invertIfNegative val="0"/>')
+        series.append(
+            f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx><c:v>{escape(name)}</c:v></c:tx>'
+            f'{look}<c:cat><c:strRef><c:f>{escape(_ref(sheet, col, first, last))}</c:f>'
+            '</c:strRef></c:cat>'
+            f'<c:val><c:numRef><c:f>{escape(_ref(sheet, vcol, first, last))}</c:f></c:numRef>'
+            '</c:val>' + ('<c:smooth val="0"/>' if chart.kind == "line" else "") + "</c:ser>")
+    if chart.kind == "line":
+        plot = ('<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>'
+                + "".join(series) + '<c:marker val="1"/>'
+                '<c:axId val="50010001"/><c:axId val="50010002"/></c:lineChart>')
+    else:
+        grouping = "stacked" if chart.stacked else "clustered"
+        plot = ('<c:barChart><c:barDir val="col"/>'
+                f'<c:grouping val="{grouping}"/><c:varyColors val="0"/>' + "".join(series)
+                + '<c:gapWidth val="80"/>'
+                + ('<c:overlap val="100"/>' if chart.stacked else "")
+                + '<c:axId val="50010001"/><c:axId val="50010002"/></c:barChart>')
+    y_title = (f'<c:title><c:tx><c:rich><a:bodyPr rot="-5400000" vert="horz"/><a:p><a:r>'
+               f'<a:t>{escape(chart.y_title)}</a:t></a:r></a:p></c:rich></c:tx>'
+               '<c:overlay val="0"/></c:title>') if chart.y_title else ""
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        f'xmlns:r="{REL_NS}">'
+        '<c:roundedCorners val="0"/>'
+        '<c:chart><c:title><c:tx><c:rich><a:bodyPr/><a:p><a:r>'
+        f'<a:t>{escape(chart.title)}</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/>'
+        '</c:title><c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>' + plot +
+        '<c:catAx><c:axId val="50010001"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+        '<c:delete val="0"/><c:axPos val="b"/><c:numFmt formatCode="General" sourceLinked="1"/>'
+        '<c:tickLblPos val="nextTo"/><c:crossAx val="50010002"/><c:crosses val="autoZero"/>'
+        '<c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/></c:catAx>'
+        '<c:valAx><c:axId val="50010002"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+        '<c:delete val="0"/><c:axPos val="l"/><c:majorGridlines/>' + y_title +
+        '<c:numFmt formatCode="#,##0" sourceLinked="0"/>'
+        '<c:tickLblPos val="nextTo"/><c:crossAx val="50010001"/><c:crosses val="autoZero"/>'
+        '<c:crossBetween val="between"/></c:valAx></c:plotArea>'
+        '<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>'
+        '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')
+    return xml.encode("utf-8")
+
+
+def drawing_xml(anchor: tuple[int, int, int, int], chart_rid: str) -> bytes:
+    c0, r0, c1, r1 = anchor
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+        'spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+        f'<xdr:twoCellAnchor><xdr:from><xdr:col>{c0}</xdr:col><xdr:colOff>0</xdr:colOff>'
+        f'<xdr:row>{r0}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>'
+        f'<xdr:to><xdr:col>{c1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{r1}</xdr:row>'
+        '<xdr:rowOff>0</xdr:rowOff></xdr:to>'
+        '<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="2" name="Diagramm 1"/>'
+        '<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/>'
+        '<a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic><a:graphicData '
+        'uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+        '<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        f'xmlns:r="{REL_NS}" r:id="{chart_rid}"/>'
+        '</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>'
+        '</xdr:wsDr>').encode("utf-8")
+
+
+def _rels(items: Sequence[tuple[str, str, str]]) -> bytes:
+    body = "".join(f'<Relationship Id="{rid}" Type="{kind}" Target="{target}"/>'
+                   for rid, kind, target in items)
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="{PKG_REL_NS}">{body}</Relationships>').encode()
+
+
+# -- the package changes -------------------------------------------------------------------------
+@dataclass
+class PackageChanges:
+    replacements: dict[str, bytes] = field(default_factory=dict)
+    additions: dict[str, bytes] = field(default_factory=dict)
+
+
+def _free_name(pkg: Package, taken: set[str], pattern: str) -> str:
+    n = 1
+    while (pkg.has_part(pattern.format(n)) or pattern.format(n) in taken):
+        n += 1
+    return pattern.format(n)
+
+
+def _relative(source: str, target: str) -> str:
+    return posixpath.relpath(target, posixpath.dirname(source))
+
+
+def sheet_changes(pkg: Package, contents: Sequence[SheetContent],
+                  changes: PackageChanges | None = None) -> PackageChanges:
+    """The parts to replace and to add so that the workbook holds ``contents`` (new sheets
+    appended after the last sheet; a sheet of the same name rewritten in place)."""
+    changes = changes or PackageChanges()
+    keys = sorted({k for c in contents for k in c.formats.values()})
+    styles_part = next((r.target for r in pkg.relationships(pkg.workbook_part)
+                        if r.type.endswith("/styles") and not r.external), None)
+    indices: dict[str, int] = {}
+    if keys and styles_part and pkg.has_part(styles_part):
+        current = changes.replacements.get(styles_part) or pkg.read(styles_part)
+        changes.replacements[styles_part], indices = append_styles(current, keys)
+    existing = {s.name: s for s in pkg.sheets()}
+    wb_part = pkg.workbook_part
+    wb_rels_part = posixpath.join(posixpath.dirname(wb_part), "_rels",
+                                  posixpath.basename(wb_part) + ".rels")
+    workbook = changes.replacements.get(wb_part) or pkg.read(wb_part)
+    wb_rels = changes.replacements.get(wb_rels_part) or pkg.read(wb_rels_part)
+    types = changes.replacements.get(CONTENT_TYPES) or pkg.read(CONTENT_TYPES)
+    taken = set(changes.additions)
+    for content in contents:
+        if content.name in existing:
+            _rewrite(pkg, existing[content.name].part, content, indices, changes, taken)
+            continue
+        part = _free_name(pkg, taken, "xl/worksheets/sheet{}.xml")
+        taken.add(part)
+        rid = _free_rid(wb_rels)
+        wb_rels = _insert(wb_rels, b"</Relationships>", _rels_entry(
+            rid, WORKSHEET_TYPE, _relative(wb_part, part)))
+        workbook = _append_sheet(workbook, content.name, rid)
+        types = _insert(types, b"</Types>", _override(part, CT_WORKSHEET))
+        drawing_rid = None
+        if content.chart is not None:
+            drawing, chart = _free_name(pkg, taken, "xl/drawings/drawing{}.xml"), None
+            taken.add(drawing)
+            chart = _free_name(pkg, taken, "xl/charts/chart{}.xml")
+            taken.add(chart)
+            drawing_rid = "rId1"
+            changes.additions[_rels_of(part)] = _rels(
+                [(drawing_rid, DRAWING_TYPE, _relative(part, drawing))])
+            changes.additions[drawing] = drawing_xml(content.chart.anchor, "rId1")
+            changes.additions[_rels_of(drawing)] = _rels(
+                [("rId1", CHART_TYPE, _relative(drawing, chart))])
+            changes.additions[chart] = chart_xml(content.name, content.chart)
+            types = _insert(types, b"</Types>", _override(drawing, CT_DRAWING)
+                            + _override(chart, CT_CHART))
+        changes.additions[part] = render_sheet(content, indices, drawing_rid)
+    changes.replacements[wb_part] = workbook
+    changes.replacements[wb_rels_part] = wb_rels
+    changes.replacements[CONTENT_TYPES] = types
+    return changes
+
+
+def _rewrite(pkg: Package, part: str, content: SheetContent, indices: Mapping[str, int],
+             changes: PackageChanges, taken: set[str]) -> None:
+    """An existing sheet of ours: its part rewritten, its chart rewritten or added."""
+    drawing_rid = None
+    if content.chart is not None:
+        drawings = [r for r in pkg.relationships(part) if r.type == DRAWING_TYPE]
+        charts = [r for r in pkg.relationships(drawings[0].target) if r.type == CHART_TYPE] \
+            if drawings else []
+        if drawings and charts and pkg.has_part(charts[0].target):
+            drawing_rid = drawings[0].id
+            changes.replacements[charts[0].target] = chart_xml(content.name, content.chart)
+        elif not pkg.relationships(part):
+            drawing = _free_name(pkg, taken, "xl/drawings/drawing{}.xml")
+            taken.add(drawing)
+            chart = _free_name(pkg, taken, "xl/charts/chart{}.xml")
+            taken.add(chart)
+            drawing_rid = "rId1"
+            changes.additions[_rels_of(part)] = _rels(
+                [(drawing_rid, DRAWING_TYPE, _relative(part, drawing))])
+            changes.additions[drawing] = drawing_xml(content.chart.anchor, "rId1")
+            changes.additions[_rels_of(drawing)] = _rels(
+                [("rId1", CHART_TYPE, _relative(drawing, chart))])
+            changes.additions[chart] = chart_xml(content.name, content.chart)
+            types = changes.replacements.get(CONTENT_TYPES) or pkg.read(CONTENT_TYPES)
+            changes.replacements[CONTENT_TYPES] = _insert(
+                types, b"</Types>", _override(drawing, CT_DRAWING) + _override(chart, CT_CHART))
+    changes.replacements[part] = render_sheet(content, indices, drawing_rid)
+
+
+def _rels_of(part: str) -> str:
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def _free_rid(rels: bytes) -> str:
+    used = {int(m) for m in re.findall(rb'Id="rId(\d+)"', rels)}
+    n = max(used, default=0) + 1
+    return f"rId{n}"
+
+
+def _rels_entry(rid: str, kind: str, target: str) -> bytes:
+    return f'<Relationship Id="{rid}" Type="{kind}" Target={quoteattr(target)}/>'.encode()
+
+
+def _override(part: str, content_type: str) -> bytes:
+    return f'<Override PartName="/{part}" ContentType="{content_type}"/>'.encode()
+
+
+def _insert(xml: bytes, before: bytes, item: bytes) -> bytes:
+    """``item`` inserted before the last ``before`` (the closing tag of the root, possibly with
+    a prefix)."""
+    pos = xml.rfind(before)
+    if pos < 0:  # a prefixed root element: </x:Types>
+        name = before[2:-1]
+        match = list(re.finditer(rb"</[A-Za-z0-9_]+:" + re.escape(name) + rb">", xml))
+        if not match:
+            raise ValueError(f"{before!r} not found")
+        pos = match[-1].start()
+        prefix = match[-1].group(0)[2:].split(b":")[0]
+        item = re.sub(rb"<(\w)", rb"<" + prefix + rb":\1", item)
+    return xml[:pos] + item + xml[pos:]
+
+
+def _append_sheet(workbook: bytes, name: str, rid: str) -> bytes:
+    """``<sheet>`` appended to ``<sheets>``, with the relationships prefix the part declares."""
+    root = etree.fromstring(workbook, etree.XMLParser(resolve_entities=False, no_network=True))
+    sheets = [el for el in root if local(el.tag) == "sheets"]
+    ids = [int(el.get("sheetId", "0")) for el in sheets[0] if local(el.tag) == "sheet"] \
+        if sheets else []
+    r_prefix = next((p for p, uri in root.nsmap.items() if uri == REL_NS and p), None)
+    main_prefix = next((p for p, uri in root.nsmap.items() if uri == root.nsmap.get(
+        root.prefix)), None) if root.prefix else None
+    tag = f"{root.prefix}:sheet" if root.prefix else "sheet"
+    rattr = f"{r_prefix}:id" if r_prefix else "r:id"
+    decl = "" if r_prefix else f' xmlns:r="{REL_NS}"'
+    item = (f"<{tag} name={quoteattr(name)} sheetId=\"{max(ids, default=0) + 1}\" "
+            f'{rattr}="{rid}"{decl}/>').encode("utf-8")
+    del main_prefix
+    close = f"</{root.prefix}:sheets>" if root.prefix else "</sheets>"
+    pos = workbook.find(close.encode())
+    if pos < 0:
+        raise ValueError("workbook.xml without <sheets>")
+    return workbook[:pos] + item + workbook[pos:]
+
+
+def content_types_ok(types: bytes) -> bool:
+    return b"<Types" in types or b":Types" in types
