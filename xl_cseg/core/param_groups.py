@@ -45,6 +45,8 @@ GROUPS: tuple[ParamGroup, ...] = (
                       "ueberplanung", "tage_ohne_aktivitaet")),
     ParamGroup("Kapazität", CENTRAL, "Arbeitstage, Inside-Sales-Leistung",
                _specs("arbeitstage", "is_kunden_tag")),
+    ParamGroup("Preise", CENTRAL, "Kosten je Auftrag, Mindestbestellwert, Pauschale",
+               _specs("kosten_je_auftrag", "mindestbestellwert", "pauschale")),
     ParamGroup("Kanalmatrix", CENTRAL, "Kanal, Besuche und Kontakte je Segment",
                tuple(name for code in CODES for name in channel_names(code))),
     ParamGroup("Wahrscheinlichkeiten", CENTRAL, "Wahrscheinlichkeit je Maßnahmen-Status",
