@@ -102,15 +102,23 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(jobs.EXIT_FAILED)
 
 
+FORCE_HELP = "eine vorhandene Datei --out ersetzen (sonst wird sie nicht überschrieben)"
+
+
+def _force() -> bool:
+    return typer.Option(False, "--force", "-f", help=FORCE_HELP)
+
+
 @app.command()
 def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
             out: Optional[Path] = typer.Option(None, "--out", "-o",
                                                help="Ergebnis hierhin schreiben statt in die Datei"),
-            params: Optional[Path] = PARAMS_OPTION) -> None:
+            params: Optional[Path] = PARAMS_OPTION,
+            force: bool = _force()) -> None:
     """Segmentieren und die Ergebnisspalten in die Kundentabelle schreiben."""
     try:
         with console.status("Segmentiere …"):
-            report = jobs.segment_workbook(workbook, out, params=params)
+            report = jobs.segment_workbook(workbook, out, params=params, force=force)
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "segmentiert")
@@ -155,11 +163,12 @@ def plan_table(title: str, rows) -> Table:
 def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
          out: Optional[Path] = typer.Option(None, "--out", "-o",
                                             help="Ergebnis hierhin schreiben statt in die Datei"),
-         params: Optional[Path] = PARAMS_OPTION) -> None:
+         params: Optional[Path] = PARAMS_OPTION,
+         force: bool = _force()) -> None:
     """Pipeline, Lücke zum Umsatzziel und Kapazität rechnen und in die Mappe schreiben."""
     try:
         with console.status("Plane …"):
-            report = jobs.segment_workbook(workbook, out, params=params)
+            report = jobs.segment_workbook(workbook, out, params=params, force=force)
     except WorkbookError as exc:
         _fail(exc)
     plan_report = report.plan
@@ -177,11 +186,11 @@ def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)")
 
 @app.command()
 def demo(out: Path = typer.Option(Path("Kundensegmentierung-Demo.xlsm"), "--out", "-o",
-                                  help="Wohin die Demo-Arbeitsmappe kopiert wird")) -> None:
+                                  help="Wohin die Demo-Arbeitsmappe (.xlsm) geschrieben wird"),
+         force: bool = _force()) -> None:
     """Die eingebaute Demo-Arbeitsmappe (150 Kunden) kopieren, segmentieren und auswerten."""
     try:
-        jobs.copy_demo(out)
-        report = jobs.segment_workbook(out)
+        report = jobs.demo_workbook_to(out, force=force)
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "Demo segmentiert")

@@ -19,6 +19,7 @@ import io
 import os
 import queue
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -33,7 +34,8 @@ import numpy as np
 import pandas as pd
 from isal import isal_zlib
 
-from ..xlsx.atomic import TEMP_PREFIX, TEMP_SUFFIX, check_writable, write_deflated, write_packed
+from ..xlsx.atomic import (TEMP_PREFIX, TEMP_SUFFIX, check_writable, new_file_mode, target_path,
+                           write_deflated, write_packed)
 from ..xlsx.cellvalue import MAX_TEXT, number_list, wrapped
 from ..xlsx.xmltext import escaped_utf8
 
@@ -238,6 +240,7 @@ def write_streamed(template: bytes, dst: Path,
                    replaced: dict[str, bytes | Iterable[bytes] | DeflatedPart]) -> None:
     """Write the package ``template`` (zip bytes) to ``dst`` atomically, with some members
     replaced by bytes, by a stream of byte chunks or by deflated segments."""
+    dst = target_path(dst)
     check_writable(dst)
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
     tmp = Path(name)
@@ -257,6 +260,7 @@ def write_streamed(template: bytes, dst: Path,
                         _stream(zf, info.filename, data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
         os.replace(tmp, dst)
     except BaseException:
         with contextlib.suppress(OSError):

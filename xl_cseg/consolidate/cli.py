@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ..core.distribution import TOTAL
 from ..core.migration import migration as migration_matrix
+from ..io.targets import check_output, new_folders
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.errors import WorkbookError
 from . import history
@@ -71,6 +72,8 @@ def consolidate_command(
                                        help="Parallele Prozesse (Standard: alle Kerne)"),
     replace: bool = typer.Option(False, "--ersetzen",
                                  help="Einen Stand desselben Tages im Verlauf ersetzen"),
+    force: bool = typer.Option(False, "--force", "-f",
+                               help="eine vorhandene Gesamtauswertung --out ersetzen"),
 ) -> None:
     """Alle Gebietsdateien einlesen, zentral segmentieren und zu einer Gesamtauswertung
     zusammenführen."""
@@ -95,7 +98,7 @@ def consolidate_command(
 
     try:
         run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
-                          jobs, progress, replace)
+                          jobs, progress, replace, force=force)
     except (WorkbookError, history.HistoryError) as exc:
         _fail(exc)
     finally:
@@ -148,12 +151,16 @@ def migration_command(
                                             "(mit allen Kunden)"),
     top: int = typer.Option(15, "--top", min=0,
                             help="So viele Kunden mit dem höchsten Umsatz hier zeigen"),
+    force: bool = typer.Option(False, "--force", "-f",
+                               help="eine vorhandene Datei --out ersetzen"),
 ) -> None:
     """Segment-Migration zwischen zwei gespeicherten Ständen (z. B. C-Win -> B-Grow)."""
     from .migration_book import write_migration
 
     before, after = _date(date_from, "--from"), _date(date_to, "--to")
     try:
+        target = None if out is None else check_output(out, [history_path], ".xlsx", force=force,
+                                                       what="Migrationsmappe")
         if before is None or after is None:
             known = history.dates(history_path)
             after = after or (known[-1] if known else None)
@@ -165,8 +172,9 @@ def migration_command(
                     "… --snapshot“ speichern oder --from und --to angeben.")
         result = migration_matrix(history.load(history_path, before),
                                   history.load(history_path, after))
-        if out is not None:
-            write_migration(result, before, after, out)
+        if target is not None:
+            with new_folders(target):
+                write_migration(result, before, after, target)
     except (history.HistoryError, WorkbookError) as exc:
         _fail(exc)
     counts = result.territories.loc[TOTAL]

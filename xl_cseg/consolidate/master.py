@@ -131,6 +131,9 @@ class Book:
         return first_row + len(frame) + 1
 
 
+LOG_SHEET = "Importprotokoll"
+
+
 def write_master(data: MasterData, dst: Path) -> None:
     """Write the master workbook to ``dst`` atomically."""
     stream = io.BytesIO()
@@ -142,7 +145,7 @@ def write_master(data: MasterData, dst: Path) -> None:
     _territories(book, territories, data.territories)
     _pipeline(book, book.wb.add_worksheet("Pipeline"), data.measures)
     _duplicates(book, book.wb.add_worksheet("Duplikate"), data.duplicates)
-    _log(book, book.wb.add_worksheet("Importprotokoll"), data)
+    _log(book, book.wb.add_worksheet(LOG_SHEET), data)
     _overview(book, overview, data)
     overview.activate()
     book.wb.close()

@@ -16,15 +16,19 @@ import pandas as pd
 
 from ..core.distribution import distribution
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
+from ..io.targets import TargetRefused, check_output, new_folders
 from ..xlsx.atomic import check_writable
+from ..xlsx.errors import WorkbookError
+from ..xlsx.safezip import open_package
 from . import bulk, history
 from . import duplicates
-from .master import MasterData, customer_columns, customer_styles, write_master
+from .master import LOG_SHEET, MasterData, customer_columns, customer_styles, write_master
 from .parameters import ParameterSet, central_parameters
 from .reader import CUSTOMER_COLUMNS, MEASURE_COLUMNS, OK, FileResult, Task, read_territory
 from .sources import FAILED, Sources, collect
 from .summary import deviation_rows, import_log, message_rows, overview, territory_table
 
+OWN_OUTPUT = "Ausgabedatei dieses Laufs"
 Progress = Callable[[FileResult, int, int], None]  # result, files done, files in total
 
 
@@ -142,36 +146,55 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
         else None)
 
 
+def is_master(path: Path) -> bool:
+    """Whether ``path`` is a master workbook this command wrote (its log sheet is there)."""
+    try:
+        return any(s.name == LOG_SHEET for s in open_package(path).sheets())
+    except (WorkbookError, OSError):
+        return False
+
+
 def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str],
                 params: Path | None = None, today: _dt.date | None = None,
                 snapshot: bool = False, history_path: Path | None = None,
                 workers: int | None = None, progress: Progress | None = None,
-                replace: bool = False) -> Consolidation:
+                replace: bool = False, *, force: bool = False) -> Consolidation:
     """Read, re-segment and combine; write the master workbook ``out`` (and the snapshot).
 
     Raises :class:`WorkbookError` when the parameter file cannot be read or ``out`` cannot be
     written, :class:`history.SnapshotExists` (before reading anything) when ``today`` has a
     snapshot already and ``replace`` is not set; a territory file that cannot be read is
-    logged and skipped.
+    logged and skipped. ``out`` must be a new ``.xlsx`` (an existing file only with ``force``,
+    never one of the inputs).
     """
     out, today = Path(out), today or _dt.date.today()
+    paths = [Path(p) for p in paths]
+    named = [p for p in paths if not p.is_dir()] + ([Path(params)] if params is not None else [])
+    target = check_output(out, named, ".xlsx", force=force, what="Gesamtauswertung")
     db = (history_path or history.default_history(out)) if snapshot else None
     if db is not None and not replace:
         history.check_free(db, db, today)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    check_writable(out)
+    if target.parent.exists():
+        check_writable(target)
     central = central_parameters(params)
-    own = {out: "Ausgabedatei dieses Laufs"}
+    own = {out: OWN_OUTPUT}
     if params is not None:
         own[params] = "Parameterquelle dieses Laufs"
     sources = collect(paths, exclude=own)
+    if target.exists() and any(s.reason == OWN_OUTPUT for s in sources.skipped) \
+            and not is_master(target):
+        raise TargetRefused(
+            f"„{out.name}“ liegt in einem der eingelesenen Ordner und ist keine "
+            "Gesamtauswertung, sondern eine Gebietsdatei; sie wird nicht überschrieben. Bitte "
+            "mit --out einen anderen Dateinamen angeben.", path=out)
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     results = read_all(sources, central, today, workers, progress)
     seconds["lesen"], clock = time.perf_counter() - clock, time.perf_counter()
     data = combine(sources, central, results, today)
     seconds["zusammenführen"], clock = time.perf_counter() - clock, time.perf_counter()
-    write_master(data, out)
+    with new_folders(target):
+        write_master(data, target)
     seconds["schreiben"], clock = time.perf_counter() - clock, time.perf_counter()
     run = Consolidation(sources, central, results, data, out, db, seconds=seconds)
     if db is not None:

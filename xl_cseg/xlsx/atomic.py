@@ -17,6 +17,7 @@ import os
 import stat
 import struct
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -60,6 +61,24 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise WorkbookReadOnly(path, directory=True)
 
 
+def target_path(path: str | os.PathLike[str]) -> Path:
+    """Where a write to ``path`` really goes: a symlink is followed (the real file gets the
+    contents, the link stays a link), also when the link dangles."""
+    return Path(os.path.realpath(path))
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def new_file_mode() -> int:
+    """The permissions a new file gets from the process's umask (0666 & ~umask), as an editor
+    saving a new file gives it: readable by colleagues on a shared drive, not 0600."""
+    with _UMASK_LOCK:  # reading the umask means setting it; no other thread sets it meanwhile
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
 def cleanup_stale_temps(directory: str | os.PathLike[str], *, min_age: float = 600.0) -> list[Path]:
     """Delete temp files left by killed writes that are older than ``min_age`` seconds."""
     removed = []
@@ -82,7 +101,7 @@ def write_package(
     (whole, or as a sequence of chunks that are streamed into the zip) and ``additions`` (new
     members, e.g. a sheet of our own) appended after the copied ones."""
     additions = additions or {}
-    src, dst = Path(src), Path(dst)
+    src, dst = Path(src), target_path(dst)
     check_writable(dst)
     cleanup_stale_temps(dst.parent)  # leftovers of writes that were killed long ago
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
@@ -96,8 +115,7 @@ def write_package(
             out.flush()
             os.fsync(out.fileno())
         _verify(tmp, infos, sent, {**replacements, **additions}, dst)
-        mode = (dst if dst.exists() else src).stat().st_mode
-        os.chmod(tmp, stat.S_IMODE(mode))
+        os.chmod(tmp, stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
         try:
             os.replace(tmp, dst)
         except PermissionError as exc:
