@@ -132,7 +132,10 @@ def test_excel_table_grows_and_stays_a_table(tmp_path):
     jobs.segment_workbook(path)
     after = members(path)
     changed = sorted(n for n in before if before[n] != after[n])
-    assert changed == ["xl/tables/table1.xml", "xl/worksheets/sheet1.xml"]
+    assert changed == ["xl/tables/table1.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"]
+    # the workbook part only gained the marker of the columns this run owns
+    assert re.sub(rb"<definedNames>.*</definedNames>", b"", after["xl/workbook.xml"]) == \
+        before["xl/workbook.xml"]
     table = after["xl/tables/table1.xml"].decode()
     assert 'ref="A1:N5"' in table
     for head in OUT_HEADERS:

@@ -277,8 +277,8 @@ def pricing(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm
             kosten_je_auftrag: Optional[str] = typer.Option(
                 None, "--kosten-je-auftrag", help="Prozesskosten je Auftrag in EUR"),
             out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                               help="Ergebnis hierhin schreiben statt in die Datei")
-            ) -> None:
+                                               help="Ergebnis hierhin schreiben statt in die Datei"),
+            force: bool = _force()) -> None:
     """Betreuungskosten je Kunde und C-Kunden-Preispolitik; schreibt das Blatt „Preise & Kosten“."""
     overrides = {key: value for key, value in (
         ("mindestbestellwert", _amount_option(mindestbestellwert, "--mindestbestellwert")),
@@ -287,7 +287,7 @@ def pricing(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm
         if value is not None}
     try:
         with console.status("Rechne Betreuungskosten …"):
-            report = jobs.pricing_workbook(workbook, out, overrides)
+            report = jobs.pricing_workbook(workbook, out, overrides, force=force)
     except WorkbookError as exc:
         _fail(exc)
     result, p = report.result, report.result.params

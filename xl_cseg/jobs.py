@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,9 @@ from .io.edits import SheetEdit
 from .io.measures import find_measures_table
 from .io.reader import CustomerTable, find_customer_table
 from .io.source import FileSource, SheetSource, named_values
+from .io.targets import check_output, new_folders, package_suffix
 from .io.writer import FileWriter, segment_edit, table_edit
+from .xlsx.atomic import target_path
 from .xlsx.package import SheetInfo
 from .xlsx.errors import WorkbookError
 
@@ -251,33 +252,40 @@ def planung_sheet(source: SheetSource) -> SheetInfo | None:
 
 
 def segment_workbook(path: str | Path, out: str | Path | None = None,
-                     today: _dt.date | None = None, params: Path | None = None
-                     ) -> SegmentReport:
+                     today: _dt.date | None = None, params: Path | None = None, *,
+                     force: bool = False) -> SegmentReport:
     """Segment ``path`` (with pipeline and plan where the workbook has them) and write every
     output into ``out`` (default: in place) in one atomic write. ``params``: a parameter
-    workbook whose values are used (see :func:`parameter_values`)."""
+    workbook whose values are used (see :func:`parameter_values`).
+
+    ``out`` must not be an existing other file (unless ``force``) and must carry the extension
+    the content needs; everything is checked before anything is written."""
     source = FileSource(path, writing=True)
+    dst = target_path(source.path)
+    if out is not None:
+        dst = check_output(Path(out), (), package_suffix(source.package), force=force,
+                           in_place=source.path)
     report, plan, edits = workbook_edits(source, today, params)
-    dst = Path(out) if out else report.path
-    if dst.resolve() != report.path.resolve():
-        dst.parent.mkdir(parents=True, exist_ok=True)
     for table in (report.table, plan.measures):
         if table is not None:
             table.grid = []
     source.release_values()
-    FileWriter(source, dst).apply(edits)
+    with new_folders(dst):
+        FileWriter(source, dst).apply(edits)
     report.plan = plan
-    report.written = dst
+    report.written = Path(out) if out is not None else report.path
     return report
 
 
-def copy_demo(dst: Path) -> Path:
-    """Copy the embedded demo workbook to ``dst``."""
+def demo_workbook_to(dst: Path, today: _dt.date | None = None, *, force: bool = False
+                     ) -> SegmentReport:
+    """The embedded demo workbook, segmented and planned, written to ``dst`` (a new
+    ``.xlsm``; an existing file only with ``force``). Nothing is written when a check fails."""
     from .resources import demo_workbook
 
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo_workbook(), dst)
-    return dst
+    report = segment_workbook(demo_workbook(), dst, today, force=force)
+    report.path = Path(dst)
+    return report
 
 
 # -- cost to serve and pricing ------------------------------------------------------------------
@@ -331,8 +339,8 @@ def pricing_source(source: SheetSource, overrides: dict | None = None,
 
 
 def pricing_workbook(path: str | Path, out: str | Path | None = None,
-                     overrides: dict | None = None, today: _dt.date | None = None
-                     ) -> PricingReport:
+                     overrides: dict | None = None, today: _dt.date | None = None, *,
+                     force: bool = False) -> PricingReport:
     """:func:`pricing_source` on a file, and the sheet ``Preise & Kosten`` written (added or
     rewritten; every other part unchanged)."""
     from .io import pricing_sheet
@@ -340,10 +348,12 @@ def pricing_workbook(path: str | Path, out: str | Path | None = None,
 
     source = FileSource(path, writing=True)
     report = pricing_source(source, overrides, today)
-    dst = Path(out) if out else source.path
-    if dst.resolve() != source.path.resolve():
-        dst.parent.mkdir(parents=True, exist_ok=True)
+    dst = target_path(source.path)
+    if out is not None:
+        dst = check_output(Path(out), (), package_suffix(source.package), force=force,
+                           in_place=source.path)
     content = pricing_sheet.pricing_content(report.result, report.result.params)
-    write_sheets(source, dst, [content], lambda _c, grid: pricing_sheet.is_ours(grid))
-    report.written = dst
+    with new_folders(dst):
+        write_sheets(source, dst, [content], lambda _c, grid: pricing_sheet.is_ours(grid))
+    report.written = Path(out) if out is not None else source.path
     return report

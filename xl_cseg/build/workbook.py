@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from ..core.columns import OUTPUT_FIELDS
 from ..core.distribution import distribution
 from ..core.numbers import normalize_id
 from ..core.params import Parameters
@@ -25,6 +26,8 @@ from ..core.pipeline import STATUSES, evaluate_pipeline
 from ..core.planning import capacity, gap_to_target
 from ..core.segment import segment
 from ..io import plan_layout
+from ..io.names import OWNED_NAME, owned_formula
+from ..xlsx.definednames import set_local_name
 from . import sheet_kunden, sheet_massnahmen
 from ..core.pricing import pricing
 from ..io.pricing_sheet import pricing_content
@@ -161,6 +164,17 @@ def _customer_columns(customers: pd.DataFrame | None) -> pd.DataFrame | None:
     return frame[list(sheet_kunden.COLUMNS)]
 
 
+def mark_owned_columns(workbook_xml: bytes) -> bytes:
+    """The template's output columns marked as this project's own (``_xlcseg_owned``), so that
+    runs write them like the columns they appended themselves."""
+    owned = {sheet_kunden.SHEET: [sheet_kunden.column(f.key) for f in OUTPUT_FIELDS],
+             sheet_massnahmen.SHEET: [sheet_massnahmen.column(k)
+                                      for k in sheet_massnahmen.OUTPUT_KEYS]}
+    for sheet, cols in owned.items():
+        workbook_xml = set_local_name(workbook_xml, OWNED_NAME, sheet, owned_formula(sheet, cols))
+    return workbook_xml
+
+
 def add_ribbon(xlsm: bytes, ribbon: bytes) -> bytes:
     """Add ``customUI/customUI14.xml`` and its root relationship; fix every zip timestamp."""
     src = zipfile.ZipFile(io.BytesIO(xlsm))
@@ -168,6 +182,8 @@ def add_ribbon(xlsm: bytes, ribbon: bytes) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = mark_owned_columns(data)
             if info.filename == "_rels/.rels":
                 rel = (f'<Relationship Id="rIdCseg" Type="{CUSTOMUI_REL_TYPE}" '
                        f'Target="{CUSTOMUI_PART}"/>').encode()

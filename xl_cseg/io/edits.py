@@ -27,6 +27,7 @@ class SheetEdit:
     table: TableInfo | None = None  # the Excel Table that grows
     table_ref: str | None = None  # its new range
     add_columns: list[str] = field(default_factory=list)  # headers of the columns it gains
+    owned_columns: list[int] | None = None  # the sheet's columns this project owns afterwards
 
 
 class WorkbookWriter(Protocol):

@@ -153,6 +153,9 @@ class ExcelSource:
                     found[(r, c)] = cell
         return found
 
+    def defined_names(self) -> list[tuple[str, Any, str]]:
+        return list(_DefinedNames(self.book).defined_names())
+
     def named_cells(self) -> dict[str, NamedCell]:
         if self._names is None:
             self._names = named_cells(_DefinedNames(self.book))  # type: ignore[arg-type]

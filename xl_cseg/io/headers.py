@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..core.columns import EXTRA_INPUT_FIELDS, INPUT_FIELDS, OUTPUT_FIELDS
 
@@ -54,6 +54,29 @@ class HeaderMatch:
     outputs: dict[str, int]  # output key -> column index
     duplicates: dict[str, list[int]]  # key -> all columns claiming it
     year_columns: dict[str, str]  # key -> header text, for "Umsatz 2025"-style headers
+    output_columns: dict[str, list[int]] = field(default_factory=dict)  # every output header
+
+
+COMPUTED = "berechnet"  # what the header of a computed column beside the rep's own one adds
+_COMPUTED_SUFFIX = re.compile(COMPUTED + r"\d*$")
+
+
+def output_key(key_text: str, outputs: dict[str, str]) -> str | None:
+    """The output field a normalised header names: ``abc`` or ``abcberechnet2`` -> ``abc``."""
+    if key_text in outputs:
+        return outputs[key_text]
+    base = _COMPUTED_SUFFIX.sub("", key_text)
+    return outputs.get(base) if base != key_text else None
+
+
+def computed_header(text: str, taken: set[str]) -> str:
+    """The header of the computed column beside a rep's own column ``text``:
+    ``ABC (berechnet)``, or ``ABC (berechnet 2)`` when that is taken (normalised texts)."""
+    for n in range(1, 100):
+        candidate = f"{text} ({COMPUTED}{'' if n == 1 else f' {n}'})"
+        if normalize(candidate) not in taken:
+            return candidate
+    raise ValueError(text)
 
 
 _ALIAS_TO_KEY = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
@@ -73,6 +96,7 @@ def match_headers(headers: dict[int, object], current_year: int,
     """
     claims: dict[str, list[tuple[int, int]]] = {}  # key -> [(rank, column)]
     outputs: dict[str, int] = {}
+    output_columns: dict[str, list[int]] = {}
     years: dict[int, int] = {}
     explicit = {normalize(v): k for k, v in (mapping or {}).items()}
     for col, text in sorted(headers.items()):
@@ -82,8 +106,10 @@ def match_headers(headers: dict[int, object], current_year: int,
         if key_text in explicit:
             claims.setdefault(explicit[key_text], []).append((0, col))
             continue
-        if key_text in _OUTPUT_TO_KEY:
-            outputs.setdefault(_OUTPUT_TO_KEY[key_text], col)
+        out_key = output_key(key_text, _OUTPUT_TO_KEY)
+        if out_key is not None:
+            outputs.setdefault(out_key, col)
+            output_columns.setdefault(out_key, []).append(col)
             continue
         year = _YEAR.match(key_text)
         if year:
@@ -113,7 +139,7 @@ def match_headers(headers: dict[int, object], current_year: int,
         if len(cols) > 1:
             duplicates[key] = cols
     return HeaderMatch(columns=columns, outputs=outputs, duplicates=duplicates,
-                       year_columns=year_columns)
+                       year_columns=year_columns, output_columns=output_columns)
 
 
 def required_missing(match: HeaderMatch) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core.pipeline import MEASURE_OUTPUT_FIELDS
 from ..xlsx.cellref import parse_range
-from .headers import HeaderMatch, normalize
+from .headers import HeaderMatch, normalize, output_key
 from .reader import HEADER_SCAN_ROWS, CustomerTable, _build, _header_cells
 from .source import SheetSource
 
@@ -29,13 +29,17 @@ SHEET_NAMES = ("massnahmen", "measures", "pipeline")
 def _match(headers: dict[int, object]) -> HeaderMatch:
     columns: dict[str, int] = {}
     outputs: dict[str, int] = {}
+    output_columns: dict[str, list[int]] = {}
     for col, text in sorted(headers.items()):
         key_text = normalize(text)
-        if key_text in _OUTPUTS and key_text not in _BY_ALIAS:
-            outputs.setdefault(_OUTPUTS[key_text], col)
+        out_key = None if key_text in _BY_ALIAS else output_key(key_text, _OUTPUTS)
+        if out_key is not None:
+            outputs.setdefault(out_key, col)
+            output_columns.setdefault(out_key, []).append(col)
         elif key_text in _BY_ALIAS:
             columns.setdefault(_BY_ALIAS[key_text], col)
-    return HeaderMatch(columns=columns, outputs=outputs, duplicates={}, year_columns={})
+    return HeaderMatch(columns=columns, outputs=outputs, duplicates={}, year_columns={},
+                       output_columns=output_columns)
 
 
 def find_measures_table(source: SheetSource) -> CustomerTable | None:

@@ -23,6 +23,7 @@ from ..xlsx.package import SheetInfo, TableInfo
 from . import cellvalues
 from .headers import HeaderMatch, match_headers, normalize, required_missing
 from .fastgrid import ColumnGrid
+from .names import owned_columns
 from .source import FileSource, Grid, SheetSource, column_values
 
 MAPPING_SHEETS = ("spaltenzuordnung", "columnmapping", "zuordnung")
@@ -53,6 +54,8 @@ class CustomerTable:
     notes: list[str] = field(default_factory=list)
     year_columns: dict[str, str] = field(default_factory=dict)
     special: dict = field(default_factory=dict, repr=False)  # formula/error cells, (row, col)
+    foreign: dict[str, list[int]] = field(default_factory=dict)  # rep's columns, our headers
+    headers: dict[int, Any] = field(default_factory=dict)  # header row: column -> text
 
     def cell(self, row: int, key: str) -> str:
         """``Kunden!D17`` for a row and an input or output field."""
@@ -164,14 +167,15 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
                                          if c0 <= max(headers)])
         data_rows = list(range(header_row + 1, len(grid)))
     cols = match.columns
+    outputs, foreign = owned_outputs(source, info, match)
     rows = _customer_rows(grid, data_rows, cols, tinfo is None, info.name, notes)
-    scanned = list(cols.values()) + list(match.outputs.values())
+    scanned = list(cols.values()) + list(outputs.values())
     columns = _columns(grid, rows, list(cols.values()))
     # error cells and formulas without a cached value: found by scanning the sheet part, needed
     # where a value reads as blank (or always, if the source shows them otherwise) and for
     # formulas in output columns that must be kept
     kinds = {col: set(map(type, values)) for col, values in columns.items()}
-    needed = not source.specials_read_as_blank or bool(match.outputs) or \
+    needed = not source.specials_read_as_blank or bool(outputs) or \
         any(str in kinds[col] and "" in values for col, values in columns.items())
     special = source.special_cells(info, rows[0], rows[-1], scanned) if rows and needed else {}
     index = _row_index(rows)
@@ -179,9 +183,26 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
                        for key, col in cols.items()}, index)
     return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
-                         rows=rows, columns=dict(cols), outputs=dict(match.outputs), table=tinfo,
+                         rows=rows, columns=dict(cols), outputs=outputs, table=tinfo,
                          raw=raw, grid=grid, notes=notes, year_columns=match.year_columns,
-                         special=special)
+                         special=special, foreign=foreign, headers=dict(headers))
+
+
+def owned_outputs(source: SheetSource, info: SheetInfo, match: HeaderMatch
+                  ) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """The output columns this project wrote before (named by the workbook's marker), and the
+    rep's own columns that carry one of its headers (never written)."""
+    owned = owned_columns(source.defined_names(), info.name)
+    outputs: dict[str, int] = {}
+    foreign: dict[str, list[int]] = {}
+    for key, cols in match.output_columns.items():
+        mine = [c for c in cols if c in owned]
+        if mine:
+            outputs[key] = mine[0]
+        theirs = [c for c in cols if c not in owned]
+        if theirs:
+            foreign[key] = theirs
+    return outputs, foreign
 
 
 def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int],

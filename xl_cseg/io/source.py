@@ -41,6 +41,10 @@ class SheetSource(Protocol):
 
     def named_cells(self) -> dict[str, NamedCell]: ...
 
+    def defined_names(self) -> list[tuple[str, Any, str]]:
+        """Every defined name as (name, scope, formula text)."""
+        ...
+
 
 class FileSource:
     """A workbook file: structure from the safe package reader, values from python-calamine."""
@@ -124,6 +128,9 @@ class FileSource:
 
     def named_cells(self) -> dict[str, NamedCell]:
         return named_cells(self.package)
+
+    def defined_names(self) -> list[tuple[str, Any, str]]:
+        return list(self.package.defined_names())
 
 
 def sparse_grid(package: Package, sheet: SheetInfo, extent: Extent) -> Grid:

@@ -17,11 +17,14 @@ import pandas as pd
 from ..core.columns import OUTPUT_KEYS, header
 from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
-from ..xlsx.cellref import a1, parse_range, range_ref
+from ..xlsx.cellref import a1, col_letter, parse_range, range_ref
+from ..xlsx.definednames import set_local_name
 from ..xlsx.errors import WorkbookError
 from ..xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks, patch_table
 from . import prescan
 from .edits import SheetEdit
+from .headers import computed_header, normalize
+from .names import OWNED_NAME, owned_columns, owned_formula
 from .reader import CustomerTable
 from .source import FileSource, SheetSource, column_values, grid_width
 
@@ -46,16 +49,40 @@ class OutputLayout:
 def plan_layout(source: SheetSource, table: CustomerTable,
                 output_keys: Sequence[str] = OUTPUT_KEYS,
                 header_of: Callable[[str], str] = header) -> OutputLayout:
-    """Reuse existing output columns, append the missing ones right of the table."""
+    """Reuse the output columns this project owns, append the missing ones right of the table.
+
+    A rep's own column under one of our headers is never written: the computed column goes
+    beside the table under a distinct header (``ABC (berechnet)``)."""
     columns = {k: c for k, c in table.outputs.items() if k in output_keys}
     new_keys = [k for k in output_keys if k not in columns]
     start = max([table.last_col, *columns.values()]) + 1
     for offset, key in enumerate(new_keys):
         columns[key] = start + offset
-    layout = OutputLayout(columns=columns, new_keys=new_keys,
-                          headers={k: header_of(k) for k in output_keys})
+    headers = {k: header_of(k) for k in output_keys}
+    taken = {normalize(text) for text in table.headers.values()}
+    for key in new_keys:
+        if key in table.foreign:
+            headers[key] = computed_header(headers[key], taken)
+            taken.add(normalize(headers[key]))
+    layout = OutputLayout(columns=columns, new_keys=new_keys, headers=headers)
     _check_free(source, table, layout)
     return layout
+
+
+def foreign_notes(table: CustomerTable, layout: OutputLayout, header_of: Callable[[str], str]
+                  ) -> list[str]:
+    """What the run says about the rep's own columns under our headers."""
+    notes = []
+    for key, cols in table.foreign.items():
+        if key not in layout.columns:
+            continue
+        col = layout.columns[key]
+        for own in cols:
+            shown = str(table.headers.get(own, header_of(key))).strip()
+            notes.append(f"{table.sheet}!{a1(table.header_row, own)}: Spalte »{shown}« ist Ihre "
+                         "eigene (nicht von xl-cseg angelegt) und bleibt unverändert; das "
+                         f"Ergebnis steht in »{layout.headers[key]}« (Spalte {col_letter(col)})")
+    return notes
 
 
 def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout) -> None:
@@ -134,6 +161,7 @@ def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
     """Output columns of any table (customers, measures) as one edit of its sheet."""
     layout = plan_layout(source, table, output_keys, header_of)
     cells, block, notes = output_cells(table, layout, output)
+    notes = foreign_notes(table, layout, header_of) + notes
     styles: dict[tuple[int, int], tuple] = {}
     column_styles: dict[int, tuple] = {}
     for key in layout.new_keys:
@@ -143,7 +171,7 @@ def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
             column_styles[col] = ("percent",)
     sheet = next(s for s in source.worksheets() if s.name == table.sheet)
     edit = SheetEdit(sheet=sheet, cells=cells, styles=styles, column_styles=column_styles,
-                     block=block)
+                     block=block, owned_columns=sorted(layout.columns.values()))
     if table.table is not None and layout.new_keys:
         (r0, c0), (r1, _c1) = parse_range(table.table.ref)
         edit.table = table.table
@@ -180,12 +208,31 @@ class FileWriter:
             if edit.table is not None and edit.table_ref:
                 replacements[edit.table.part] = patch_table(
                     pkg.read(edit.table.part), ref=edit.table_ref, add_columns=edit.add_columns)
+        workbook = self._marked(edits)
+        if workbook is not None:
+            replacements[pkg.workbook_part] = workbook
         write_package(pkg.path, self.dst, replacements)
 
     def write_sheets(self, source: SheetSource, contents: Sequence[Any], ours: Recognise
                      ) -> None:
         """Sheets of our own (see :func:`write_sheets`); ``source`` is this writer's source."""
         write_sheets(self.source, self.dst, contents, ours)
+
+    def _marked(self, edits: Sequence[SheetEdit]) -> bytes | None:
+        """The workbook part with the marker of the owned columns brought up to date (None when
+        it is already), so the next run knows which columns it may write."""
+        pkg = self.source.package
+        names = pkg.defined_names()
+        xml = None
+        for edit in edits:
+            if edit.owned_columns is None:
+                continue
+            if owned_columns(names, edit.sheet.name) == set(edit.owned_columns):
+                continue
+            xml = set_local_name(pkg.read(pkg.workbook_part) if xml is None else xml, OWNED_NAME,
+                                 edit.sheet.name, owned_formula(edit.sheet.name,
+                                                                edit.owned_columns))
+        return xml
 
     def _style(self, part: str, hint: tuple) -> int | None:
         pkg = self.source.package
