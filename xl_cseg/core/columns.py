@@ -29,6 +29,9 @@ INPUT_FIELDS: tuple[Field, ...] = (
 EXTRA_INPUT_FIELDS: tuple[Field, ...] = (
     Field("orders", "Aufträge/Jahr", numeric=True),
     Field("discount", "Rabatt", numeric=True),
+    # a rep's deliberate choice of segment for a customer: wins over the computed code
+    # downstream (core.segment)
+    Field("code_override", "Segment manuell"),
 )
 
 OUTPUT_FIELDS: tuple[Field, ...] = (

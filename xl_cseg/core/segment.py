@@ -19,7 +19,7 @@ from . import rules
 from .columns import NUMERIC_INPUTS, header
 from .frames import plain_frame
 from .numbers import CellError, normalize_id, parse_number
-from .params import Parameters
+from .params import CODES, Parameters
 
 ERROR = "Fehler"
 NOTE = "Hinweis"
@@ -174,6 +174,12 @@ def segment(raw: pd.DataFrame, params: Parameters | None = None,
 
     issues.extend(_check_rows(values, ids, raw_ids, index, labels, issues, name_blank))
     output = _apply_rules(values, params)
+    if "code_override" in raw:
+        chosen = raw["code_override"].to_numpy(dtype=object)
+        if len(chosen) != len(index):
+            chosen = raw["code_override"].reindex(index).to_numpy(dtype=object)
+        found = _apply_overrides(output, chosen, values, params, index)
+        issues.extend(found)
     output["notes"] = _notes(issues, index)
     inputs = {**values, "customer_id": ids}
     return SegmentResult(output=plain_frame(output, index),
@@ -240,12 +246,65 @@ def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndar
     return issues
 
 
-def _apply_rules(values: dict[str, np.ndarray], params: Parameters) -> dict[str, np.ndarray]:
-    """The output columns (but the notes) in :data:`OUTPUT_KEYS` order."""
+_CODE_BY_TEXT = {code.replace("-", "").casefold(): code for code in CODES}
+
+
+def override_code(raw: object) -> tuple[str | None, str | None]:
+    """A rep's manual segment (``A-Win``, ``a win``, ``A–Win``) as its code, or an error."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None, None
+    if isinstance(raw, CellError):
+        return None, f"Fehlerwert {raw} statt eines Segments"
+    text = str(raw).strip()
+    if not text:
+        return None, None
+    key = "".join(ch for ch in text.casefold() if ch.isalnum())
+    if key in _CODE_BY_TEXT:
+        return _CODE_BY_TEXT[key], None
+    return None, f"»{text}« ist kein Segment (erlaubt: {', '.join(CODES)}); es gilt das berechnete"
+
+
+def _apply_overrides(output: dict[str, np.ndarray], chosen: np.ndarray,
+                     values: dict[str, np.ndarray], params: Parameters, index: pd.Index
+                     ) -> list[Issue]:
+    """A valid manual segment wins: class, potential class, code, channel, visits and risk of
+    the row follow it (so distribution, plan and consolidation count it), reported as a note."""
+    issues: list[Issue] = []
+    manual = np.full(len(chosen), None, dtype=object)
+    for pos in np.flatnonzero(~pd.isna(chosen)):
+        code, error = override_code(chosen[pos])
+        if error:
+            issues.append(Issue(index[pos], "code_override", ERROR, error))
+        elif code is not None:
+            manual[pos] = code
+            computed = output["code"][pos]
+            shown = computed if isinstance(computed, str) else "keins"
+            if code != computed:
+                issues.append(Issue(index[pos], "code_override", NOTE,
+                                    f"»{code}« gilt statt berechnet »{shown}«"))
+    has = manual != None  # noqa: E711
+    if not has.any():
+        return issues
+    abc, pclass = output["abc"].copy(), output["potential_class"].copy()
+    abc[has] = [c.split("-")[0] for c in manual[has]]
+    pclass[has] = [c.split("-")[1] for c in manual[has]]
+    effective = _apply_rules(values, params, abc, pclass)
+    for key in ("abc", "potential_class", "code", "channel", "visits", "risk"):
+        output[key] = np.where(has, effective[key], output[key])
+    return issues
+
+
+def _apply_rules(values: dict[str, np.ndarray], params: Parameters,
+                 abc: np.ndarray | None = None, pclass: np.ndarray | None = None
+                 ) -> dict[str, np.ndarray]:
+    """The output columns (but the notes) in :data:`OUTPUT_KEYS` order; ``abc`` and ``pclass``
+    given: these classes instead of the computed ones."""
     revenue, potential = values["revenue"], values["potential"]
-    abc = rules.abc_class(revenue, params)
+    if abc is None:
+        abc = rules.abc_class(revenue, params)
     with np.errstate(over="ignore"):  # a tiny potential under a huge revenue: inf, no warning
-        pclass = rules.potential_class(revenue, potential, params)
+        if pclass is None:
+            pclass = rules.potential_class(revenue, potential, params)
         share = rules.share_of_wallet(revenue, potential)
     code = rules.segment_code(abc, pclass)
     numeric_trend, trend = _trend(values, params)

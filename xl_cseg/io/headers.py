@@ -28,6 +28,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                     "umsatzytd", "ytd", "revenueytd", "revenuecurrentyear", "salesytd"),
     "loyalty": ("verbundenheit", "kundenverbundenheit", "loyalitaet", "loyalty", "bindung",
                 "kundenbindung", "beziehung", "relationship"),
+    "code_override": ("segmentmanuell", "manuellessegment", "segmentvorgabe", "segmentfest",
+                      "segmentoverride", "segmentmanual", "manualsegment", "segmentgesetzt"),
     "territory": ("gebiet", "vertriebsgebiet", "verkaufsgebiet", "region", "bezirk", "territory",
                   "salesterritory"),
     "orders": ("auftraegejahr", "auftraegeprojahr", "auftraegejejahr", "auftraege",
