@@ -130,7 +130,7 @@ def validate(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xls
              params: Optional[Path] = PARAMS_OPTION) -> None:
     """Prüfen wie beim Segmentieren, ohne etwas zu schreiben."""
     try:
-        report = jobs.analyse(workbook, params=params)
+        report = jobs.validate_workbook(workbook, params=params)
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "geprüft, nichts geschrieben")

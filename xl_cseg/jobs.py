@@ -193,6 +193,21 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
                          errors=errors, notes=notes, parameters=values)
 
 
+def validate_source(source: SheetSource, today: _dt.date | None = None,
+                    params: Path | None = None) -> SegmentReport:
+    """Every check ``segment`` makes (customers, measures, the output layout), same messages,
+    same exit code; nothing is written."""
+    report, plan, _edits = workbook_edits(source, today, params)
+    report.plan = plan
+    return report
+
+
+def validate_workbook(path: str | Path, today: _dt.date | None = None,
+                      params: Path | None = None) -> SegmentReport:
+    """:func:`validate_source` on a workbook file."""
+    return validate_source(FileSource(path), today, params)
+
+
 def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanReport:
     """Pipeline (when the workbook keeps measures), gap to target and capacity."""
     today = today or _dt.date.today()

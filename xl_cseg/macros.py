@@ -130,12 +130,13 @@ def run_segment(source: SheetSource, writer: WorkbookWriter,
 
 
 def run_validate(source: SheetSource, today: _dt.date | None = None) -> Summary:
-    report = jobs.analyse_source(source, today)
+    report = jobs.validate_source(source, today)
+    errors, notes = report.all_errors, report.all_notes
     head = (f"Geprüft, nichts geändert: {report.customers} Kunden im Blatt {report.table.sheet}."
-            + ("" if report.errors or report.notes else " Keine Auffälligkeiten."))
-    listed = _problems(("Fehler", report.errors), ("Hinweise", report.notes), limit=MAX_LISTED,
+            + ("" if errors or notes else " Keine Auffälligkeiten."))
+    listed = _problems(("Fehler", errors), ("Hinweise", notes), limit=MAX_LISTED,
                        more="Segmentieren schreibt alle in die Spalte Prüfhinweis")
-    return Summary(TITLE, _text(head, listed), not report.errors)
+    return Summary(TITLE, _text(head, listed), not errors)
 
 
 def run_pipeline(source: SheetSource, writer: WorkbookWriter,

@@ -239,6 +239,15 @@ class PipelineResult:
     def ok(self) -> bool:
         return not any(i.severity == ERROR for i in self.issues)
 
+    @property
+    def counted(self) -> pd.Series:
+        """Measures without an error: only these count in any pipeline total."""
+        return pd.Series(~_error_rows(self.issues, self.inputs.index), index=self.inputs.index)
+
+
+def _error_rows(issues: list[Issue], index: pd.Index) -> np.ndarray:
+    return index.isin({i.row for i in issues if i.severity == ERROR})
+
 
 def _column(raw: pd.DataFrame, key: str) -> pd.Series:
     if key in raw:
@@ -308,7 +317,12 @@ def evaluate_pipeline(measures: pd.DataFrame, customers: pd.DataFrame | None,
 
     code = ids.map(known).astype(object) if known is not None else \
         pd.Series(np.nan, index=index, dtype=object)
-    weighted = expected * probability
+    # a measure with an error (unknown customer or status, amount no number) counts nowhere
+    failed = _error_rows(issues, index)
+    issues.extend(Issue(label, None, NOTE, "zählt wegen des Fehlers nicht zur Pipeline")
+                  for label in index[failed])
+    weighted = (expected * probability).where(~failed)
+    counted = expected.where(~failed)
     inputs = pd.DataFrame({
         "customer_id": ids, "measure": measure, "status": status, "phase": phase,
         "expected_revenue": expected, "probability": override,
@@ -320,10 +334,12 @@ def evaluate_pipeline(measures: pd.DataFrame, customers: pd.DataFrame | None,
     }, index=index)
     return PipelineResult(
         output=output, inputs=inputs,
-        by_customer=_totals(ids.fillna("ohne Kunden-Nr"), expected, weighted, None),
-        by_code=_totals(code.fillna(NO_SEGMENT), expected, weighted, CODES + (NO_SEGMENT,)),
-        by_status=_totals(status.fillna(NO_STATUS), expected, weighted,
-                          _STATUS_LABELS + (NO_STATUS,)),
+        by_customer=_totals(ids.fillna("ohne Kunden-Nr")[~failed], counted[~failed],
+                            weighted[~failed], None),
+        by_code=_totals(code.fillna(NO_SEGMENT)[~failed], counted[~failed], weighted[~failed],
+                        CODES + (NO_SEGMENT,)),
+        by_status=_totals(status.fillna(NO_STATUS)[~failed], counted[~failed],
+                          weighted[~failed], _STATUS_LABELS + (NO_STATUS,)),
         issues=issues)
 
 
@@ -409,7 +425,8 @@ def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
         by_row.setdefault(issue.row, []).append(issue)
     for row, found in by_row.items():
         found.sort(key=lambda i: i.severity != ERROR)
-        notes[row] = "; ".join(f"{measure_header(i.field)}: {i.message}" for i in found)
+        notes[row] = "; ".join(f"{measure_header(i.field)}: {i.message}" if i.field else
+                               i.message for i in found)
     return notes
 
 

@@ -178,9 +178,10 @@ def gap_to_target(segment_output: pd.DataFrame, inputs: pd.DataFrame,
     won = open_pipeline = weighted_open = 0.0
     per_customer = pd.DataFrame(columns=["count", "weighted"], dtype=float)
     if pipeline_result is not None:
-        measures, is_open = pipeline_result.inputs, pipeline_result.open
+        measures, counted = pipeline_result.inputs, pipeline_result.counted
+        is_open = pipeline_result.open & counted
         expected = measures["expected_revenue"]
-        won = float(expected[measures["status"] == WON].sum())
+        won = float(expected[(measures["status"] == WON) & counted].sum())
         open_pipeline = float(expected[is_open].sum())
         weighted_open = float(pipeline_result.output["weighted"][is_open].sum())
         per_customer = pd.DataFrame({"id": measures["customer_id"][is_open], "count": 1.0,
