@@ -214,9 +214,10 @@ def test_second_snapshot_of_a_day_needs_ersetzen(scenario, tmp_path):
     consolidate([west], out, today=TODAY, snapshot=True, workers=1)
     written = out.stat().st_mtime_ns
     with pytest.raises(history.SnapshotExists, match="--ersetzen"):
-        consolidate([west], out, today=TODAY, snapshot=True, workers=1)
+        consolidate([west], out, today=TODAY, snapshot=True, workers=1, force=True)
     assert out.stat().st_mtime_ns == written  # refused before anything was read or written
-    again = consolidate([west], out, today=TODAY, snapshot=True, workers=1, replace=True)
+    again = consolidate([west], out, today=TODAY, snapshot=True, workers=1, replace=True,
+                        force=True)
     assert again.stored == 40 and history.dates(again.history) == [TODAY]
 
 

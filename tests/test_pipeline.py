@@ -290,7 +290,8 @@ def test_unknown_status_in_table():
     assert messages(result) == [
         '"Angebot Einkauf" ist kein bekannter Status – meinten Sie "Angebot beim Einkauf"?']
     assert np.isnan(result.output.at[0, "weighted"])
-    assert result.by_status.at["ohne Status", "Maßnahmen"] == 1
+    assert "ohne Status" not in result.by_status.index  # a measure with an error counts nowhere
+    assert result.by_status.at["Gesamt", "Maßnahmen"] == 0
     assert not result.ok
 
 
@@ -307,7 +308,8 @@ def test_unknown_customer_and_missing_customer():
         (0, "customer_id", "Fehler", "4711 steht nicht in der Kundenliste"),
         (1, "customer_id", "Fehler", "fehlt")]
     assert result.output["code"].isna().all()
-    assert result.output.at[0, "weighted"] == 4000.0  # still counted
+    assert result.output["weighted"].isna().all()  # a measure with an error counts nowhere
+    assert result.by_customer.at["Gesamt", "Maßnahmen"] == 0
 
 
 def test_without_customer_list_no_customer_check():
@@ -403,9 +405,21 @@ def test_totals():
 
 
 def test_totals_catch_all_rows():
-    result = run(measures(customer_id=["4711"], status=["offen"]))
+    result = run(measures(customer_id=["1001"]), customers=None)  # no customer list: no code
     assert result.by_code.at["ohne Segment", "Maßnahmen"] == 1
-    assert result.by_status.at["ohne Status", "Maßnahmen"] == 1
+
+
+def test_measures_with_errors_count_in_no_total():
+    frame = measures(customer_id=["1001", "4711", "1002", "1003"],
+                     status=["in Erprobung", "in Erprobung", "offen", "in Erprobung"],
+                     expected_revenue=[10000.0, 20000.0, 30000.0, "viel"])
+    result = run(frame)
+    assert result.counted.tolist() == [True, False, False, False]
+    assert result.output["weighted"].isna().tolist() == [False, True, True, True]
+    for table in (result.by_code, result.by_status, result.by_customer):
+        assert table.at["Gesamt", "Maßnahmen"] == 1
+        assert table.at["Gesamt", "Erwarteter Umsatz"] == 10000.0
+    assert "ohne Status" not in result.by_status.index
 
 
 # -- properties -------------------------------------------------------------------------------

@@ -227,6 +227,10 @@ def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanRep
             where = measures.cell(issue.row, issue.field) if issue.field else \
                 f"{measures.sheet}!{issue.row + 1}"
             (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
+        left_out = [str(row + 1) for row in pipeline.counted.index[~pipeline.counted.to_numpy()]]
+        if left_out:
+            notes.append(f"{measures.sheet}: {len(left_out)} Maßnahme(n) mit Fehlern zählen "
+                         f"nicht zur Pipeline (Zeile {', '.join(left_out)})")
     gap = gap_to_target(report.result.output, report.result.inputs, pipeline, params)
     cap = capacity(report.result.output, params, report.result.inputs)
     errors += [f"{by_name.get(i.name.casefold(), i.name)}: {i.message}" for i in cap.issues]

@@ -319,8 +319,6 @@ def evaluate_pipeline(measures: pd.DataFrame, customers: pd.DataFrame | None,
         pd.Series(np.nan, index=index, dtype=object)
     # a measure with an error (unknown customer or status, amount no number) counts nowhere
     failed = _error_rows(issues, index)
-    issues.extend(Issue(label, None, NOTE, "zählt wegen des Fehlers nicht zur Pipeline")
-                  for label in index[failed])
     weighted = (expected * probability).where(~failed)
     counted = expected.where(~failed)
     inputs = pd.DataFrame({
