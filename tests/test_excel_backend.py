@@ -589,13 +589,13 @@ def test_styles_and_table_growth():
     table = TableInfo("tblDaten", "tblDaten", "A1:D6", "tblDaten", 1, 0, [])
     cells = {(0, 4): "Anteil", **{(r, 4): 0.1 * r for r in range(1, 6)}}
     edit = SheetEdit(info("Daten"), cells, styles={(0, 4): ("like", (0, 3))},
-                     column_styles={4: ("percent",)}, table=table, table_ref="A1:E6",
+                     column_styles={4: ("format", "0.0 %")}, table=table, table_ref="A1:E6",
                      add_columns=["Anteil"])
     ExcelWriter(book).apply([edit])
     assert sheet.tables["tblDaten"].ref == "A1:E6"
     assert sheet.fonts[(0, 4)]["bold"] is True and sheet.fonts[(0, 4)]["color"] == (31, 78, 121)
     assert sheet.colors[(0, 4)] == (221, 235, 247) and sheet.formats[(0, 4)] == "@"
-    assert all(sheet.formats[(r, 4)] == "0%" for r in range(1, 6))
+    assert all(sheet.formats[(r, 4)] == "0.0 %" for r in range(1, 6))
     assert sorted(book.calls("format")) == ["$E$1", "$E$2:$E$6"]
     assert book.calls("resize") == ["$A$1:$E$6"]
 
@@ -632,7 +632,7 @@ def test_new_output_columns_in_book_equal_file_backend(tmp_path):
     assert kunden.tables["tblListe"].ref == file.tables(file.worksheets()[0])[0].ref
     assert [kunden.values[(0, c)] for c in range(5, last + 1)] == [f.header for f in OUTPUT_FIELDS]
     share = 5 + [f.key for f in OUTPUT_FIELDS].index("share")
-    assert kunden.formats[(1, share)] == "0%"
+    assert kunden.formats[(1, share)] == "0.0 %"
     assert book.calls("write", "Kunden") == ["$F$1:$N$13"]
 
 

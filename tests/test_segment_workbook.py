@@ -132,10 +132,16 @@ def test_excel_table_grows_and_stays_a_table(tmp_path):
     jobs.segment_workbook(path)
     after = members(path)
     changed = sorted(n for n in before if before[n] != after[n])
-    assert changed == ["xl/tables/table1.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"]
-    # the workbook part only gained the marker of the columns this run owns
+    # workbook: only the marker of the owned columns; styles: the percent format appended (the
+    # workbook had none), nothing before it changed
+    assert changed == ["xl/styles.xml", "xl/tables/table1.xml", "xl/workbook.xml",
+                       "xl/worksheets/sheet1.xml"]
     assert re.sub(rb"<definedNames>.*</definedNames>", b"", after["xl/workbook.xml"]) == \
         before["xl/workbook.xml"]
+    old, new = before["xl/styles.xml"], after["xl/styles.xml"]
+    cut = old.index(b"</cellXfs>")
+    assert new.startswith(old[:old.index(b"<cellXfs")]) or b"<numFmts" in new
+    assert old[cut:] == new[new.index(b"</cellXfs>"):]
     table = after["xl/tables/table1.xml"].decode()
     assert 'ref="A1:N5"' in table
     for head in OUT_HEADERS:

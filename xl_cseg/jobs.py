@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
 MEASURE_OUTPUT_KEYS = tuple(f.key for f in MEASURE_OUTPUT_FIELDS)
+MEASURE_FORMATS = {f.key: f.number_format for f in MEASURE_OUTPUT_FIELDS if f.number_format}
 
 
 class EmptyCustomerTable(WorkbookError):
@@ -249,12 +250,16 @@ def workbook_edits(source: SheetSource, today: _dt.date | None = None,
     report.notes.extend(notes)
     if plan.pipeline is not None:
         m_edit, m_notes = table_edit(source, plan.measures, plan.pipeline.output,
-                                     MEASURE_OUTPUT_KEYS, measure_header, ("probability",))
+                                     MEASURE_OUTPUT_KEYS, measure_header, MEASURE_FORMATS)
         edits.append(m_edit)
         plan.notes.extend(m_notes)
     sheet = planung_sheet(source)
     if sheet is not None:
-        edits.append(SheetEdit(sheet=sheet, cells=plan_layout.plan_cells(plan.gap, plan.capacity)))
+        cells = plan_layout.plan_cells(plan.gap, plan.capacity)
+        formats = plan_layout.value_formats(cells)
+        edits.append(SheetEdit(sheet=sheet, cells=cells,
+                               restyle={rc: ("format", code) for rc, code in formats.items()},
+                               heights=plan_layout.row_heights(cells)))
     return report, plan, edits
 
 

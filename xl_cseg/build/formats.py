@@ -11,12 +11,14 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from ..core.columns import EUR_FORMAT, PERCENT_FORMAT
+
 FONT = "Calibri"
 INK = "#1F2937"
 ACCENT = "#1F4E79"
 INPUT_FILL = "#FFF2CC"  # cells the user fills in
 COMPUTED_FILL = "#EEF2F7"  # cells the workbook computes
-EUR = '#,##0 "€"'
+EUR = EUR_FORMAT
 EUR_CENT = '#,##0.00 "€"'
 PERCENT = "0%"
 TREND = '+0%;-0%;0%'
@@ -50,6 +52,8 @@ class Formats:
     computed_eur: Format
     computed_num: Format
     computed_pct: Format
+    computed_amount: Format  # like computed_num: money, not bold (the Planung figures)
+    computed_int: Format
     computed_text: Format
     eur: Format
     pct: Format
@@ -57,6 +61,7 @@ class Formats:
     num: Format
     date: Format
     note: Format
+    note_line: Format  # a note on one line, running over the empty cells to its right
     codes: dict[str, Format]
 
 
@@ -84,7 +89,9 @@ def make_formats(wb: Workbook) -> Formats:
         input_text=f(**inp),
         computed_eur=f(num_format=EUR, bold=True, **comp),
         computed_num=f(num_format="#,##0.0", **comp),
-        computed_pct=f(num_format="0.0%", **comp),
+        computed_pct=f(num_format=PERCENT_FORMAT, **comp),
+        computed_amount=f(num_format=EUR, **comp),
+        computed_int=f(num_format="#,##0", **comp),
         computed_text=f(**comp),
         eur=f(num_format=EUR),
         pct=f(num_format=PERCENT),
@@ -92,9 +99,16 @@ def make_formats(wb: Workbook) -> Formats:
         num=f(num_format="#,##0"),
         date=f(num_format=DATE),
         note=f(italic=True, font_color="#6B7280", text_wrap=True, valign="top"),
+        note_line=f(italic=True, font_color="#6B7280"),
         codes={code: wb.add_format({"bg_color": fill, "font_color": font})
                for code, (fill, font) in CODE_COLOURS.items()},
     )
+
+
+def computed_by_format(fmt: Formats, code: str) -> Format:
+    """The computed-cell look with number format ``code`` (plain numbers for unknown codes)."""
+    return {PERCENT_FORMAT: fmt.computed_pct, EUR: fmt.computed_amount,
+            "#,##0": fmt.computed_int}.get(code, fmt.computed_num)
 
 
 def write_value(ws: Worksheet, row: int, col: int, value: Any, cell_format=None, *,

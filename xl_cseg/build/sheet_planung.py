@@ -11,7 +11,7 @@ from ..core.params import CODES
 from ..core.planning import CANDIDATE_COLUMNS
 from ..io import plan_layout as L
 from ..xlsx.cellref import a1
-from .formats import ACCENT, CODE_COLOURS, Formats, write_value
+from .formats import ACCENT, CODE_COLOURS, Formats, computed_by_format, write_value
 
 
 def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
@@ -20,7 +20,7 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 15)
     ws.set_column(2, 2, 13)
-    ws.set_column(3, 3, 60)
+    ws.set_column(3, 3, L.NOTE_WIDTH)
     ws.set_column(4, 4, 3)
     ws.set_column(L.SIDE_COL, L.SIDE_COL + len(CANDIDATE_COLUMNS) - 1, 15)
     ws.set_column(L.SIDE_COL + 1, L.SIDE_COL + 1, 36)
@@ -28,7 +28,11 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
     ws.set_column(L.CHART_COL + 1, L.CHART_COL + 1, 14)
     ws.write_string(0, 0, "Planung: Ziel, Lücke und Kapazität", fmt.title)
     ws.write_string(1, 0, "Wird mit „Planung berechnen“ (oder xl-cseg plan) aus Kunden, Maßnahmen "
-                          "und Parametern gefüllt.", fmt.note)
+                          "und Parametern gefüllt.", fmt.note_line)
+    for r, height in L.row_heights(cells).items():
+        ws.set_row(r, height)
+    for head in (L.CAND_HEAD, L.CODE_HEAD):  # two-line headers of the side tables
+        ws.set_row(head, 2 * L.ROW_HEIGHT)
     blocks = ((L.GAP_TITLE, L.GAP_HEAD, L.GAP_ROWS, "Umsatzziel und Lücke"),
               (L.CAP_TITLE, L.CAP_HEAD, L.CAP_ROWS, "Kapazität Außendienst und Inside Sales"))
     for title, head, rows, text in blocks:
@@ -38,7 +42,9 @@ def write_planung_sheet(wb: Workbook, ws: Worksheet, fmt: Formats,
         for i in range(rows):
             r = head + 1 + i
             unit = cells.get((r, 2))
-            value_fmt = fmt.pct if unit == "%" else fmt.eur if unit == "EUR" else fmt.computed_num
+            if not cells and head == L.GAP_HEAD:  # the template: the gap figures are fixed
+                unit = L.GAP_UNITS[L.GAP_LABELS[i]] if i < len(L.GAP_LABELS) else None
+            value_fmt = computed_by_format(fmt, L.unit_format(unit))
             write_value(ws, r, 0, cells.get((r, 0)), fmt.text, blank=True)
             write_value(ws, r, 1, cells.get((r, 1)), value_fmt, blank=True)
             write_value(ws, r, 2, unit, fmt.text, blank=True)

@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# Excel number format codes of the figures this project writes (shown the German way by Excel)
+EUR_FORMAT = '#,##0 "€"'
+PERCENT_FORMAT = "0.0 %"
+TREND_FORMAT = "+0.0 %;-0.0 %;0.0 %"
+PROBABILITY_FORMAT = "0 %"
+
+
 @dataclass(frozen=True)
 class Field:
     key: str
     header: str
     required: bool = False
     numeric: bool = False
+    number_format: str | None = None  # output columns: how their numbers are shown
 
 
 INPUT_FIELDS: tuple[Field, ...] = (
@@ -35,9 +43,9 @@ EXTRA_INPUT_FIELDS: tuple[Field, ...] = (
 )
 
 OUTPUT_FIELDS: tuple[Field, ...] = (
-    Field("trend", "Umsatzentwicklung"),
+    Field("trend", "Umsatzentwicklung", number_format=TREND_FORMAT),
     Field("abc", "ABC"),
-    Field("share", "Ausschöpfung"),
+    Field("share", "Ausschöpfung", number_format=PERCENT_FORMAT),
     Field("potential_class", "Potenzialklasse"),
     Field("code", "Segment"),
     Field("channel", "Kanal"),
@@ -59,8 +67,8 @@ MEASURE_FIELDS: tuple[Field, ...] = (
     Field("last_activity", "Letzte Aktivität"),
 )
 MEASURE_OUTPUT_FIELDS: tuple[Field, ...] = (
-    Field("probability", "Wahrscheinlichkeit"),
-    Field("weighted", "Gewichteter Umsatz"),
+    Field("probability", "Wahrscheinlichkeit", number_format=PROBABILITY_FORMAT),
+    Field("weighted", "Gewichteter Umsatz", number_format=EUR_FORMAT),
     Field("code", "Segment"),
     Field("overdue", "Überfällig"),
     Field("stale", "Veraltet"),

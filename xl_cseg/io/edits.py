@@ -13,7 +13,8 @@ from ..xlsx.package import SheetInfo, TableInfo
 from ..xlsx.patch import ColumnBlock
 
 # style hints for cells the job creates: ("like", (row, col)) copies an existing cell's look,
-# ("percent",) shows a fraction as a percentage
+# ("format", code) shows numbers with an Excel number format code (e.g. '0.0 %', '#,##0 "€"'),
+# appended to the workbook's styles where it has none
 StyleHint = tuple
 
 
@@ -28,6 +29,13 @@ class SheetEdit:
     table_ref: str | None = None  # its new range
     add_columns: list[str] = field(default_factory=list)  # headers of the columns it gains
     owned_columns: list[int] | None = None  # the sheet's columns this project owns afterwards
+    # owned cells that exist already and get a number format: (row, col) -> ("format", code);
+    # the cell keeps its look (font, fill, borders), only the number format changes
+    restyle: dict[tuple[int, int], StyleHint] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)  # owned column -> at least this wide
+    heights: dict[int, float] = field(default_factory=dict)  # owned row -> height in points
+    # a worksheet autofilter over the table grows to (header row, last column, last row)
+    filter_to: tuple[int, int, int] | None = None
 
 
 class WorkbookWriter(Protocol):

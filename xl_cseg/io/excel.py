@@ -16,12 +16,12 @@ from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
 from ..xlsx.patch import KEEP
 from ..xlsx.new_sheet import Formula
+from ..xlsx.styles import is_percent
 from .cellvalues import from_xlwings, xlwings_special
 from .edits import SheetEdit
 from .names import NamedCell, named_cells
 from .source import Grid, Merged
 
-PERCENT_FORMAT = "0%"
 _TEXT_WORDS = frozenset(("true", "false", "wahr", "falsch"))
 _FONT = ("name", "size", "bold", "italic", "color")
 
@@ -306,7 +306,8 @@ class ExcelWriter:
         self._range(ws, rect).value = rows
 
     def _style(self, ws: Any, edit: SheetEdit, cells: dict[tuple[int, int], Any]) -> None:
-        """Percentages get "0%"; "like" cells the number format, fill and font of their model.
+        """"format" cells get their number format; "like" cells the number format, fill and font
+        of their model.
         A column's hint applies to the column's written cells without a hint of their own."""
         groups: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
         for rc, hint in edit.styles.items():
@@ -314,11 +315,18 @@ class ExcelWriter:
         for rc in cells:
             if rc[1] in edit.column_styles and rc not in edit.styles:
                 groups[tuple(edit.column_styles[rc[1]])].append(rc)
+        for rc, hint in edit.restyle.items():
+            groups[tuple(hint)].append(rc)
         for hint, group in groups.items():
             targets = [self._range(ws, rect) for rect in rectangles(group)]
-            if hint[0] == "percent":
+            if hint[0] in ("format", "format_of"):
+                code = hint[-1]
+                if hint[0] == "format_of":  # the column's look, if it shows the same kind
+                    model = ws.range((hint[1][0] + 1, hint[1][1] + 1)).number_format
+                    if model and model != "General" and is_percent(model) == is_percent(code):
+                        code = model
                 for rng in targets:
-                    rng.number_format = PERCENT_FORMAT
+                    rng.number_format = code
             elif hint[0] == "like":
                 model = ws.range((hint[1][0] + 1, hint[1][1] + 1))
                 look = {"number_format": model.number_format, "color": model.color}

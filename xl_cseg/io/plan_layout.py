@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..core.columns import EUR_FORMAT, PERCENT_FORMAT
 from ..core.params import CODES
 from ..core.planning import CANDIDATE_COLUMNS, ROW_COLUMNS, Capacity, Gap
 
@@ -45,6 +46,58 @@ GAP_LABELS = ("Umsatz Vorjahr", "Umsatzziel", "Gesicherte Basis", "Umsatz gefäh
                "Benötigte Pipeline (ungewichtet)", "Überplanung erreicht", "Noch zu planen")
 
 
+# the unit of each gap figure (``Gap.as_rows`` gives the same; tested): the template formats
+# these value cells before any run
+GAP_UNITS = {label: "%" if label == "Deckungsgrad" else "" if label == "Überplanung erreicht"
+             else "EUR" for label in GAP_LABELS}
+NUMBER_FORMAT = "#,##0.0"  # days, visits, contacts, FTE
+UNIT_FORMATS = {"%": PERCENT_FORMAT, "EUR": EUR_FORMAT, "Kunden": "#,##0"}
+
+
+def unit_format(unit: Any) -> str:
+    """The number format of a value cell of the figure blocks, by the figure's unit (as the
+    core names it or as the sheet shows it)."""
+    shown = {v: k for k, v in UNIT_SHOWN.items()}
+    if not isinstance(unit, str):
+        return NUMBER_FORMAT
+    return UNIT_FORMATS.get(shown.get(unit, unit), NUMBER_FORMAT)
+
+
+def value_formats(cells: dict[tuple[int, int], Any]) -> dict[tuple[int, int], str]:
+    """Number format of every value cell (column B) of the gap and capacity blocks for the
+    units in ``cells`` (rows shift between runs: a row's format follows its figure)."""
+    rows = [GAP_HEAD + 1 + i for i in range(GAP_ROWS)] + [CAP_HEAD + 1 + i
+                                                          for i in range(CAP_ROWS)]
+    return {(r, 1): unit_format(cells.get((r, 2))) for r in rows}
+
+
+ROW_HEIGHT = 15.0  # points: one line of the sheet's 11-point font
+NOTE_WIDTH = 60  # width of the explanation column D (characters)
+NOTE_CHARS = 62  # characters of an italic explanation that fit on one line of column D
+UNIT_SHOWN = {"EUR": "€"}  # the unit as the Einheit column shows it
+
+
+def note_lines(text: Any) -> int:
+    """Lines a wrapped explanation takes in column D (words are not split)."""
+    if not isinstance(text, str) or not text:
+        return 1
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > NOTE_CHARS:
+            lines, used = lines + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines
+
+
+def row_heights(cells: dict[tuple[int, int], Any]) -> dict[int, float]:
+    """Height of every row of the gap and capacity blocks: as many lines as its explanation
+    needs, so that a long one does not run into the next row."""
+    rows = [GAP_HEAD + 1 + i for i in range(GAP_ROWS)] + [CAP_HEAD + 1 + i
+                                                          for i in range(CAP_ROWS)]
+    return {r: ROW_HEIGHT * note_lines(cells.get((r, 3))) for r in rows}
+
+
 def gap_value_row(label: str) -> int:
     """Sheet row of a gap figure by its label (``Gap.as_rows`` keeps this order; tested)."""
     return GAP_HEAD + 1 + GAP_LABELS.index(label)
@@ -59,6 +112,8 @@ def plan_cells(gap: Gap, cap: Capacity) -> dict[tuple[int, int], Any]:
             row = rows[i] if i < len(rows) else None
             for c in range(4):
                 cells[(head + 1 + i, c)] = _value(row[c]) if row is not None else None
+            if row is not None:
+                cells[(head + 1 + i, 2)] = UNIT_SHOWN.get(row[2], row[2])
 
     block(GAP_HEAD, list(gap.as_rows()), GAP_ROWS)
     block(CAP_HEAD, list(cap.as_rows()), CAP_ROWS)

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..core.columns import OUTPUT_KEYS, header
+from ..core.columns import OUTPUT_FIELDS, OUTPUT_KEYS, header
 from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import a1, col_letter, parse_range, range_ref
 from ..xlsx.definednames import set_local_name
 from ..xlsx.errors import WorkbookError
 from ..xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks, patch_table
+from ..xlsx.sheet_frame import (autofilter_ref, column_style, extend_autofilter, filter_over,
+                                restyle_cells, set_row_heights, widen_columns)
+from ..xlsx.styles import StyleSheet, StylesError
 from . import prescan
 from .edits import SheetEdit
 from .headers import computed_header, normalize
@@ -28,7 +31,8 @@ from .names import OWNED_NAME, owned_columns, owned_formula
 from .reader import CustomerTable
 from .source import FileSource, SheetSource, column_values, grid_width
 
-PERCENT_KEYS = ("trend", "share")
+NUMBER_FORMATS = {f.key: f.number_format for f in OUTPUT_FIELDS if f.number_format}
+MAX_WIDTH = 60.0  # a long note wraps in the cell rather than making the column endless
 
 
 class OutputBlocked(WorkbookError):
@@ -152,26 +156,37 @@ def output_cells(table: CustomerTable, layout: OutputLayout, output: pd.DataFram
 def segment_edit(source: SheetSource, table: CustomerTable, result: SegmentResult
                  ) -> tuple[SheetEdit, list[str]]:
     """The output columns as one edit of the customer sheet, and notes for kept formulas."""
-    return table_edit(source, table, result.output, OUTPUT_KEYS, header, PERCENT_KEYS)
+    return table_edit(source, table, result.output, OUTPUT_KEYS, header, NUMBER_FORMATS)
 
 
 def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
                output_keys: Sequence[str], header_of: Callable[[str], str],
-               percent_keys: Sequence[str] = ()) -> tuple[SheetEdit, list[str]]:
-    """Output columns of any table (customers, measures) as one edit of its sheet."""
+               formats: Mapping[str, str] | None = None) -> tuple[SheetEdit, list[str]]:
+    """Output columns of any table (customers, measures) as one edit of its sheet: values,
+    headers of appended columns styled like the table's last header, number formats
+    (``formats``: key -> Excel format code) for the new cells of a column, widths that fit
+    header and values, and a worksheet autofilter over the table grown over the new columns."""
+    formats = formats or {}
     layout = plan_layout(source, table, output_keys, header_of)
     cells, block, notes = output_cells(table, layout, output)
     notes = foreign_notes(table, layout, header_of) + notes
     styles: dict[tuple[int, int], tuple] = {}
     column_styles: dict[int, tuple] = {}
     for key in layout.new_keys:
-        col = layout.columns[key]
-        styles[(table.header_row, col)] = ("like", (table.header_row, table.last_col))
-        if key in percent_keys:
-            column_styles[col] = ("percent",)
+        styles[(table.header_row, layout.columns[key])] = ("like", (table.header_row,
+                                                                    table.last_col))
+    first = table.rows[0] if table.rows else table.header_row + 1
+    for key, col in layout.columns.items():
+        if key in formats:  # an existing column's cells keep a look they have of this kind
+            column_styles[col] = ("format", formats[key]) if key in layout.new_keys \
+                else ("format_of", (first, col), formats[key])
     sheet = next(s for s in source.worksheets() if s.name == table.sheet)
+    widths = {col: fitting_width(layout.headers[key], block.columns[col], formats.get(key))
+              for key, col in layout.columns.items()}
+    last_row = max([table.header_row, *table.rows])
     edit = SheetEdit(sheet=sheet, cells=cells, styles=styles, column_styles=column_styles,
-                     block=block, owned_columns=sorted(layout.columns.values()))
+                     block=block, owned_columns=sorted(layout.columns.values()), widths=widths,
+                     filter_to=(table.header_row, max(layout.columns.values()), last_row))
     if table.table is not None and layout.new_keys:
         (r0, c0), (r1, _c1) = parse_range(table.table.ref)
         edit.table = table.table
@@ -180,12 +195,34 @@ def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
     return edit, notes
 
 
+def fitting_width(header_text: str, values: Sequence[Any], number_format: str | None) -> float:
+    """A column width (Excel's units: characters of the default font) that shows the header on
+    one line, with room for a filter button, and the values as formatted."""
+    longest = 0
+    texts = {v for v in values if isinstance(v, str)}
+    if texts:
+        longest = max(map(len, texts))
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if numbers:
+        big = max(abs(float(v)) for v in numbers)
+        if number_format and "%" in number_format:
+            shown = f"{big * 100:,.1f} %"
+        elif number_format and "€" in number_format:
+            shown = f"-{big:,.0f} €"
+        else:
+            shown = f"-{big:,.2f}"
+        longest = max(longest, len(shown))
+    need = max(len(header_text) * 1.15 + 3.0, min(longest * 1.1 + 2.0, MAX_WIDTH))
+    return round(need, 2)
+
+
 class FileWriter:
     """Applies edits to a workbook file: patched sheet and table parts, everything else copied
     unchanged, written atomically to ``dst`` (which may be the source itself)."""
 
     def __init__(self, source: FileSource, dst: Path) -> None:
         self.source, self.dst = source, dst
+        self._styles: StyleSheet | None = None
 
     def apply(self, edits: Sequence[SheetEdit]) -> None:
         check_writable(self.dst)
@@ -199,18 +236,33 @@ class FileWriter:
             resolved = {hint: self._style(part, hint) for hint in hints}
             styles = {rc: resolved[hint] for rc, hint in edit.styles.items()
                       if resolved[hint] is not None}
+            # owned cells shown with a format: existing ones restyled, new ones created so
+            restyle = {rc: self._style(part, ("format_of", rc, hint[1]), exact=True)
+                       for rc, hint in edit.restyle.items()}
+            styles.update((rc, s) for rc, s in restyle.items() if s is not None)
             by_column = {col: resolved[hint] for col, hint in edit.column_styles.items()
                          if resolved[hint] is not None}
             current = replacements.get(part)
             xml = pkg.read(part) if current is None else b"".join(current)
-            replacements[part] = patch_sheet_chunks(xml, edit.cells, cell_styles=styles,
-                                                    default_styles=by_column, block=edit.block)
+            chunks = patch_sheet_chunks(xml, edit.cells, cell_styles=styles,
+                                        default_styles=by_column, block=edit.block)
+            chunks = restyle_cells(chunks, {rc: s for rc, s in restyle.items() if s is not None})
+            chunks = widen_columns(chunks, edit.widths)
+            chunks = set_row_heights(chunks, edit.heights)
+            if edit.filter_to is not None and edit.table is None:
+                ref = autofilter_ref(chunks)
+                grown = filter_over(ref, *edit.filter_to) if ref else None
+                if grown is not None:
+                    chunks = extend_autofilter(chunks, grown)
+            replacements[part] = chunks
             if edit.table is not None and edit.table_ref:
                 replacements[edit.table.part] = patch_table(
                     pkg.read(edit.table.part), ref=edit.table_ref, add_columns=edit.add_columns)
         workbook = self._marked(edits)
         if workbook is not None:
             replacements[pkg.workbook_part] = workbook
+        if self._styles is not None and self._styles.changed:
+            replacements[self._styles.part] = self._styles.patched()
         write_package(pkg.path, self.dst, replacements)
 
     def write_sheets(self, source: SheetSource, contents: Sequence[Any], ours: Recognise
@@ -234,14 +286,35 @@ class FileWriter:
                                                                 edit.owned_columns))
         return xml
 
-    def _style(self, part: str, hint: tuple) -> int | None:
+    def _style(self, part: str, hint: tuple, exact: bool = False) -> int | None:
+        """The cellXfs index for a style hint; ``("format_of", (row, col), code)``: like that
+        cell (keeping its number format if it is of the same kind, unless ``exact``)."""
         pkg = self.source.package
         if hint[0] == "like":
             return pkg.cell_style(part, *hint[1])
-        if hint[0] == "percent":
-            return pkg.percent_style_index()
+        if hint[0] in ("format", "format_of"):
+            styles = self._style_sheet()
+            if styles is None:
+                return None
+            base = None
+            if hint[0] == "format_of":  # the cell's look, else its column's (as Excel gives it)
+                base = pkg.cell_style(part, *hint[1]) or \
+                    column_style(pkg.read(part), hint[1][1]) or base
+            return styles.with_format(base, hint[-1], keep_kind=not exact)
         raise ValueError(f"unknown style hint {hint!r}")
 
+    def _style_sheet(self) -> StyleSheet | None:
+        """The workbook's styles, read once per write (None if it has none we can extend)."""
+        if self._styles is None:
+            pkg = self.source.package
+            part = pkg.styles_part()
+            if part is None:
+                return None
+            try:
+                self._styles = StyleSheet(pkg.read(part), part)
+            except StylesError:
+                return None
+        return self._styles
 
 class SheetNotOurs(WorkbookError):
     """A sheet of the name we write exists and holds something else."""

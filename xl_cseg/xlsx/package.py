@@ -330,6 +330,12 @@ class Package:
             raise CorruptWorkbook(self.path, f"{where}: Bereich {table.ref} hat zu wenige "
                                   "Zeilen für Kopf- und Ergebniszeile")
 
+    def styles_part(self) -> str | None:
+        """The workbook's styles part (None if it has none)."""
+        found = self._related(self.workbook_part, "/styles")
+        return self.part_name(found[0].target) if found and self.has_part(found[0].target) \
+            else None
+
     @cached_property
     def cell_formats(self) -> list[tuple[int, str]]:
         """Per ``cellXfs`` index: (numFmtId, custom format code or "")."""
