@@ -22,8 +22,8 @@ from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
 from . import cellvalues
 from .headers import HeaderMatch, match_headers, normalize, required_missing
-from .fastgrid import ColumnGrid
 from .names import owned_columns
+from .sheetvalues import ColumnGrid
 from .source import FileSource, Grid, SheetSource, column_values
 
 MAPPING_SHEETS = ("spaltenzuordnung", "columnmapping", "zuordnung")

@@ -1,35 +1,51 @@
-"""A big worksheet's values through fastexcel: typed Arrow columns, parsed about twice as fast
-as python-calamine's rows, arranged as the same grid.
+"""A worksheet's cell values, read through one entry: :meth:`WorkbookValues.read_grid`.
 
-The first rows (where headers are searched) come from the sheet XML (:mod:`xlsx.probe`), the
-rest from fastexcel without a header row, each column typed over all its rows; this tool's own
-output columns (a rerun) are left out and read only if something asks for them. The two overlap
-in one row, which fixes the column offset and proves the alignment; the row count must end at
-the sheet's last row. Dates, times, mixed columns (a number among texts) or any doubt give None,
-and the caller reads the sheet with python-calamine.
+A grid holds the rows from row 1 and the values from column A, as python-calamine's
+``to_python(skip_empty_area=False)`` gives them (blanks ""; error cells and formulas without a
+cached value read as blanks too, :mod:`cellvalues` turns them into the core's values with the
+scan of the sheet XML). Which reader reads a sheet is decided here, and nowhere else:
+
+- a sparse sheet (few cells far apart, :mod:`xlsx.extent`) from its XML: the native readers
+  would allocate the whole rectangle;
+- a big sheet through fastexcel: the first rows (where headers are searched) straight from the
+  sheet XML (:mod:`xlsx.probe`), the rest as typed columns without a header row; this tool's
+  own output columns (a rerun) are left out and read only if something asks for them. The two
+  overlap in one row, which fixes the column offset and proves the alignment; the row count
+  must end at the sheet's last row. Dates, times, mixed columns (a number among texts) or any
+  doubt, and python-calamine reads the sheet;
+- every other sheet through python-calamine.
+
+Why fastexcel for big sheets, and the figures: ``benchmarks/bench_segment.py``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
 import fastexcel
 import numpy as np
+import python_calamine as pc
 from arro3.core import DataType, RecordBatch
 
 from ..core.columns import MEASURE_OUTPUT_FIELDS, OUTPUT_FIELDS
-from ..xlsx.errors import WorkbookError
-from ..xlsx.package import Package
-from ..xlsx.patch_fast import ROW_NUMBER
+from ..xlsx.errors import CorruptWorkbook, WorkbookError
+from ..xlsx.extent import MAX_SPARSE_CELLS, Extent, SheetTooSparse
+from ..xlsx.package import Package, SheetInfo
 from ..xlsx.probe import SharedStrings, date_styles, head_rows
+
+Grid = list[list[Any]]  # values from A1; blanks are ""
 
 _OUTPUT_HEADERS = frozenset(f.header for f in OUTPUT_FIELDS + MEASURE_OUTPUT_FIELDS)
 PROBE_ROWS = 12  # title rows and the header row (a header further down: python-calamine reads)
 PROBE_BYTES = 1 << 16  # of the sheet XML, usually far more than the first rows need
 MIN_SHEET_BYTES = 200_000  # below this, python-calamine is about as fast
+
+_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
 
 logging.getLogger("fastexcel").setLevel(logging.ERROR)  # its dtype fallbacks are not for users
 
@@ -101,13 +117,13 @@ class ColumnGrid(Sequence[list[Any]]):
         return values
 
 
-def worth_it(package: Package, sheet_part: str) -> bool:
+def _worth_it(package: Package, sheet_part: str) -> bool:
     """Whether the sheet part is big enough for fastexcel to pay off."""
     info = package.info(sheet_part)
     return info is not None and info.file_size >= MIN_SHEET_BYTES
 
 
-def probe(package: Package, part: str) -> list[list[Any]] | None:
+def _probe(package: Package, part: str) -> list[list[Any]] | None:
     """The first rows of the sheet from its XML (inflated only as far as needed); None where
     fastexcel's rows cannot be used."""
     xml = package.read_head(part, PROBE_BYTES)
@@ -118,71 +134,79 @@ def probe(package: Package, part: str) -> list[list[Any]] | None:
     return head if head is not None and len(head) == PROBE_ROWS else None
 
 
-def skipped_columns(head: list[list[Any]]) -> frozenset[int]:
+def _skipped_columns(head: list[list[Any]]) -> frozenset[int]:
     """Columns whose header (in the first rows) is one of this tool's output columns: their
     values are not needed, and a trend is a number or "neu" (mixed types fastexcel refuses)."""
     return frozenset(c for row in head for c, v in enumerate(row)
                      if type(v) is str and v.strip() in _OUTPUT_HEADERS)
 
 
-def first_column(head: list[list[Any]]) -> int:
+def _first_column(head: list[list[Any]]) -> int:
     """The leftmost column with a value in the first rows: where fastexcel's columns start,
-    unless a cell further down lies further left (then :func:`assemble` refuses)."""
+    unless a cell further down lies further left (then :func:`_assemble` refuses)."""
     return min((next(c for c, v in enumerate(row) if v != "") for row in head
                 if any(v != "" for v in row)), default=0)
 
 
-class Plan(NamedTuple):
+class _Plan(NamedTuple):
     """How a big sheet is read: its probed first rows, fastexcel's first column, the columns
-    (of the sheet) holding this tool's outputs, and those columns counted from ``offset``."""
+    (of the sheet) holding this tool's outputs, and the columns (of the sheet) fastexcel reads
+    (None: all)."""
 
     head: list[list[Any]]
     offset: int
     outputs: frozenset[int]
-    skip: frozenset[int]
+    columns: list[int] | None
+
+    @property
+    def dtypes(self) -> dict[str, str] | None:
+        """The columns left out typed as text: fastexcel types every column, also those it does
+        not read, and a trend is a number or "neu" (mixed types it refuses). By name: an int key
+        would mean the sheet's column, the generated names count from fastexcel's first."""
+        return {f"__UNNAMED__{c - self.offset}": "string" for c in self.outputs
+                if c >= self.offset} or None
 
 
-def plan(package: Package, sheet_part: str) -> Plan | None:
+def _plan(package: Package, sheet_part: str, extent: Extent) -> _Plan | None:
     """The plan for reading a sheet through fastexcel; None when the sheet is small, cannot
     be probed, or fastexcel's rows could not be used."""
-    if not worth_it(package, sheet_part):
+    if not _worth_it(package, sheet_part):
         return None
     try:
-        head = probe(package, package.part_name(sheet_part))
+        head = _probe(package, package.part_name(sheet_part))
     except WorkbookError:  # reported by the scans that need the part
         return None
     if head is None:
         return None
-    offset, outputs = first_column(head), skipped_columns(head)
-    return Plan(head, offset, outputs, frozenset(c - offset for c in outputs if c >= offset))
+    offset, outputs = _first_column(head), _skipped_columns(head)
+    columns = [c for c in range(offset, extent.last_col + 1) if c not in outputs] \
+        if outputs else None
+    return _Plan(head, offset, outputs, columns)
 
 
-def load_sheet(path: Path, sheet: str, skip: frozenset[int] = frozenset()) -> Any | None:
-    """fastexcel's sheet from row ``PROBE_ROWS - 1`` on, the ``skip`` columns (counted from
-    fastexcel's first column) left out; None where fastexcel refuses. Parses without the GIL:
-    run it beside other work."""
+def _load_sheet(path: Path, sheet: str, columns: list[int] | None,
+                dtypes: dict[str, str] | None) -> Any | None:
+    """fastexcel's sheet from row ``PROBE_ROWS - 1`` on, only ``columns`` (of the sheet, as
+    fastexcel counts integers in ``use_columns``; None: all); None where fastexcel refuses.
+    Parses without the GIL: run it beside other work."""
     try:
         return fastexcel.read_excel(str(path)).load_sheet(
             sheet, header_row=None, skip_rows=PROBE_ROWS - 1, dtype_coercion="strict",
-            schema_sample_rows=None,
-            use_columns=(lambda column: column.index not in skip) if skip else None,
-            # by name: an int key means the sheet's column, not fastexcel's (they differ when
-            # the table does not start in column A)
-            dtypes={f"__UNNAMED__{i}": "string" for i in skip} or None)
+            schema_sample_rows=None, use_columns=columns, dtypes=dtypes)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # noqa: BLE001 - also a Rust panic: python-calamine reads it then
         return None
 
 
-def load_columns(path: Path, sheet: str, skip: frozenset[int] = frozenset()
-                 ) -> list[list[Any] | None] | None:
-    """The columns of :func:`load_sheet` (see :func:`columns_of`)."""
-    return columns_of(load_sheet(path, sheet, skip))
+def _load_columns(path: Path, sheet: str, columns: list[int] | None,
+                  dtypes: dict[str, str] | None) -> list[list[Any] | None] | None:
+    """The columns of :func:`_load_sheet` (see :func:`_columns_of`)."""
+    return _columns_of(_load_sheet(path, sheet, columns, dtypes))
 
 
-def columns_of(loaded: Any | None) -> list[list[Any] | None] | None:
-    """A loaded sheet's columns as lists (blanks ""; None for the skipped columns), or None
+def _columns_of(loaded: Any | None) -> list[list[Any] | None] | None:
+    """A loaded sheet's columns as lists (blanks ""; None for the columns not read), or None
     (dates, mixed types, nothing loaded)."""
     if loaded is None:
         return None
@@ -213,7 +237,7 @@ def columns_of(loaded: Any | None) -> list[list[Any] | None] | None:
     return columns
 
 
-def assemble(package: Package, part: str, head: list[list[Any]],
+def _assemble(package: Package, part: str, head: list[list[Any]],
              columns: list[list[Any] | None] | None, offset: int,
              complete: Callable[[], list[list[Any]]]) -> ColumnGrid | None:
     """The grid, if the overlap row shows that fastexcel's columns start at ``offset`` (and
@@ -243,9 +267,97 @@ def _last_row(xml: bytes) -> int | None:
     """Number of the sheet's last row element when it holds a value. Rows out of order need no
     scan: where the last element is not the highest row, its number fails the height check."""
     last = xml.rfind(b'<row r="')
-    number = ROW_NUMBER.match(xml, last) if last >= 0 else None
+    number = _ROW_NUMBER.match(xml, last) if last >= 0 else None
     end = xml.find(b"</row>", last)
     if number is None or end < 0 or not (xml.find(b"<v>", last, end) >= 0 or
                                          xml.find(b"<is>", last, end) >= 0):
         return None
     return int(number[1])
+
+
+class WorkbookValues:
+    """The cell values of a workbook file's worksheets, each sheet read by the reader that
+    suits it (see the module text); python-calamine's book is opened when a sheet needs it."""
+
+    def __init__(self, package: Package) -> None:
+        self.package = package
+        self.path = package.path
+        self._book: pc.CalamineWorkbook | None = None
+
+    def read_grid(self, sheet: SheetInfo, meanwhile: Callable[[], object] | None = None
+                  ) -> Grid:
+        """The sheet's grid. ``meanwhile`` runs in this thread while a native reader parses
+        the sheet in another (they parse without the GIL)."""
+        # every reference checked, and the rectangle the native readers would allocate
+        # measured, before they see the sheet: a sparse sheet is read from its XML
+        extent = self.package.extent(sheet.part)
+        if not extent.dense_ok():
+            if meanwhile is not None:
+                meanwhile()
+            return _sparse_grid(self.package, sheet, extent)
+        plan = _plan(self.package, sheet.part, extent)
+        with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
+            if plan is None:
+                values = pool.submit(self._calamine, sheet.name)
+            else:
+                values = pool.submit(_load_columns, self.path, sheet.name, plan.columns,
+                                     plan.dtypes)
+            if meanwhile is not None:
+                meanwhile()
+            grid = values.result()
+        if plan is None:
+            return grid
+        part = self.package.part_name(sheet.part)
+        return _assemble(self.package, part, plan.head, grid, plan.offset,
+                         lambda: self._calamine(sheet.name)) or self._calamine(sheet.name)
+
+    def close(self) -> None:
+        """Close python-calamine's book (it is opened again when a sheet needs it)."""
+        if self._book is not None:
+            self._book.close()
+            self._book = None
+
+    @property
+    def _calamine_book(self) -> pc.CalamineWorkbook:
+        if self._book is None:
+            try:
+                self._book = pc.CalamineWorkbook.from_path(str(self.path))
+            except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError) as exc:
+                raise CorruptWorkbook(self.path, str(exc)) from exc
+        return self._book
+
+    def _calamine(self, name: str) -> Grid:
+        try:
+            return self._calamine_book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except pc.WorksheetNotFound:  # chart or dialog sheets
+            return []
+        except (pc.CalamineError, pc.ZipError, pc.XmlError) as exc:  # the reader's own checks
+            raise CorruptWorkbook(self.path, f"Blatt „{name}“: {exc}") from exc
+
+
+def _sparse_grid(package: Package, sheet: SheetInfo, extent: Extent) -> Grid:
+    """The rows of a sheet whose few cells lie far apart, read from its XML (each row as long
+    as its last value; the native readers would allocate the whole rectangle); a sheet with
+    more cells than :data:`extent.MAX_SPARSE_CELLS`, or with dates, is refused."""
+    if extent.cells > MAX_SPARSE_CELLS:
+        raise SheetTooSparse(package.path, sheet.name, extent)
+    part = package.part_name(sheet.part)
+    rows = head_rows(package.read(part), extent.last_row + 1, SharedStrings(package),
+                     lambda: date_styles(package), part)
+    if rows is None:
+        raise SheetTooSparse(package.path, sheet.name, extent)
+    return rows
+
+
+def column_values(grid: Sequence[list[Any]], col: int, first: int, last: int) -> list[Any]:
+    """Values of column ``col`` in rows ``first..last`` of a grid (blank where a row is short)."""
+    if isinstance(grid, ColumnGrid):
+        return grid.column(col, first, last)
+    return [row[col] if col < len(row) else "" for row in grid[first:last + 1]]
+
+
+def grid_width(grid: Sequence[list[Any]], first: int, last: int) -> int:
+    """The longest row among rows ``first..last``."""
+    if isinstance(grid, ColumnGrid):
+        return grid.width
+    return max(map(len, grid[first:last + 1]), default=0)
