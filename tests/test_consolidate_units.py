@@ -322,7 +322,7 @@ def test_rows_deflated_apart_join_into_the_same_sheet(tmp_path):
     assert len(values) == 3001 and values[3000][0] == "Kunde 2999 & Söhne"
 
 
-def test_worker_keeps_the_first_twenty_messages_of_each_kind_and_counts_all(tmp_path, central):
+def test_worker_keeps_every_message_of_each_kind_and_counts_all(tmp_path, central):
     rows = customers(30, seed=3, first_id=1, territory="N")
     for i, row in enumerate(rows):
         row["revenue"], row["potential"] = 5000.0, 1000.0  # a note for every customer
@@ -331,7 +331,7 @@ def test_worker_keeps_the_first_twenty_messages_of_each_kind_and_counts_all(tmp_
     path = xlsx_territory(tmp_path / "Nord.xlsx", rows)
     result = read_territory(Task(path, "Nord.xlsx", central, TODAY))
     assert result.error_count == 25 and result.note_count >= 30
-    assert len(result.errors) == len(result.notes) == reader.MAX_ERRORS
+    assert len(result.errors) == 25 and len(result.notes) == result.note_count
     assert all(m.startswith("Kunden!") and ": " in m for m in result.errors + result.notes)
     assert "außerhalb der Skala 1-5" in result.errors[0]
 
@@ -366,6 +366,7 @@ def test_territory_table_counts_and_sums_like_grouping(rows):
         {"territory": object, "source": object, "code": object})
     customers = customers.where(customers.notna(), None).astype(
         {"revenue": float, "potential": float})
+    customers["risk"] = None
     table = territory_table(customers, pd.DataFrame(columns=["territory", "weighted"]),
                             central_parameters(None).params)
     expected = _grouped_reference(customers)
@@ -393,3 +394,33 @@ def test_dated_backups_are_recognised_and_subfolders_read_only_when_asked(tmp_pa
     assert [p.name for p in flat.files] == ["Nord.xlsm"]
     assert [s.path.name for s in flat.skipped] == ["Archiv"]
     assert [p.name for p in collect([tmp_path]).files] == ["Alt.xlsx", "Nord.xlsm"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["Nord", "Süd", "West"]),
+                          st.sampled_from(["a.xlsx", "b.xlsx", "c.xlsm"]),
+                          st.floats(0, 1e7), st.sampled_from([None, "Umsatzrückgang"])),
+                min_size=1, max_size=30))
+@settings(max_examples=30, deadline=None)
+def test_territory_risk_target_and_gap_like_grouping(rows):
+    customers = pd.DataFrame(rows, columns=["territory", "source", "revenue", "risk"]).astype(
+        {"territory": object, "source": object, "risk": object})
+    customers["code"], customers["potential"] = "C-Win", 1.0
+    params = central_parameters(None).params
+    targets = {"a.xlsx": 500_000.0, "b.xlsx": None}  # c.xlsm: not in the mapping
+    table = territory_table(customers, pd.DataFrame(columns=["territory", "weighted"]), params,
+                            targets).drop(index=TOTAL)
+    by_pair = customers.groupby(["territory", "source"])["revenue"].sum()
+    by_file = customers.groupby("source")["revenue"].sum()
+    for territory, group in customers.groupby("territory"):
+        target = 0.0
+        for source, revenue in by_pair[territory].items():
+            if targets.get(source) is None:
+                target += revenue * (1 + params.ziel_wachstum)
+            elif by_file[source] > 0:
+                target += targets[source] * revenue / by_file[source]
+        at_risk = group.loc[group["risk"].notna(), "revenue"].sum()
+        gap = target - (group["revenue"].sum() - at_risk * params.verlustquote_risiko)
+        row = table.loc[territory]
+        assert row["Umsatz gefährdet"] == pytest.approx(at_risk, rel=1e-9, abs=1e-6)
+        assert row["Umsatzziel"] == pytest.approx(target, rel=1e-9, abs=1e-6)
+        assert row["Lücke zum Ziel"] == pytest.approx(gap, rel=1e-9, abs=1e-3)

@@ -41,8 +41,8 @@ _KINDS = {"customer_id": "id", "row": "row", "revenue": "eur", "potential": "eur
 _WIDTHS = {"name": 38, "source": 26, "channel": 30, "risk": 28, "notes": 50, "measure": 32,
            "next_step": 24, "key": 34, "territory": 14, "row": 7, "abc": 6, "reason": 18,
            "overdue": 22, "stale": 26}
-MEASURE_SHEET_COLUMNS = ("territory", "source", "row", "customer_id", "measure", "status",
-                         "phase", "expected_revenue", "probability", "weighted", "code",
+MEASURE_SHEET_COLUMNS = ("territory", "source", "row", "customer_id", "name", "measure",
+                         "status", "phase", "expected_revenue", "probability", "weighted", "code",
                          "next_step", "due_date", "last_activity", "overdue", "stale", "notes")
 
 

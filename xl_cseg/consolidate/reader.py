@@ -22,9 +22,10 @@ from ..core.identity import name_keys
 from ..core.numbers import normalize_id
 from ..core.pipeline import evaluate_pipeline
 from ..core.segment import ERROR, Issue, segment
+from ..core.territory import territory_names
 from ..io.measures import find_measures_table
 from ..io.reader import CustomerTable, find_customer_table
-from ..io.source import FileSource
+from ..io.source import FileSource, named_values
 from ..xlsx.atomic import lock_files
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
@@ -33,13 +34,15 @@ from .parameters import ParameterSet, deviations, workbook_parameters
 from .sources import FAILED, SKIPPED
 
 OK = "ok"
-MAX_ERRORS = 20  # cell-addressed errors kept per file
 OUTPUT_PROPERTY = "xl-cseg"  # custom document property that marks this tool's own outputs
 _CUSTOM_PART = "docProps/custom.xml"
+_CORE_PART = "docProps/core.xml"
+_MODIFIED = "{http://purl.org/dc/terms/}modified"
+TERRITORY_NAMES = ("gebiet", "gebietsname", "vertriebsgebiet")  # a rep's territory cell
 
 CUSTOMER_COLUMNS = ("territory", "source", "row", *(k for k in INPUT_KEYS if k != "territory"),
                     *OUTPUT_KEYS)
-MEASURE_COLUMNS = ("territory", "source", "row", "customer_id", "measure", "status", "phase",
+MEASURE_COLUMNS = ("territory", "source", "row", "customer_id", "name", "measure", "status", "phase",
                    "expected_revenue", "probability", "weighted", "code", "next_step",
                    "due_date", "last_activity", "overdue", "stale", "notes")
 
@@ -61,10 +64,13 @@ class FileResult:
     message: str = ""  # why it failed or was skipped
     customers: pd.DataFrame | None = None  # CUSTOMER_COLUMNS
     measures: pd.DataFrame | None = None  # MEASURE_COLUMNS
-    errors: list[str] = field(default_factory=list)  # the first MAX_ERRORS, cell-addressed
+    errors: list[str] = field(default_factory=list)  # every one, cell-addressed
     error_count: int = 0
-    notes: list[str] = field(default_factory=list)  # the first MAX_ERRORS
+    notes: list[str] = field(default_factory=list)  # every one
     note_count: int = 0
+    saved: _dt.datetime | None = None  # last saved (docProps/core.xml), None when unknown
+    target: float | None = None  # the file's own absolute revenue target (Ziel_Umsatz)
+    territory_from: str = ""  # where the territory names came from (German)
     deviations: list[tuple[str, Any, Any]] = field(default_factory=list)
     seconds: float = 0.0
     rendered: Deflated | None = None  # the customers' rows in Kunden gesamt, deflated
@@ -121,7 +127,8 @@ def _read(task: Task) -> FileResult:
                            for key, text in table.year_columns.items()]
     _sort(result.issues, lambda i: table.cell(i.row, i.field) if i.field
           else f"{table.sheet}!{i.row + 1}", errors, notes)
-    customers = _customers(table, result.inputs, result.output, task)
+    customers, territory_from = _customers(table, result.inputs, result.output, task,
+                                           sheet_territory(source))
     measures = find_measures_table(source)
     measure_rows = None
     if measures is not None:
@@ -129,32 +136,65 @@ def _read(task: Task) -> FileResult:
     notes += [f"{task.path.name}: in Excel geöffnet ({lock.name}); gelesen wurde der zuletzt "
               "gespeicherte Stand" for lock in lock_files(task.path) if lock.exists()]
     return FileResult(task.path, task.source, OK, customers=customers, measures=measure_rows,
-                      errors=errors[:MAX_ERRORS], error_count=len(errors),
-                      notes=notes[:MAX_ERRORS], note_count=len(notes),
-                      deviations=deviations(found, cells, task.central))
+                      errors=errors, error_count=len(errors), notes=notes,
+                      note_count=len(notes), deviations=deviations(found, cells, task.central),
+                      saved=last_saved(source.package), target=found.params.ziel_umsatz,
+                      territory_from=territory_from)
+
+
+def last_saved(pkg: Package) -> _dt.datetime | None:
+    """When the workbook was last saved: ``dcterms:modified`` of ``docProps/core.xml``."""
+    try:
+        if not pkg.has_part(_CORE_PART):
+            return None
+        found = pkg.read_xml(_CORE_PART).find(_MODIFIED)
+        text = (found.text or "").strip() if found is not None else ""
+        stamp = _dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except (WorkbookError, ValueError):
+        return None
+    return stamp.replace(tzinfo=None) if stamp is not None else None
+
+
+def sheet_territory(source: FileSource) -> str | None:
+    """The territory a rep named in the workbook: a defined name ``Gebiet`` (or
+    ``Gebietsname``, ``Vertriebsgebiet``), else a row labelled so on the ``Parameter`` sheet
+    (label in column A, name in B)."""
+    values, _cells = named_values(source)
+    for name, value in values.items():
+        if name.casefold() in TERRITORY_NAMES and isinstance(value, str) and value.strip():
+            return value.strip()
+    for sheet in source.worksheets():
+        if sheet.name.casefold() != "parameter":
+            continue
+        for row in source.grid(sheet)[:200]:
+            if len(row) > 1 and isinstance(row[0], str) and \
+                    row[0].strip().rstrip(":").casefold() in TERRITORY_NAMES and \
+                    isinstance(row[1], str) and row[1].strip():
+                return row[1].strip()
+    return None
 
 
 def _sort(issues: list[Issue], where, errors: list[str], notes: list[str]) -> None:
-    """Messages by severity; beyond the first MAX_ERRORS of a kind (which are kept) only
-    counted, so a placeholder is appended instead of the formatted text."""
+    """Messages by severity, every one cell-addressed."""
     for issue in issues:
-        found = errors if issue.severity == ERROR else notes
-        found.append(f"{where(issue)}: {issue.message}" if len(found) < MAX_ERRORS else "")
+        (errors if issue.severity == ERROR else notes).append(f"{where(issue)}: {issue.message}")
 
 
-def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame, task: Task
-               ) -> pd.DataFrame:
-    """Inputs and outputs per customer with territory (``Gebiet`` cell, else file name) and
-    source row; text cells stay text."""
+def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame, task: Task,
+               sheet_name: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Inputs and outputs per customer with territory (``Gebiet`` cell, else the parameter
+    sheet's territory, else file name) and source row; text cells stay text. Also where the
+    territory names came from."""
     data = {key: inputs[key].to_numpy() for key in INPUT_KEYS}
     data.update({key: output[key].to_numpy() for key in OUTPUT_KEYS})
-    data["territory"] = _text(inputs["territory"]).fillna(task.path.stem).to_numpy()
+    data["territory"], territory_from = territory_names(_text(inputs["territory"]), sheet_name,
+                                                        task.path.stem)
     data["source"] = np.full(len(inputs), task.source, dtype=object)
     data["row"] = inputs.index.to_numpy() + 1
     data["name"] = _text(inputs["name"], keep_text=True).to_numpy()
     data = {key: data[key] for key in CUSTOMER_COLUMNS}
     data["name_key"] = np.array(name_keys(data["name"]), dtype=object)  # not written
-    return plain_frame(data)
+    return plain_frame(data), territory_from
 
 
 def _text(values: pd.Series, keep_text: bool = False) -> pd.Series:
@@ -176,7 +216,9 @@ def _measures(table: CustomerTable, customers: pd.DataFrame, task: Task, errors:
     _sort(result.issues, lambda i: table.cell(i.row, i.field), errors, notes)
     frame = result.inputs.drop(columns=["probability"]).join(result.output)
     known = customers.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
-    territories = known.set_index("customer_id")["territory"]
+    by_id = known.set_index("customer_id")
+    territories = by_id["territory"]
+    frame["name"] = frame["customer_id"].map(by_id["name"]).astype(object)
     usual = customers["territory"].mode()
     fallback = usual.iloc[0] if len(usual) else task.path.stem
     frame["territory"] = frame["customer_id"].map(territories).astype(object).fillna(fallback)

@@ -26,7 +26,8 @@ from .master import LOG_SHEET, MasterData, customer_columns, customer_styles, wr
 from .parameters import ParameterSet, central_parameters
 from .reader import CUSTOMER_COLUMNS, MEASURE_COLUMNS, OK, FileResult, Task, read_territory
 from .sources import FAILED, Sources, collect
-from .summary import deviation_rows, import_log, message_rows, overview, territory_table
+from .summary import (OLD_DAYS, deviation_rows, import_log, message_rows, overview,
+                      territory_table)
 
 OWN_OUTPUT = "Ausgabedatei dieses Laufs"
 Progress = Callable[[FileResult, int, int], None]  # result, files done, files in total
@@ -121,7 +122,7 @@ def _frame(parts: Iterable[pd.DataFrame | None], columns: Iterable[str]) -> pd.D
 
 
 def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
-            today: _dt.date) -> MasterData:
+            today: _dt.date, old_days: int = OLD_DAYS) -> MasterData:
     """Everything the master workbook shows, from the files' results."""
     read = [r for r in results if r.customers is not None and len(r.customers)]
     customers = _frame((r.customers for r in read), (*CUSTOMER_COLUMNS, "name_key"))
@@ -131,13 +132,14 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
     territory = duplicates.territory_codes(customers)
     with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-duplicates") as pool:
         searching = pool.submit(duplicates.by_name, customers, territory)
-        territories = territory_table(customers, measures, central.params)
+        territories = territory_table(customers, measures, central.params,
+                                      {r.source: r.target for r in read})
         figures = distribution(customers, customers)
         numbers = duplicates.by_number(customers, territory)
         found = duplicates.joined(numbers, searching.result())
     return MasterData(
         customers=customers, measures=measures, territories=territories, duplicates=found,
-        log=import_log(sources, results), deviations=deviation_rows(results),
+        log=import_log(sources, results, today, old_days), deviations=deviation_rows(results),
         messages=message_rows(results),
         overview=overview(results, sources, territories, found),
         distribution=figures, parameters=central.label,
@@ -158,7 +160,8 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
                 params: Path | None = None, today: _dt.date | None = None,
                 snapshot: bool = False, history_path: Path | None = None,
                 workers: int | None = None, progress: Progress | None = None,
-                replace: bool = False, *, force: bool = False) -> Consolidation:
+                replace: bool = False, old_days: int = OLD_DAYS, *,
+                force: bool = False) -> Consolidation:
     """Read, re-segment and combine; write the master workbook ``out`` (and the snapshot).
 
     Raises :class:`WorkbookError` when the parameter file cannot be read or ``out`` cannot be
@@ -191,7 +194,7 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
     seconds: dict[str, float] = {}
     results = read_all(sources, central, today, workers, progress)
     seconds["lesen"], clock = time.perf_counter() - clock, time.perf_counter()
-    data = combine(sources, central, results, today)
+    data = combine(sources, central, results, today, old_days)
     seconds["zusammenführen"], clock = time.perf_counter() - clock, time.perf_counter()
     with new_folders(target):
         write_master(data, target)

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import datetime as _dt
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.distribution import NO_SEGMENT, TOTAL, class_rows
 from ..core.params import CODES, Parameters
-from ..core.planning import GROUP_CAPACITY_COLUMNS, capacity_by_group
+from ..core.planning import GROUP_CAPACITY_COLUMNS, capacity_by_group, territory_gaps
+from ..core.territory import older_than
 from .reader import OK, FileResult
 from .sources import FAILED, SKIPPED, Sources
 
-TERRITORY_COLUMNS = ("Dateien", "Kunden", "Umsatz Vorjahr", "Potenzial", *CODES, NO_SEGMENT,
+TERRITORY_COLUMNS = ("Dateien", "Kunden", "Umsatz Vorjahr", "Potenzial", "Umsatz gefährdet",
+                     "Umsatzziel", "Lücke zum Ziel", *CODES, NO_SEGMENT,
                      "Gewichtete Pipeline", "Besuchsbedarf", "Besuchskapazität", "Auslastung",
                      "Kontaktbedarf", "Inside-Sales-FTE")  # capacity: core.planning
-LOG_COLUMNS = ("Datei", "Status", "Meldung", "Gebiete", "Kunden", "Maßnahmen", "Fehler",
-               "Hinweise", "Abweichende Parameter", "Sekunden")
+LOG_COLUMNS = ("Datei", "Status", "Meldung", "Gebiete", "Gebiet aus", "Kunden", "Maßnahmen",
+               "Fehler", "Hinweise", "Abweichende Parameter", "Zuletzt gespeichert", "Veraltet",
+               "Sekunden")
+OLD_DAYS = 30  # a territory file not saved for longer is flagged in the import log
 
 
-def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Parameters
-                    ) -> pd.DataFrame:
+def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Parameters,
+                    targets: Mapping[str, float | None] | None = None) -> pd.DataFrame:
     """One row per territory (sorted) and a total row. Visits and contacts follow the channel
-    matrix of the central parameters; the capacity is one field rep's per territory."""
+    matrix of the central parameters; the capacity is one field rep's per territory. Targets:
+    each file's absolute revenue target (by source; None: growth over last year), see
+    :func:`core.planning.territory_gaps`."""
     # territories, sources and codes as integer codes, each hashed once (400k rows: a fifth of
     # the time that grouping by the text columns takes)
     territory, names = pd.factorize(customers["territory"].to_numpy(dtype=object), sort=True)
@@ -48,6 +55,13 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
         "Umsatz Vorjahr": summed("revenue"),
         "Potenzial": summed("potential"),
     }, index=index)
+    file_targets = np.array([np.nan if (targets or {}).get(s) is None else float(targets[s])
+                             for s in sources], dtype=float)
+    revenue = np.nan_to_num(customers["revenue"].to_numpy(dtype=float)[known])
+    risky = customers["risk"].notna().to_numpy()[known]
+    gaps = territory_gaps(territory, source, revenue, risky, file_targets, count, params)
+    for col in gaps.columns:
+        table[col] = gaps[col].to_numpy()
     # customers per territory and code: (territory, code) pairs as integers, counted at once
     col = class_rows(customers["code"][known], CODES)  # len(CODES): blank, -1: unknown
     valid = (col >= 0) & (col < len(CODES))
@@ -75,17 +89,23 @@ def territory_table(customers: pd.DataFrame, measures: pd.DataFrame, params: Par
     return table[list(TERRITORY_COLUMNS)]
 
 
-def import_log(sources: Sources, results: Sequence[FileResult]) -> pd.DataFrame:
-    """One row per file: status, message, figures; skipped files after the read ones."""
+def import_log(sources: Sources, results: Sequence[FileResult], today: _dt.date | None = None,
+               days: int = OLD_DAYS) -> pd.DataFrame:
+    """One row per file: status, message, figures, where its territory names came from, when
+    it was last saved and whether that is more than ``days`` days before ``today``; skipped
+    files after the read ones."""
     rows = []
+    today = today or _dt.date.today()
     for r in results:
         territories = ", ".join(sorted(r.customers["territory"].unique())) \
             if r.customers is not None else ""
-        rows.append((r.source, r.status, r.message, territories, r.rows,
+        old = f"älter als {days} Tage" if older_than(r.saved, today, days) else ""
+        rows.append((r.source, r.status, r.message, territories, r.territory_from, r.rows,
                      0 if r.measures is None else len(r.measures), r.error_count, r.note_count,
-                     len(r.deviations), round(r.seconds, 3)))
+                     len(r.deviations), r.saved, old, round(r.seconds, 3)))
     for s in sources.skipped:
-        rows.append((sources.display(s.path), s.status, s.reason, "", 0, 0, 0, 0, 0, 0.0))
+        rows.append((sources.display(s.path), s.status, s.reason, "", "", 0, 0, 0, 0, 0, None,
+                     "", 0.0))
     return pd.DataFrame(rows, columns=list(LOG_COLUMNS))
 
 
@@ -96,7 +116,7 @@ def deviation_rows(results: Sequence[FileResult]) -> pd.DataFrame:
 
 
 def message_rows(results: Sequence[FileResult]) -> pd.DataFrame:
-    """The first errors and notes of each file, cell-addressed."""
+    """Every error and note of each file, cell-addressed."""
     rows = [(r.source, kind, text) for r in results
             for kind, texts in (("Fehler", r.errors), ("Hinweis", r.notes)) for text in texts]
     return pd.DataFrame(rows, columns=["Datei", "Art", "Meldung"])

@@ -10,7 +10,7 @@ for the contacts. Both give German rows (label, value, unit, explanation) for th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -196,6 +196,34 @@ def gap_to_target(segment_output: pd.DataFrame, inputs: pd.DataFrame,
         weighted_pipeline=weighted, coverage=weighted / gap if gap > 0 else None,
         required_pipeline=required, missing_pipeline=max(required - open_pipeline, 0.0),
         params=params, candidates_from=(segment_output, inputs, per_customer))
+
+
+def territory_gaps(territory: np.ndarray, source: np.ndarray, revenue: np.ndarray,
+                   risky: np.ndarray, targets: np.ndarray, territories: int, params: Parameters
+                   ) -> pd.DataFrame:
+    """Revenue at risk, target and gap to it per territory (integer codes ``0 .. territories -
+    1``) for customers of files ``source`` (integer codes into ``targets``: each file's
+    absolute target, NaN where the file sets none). A file's absolute target is shared among
+    its territories by revenue; without one, a territory's part of the file aims at its
+    revenue x (1 + growth) (:func:`target_revenue`). Gap: :func:`revenue_gap`, as
+    :func:`gap_to_target` computes it for one workbook."""
+    files = len(targets)
+    pairs = territory.astype(np.int64) * max(files, 1) + source
+    by_pair = np.bincount(pairs, weights=revenue, minlength=territories * max(files, 1))
+    by_file = np.bincount(source, weights=revenue, minlength=files)
+    pair_territory, pair_file = np.divmod(np.arange(len(by_pair)), max(files, 1))
+    absolute = targets[pair_file] if files else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(by_file[pair_file] > 0, by_pair / by_file[pair_file],
+                         0.0) if files else np.zeros(0)
+    growth = target_revenue(by_pair, replace(params, ziel_umsatz=None))
+    part = np.where(np.isnan(absolute), growth, absolute * share)
+    target = np.bincount(pair_territory, weights=part, minlength=territories)
+    total = np.bincount(territory, weights=revenue, minlength=territories)
+    at_risk = np.bincount(territory[risky], weights=revenue[risky], minlength=territories)
+    gap = revenue_gap(total, target, at_risk, params.verlustquote_risiko)
+    return pd.DataFrame({"Umsatz gefährdet": at_risk, "Umsatzziel": target,
+                         "Lücke zum Ziel": gap})
 
 
 def _candidates(output: pd.DataFrame, inputs: pd.DataFrame, per_customer: pd.DataFrame,
