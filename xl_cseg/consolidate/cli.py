@@ -16,6 +16,7 @@ from rich.table import Table
 from ..core.distribution import TOTAL
 from ..core.migration import migration as migration_matrix
 from ..io.targets import check_output, new_folders
+from ..core.territory import older_than
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.errors import WorkbookError
 from . import history
@@ -74,6 +75,9 @@ def consolidate_command(
                                  help="Einen Stand desselben Tages im Verlauf ersetzen"),
     force: bool = typer.Option(False, "--force", "-f",
                                help="eine vorhandene Gesamtauswertung --out ersetzen"),
+    old_days: int = typer.Option(30, "--alt-tage", min=0, metavar="N",
+                                 help="Gebietsdateien, die länger nicht gespeichert wurden, "
+                                      "als veraltet markieren"),
 ) -> None:
     """Alle Gebietsdateien einlesen, zentral segmentieren und zu einer Gesamtauswertung
     zusammenführen."""
@@ -98,7 +102,11 @@ def consolidate_command(
 
     try:
         run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
-                          jobs, progress, replace, force=force)
+<<<<<<< HEAD
+                          jobs, progress, replace, old_days, force=force)
+=======
+                          jobs, progress, replace, old_days, force=force)
+>>>>>>> 57de334 (Master a manager can use: Übersicht on one landscape page (figures and tables left, charts beside them, the 15 biggest territories), print areas, landscape and fit-to-width on every sheet; per territory revenue at risk, target (the file's Ziel_Umsatz shared by revenue, else growth) and gap (core.planning.territory_gaps); customer names in Pipeline; each file's last-saved date and an older-than-N-days flag (--alt-tage); every error and note in the Importprotokoll; territory names from the Gebiet cells, else the parameter sheet, else the file name, and the log says which (core/territory))
     except (WorkbookError, history.HistoryError) as exc:
         _fail(exc)
     finally:
@@ -125,6 +133,16 @@ def consolidate_command(
     if errors:
         err.print(f"[yellow]{_number(errors)} Fehler in {sum(bool(r.error_count) for r in ok)} "
                   "Dateien (Zellen im Importprotokoll).[/yellow]")
+    named = [r for r in ok if r.territory_from and not r.territory_from.startswith("Spalte")]
+    if named:
+        err.print(f"[yellow]{len(named)} Dateien ohne Gebiet-Spalte: Gebiet aus dem "
+                  "Parameterblatt oder dem Dateinamen (Spalte „Gebiet aus“ im "
+                  "Importprotokoll).[/yellow]")
+    old = [r for r in ok if older_than(r.saved, data.date, old_days)]
+    if old:
+        err.print(f"[yellow]{len(old)} Dateien seit über {old_days} Tagen nicht gespeichert: "
+                  + ", ".join(r.source for r in old[:10]) + (" …" if len(old) > 10 else "")
+                  + "[/yellow]")
     if deviating:
         err.print(f"[yellow]{deviating} Dateien mit abweichenden Parametern (siehe "
                   "Importprotokoll); zentral gerechnet.[/yellow]")

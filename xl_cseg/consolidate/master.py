@@ -21,7 +21,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ..core.columns import header
-from ..core.distribution import Distribution
+from ..core.distribution import TOTAL, Distribution
 from ..core.params import CODES, POTENTIAL_CLASSES
 from ..core.pipeline import measure_header
 from ..xlsx.cellvalue import MAX_TEXT
@@ -183,35 +183,45 @@ def _customer_layout(book: Book, ws, count: int) -> None:
         ws.set_column(col, col, _WIDTHS.get(key, 13), book.kind.get(kind) if kind else None)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(count, 1), len(CUSTOMER_COLUMNS) - 1)
+    print_setup(ws, count, len(CUSTOMER_COLUMNS) - 1, repeat_header=True)
+
+
+TERRITORY_KINDS = {"Umsatz Vorjahr": "eur", "Potenzial": "eur", "Umsatz gefährdet": "eur",
+                   "Umsatzziel": "eur", "Lücke zum Ziel": "eur", "Gewichtete Pipeline": "eur",
+                   "Besuchsbedarf": "num", "Besuchskapazität": "num", "Auslastung": "pct",
+                   "Kontaktbedarf": "num", "Inside-Sales-FTE": "fte",
+                   **{c: "int" for c in ("Kunden", *CODES, "ohne Segment")}}
 
 
 def _territories(book: Book, ws, table: pd.DataFrame) -> None:
     frame = table.reset_index()
-    kinds = {"Umsatz Vorjahr": "eur", "Potenzial": "eur", "Gewichtete Pipeline": "eur",
-             "Besuchsbedarf": "num", "Besuchskapazität": "num", "Auslastung": "pct",
-             "Kontaktbedarf": "num", "Inside-Sales-FTE": "fte",
-             **{c: "int" for c in ("Kunden", *CODES, "ohne Segment")}}
-    book.table(ws, frame, list(frame.columns), headers=list(frame.columns), kinds=kinds,
-               total_last=True, filter_=False)
+    end = book.table(ws, frame, list(frame.columns), headers=list(frame.columns),
+                     kinds=TERRITORY_KINDS, total_last=True, filter_=False)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 26)
     ws.set_column(2, len(frame.columns) - 1, 12)
     ws.freeze_panes(1, 1)
+    print_setup(ws, end - 1, len(frame.columns) - 1, repeat_header=True)
 
 
 def _pipeline(book: Book, ws, measures: pd.DataFrame) -> None:
-    book.table(ws, measures, MEASURE_SHEET_COLUMNS)
+    end = book.table(ws, measures, MEASURE_SHEET_COLUMNS)
     for col, key in enumerate(MEASURE_SHEET_COLUMNS):
         ws.set_column(col, col, _WIDTHS.get(key, 13))
     ws.freeze_panes(1, 0)
+    print_setup(ws, end - 1, len(MEASURE_SHEET_COLUMNS) - 1, repeat_header=True)
 
 
 def _duplicates(book: Book, ws, duplicates: pd.DataFrame) -> None:
     keys = list(duplicates.columns)
-    book.table(ws, duplicates, keys)
+    end = book.table(ws, duplicates, keys)
     for col, key in enumerate(keys):
         ws.set_column(col, col, _WIDTHS.get(key, 13))
     ws.freeze_panes(1, 0)
+    print_setup(ws, end - 1, len(keys) - 1, repeat_header=True)
+
+
+MAX_MESSAGE_ROWS = 1_000_000  # below Excel's 1,048,576 rows with the log above them
 
 
 def _log(book: Book, ws, data: MasterData) -> None:
@@ -222,26 +232,43 @@ def _log(book: Book, ws, data: MasterData) -> None:
         ws.write_string(row, 0, f"Parameterdatei: {text}")
         row += 1
     kinds = {"Kunden": "int", "Maßnahmen": "int", "Fehler": "int", "Hinweise": "int",
-             "Abweichende Parameter": "int", "Sekunden": "num"}
+             "Abweichende Parameter": "int", "Zuletzt gespeichert": "date", "Sekunden": "num"}
     log = data.log
     end = book.table(ws, log, list(log.columns), row + 1, list(log.columns), kinds)
+    messages = data.messages
+    shown = f"alle {len(messages):,}".replace(",", ".")
+    if len(messages) > MAX_MESSAGE_ROWS:
+        shown = f"die ersten {MAX_MESSAGE_ROWS:,} von {len(messages):,}".replace(",", ".")
+        messages = messages.iloc[:MAX_MESSAGE_ROWS]
     for title, frame in (("Parameter, die von den zentralen Werten abweichen", data.deviations),
-                         ("Fehler und Hinweise (je Datei die ersten 20)", data.messages)):
+                         (f"Fehler und Hinweise ({shown}; Anzahl je Datei in den Spalten "
+                          "Fehler und Hinweise oben)", messages)):
         ws.write_string(end + 1, 0, title, book.bold)
         end = book.table(ws, frame, list(frame.columns), end + 2, list(frame.columns), {},
                          filter_=False)
-    for col, width in enumerate((30, 13, 60, 18, 9, 11, 8, 9, 12, 9)):
-        ws.set_column(col, col, width)
+    widths = {"Datei": 30, "Status": 13, "Meldung": 60, "Gebiete": 18, "Gebiet aus": 22,
+              "Zuletzt gespeichert": 12, "Veraltet": 18}
+    for col, name in enumerate(log.columns):
+        ws.set_column(col, col, widths.get(name, 9))
+    print_setup(ws, end - 1, len(log.columns) - 1)
+
+
+TOP_TERRITORIES = 15
+_TOP_COLUMNS = ("Kunden", "Umsatz Vorjahr", "Umsatz gefährdet", "Lücke zum Ziel",
+                "Gewichtete Pipeline", "Inside-Sales-FTE")
 
 
 def _overview(book: Book, ws, data: MasterData) -> None:
+    """One landscape page: figures and tables on the left (columns A-G), the charts beside
+    them (from column I)."""
     ws.write_string(0, 0, "Gesamtauswertung Kundensegmentierung", book.title)
     ws.write_string(1, 0, f"Stand {data.date:%d.%m.%Y}; Parameter: {data.parameters}")
     for i, (label, value, kind) in enumerate(data.overview):
         ws.write_string(3 + i, 0, label)
         book.cell(ws, 3 + i, 1, value, kind)
     ws.set_column(0, 0, 30)
-    ws.set_column(1, 7, 14)
+    ws.set_column(1, 6, 14)
+    ws.set_column(7, 7, 2)
     row = 4 + len(data.overview)
     ws.write_string(row, 0, "Verteilung nach Segment", book.bold)
     by_code = data.distribution.by_code.reset_index(names="Segment")
@@ -250,14 +277,17 @@ def _overview(book: Book, ws, data: MasterData) -> None:
     top = row + 1
     row = book.table(ws, by_code, list(by_code.columns), top, list(by_code.columns), kinds,
                      total_last=True, filter_=False)
+    ws.set_row(top, 30)  # wrapped headers
     chart = book.wb.add_chart({"type": "column"})
     for col, name in ((2, "Anteil Kunden"), (4, "Anteil Umsatz")):
         chart.add_series({"name": name,
                           "categories": ["Übersicht", top + 1, 0, top + len(CODES), 0],
                           "values": ["Übersicht", top + 1, col, top + len(CODES), col]})
-    chart.set_title({"name": "Verteilung nach Segment"})
+    chart.set_title({"name": "Verteilung nach Segment", "name_font": {"size": 11}})
     chart.set_y_axis({"num_format": "0%"})
-    ws.insert_chart(3, 9, chart)
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 570, "height": 300})
+    ws.insert_chart(2, 8, chart)
 
     row += 1
     matrix_top = row
@@ -274,22 +304,39 @@ def _overview(book: Book, ws, data: MasterData) -> None:
         chart.add_series({"name": name, "categories": ["Übersicht", matrix_top + 2, 0,
                                                         matrix_top + 4, 0],
                           "values": ["Übersicht", matrix_top + 2, col, matrix_top + 4, col]})
-    chart.set_title({"name": "Portfolio-Matrix (Kunden)"})
-    ws.insert_chart(20, 9, chart)
+    chart.set_title({"name": "Portfolio-Matrix (Kunden)", "name_font": {"size": 11}})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 570, "height": 300})
+    ws.insert_chart(18, 8, chart)
 
-    count = len(data.territories) - 1  # without the total row
-    if count > 0:
+    territories = data.territories.drop(index=TOTAL, errors="ignore")
+    biggest = territories.sort_values("Umsatz Vorjahr", ascending=False, kind="stable") \
+        .head(TOP_TERRITORIES)
+    count = len(biggest)
+    last = row
+    if count:
+        title = "Gebiete im Überblick" if len(territories) <= TOP_TERRITORIES else \
+            f"Die {TOP_TERRITORIES} umsatzstärksten von {len(territories)} Gebieten (alle: Blatt Gebiete)"
+        ws.write_string(row, 0, title, book.bold)
+        frame = biggest.reset_index()[["Gebiet", *_TOP_COLUMNS]]
+        head = row + 1
+        last = book.table(ws, frame, list(frame.columns), head, list(frame.columns),
+                          TERRITORY_KINDS, filter_=False) - 1
+        ws.set_row(head, 30)
         chart = book.wb.add_chart({"type": "bar"})
-        columns = list(data.territories.reset_index().columns)
-        for name in ("Umsatz Vorjahr", "Gewichtete Pipeline"):
-            col = columns.index(name)
-            chart.add_series({"name": name, "categories": ["Gebiete", 1, 0, count, 0],
-                              "values": ["Gebiete", 1, col, count, col]})
-        chart.set_title({"name": "Umsatz und Pipeline je Gebiet"})
+        for name in ("Umsatz Vorjahr", "Lücke zum Ziel", "Gewichtete Pipeline"):
+            col = list(frame.columns).index(name)
+            chart.add_series({"name": name, "categories": ["Übersicht", head + 1, 0,
+                                                            head + count, 0],
+                              "values": ["Übersicht", head + 1, col, head + count, col]})
+        chart.set_title({"name": "Umsatz, Lücke und Pipeline je Gebiet",
+                         "name_font": {"size": 11}})
         chart.set_x_axis({"num_format": '#,##0 "€"'})
         chart.set_y_axis({"reverse": True})
-        chart.set_size({"width": 720, "height": min(max(320, 22 * count), 4000)})
-        ws.insert_chart(37, 9, chart)
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 570, "height": max(300, 20 * (last - 33))})
+        ws.insert_chart(34, 8, chart)
+    print_setup(ws, max(last, 50), 17, one_page=True)
 
 
 def print_setup(ws, last_row: int, last_col: int, repeat_header: bool = False,

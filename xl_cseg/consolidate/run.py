@@ -141,7 +141,7 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
         customers=customers, measures=measures, territories=territories, duplicates=found,
         log=import_log(sources, results, today, old_days), deviations=deviation_rows(results),
         messages=message_rows(results),
-        overview=overview(results, sources, territories, found),
+        overview=overview(results, sources, territories, found, today, old_days),
         distribution=figures, parameters=central.label,
         parameter_errors=central.errors, date=today,
         rendered=[r.rendered for r in read] if all(r.rendered is not None for r in read)

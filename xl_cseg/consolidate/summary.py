@@ -123,17 +123,24 @@ def message_rows(results: Sequence[FileResult]) -> pd.DataFrame:
 
 
 def overview(results: Sequence[FileResult], sources: Sources, territories: pd.DataFrame,
-             duplicates: pd.DataFrame) -> list[tuple[str, Any, str]]:
+             duplicates: pd.DataFrame, today: _dt.date | None = None, days: int = OLD_DAYS
+             ) -> list[tuple[str, Any, str]]:
     """(label, value, kind) lines for the top of ``Übersicht``; kind: int, eur, num, pct."""
     total = territories.loc[TOTAL]
     statuses = [r.status for r in results] + [s.status for s in sources.skipped]
+    today = today or _dt.date.today()
+    old = sum(older_than(r.saved, today, days) for r in results if r.status == OK)
     return [
         ("Dateien gelesen", statuses.count(OK), "int"),
         ("Dateien mit Fehler", statuses.count(FAILED), "int"),
         ("Dateien übersprungen", statuses.count(SKIPPED), "int"),
+        (f"Dateien älter als {days} Tage", old, "int"),
         ("Gebiete", len(territories) - 1, "int"),
         ("Kunden", int(total["Kunden"]), "int"),
         ("Umsatz Vorjahr", float(total["Umsatz Vorjahr"]), "eur"),
+        ("Umsatz gefährdet", float(total["Umsatz gefährdet"]), "eur"),
+        ("Umsatzziel", float(total["Umsatzziel"]), "eur"),
+        ("Lücke zum Ziel", float(total["Lücke zum Ziel"]), "eur"),
         ("Potenzial", float(total["Potenzial"]), "eur"),
         ("Gewichtete Pipeline", float(total["Gewichtete Pipeline"]), "eur"),
         ("Besuchsbedarf pro Jahr", float(total["Besuchsbedarf"]), "num"),

@@ -1,0 +1,147 @@
+"""The master a sales manager uses: one printable overview page, per territory revenue at risk,
+target gap and inside-sales posts, names in Pipeline, each file's save date, every message, and
+where each territory's name came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from test_consolidate_support import customers, demo_copy, read_master, xlsx_territory
+
+from tests.lo.harness import require_lo, requires_lo
+from xl_cseg.consolidate.run import consolidate
+from xl_cseg.core.distribution import TOTAL
+
+LATER = dt.date.today() + dt.timedelta(days=40)  # the files were saved today
+
+
+def _rep_with_parameter_sheet(path: Path) -> Path:
+    """A rep's own list typed in openpyxl: no Gebiet column, the territory on a Parameter sheet."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Kunden"
+    ws.append(["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Potenzial", "Verbundenheit"])
+    for row in customers(12, seed=5, first_id=900_000):
+        ws.append([row["customer_id"], row["name"], row["revenue"], row["potential"],
+                   row["loyalty"]])
+    ws.append([900_099, "Fehler GmbH", "vierzehn", 5000, 3])  # one error
+    params = wb.create_sheet("Parameter")
+    params.append(["Gebiet:", "Rhein-Ruhr"])
+    params.append(["Ziel", 123])
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("gebiete")
+    demo_copy(folder / "Nord.xlsm", "Nord", params={"Ziel_Umsatz": 5_000_000.0})
+    demo_copy(folder / "Süd.xlsm", None, id_offset=100_000)  # no Gebiet: the file name
+    _rep_with_parameter_sheet(folder / "Liste.xlsx")
+    rows = customers(30, seed=9, first_id=700_000, territory="Ost")
+    for row in rows[:25]:
+        row["loyalty"] = 9  # 25 errors: every one is listed
+    xlsx_territory(folder / "Ost.xlsx", rows, measures=[
+        {"Kunden-Nr": 700_003, "Maßnahme": "Muster", "Status": "in Erprobung",
+         "Erwarteter Umsatz": 10_000}])
+    out = folder.parent / f"{folder.name}-Gesamt.xlsx"
+    run = consolidate([folder], out, today=LATER, workers=1, old_days=30)
+    return {"run": run, "out": out, "sheets": read_master(out), "folder": folder}
+
+
+def test_territory_from_cells_parameter_sheet_or_file_name(master):
+    log = master["run"].data.log.set_index("Datei")
+    assert log.at["Nord.xlsm", "Gebiet aus"] == "Spalte Gebiet"
+    assert log.at["Süd.xlsm", "Gebiet aus"] == "Dateiname (Süd)"
+    assert log.at["Liste.xlsx", "Gebiet aus"] == "Parameterblatt (Rhein-Ruhr)"
+    assert "Rhein-Ruhr" in master["run"].data.territories.index
+
+
+def test_revenue_at_risk_target_gap_and_inside_sales_per_territory(master):
+    data = master["run"].data
+    table = data.territories
+    nord = data.customers[data.customers["territory"] == "Nord"]
+    at_risk = nord.loc[nord["risk"].notna(), "revenue"].sum()
+    assert table.at["Nord", "Umsatz gefährdet"] == pytest.approx(at_risk)
+    assert table.at["Nord", "Umsatzziel"] == 5_000_000  # the rep's own target
+    params = master["run"].central.params
+    assert table.at["Nord", "Lücke zum Ziel"] == pytest.approx(
+        5_000_000 - (nord["revenue"].sum() - at_risk * params.verlustquote_risiko))
+    ost = data.customers[data.customers["territory"] == "Ost"]
+    assert table.at["Ost", "Umsatzziel"] == pytest.approx(
+        ost["revenue"].sum() * (1 + params.ziel_wachstum))  # no target: growth
+    assert table.at["Ost", "Inside-Sales-FTE"] > 0
+    sheet = master["sheets"]["Gebiete"].set_index("Gebiet")
+    for col in ("Umsatz gefährdet", "Umsatzziel", "Lücke zum Ziel", "Inside-Sales-FTE"):
+        assert sheet.at[TOTAL, col] == pytest.approx(table[col].drop(TOTAL).sum())
+
+
+def test_pipeline_shows_customer_names(master):
+    pipeline = master["sheets"]["Pipeline"]
+    row = pipeline[pipeline["Kunden-Nr"] == 700_003].iloc[0]
+    assert row["Kunde"] == master["run"].data.customers.set_index("customer_id")\
+        .loc["700003", "name"]
+
+
+def test_save_dates_old_files_and_every_message(master):
+    log = master["run"].data.log.set_index("Datei")
+    saved = log.at["Ost.xlsx", "Zuletzt gespeichert"]
+    assert saved.date() >= dt.date.today() - dt.timedelta(days=1)
+    assert log.at["Ost.xlsx", "Veraltet"] == "älter als 30 Tage"
+    assert log.at["Ost.xlsx", "Fehler"] == 25
+    messages = master["run"].data.messages
+    ost = messages[(messages["Datei"] == "Ost.xlsx") & (messages["Art"] == "Fehler")]
+    assert len(ost) == 25  # every error, not the first 20
+    liste = messages[messages["Datei"] == "Liste.xlsx"]["Meldung"].tolist()
+    assert any("vierzehn" in m for m in liste)
+    figures = {label: value for label, value, _kind in master["run"].data.overview}
+    assert figures["Dateien älter als 30 Tage"] == 4
+    again = consolidate([master["folder"] / "Ost.xlsx"], master["out"].with_name("x.xlsx"),
+                        today=LATER, workers=1, old_days=60)
+    assert again.data.log.at[0, "Veraltet"] == ""
+
+
+def test_every_sheet_has_a_print_area_and_fits_the_page_width(master):
+    with zipfile.ZipFile(master["out"]) as zf:
+        workbook = zf.read("xl/workbook.xml").decode()
+        sheets = {n: zf.read(n).decode() for n in zf.namelist()
+                  if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)}
+    areas = re.findall(r'<definedName name="_xlnm.Print_Area" localSheetId="(\d+)"', workbook)
+    assert sorted(map(int, areas)) == list(range(len(sheets)))
+    for name, xml in sheets.items():
+        assert '<pageSetUpPr fitToPage="1"/>' in xml, name
+        assert 'orientation="landscape"' in xml, name
+    overview = sheets["xl/worksheets/sheet1.xml"]
+    assert 'fitToHeight="0"' not in overview  # one page high as well
+
+
+@requires_lo
+def test_overview_prints_on_one_landscape_page(master, tmp_path):
+    require_lo()
+    profile = tmp_path / "lo-profile"
+    pdf = tmp_path / "pdf"
+    subprocess.run([shutil.which("soffice") or "/usr/bin/soffice",
+                    f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(pdf), str(master["out"])], check=True,
+                   capture_output=True, timeout=180)
+    [document] = list(pdf.glob("*.pdf"))
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(document), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "1", str(document)],
+                          capture_output=True, text=True, check=True).stdout
+    width, height = map(float, re.search(r"Page\s+1 size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert width > height  # landscape
+    for text in ("Gesamtauswertung Kundensegmentierung", "Verteilung nach Segment",
+                 "Portfolio-Matrix: Umsatz", "Rhein-Ruhr", "Zeilen im Blatt Duplikate",
+                 "Umsatz, Lücke und Pipeline je Gebiet"):
+        assert text in first, text
+    second = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(document), "-"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "Verteilung nach Segment" not in second  # nothing of the overview spilled over
