@@ -102,11 +102,7 @@ def consolidate_command(
 
     try:
         run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
-<<<<<<< HEAD
                           jobs, progress, replace, old_days, force=force)
-=======
-                          jobs, progress, replace, old_days, force=force)
->>>>>>> 57de334 (Master a manager can use: Übersicht on one landscape page (figures and tables left, charts beside them, the 15 biggest territories), print areas, landscape and fit-to-width on every sheet; per territory revenue at risk, target (the file's Ziel_Umsatz shared by revenue, else growth) and gap (core.planning.territory_gaps); customer names in Pipeline; each file's last-saved date and an older-than-N-days flag (--alt-tage); every error and note in the Importprotokoll; territory names from the Gebiet cells, else the parameter sheet, else the file name, and the log says which (core/territory))
     except (WorkbookError, history.HistoryError) as exc:
         _fail(exc)
     finally:
