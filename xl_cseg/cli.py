@@ -313,6 +313,74 @@ def pricing(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm
     raise typer.Exit(report.exit_code)
 
 
+MAX_WHATIF_ROWS = 60
+
+
+@app.command()
+def whatif(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+           kosten_je_besuch: Optional[str] = typer.Option(
+               None, "--kosten-je-besuch", help="Bereich 300:450:50 oder Liste 300,350,400 (EUR)"),
+           besuche_b: Optional[str] = typer.Option(
+               None, "--besuche-b", help="Besuche eines B-Kunden, z. B. 3:6 oder 3,4,6"),
+           besuche_a: Optional[str] = typer.Option(
+               None, "--besuche-a", help="Besuche eines A-Kunden, z. B. 8:16:2"),
+           max_kostenanteil: Optional[str] = typer.Option(
+               None, "--max-kostenanteil", help="Maximaler Vertriebskostenanteil, z. B. 8:12:1 "
+                                                "(Prozent) oder 7,5;10"),
+           out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                              help="Ergebnis hierhin schreiben statt in die Datei")
+           ) -> None:
+    """Was wäre, wenn: C- und A-Schwelle, Kunden und Umsatz je Klasse für andere Kosten,
+    Besuche oder Kostenanteile; mehrere Parameter ergeben ein Raster. Schreibt das Blatt
+    „Was-wäre-wenn“ mit Diagramm."""
+    from .core.whatif import VARIABLES, WhatIfError, parse_values
+
+    given = {"kosten_je_besuch": kosten_je_besuch, "besuche_b": besuche_b,
+             "besuche_a": besuche_a, "max_kostenanteil": max_kostenanteil}
+    values, problems = {}, []
+    for key, text in given.items():
+        if text is None:
+            continue
+        try:
+            values[key] = parse_values(text, key)
+        except WhatIfError as exc:
+            problems.append(str(exc))
+    for problem in problems:
+        err.print(f"[red]Fehler:[/red] {problem}", markup=True)
+    if not values:
+        if not problems:
+            err.print("[red]Fehler:[/red] bitte mindestens einen Parameter angeben, z. B. "
+                      "--kosten-je-besuch 300:450:50")
+        raise typer.Exit(jobs.EXIT_FAILED)
+    try:
+        with console.status("Rechne Szenarien …"):
+            report = jobs.whatif_workbook(workbook, values, out)
+    except (WorkbookError, WhatIfError) as exc:
+        _fail(exc)
+    result = report.result
+    table = Table(title=f"Was wäre, wenn ({result.customers} Kunden mit Umsatz)",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("Szenario", "C-Schwelle €", "A-Schwelle €", "A", "B", "C", "C-Umsatz €",
+                "Wechsel", "neu C", "nicht mehr C"):
+        table.add_column(col, justify="left" if col == "Szenario" else "right", no_wrap=True,
+                         min_width=len(col) if len(col) > 1 else 6)
+    frame = result.table
+    for _i, row in frame.head(MAX_WHATIF_ROWS).iterrows():
+        table.add_row(str(row["Szenario"]), _eur(row["C-Schwelle"]), _eur(row["A-Schwelle"]),
+                      f"{row['A Kunden']}", f"{row['B Kunden']}", f"{row['C Kunden']}",
+                      _eur(row["C Umsatz"]), f"{row['Klassenwechsel']}", f"{row['neu C']}",
+                      f"{row['nicht mehr C']}",
+                      style="bold" if row["Szenario"] == "heute" else None)
+    console.print(table)
+    if len(frame) > MAX_WHATIF_ROWS:
+        console.print(f"… und {len(frame) - MAX_WHATIF_ROWS} weitere Szenarien (siehe Blatt "
+                      "„Was-wäre-wenn“)")
+    _list("Hinweise", result.notes, "yellow")
+    _list("Fehler", report.segment.errors + problems, "red")
+    console.print(f"Geschrieben: {report.written} (Blatt „Was-wäre-wenn“ mit Diagramm)")
+    raise typer.Exit(jobs.EXIT_ROW_ERRORS if problems or report.segment.errors else jobs.EXIT_OK)
+
+
 app.command("consolidate")(consolidate_command)
 app.command("migration")(migration_command)
 app.add_typer(params_app, name="params")

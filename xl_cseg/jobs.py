@@ -29,6 +29,7 @@ from .xlsx.errors import WorkbookError
 
 if TYPE_CHECKING:
     from .core.pricing import PricingResult
+    from .core.whatif import WhatIf
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
 MEASURE_OUTPUT_KEYS = tuple(f.key for f in MEASURE_OUTPUT_FIELDS)
@@ -380,4 +381,41 @@ def pricing_workbook(path: str | Path, out: str | Path | None = None,
     with new_folders(dst):
         write_sheets(source, dst, [content], lambda _c, grid: pricing_sheet.is_ours(grid))
     report.written = Path(out) if out is not None else source.path
+    return report
+
+
+# -- what-if for the threshold ------------------------------------------------------------------
+@dataclass
+class WhatIfReport:
+    segment: SegmentReport
+    result: "WhatIf"
+    written: Path | None = None
+
+
+def whatif_source(source: SheetSource, values: dict, today: _dt.date | None = None
+                  ) -> WhatIfReport:
+    """Segment (today's classes), then the what-if table for ``values`` (key -> values)."""
+    from .core.whatif import what_if
+
+    report = analyse_source(source, today)
+    result = what_if(report.result.inputs["revenue"].to_numpy(dtype=float, na_value=float("nan")),
+                     report.result.output["abc"].to_numpy(dtype=object), report.params, values)
+    return WhatIfReport(segment=report, result=result)
+
+
+def whatif_workbook(path: str | Path, values: dict, out: str | Path | None = None,
+                    today: _dt.date | None = None) -> WhatIfReport:
+    """:func:`whatif_source` on a file and the sheet ``Was-wäre-wenn`` (table and native chart)
+    written into it (added or rewritten; every other part unchanged)."""
+    from .io import whatif_sheet
+    from .io.writer import write_sheets
+
+    source = FileSource(path, writing=True)
+    report = whatif_source(source, values, today)
+    dst = Path(out) if out else source.path
+    if dst.resolve() != source.path.resolve():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    write_sheets(source, dst, [whatif_sheet.whatif_content(report.result)],
+                 lambda _c, grid: whatif_sheet.is_ours(grid))
+    report.written = dst
     return report
