@@ -279,12 +279,3 @@ def test_a_refused_fast_read_falls_back_to_calamine(tmp_path: Path,
     package = open_package(path)
     grid = WorkbookValues(package).read_grid(package.sheets()[0])
     assert not isinstance(grid, ColumnGrid) and grid == calamine(path, "Kunden")
-
-
-def test_meanwhile_runs_while_the_sheet_is_parsed(tmp_path: Path) -> None:
-    path = _customers(tmp_path / "k.xlsx")
-    package = open_package(path)
-    ran: list[str] = []
-    for sheet in package.sheets():
-        WorkbookValues(package).read_grid(sheet, lambda: ran.append(sheet.name))
-    assert ran == ["Kunden"]

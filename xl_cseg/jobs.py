@@ -285,7 +285,7 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
 
     ``out`` must not be an existing other file (unless ``force``) and must carry the extension
     the content needs; everything is checked before anything is written."""
-    source = FileSource(path, writing=True)
+    source = FileSource(path)
     dst = target_path(source.path)
     if out is not None:
         dst = check_output(Path(out), (), package_suffix(source.package), force=force,
@@ -371,7 +371,7 @@ def pricing_workbook(path: str | Path, out: str | Path | None = None,
     from .io import pricing_sheet
     from .io.writer import write_sheets
 
-    source = FileSource(path, writing=True)
+    source = FileSource(path)
     report = pricing_source(source, overrides, today)
     dst = target_path(source.path)
     if out is not None:

@@ -354,7 +354,7 @@ def run_on_file(name: str, path: str | Path, out: str | Path | None = None, *,
     """Macro ``name`` on a workbook file, written to ``out`` (default: in place); the folder of
     consolidate/push_params is ``folder`` or the workbook's ``Konsolidierung_Ordner``."""
     def job() -> Summary:
-        source = FileSource(path, writing=True)
+        source = FileSource(path)
         writer = FileWriter(source, Path(out) if out else source.path)
         pick = (lambda: choose_folder(source, None)) if folder is None else (lambda: Path(folder))
         return _run(name, source, writer, pick, today)

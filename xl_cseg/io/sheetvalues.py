@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
@@ -187,8 +186,7 @@ def _plan(package: Package, sheet_part: str, extent: Extent) -> _Plan | None:
 def _load_sheet(path: Path, sheet: str, columns: list[int] | None,
                 dtypes: dict[str, str] | None) -> Any | None:
     """fastexcel's sheet from row ``PROBE_ROWS - 1`` on, only ``columns`` (of the sheet, as
-    fastexcel counts integers in ``use_columns``; None: all); None where fastexcel refuses.
-    Parses without the GIL: run it beside other work."""
+    fastexcel counts integers in ``use_columns``; None: all); None where fastexcel refuses."""
     try:
         return fastexcel.read_excel(str(path)).load_sheet(
             sheet, header_row=None, skip_rows=PROBE_ROWS - 1, dtype_coercion="strict",
@@ -284,31 +282,19 @@ class WorkbookValues:
         self.path = package.path
         self._book: pc.CalamineWorkbook | None = None
 
-    def read_grid(self, sheet: SheetInfo, meanwhile: Callable[[], object] | None = None
-                  ) -> Grid:
-        """The sheet's grid. ``meanwhile`` runs in this thread while a native reader parses
-        the sheet in another (they parse without the GIL)."""
+    def read_grid(self, sheet: SheetInfo) -> Grid:
+        """The sheet's grid."""
         # every reference checked, and the rectangle the native readers would allocate
         # measured, before they see the sheet: a sparse sheet is read from its XML
         extent = self.package.extent(sheet.part)
         if not extent.dense_ok():
-            if meanwhile is not None:
-                meanwhile()
             return _sparse_grid(self.package, sheet, extent)
         plan = _plan(self.package, sheet.part, extent)
-        with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-read") as pool:
-            if plan is None:
-                values = pool.submit(self._calamine, sheet.name)
-            else:
-                values = pool.submit(_load_columns, self.path, sheet.name, plan.columns,
-                                     plan.dtypes)
-            if meanwhile is not None:
-                meanwhile()
-            grid = values.result()
         if plan is None:
-            return grid
+            return self._calamine(sheet.name)
+        columns = _load_columns(self.path, sheet.name, plan.columns, plan.dtypes)
         part = self.package.part_name(sheet.part)
-        return _assemble(self.package, part, plan.head, grid, plan.offset,
+        return _assemble(self.package, part, plan.head, columns, plan.offset,
                          lambda: self._calamine(sheet.name)) or self._calamine(sheet.name)
 
     def close(self) -> None:

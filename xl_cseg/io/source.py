@@ -49,10 +49,8 @@ class FileSource:
     specials_read_as_blank = True
     """The file readers read error cells and formulas without a cached value as blanks."""
 
-    def __init__(self, path: str | Path, *, writing: bool = False) -> None:
-        """``writing``: the job will patch the sheets it reads (their write scans run early)."""
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.writing = writing
         self.package: Package = open_package(self.path)
         self.values = WorkbookValues(self.package)
         self._grids: dict[str, Grid] = {}
@@ -68,9 +66,7 @@ class FileSource:
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
-            # formulas kept in output columns need the formula scan (else only blanks do)
-            self._grids[sheet.name] = self.values.read_grid(
-                sheet, lambda: self.package.prefetch(sheet.part, writing=self.writing))
+            self._grids[sheet.name] = self.values.read_grid(sheet)
         return self._grids[sheet.name]
 
     def tables(self, sheet: SheetInfo) -> list[TableInfo]:

@@ -13,10 +13,10 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from . import patch_append, scan
+from . import scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
 from .extent import Extent, check_ref, sheet_extent
-from .safexml import check_prolog, local, parse_xml
+from .safexml import local, parse_xml
 from .safezip import ZIP_ERRORS, inflate_head, inflate_member
 from .cellref import parse_range
 from .xmltext import decode_xstring
@@ -394,25 +394,6 @@ class Package:
         """Style index (``s``) of an existing cell: 0 if it has none, None if there is no cell."""
         part = self.part_name(sheet_part)
         return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
-
-    def prefetch(self, sheet_part: str, *, writing: bool = False, formulas: bool = True) -> None:
-        """Read a sheet part and run the scans every job needs (they are remembered; with
-        ``writing`` also those of the sheet writer, and unless ``formulas`` is False, the
-        formula/error scan that a rerun needs): done while the same sheet is parsed in another
-        thread. Best effort: a part that cannot be read raises its error when a scan that needs
-        it runs."""
-        try:
-            xml = self.read(self.part_name(sheet_part))
-            check_prolog(xml, "worksheet", str(self.path))
-        except WorkbookError:
-            return
-        self.merged_ranges(sheet_part)
-        if writing:
-            if formulas:  # a rerun keeps formulas in output columns: the scan is needed then
-                scan.has_formula_or_error(xml)
-            scan.fast_layout(xml)
-            patch_append.rows_with_content(xml)
-            patch_append.spans_found(xml)
 
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         part = self.part_name(sheet_part)
