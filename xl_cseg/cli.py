@@ -9,11 +9,14 @@ from typing import Optional
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import jobs
 from .consolidate.cli import consolidate_command, migration_command, params_app
 from .core.distribution import Distribution
+from .guard import guard_commands
+from .xlsx.atomic import make_folder
 from .xlsx.errors import WorkbookError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -67,13 +70,13 @@ PARAMS_OPTION = typer.Option(
 
 def print_parameters(report: jobs.SegmentReport) -> None:
     if report.parameters is not None:
-        console.print(f"Parameter: {report.parameters.label}")
+        console.print(f"Parameter: {escape(report.parameters.label)}")
 
 
 def print_report(report: jobs.SegmentReport, verb: str) -> None:
     p = report.params
-    console.print(f"[bold]{report.path.name}[/bold]: {report.customers} Kunden in "
-                  f"{report.table.sheet} ({verb}). C-Kunden-Schwelle "
+    console.print(f"[bold]{escape(report.path.name)}[/bold]: {report.customers} Kunden in "
+                  f"{escape(report.table.sheet)} ({verb}). C-Kunden-Schwelle "
                   f"{_eur(p.c_threshold)} € ({p.besuche_b:g} Besuche x {_eur(p.cost_per_visit)} € "
                   f"/ {_pct(p.max_kostenanteil)}), A-Schwelle {_eur(p.a_threshold)} €, "
                   f"ABC-Methode {p.abc_methode}.")
@@ -84,7 +87,7 @@ def print_report(report: jobs.SegmentReport, verb: str) -> None:
     _list("Hinweise", report.all_notes, "yellow")
     _list("Fehler", report.all_errors, "red")
     if report.written:
-        console.print(f"Geschrieben: {report.written}")
+        console.print(f"Geschrieben: {escape(str(report.written))}")
 
 
 def _list(title: str, lines: list[str], colour: str) -> None:
@@ -98,7 +101,7 @@ def _list(title: str, lines: list[str], colour: str) -> None:
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]Fehler:[/red] {exc}")
+    err.print(f"[red]Fehler:[/red] {escape(str(exc))}")
     raise typer.Exit(jobs.EXIT_FAILED)
 
 
@@ -172,7 +175,7 @@ def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)")
     except WorkbookError as exc:
         _fail(exc)
     plan_report = report.plan
-    console.print(f"[bold]{report.path.name}[/bold]: {report.customers} Kunden, "
+    console.print(f"[bold]{escape(report.path.name)}[/bold]: {report.customers} Kunden, "
                   f"{len(plan_report.pipeline.output) if plan_report.pipeline is not None else 0}"
                   " Maßnahmen.")
     print_parameters(report)
@@ -180,7 +183,7 @@ def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)")
     console.print(plan_table("Kapazität", plan_report.capacity.as_rows()))
     _list("Hinweise", report.all_notes, "yellow")
     _list("Fehler", report.all_errors, "red")
-    console.print(f"Geschrieben: {report.written}")
+    console.print(f"Geschrieben: {escape(str(report.written))}")
     raise typer.Exit(report.exit_code)
 
 
@@ -225,7 +228,7 @@ def new(path: Path = typer.Argument(..., help="Ziel, z. B. Gebiet-Nord.xlsm")) -
         _fail(FileExistsError(f'"{path}" gibt es schon; bitte einen anderen Namen wählen.'))
     if path.suffix.lower() != ".xlsm":
         _fail(ValueError(f'"{path.name}": die Vorlage enthält Makros und braucht die Endung .xlsm.'))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, path)
     shutil.copyfile(template_workbook(), path)
     console.print(f"Angelegt: {path}")
 
@@ -384,6 +387,9 @@ def whatif(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)
 app.command("consolidate")(consolidate_command)
 app.command("migration")(migration_command)
 app.add_typer(params_app, name="params")
+
+
+guard_commands(app, err, jobs.EXIT_FAILED)
 
 
 def main() -> None:  # pragma: no cover - console entry point

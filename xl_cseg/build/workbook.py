@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from .sheet_planung import write_planung_sheet
 from .sheet_start import write_conf_sheet, write_start_sheet
 from .vba_modules import project_modules
 from .vba_project import build_vba_project
+from ..xlsx.atomic import temp_beside
 
 BUILD_DATE = _dt.date(2026, 11, 1)  # "today" of the demo data; fixed for reproducible builds
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -202,17 +202,9 @@ def _write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def write_atomic(data: bytes, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~xl-cseg-", suffix=".tmp", dir=dst.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with temp_beside(dst) as (fh, _readable):
+        os.fchmod(fh.fileno(), 0o644)
+        fh.write(data)
 
 
 def build_all(repo_workbook: Path | None, data_dir: Path) -> dict[Path, bytes]:

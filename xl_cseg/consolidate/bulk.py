@@ -14,13 +14,11 @@ strings when it saves.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import queue
 import re
 import stat
-import tempfile
 import threading
 import time
 import zipfile
@@ -34,7 +32,7 @@ import numpy as np
 import pandas as pd
 from isal import isal_zlib
 
-from ..xlsx.atomic import (TEMP_PREFIX, TEMP_SUFFIX, check_writable, new_file_mode, target_path,
+from ..xlsx.atomic import (check_writable, cleanup_stale_temps, new_file_mode, temp_beside,
                            write_deflated, write_packed)
 from ..xlsx.cellvalue import MAX_TEXT, number_list, wrapped
 from ..xlsx.xmltext import escaped_utf8
@@ -242,30 +240,22 @@ def write_streamed(template: bytes, dst: Path,
     replaced by bytes, by a stream of byte chunks or by deflated segments."""
     dst = target_path(dst)
     check_writable(dst)
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            with zipfile.ZipFile(io.BytesIO(template)) as src, \
-                    zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-                for info in src.infolist():
-                    data = replaced.get(info.filename, None)
-                    if data is None:
-                        zf.writestr(info, src.read(info))
-                    elif isinstance(data, bytes):
-                        zf.writestr(info.filename, data)
-                    elif isinstance(data, DeflatedPart):
-                        _write_segments(zf, info.filename, data.segments)
-                    else:
-                        _stream(zf, info.filename, data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
-        os.replace(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    cleanup_stale_temps(dst.parent)  # named leftovers of writes killed long ago
+    with temp_beside(dst) as (out, _readable):
+        with zipfile.ZipFile(io.BytesIO(template)) as src, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for info in src.infolist():
+                data = replaced.get(info.filename, None)
+                if data is None:
+                    zf.writestr(info, src.read(info))
+                elif isinstance(data, bytes):
+                    zf.writestr(info.filename, data)
+                elif isinstance(data, DeflatedPart):
+                    _write_segments(zf, info.filename, data.segments)
+                else:
+                    _stream(zf, info.filename, data)
+        os.fchmod(out.fileno(),
+                  stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
 
 
 def _member(name: str) -> zipfile.ZipInfo:

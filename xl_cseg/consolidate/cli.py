@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -54,7 +55,7 @@ def _date(text: Optional[str], option: str) -> Optional[_dt.date]:
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]Fehler:[/red] {exc}", markup=True)
+    err.print(f"[red]Fehler:[/red] {escape(str(exc))}", markup=True)
     raise typer.Exit(EXIT_FAILED)
 
 
@@ -110,7 +111,7 @@ def consolidate_command(
     data, results = run.data, run.results
     ok = [r for r in results if r.status == OK]
     total = data.territories.loc[TOTAL]
-    console.print(f"Parameter: {run.central.label}")
+    console.print(f"Parameter: {escape(run.central.label)}")
     for text in run.central.errors:
         err.print(f"  Parameterdatei: {text}", markup=False)
     console.print(f"{len(ok)} Dateien gelesen, {len(run.problems)} nicht gelesen; "
@@ -122,7 +123,7 @@ def consolidate_command(
         for col in ("Datei", "Status", "Grund"):
             table.add_column(col, overflow="fold")
         for row in run.problems[:MAX_LISTED]:
-            table.add_row(*row)
+            table.add_row(*map(escape, map(str, row)))
         console.print(table)
     errors = sum(r.error_count for r in ok)
     deviating = sum(bool(r.deviations) for r in ok)
@@ -146,10 +147,10 @@ def consolidate_command(
         console.print(f"{_number(len(data.duplicates))} Zeilen mit Kunden in mehreren Gebieten "
                       "(Blatt Duplikate).")
     times = ", ".join(f"{k} {_number(v, 1)} s" for k, v in run.seconds.items())
-    console.print(f"Geschrieben: {run.out} ({times})")
+    console.print(f"Geschrieben: {escape(str(run.out))} ({times})")
     if run.history is not None:
         console.print(f"Stand {data.date:%d.%m.%Y} gespeichert: {_number(run.stored)} Kunden in "
-                      f"{run.history}")
+                      f"{escape(str(run.history))}")
     raise typer.Exit(run.exit_code)
 
 
@@ -206,7 +207,7 @@ def migration_command(
         for col in matrix.columns:
             table.add_column(str(col), justify="right", no_wrap=True)
         for label, row in matrix.iterrows():
-            table.add_row(str(label), *(_number(v) if v else "·" for v in row),
+            table.add_row(escape(str(label)), *(_number(v) if v else "·" for v in row),
                           style="bold" if label == TOTAL else None)
         console.print(table)
     table = Table(title="Je Gebiet", title_justify="left", box=box.SIMPLE_HEAD)
@@ -214,7 +215,7 @@ def migration_command(
     for col in result.territories.columns:
         table.add_column(col, justify="right", no_wrap=True)
     for label, row in result.territories.iterrows():
-        table.add_row(str(label), *(_number(v) for v in row),
+        table.add_row(escape(str(label)), *(_number(v) for v in row),
                       style="bold" if label == TOTAL else None)
     console.print(table)
     for title, frame in ((f"Änderungen (die {top} größten nach Umsatz)", result.top(top)),
@@ -227,14 +228,15 @@ def migration_command(
             table.add_column(col, justify="right" if col.startswith("Umsatz") else "left",
                              overflow="fold")
         for r in frame.itertuples(index=False):
-            table.add_row(str(r.customer_id), "" if r.name is None or r.name != r.name
-                          else str(r.name), str(r.territory), str(r.from_code), str(r.to_code),
-                          *(_number(v) if v == v and v is not None else "–"
-                            for v in (r.revenue_before, r.revenue_after)),
-                          *((str(r.reason),) if "reason" in frame else ()))
+            table.add_row(*map(escape, (
+                str(r.customer_id), "" if r.name is None or r.name != r.name else str(r.name),
+                str(r.territory), str(r.from_code), str(r.to_code),
+                *(_number(v) if v == v and v is not None else "–"
+                  for v in (r.revenue_before, r.revenue_after)),
+                *((str(r.reason),) if "reason" in frame else ()))))
         console.print(table)
     if out is not None:
-        console.print(f"Geschrieben: {out} (alle {_number(len(result.moves))} Änderungen)")
+        console.print(f"Geschrieben: {escape(str(out))} (alle {_number(len(result.moves))} Änderungen)")
     elif len(result.moves) > top:
         console.print(f"Alle {_number(len(result.moves))} Änderungen mit --out Migration.xlsx.")
 
@@ -277,14 +279,15 @@ def push_command(
     for r in results:
         colour = {CHANGED: "green", WOULD_CHANGE: "green", UNCHANGED: "default"}.get(r.status,
                                                                                    "yellow")
-        console.print(f"[{colour}]{r.status}[/{colour}] {r.path}"
-                      + (f": {r.message}" if r.message else ""))
+        console.print(f"[{colour}]{r.status}[/{colour}] {escape(str(r.path))}"
+                      + (f": {escape(r.message)}" if r.message else ""))
         if r.changes:
             table = Table(box=box.SIMPLE_HEAD, show_header=True, pad_edge=False)
             for col in ("Parameter", "Gruppe", "Zelle", "alt", "neu"):
                 table.add_column(col)
             for c in r.changes:
-                table.add_row(c.name, c.group, c.cell, _value(c.old), _value(c.new))
+                table.add_row(*map(escape, (c.name, c.group, c.cell, _value(c.old),
+                                            _value(c.new))))
             console.print(table)
         if r.backup is not None:
             console.print(f"  Sicherung: {r.backup.name}", markup=False)
@@ -307,6 +310,6 @@ def push_command(
     if stale:
         console.print(f"[yellow]{'Ergebnisse würden veralten' if dry_run else 'Veraltete Ergebnisse'}"
                       f" (Segment-Spalten mit den alten Parametern gerechnet) in {len(stale)} "
-                      "Dateien:[/yellow] " + ", ".join(r.path.name for r in stale)
+                      "Dateien:[/yellow] " + ", ".join(escape(r.path.name) for r in stale)
                       + " – neu rechnen mit --segment oder „xl-cseg segment DATEI“.")
     raise typer.Exit(EXIT_ROW_ERRORS if failed else EXIT_OK)

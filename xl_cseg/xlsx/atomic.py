@@ -1,9 +1,10 @@
 """Atomic rewrite of a workbook package with a few parts replaced.
 
-The new package goes to a temp file ``.~xl-cseg-*.tmp`` in the target's folder, is flushed,
-fsynced and checked, then moved over the target with :func:`os.replace`. On any error the
-temp file is removed and the target is untouched. If the process is killed mid-write the
-temp file stays behind; :func:`cleanup_stale_temps` removes such leftovers.
+The new package goes to a temp file in the target's folder (:func:`temp_beside`: on Linux
+one without a name, elsewhere ``.~xl-cseg-*.tmp``), is flushed, fsynced and checked, then
+moved over the target with :func:`os.replace`. On any error the temp file is removed and the
+target is untouched. A named temp file left by a killed process is removed by
+:func:`cleanup_stale_temps` in a later run.
 
 Unchanged members are copied as raw compressed bytes (local header, data and data
 descriptor verbatim), so their content, names, order, timestamps and attributes stay as
@@ -13,7 +14,10 @@ they were; only replaced members are compressed anew.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import secrets
 import stat
 import struct
 import tempfile
@@ -27,7 +31,8 @@ from typing import BinaryIO
 
 from isal import isal_zlib
 
-from .errors import CorruptWorkbook, WorkbookError, WorkbookLocked, WorkbookReadOnly
+from .errors import (CorruptWorkbook, WorkbookError, WorkbookLocked, WorkbookReadOnly,
+                     environment_error)
 from .safezip import LOCAL_HEADER, ZIP_ERRORS, read_member
 
 TEMP_PREFIX = ".~xl-cseg-"
@@ -46,17 +51,41 @@ def lock_files(path: Path) -> list[Path]:
     return [path.with_name(name) for name in names]
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False where its name cannot exist (longer than the file system
+    allows: Excel cannot create the ``~$`` owner file of a 255-character name either)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def make_folder(folder: str | os.PathLike[str], for_file: str | os.PathLike[str]) -> None:
+    """Create ``folder`` (with its parents) for writing ``for_file``; German message if the
+    system refuses (no permission, a read-only disk, a name too long)."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise environment_error(exc, for_file, "gespeichert") from exc
+
+
 def check_writable(path: str | os.PathLike[str]) -> None:
-    """Raise :class:`WorkbookLocked` / :class:`WorkbookReadOnly` if ``path`` can't be replaced."""
+    """Raise :class:`WorkbookLocked` / :class:`WorkbookReadOnly` if ``path`` can't be replaced,
+    :class:`errors.EnvironmentProblem` for a folder that is missing or a name that is too long."""
     path = Path(path)
     for lock in lock_files(path):
-        if lock.exists():
+        if _exists(lock):
             raise WorkbookLocked(path, lock.name)
-    if path.exists():
-        mode = path.stat().st_mode
-        if not os.access(path, os.W_OK) or not mode & stat.S_IWUSR:
-            raise WorkbookReadOnly(path)
-    folder = path.parent
+    try:
+        if path.exists():
+            mode = path.stat().st_mode
+            if not os.access(path, os.W_OK) or not mode & stat.S_IWUSR:
+                raise WorkbookReadOnly(path)
+        folder = path.parent
+        if not folder.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "", str(folder))
+    except OSError as exc:
+        raise environment_error(exc, path, "gespeichert") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise WorkbookReadOnly(path, directory=True)
 
@@ -79,16 +108,107 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+_OWN_TEMP = re.compile(re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]{8,16}" + re.escape(TEMP_SUFFIX))
+
+
 def cleanup_stale_temps(directory: str | os.PathLike[str], *, min_age: float = 600.0) -> list[Path]:
-    """Delete temp files left by killed writes that are older than ``min_age`` seconds."""
+    """Delete temp files left by killed writes that are older than ``min_age`` seconds (only
+    names this module makes: the prefix, 8 to 16 letters, digits or "_", the suffix)."""
     removed = []
     now = time.time()
-    for candidate in Path(directory).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
-        with contextlib.suppress(OSError):
-            if now - candidate.stat().st_mtime >= min_age:
-                candidate.unlink()
-                removed.append(candidate)
+    with contextlib.suppress(OSError):
+        for candidate in Path(directory).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+            if not _OWN_TEMP.fullmatch(candidate.name):
+                continue
+            with contextlib.suppress(OSError):
+                if now - candidate.lstat().st_mtime >= min_age and candidate.is_file():
+                    candidate.unlink()
+                    removed.append(candidate)
     return removed
+
+
+def _unnamed_file(folder: Path) -> int | None:
+    """A file without a name in ``folder`` (Linux ``O_TMPFILE``): a killed write leaves
+    nothing behind. None where the system or file system has none."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, flag | os.O_RDWR, 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOTSUP):
+            return None
+        raise
+
+
+def _give_name(out: BinaryIO, folder: Path) -> Path:
+    """A name for the unnamed file ``out`` in ``folder``: linked through /proc, or by
+    ``linkat(AT_EMPTY_PATH)``, or (where neither is allowed) a named copy."""
+    name = folder / f"{TEMP_PREFIX}{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    fd = out.fileno()
+    try:
+        os.link(f"/proc/self/fd/{fd}", name, follow_symlinks=True)
+        return name
+    except OSError:
+        pass
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.linkat(fd, b"", -100, os.fsencode(name), 0x1000) == 0:  # AT_FDCWD, EMPTY_PATH
+            return name
+    except (OSError, AttributeError):
+        pass
+    copy_fd, copy_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    try:
+        with os.fdopen(copy_fd, "wb") as copy:
+            out.seek(0)
+            while chunk := out.read(_COPY_CHUNK):
+                copy.write(chunk)
+            copy.flush()
+            os.fchmod(copy.fileno(), stat.S_IMODE(os.fstat(fd).st_mode))
+            os.fsync(copy.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(copy_name)
+        raise
+    return Path(copy_name)
+
+
+@contextlib.contextmanager
+def temp_beside(dst: Path) -> Iterator[tuple[BinaryIO, Path]]:
+    """A temp file in ``dst``'s folder, (file, a path that reads it); when the block ends
+    without an error it is flushed, fsynced and moved over ``dst``, else it is gone.
+
+    On Linux the file has no name until that move (``O_TMPFILE``, then linked under a temp
+    name and renamed at once): a run killed while writing leaves nothing a user sees.
+    Elsewhere it is ``.~xl-cseg-*.tmp``, removed on error and, after a kill, by
+    :func:`cleanup_stale_temps` in a later run. OS errors become German messages."""
+    named = None
+    try:
+        fd = _unnamed_file(dst.parent)
+        if fd is None:
+            fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
+            named = Path(name)
+        with os.fdopen(fd, "w+b") as out:
+            yield out, named or Path(f"/proc/self/fd/{fd}")
+            out.flush()
+            os.fsync(out.fileno())
+            if named is None:
+                named = _give_name(out, dst.parent)
+        try:
+            os.replace(named, dst)
+        except PermissionError as exc:
+            raise WorkbookLocked(dst) from exc
+    except BaseException as exc:
+        if named is not None:
+            with contextlib.suppress(OSError):
+                named.unlink()
+        if isinstance(exc, OSError):
+            raise environment_error(exc, dst, "gespeichert") from exc
+        raise
+    with contextlib.suppress(OSError):
+        _fsync_dir(dst.parent)
 
 
 def write_package(
@@ -104,27 +224,15 @@ def write_package(
     src, dst = Path(src), target_path(dst)
     check_writable(dst)
     cleanup_stale_temps(dst.parent)  # leftovers of writes that were killed long ago
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=dst.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w+b") as out:
-            try:
-                infos, sent = _write(src, out, replacements, additions)
-            except ZIP_ERRORS as exc:
-                raise CorruptWorkbook(src, str(exc)) from exc
-            out.flush()
-            os.fsync(out.fileno())
-        _verify(tmp, infos, sent, {**replacements, **additions}, dst)
-        os.chmod(tmp, stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
+    with temp_beside(dst) as (out, tmp):
         try:
-            os.replace(tmp, dst)
-        except PermissionError as exc:
-            raise WorkbookLocked(dst) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(dst.parent)
+            infos, sent = _write(src, out, replacements, additions)
+        except ZIP_ERRORS as exc:
+            raise CorruptWorkbook(src, str(exc)) from exc
+        out.flush()
+        _verify(tmp, infos, sent, {**replacements, **additions}, dst)
+        os.fchmod(out.fileno(),
+                  stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
 
 
 def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence[bytes]],

@@ -118,3 +118,55 @@ class SharedFormulaConflict(WorkbookError):
             "abhängen, und wird nicht überschrieben. Bitte eine leere Zielspalte wählen.",
             path=path,
         )
+
+
+class EnvironmentProblem(WorkbookError):
+    """The file system refused: disk full, no permission, missing folder, name too long."""
+
+
+_ENVIRONMENT_TEXTS = {
+    "ENOSPC": "Auf dem Datenträger ist kein Platz mehr frei. Bitte Platz schaffen oder einen "
+              "anderen Speicherort wählen",
+    "EDQUOT": "Das Speicherkontingent auf dem Datenträger ist erschöpft. Bitte Platz schaffen "
+              "oder einen anderen Speicherort wählen",
+    "EACCES": "Keine Berechtigung. Bitte die Zugriffsrechte prüfen oder einen anderen "
+              "Speicherort wählen",
+    "EPERM": "Keine Berechtigung. Bitte die Zugriffsrechte prüfen oder einen anderen "
+             "Speicherort wählen",
+    "EROFS": "Der Datenträger ist schreibgeschützt. Bitte einen anderen Speicherort wählen",
+    "ENOENT": "Datei oder Ordner gibt es nicht. Bitte den Pfad prüfen",
+    "ENOTDIR": "Ein Teil des Pfads ist kein Ordner. Bitte den Pfad prüfen",
+    "EISDIR": "Das ist ein Ordner, keine Datei. Bitte den Pfad prüfen",
+    "ENAMETOOLONG": "Dateiname oder Pfad ist zu lang. Bitte einen kürzeren Namen oder einen "
+                    "kürzeren Pfad wählen",
+    "EEXIST": "Die Datei gibt es schon",
+    "EIO": "Lese- oder Schreibfehler des Datenträgers. Bitte den Datenträger prüfen",
+    "EMFILE": "Zu viele Dateien gleichzeitig geöffnet. Bitte andere Programme schließen und "
+              "erneut versuchen",
+    "EFBIG": "Die Datei wird für den Datenträger zu groß. Bitte einen anderen Speicherort "
+             "wählen",
+    "EBUSY": "Die Datei ist in Benutzung. Bitte das andere Programm schließen und erneut "
+             "versuchen",
+    "ETXTBSY": "Die Datei ist in Benutzung. Bitte das andere Programm schließen und erneut "
+               "versuchen",
+    "ELOOP": "Der Pfad enthält eine Schleife symbolischer Verknüpfungen. Bitte den Pfad prüfen",
+}
+
+
+def environment_error(exc: OSError, path: str | os.PathLike[str] | None = None,
+                      doing: str = "verarbeitet") -> EnvironmentProblem:
+    """A German message for an operating-system error (no English OS text), naming the path
+    the system names, else ``path``; ``doing``: what could not be done ("gespeichert")."""
+    import errno
+
+    code = errno.errorcode.get(exc.errno or 0, "")
+    where = exc.filename if exc.filename is not None else path
+    if code == "ENOSPC" and path is not None:
+        where = path  # the temp file's name means nothing to the user
+    shown = os.fspath(where) if where is not None else "die Datei"
+    text = _ENVIRONMENT_TEXTS.get(code)
+    if text is None:
+        text = f"Fehler des Betriebssystems Nr. {exc.errno}" if exc.errno else \
+            "Unbekannter Fehler des Betriebssystems"
+    return EnvironmentProblem(f"„{shown}“ konnte nicht {doing} werden: {text}.",
+                              path=where)
