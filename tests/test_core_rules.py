@@ -165,7 +165,7 @@ def test_bad_values_flagged_never_guessed():
     assert "negativer Betrag" in by[(2, "revenue", ERROR)]
     assert by[(3, "potential", ERROR)] == "fehlt (wird nicht geschätzt)"
     assert "bitte Potenzial schätzen" in by[(4, "potential", ERROR)]
-    assert "mehrfach" in by[(3, "customer_id", ERROR)]
+    assert by[(3, "customer_id", ERROR)] == "4 kommt 2-mal vor: Zeilen 3, 4"
     assert result.output["code"].isna().tolist() == [True, False, True, True, True]
     assert {i.row for i in result.issues if i.severity == ERROR} == {0, 1, 2, 3, 4}
     assert not result.ok

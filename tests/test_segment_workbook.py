@@ -173,7 +173,7 @@ def test_bad_input_cell_addressed_messages_and_nothing_lost(tmp_path):
     assert 'Kunden!D3: "vierzehn" ist keine Zahl' in text
     assert "Kunden!C4: negativer Betrag" in text
     assert "Kunden!E4: 7 liegt außerhalb der Skala 1-5" in text
-    assert "Kunden!A4: 1003 kommt mehrfach vor (auch Zeile 5)" in text
+    assert "Kunden!A4: 1003 kommt 2-mal vor: Zeilen 4, 5" in text
     assert "Kunden!D5: fehlt (wird nicht geschätzt)" in text
     assert "Kunden!C6: 01.05.2024 ist ein Datum, keine Zahl" in text
     assert "Kunden!A7: fehlt" in text

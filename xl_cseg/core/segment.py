@@ -203,10 +203,9 @@ def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndar
             groups.setdefault(ids[pos], []).append(index[pos])
         for cid in sorted(groups):
             group = groups[cid]
-            for label in group:
-                others = ", ".join(str(labels[o]) for o in group if o != label)
-                issues.append(Issue(label, "customer_id", ERROR,
-                                    f"{cid} kommt mehrfach vor (auch Zeile {others})"))
+            text = duplicate_text(cid, [labels[label] for label in group[:DUPLICATE_ROWS_SHOWN]],
+                                  len(group))
+            issues.extend(Issue(label, "customer_id", ERROR, text) for label in group)
     if name_blank is not None:
         issues.extend(Issue(label, "name", NOTE, "Kundenname fehlt") for label in index[name_blank])
     for key in ("revenue", "potential", "revenue_prev", "revenue_ytd"):
@@ -328,6 +327,27 @@ def _trend(values: dict[str, np.ndarray], params: Parameters) -> tuple[np.ndarra
     return numeric, shown
 
 
+DUPLICATE_ROWS_SHOWN = 3
+SHOWN_ID_LENGTH = 40
+
+
+def duplicate_text(cid: str, first_rows: list[Hashable], count: int) -> str:
+    """``K1 kommt 200-mal vor: Zeilen 5, 9, 14, … und 197 weitere`` (one text per number, the
+    same for each of its rows: linear in the rows, short however often it occurs)."""
+    shown = cid if len(cid) <= SHOWN_ID_LENGTH else cid[:SHOWN_ID_LENGTH] + "…"
+    rows = ", ".join(map(str, first_rows))
+    rest = count - len(first_rows)
+    return f"{shown} kommt {count}-mal vor: Zeilen {rows}" + \
+        (f", … und {rest} weitere" if rest > 0 else "")
+
+
+MAX_NOTE = 32_767  # Excel's limit for one cell
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_NOTE else text[:MAX_NOTE - 1] + "…"
+
+
 def _notes(issues: list[Issue], index: pd.Index) -> np.ndarray:
     by_row: dict[Hashable, list[Issue]] = {}
     for issue in issues:
@@ -338,6 +358,8 @@ def _notes(issues: list[Issue], index: pd.Index) -> np.ndarray:
         texts = [found[0].text() if len(found) == 1 else  # most rows have one issue
                  "; ".join(i.text() for i in sorted(found, key=lambda i: i.severity != ERROR))
                  for found in by_row.values()]
+        if max(map(len, texts)) > MAX_NOTE:
+            texts = [_clip(text) for text in texts]
         positions = index.get_indexer(list(by_row))
         found = positions >= 0
         values[positions[found]] = np.array(texts, dtype=object)[found]

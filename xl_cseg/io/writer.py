@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.columns import OUTPUT_FIELDS, OUTPUT_KEYS, header
 from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
-from ..xlsx.cellref import a1, col_letter, parse_range, range_ref
+from ..xlsx.cellref import MAX_COLS, a1, col_letter, parse_range, range_ref
 from ..xlsx.definednames import set_local_name
 from ..xlsx.errors import WorkbookError
 from ..xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks, patch_table
@@ -93,6 +93,14 @@ def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout)
     if not layout.new_keys:
         return
     c0, c1 = min(layout.new_columns), max(layout.new_columns)
+    if c1 >= MAX_COLS:
+        missing = [layout.headers[k] for k in layout.new_keys]
+        raise OutputBlocked(
+            f"{table.sheet}: rechts der Tabelle ist kein Platz für die Ausgabespalten "
+            f"({', '.join(missing)}): die Tabelle reicht bis Spalte {col_letter(table.last_col)}, "
+            f"Excel hat nur {MAX_COLS:,} Spalten (bis XFD). Bitte nicht benötigte Spalten "
+            "löschen oder die Spalten mit diesen Überschriften in der Tabelle anlegen."
+            .replace(",", "."), path=table.path)
     last_row = max([table.header_row, *table.rows])
     grid, first, last = table.grid, table.header_row, min(last_row, len(table.grid) - 1)
     found = [(r, c) for c in range(c0, min(c1 + 1, grid_width(grid, first, last)))
