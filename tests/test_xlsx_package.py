@@ -207,10 +207,27 @@ def test_unsafe_parts_in_workbook(tmp_path: Path) -> None:
     book = simple_book(tmp_path / "xxe2.xlsx")
     sheet = sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>')
     replace_member(book, SHEET, sheet.replace(b"\r\n", b"\r\n<!DOCTYPE w [<!ENTITY e 'x'>]>", 1))
-    package = open_package(book)
-    for call in (package.special_cells, package.merged_ranges):
-        with pytest.raises(UnsafeXml):
-            call(SHEET)
+    with pytest.raises(UnsafeXml):  # every part's prolog is checked when the package opens
+        open_package(book)
+
+
+def test_unused_doctype_in_any_part_is_refused_at_opening(tmp_path: Path) -> None:
+    book = simple_book(tmp_path / "sst.xlsx")
+    with zipfile.ZipFile(book) as zf:
+        sst = zf.read("xl/sharedStrings.xml")
+    replace_member(book, "xl/sharedStrings.xml", sst.replace(
+        b"?>", b'?><!DOCTYPE sst [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1))
+    with pytest.raises(UnsafeXml) as info:
+        open_package(book)
+    assert "xl/sharedStrings.xml" in info.value.message
+    # behind a long comment, beyond the first bytes read
+    replace_member(book, "xl/sharedStrings.xml", sst.replace(
+        b"?>", b"?><!--" + b"x" * 10_000 + b"--><!DOCTYPE sst>", 1))
+    with pytest.raises(UnsafeXml):
+        open_package(book)
+    replace_member(book, "xl/sharedStrings.xml", sst.replace(
+        b"?>", b"?><!--" + b"x" * 10_000 + b"-->", 1))
+    open_package(book)  # a long comment alone is fine
 
 
 # --- size limits ----------------------------------------------------------------------

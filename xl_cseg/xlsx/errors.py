@@ -70,6 +70,23 @@ class PartTooLarge(WorkbookError):
         )
 
 
+class PackageTooLarge(WorkbookError):
+    """The package as a whole is beyond the limits (members, total size): a possible zip bomb."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, reason: str) -> None:
+        super().__init__(
+            f"„{_name(path)}“ {reason} (mögliche Zip-Bombe). Aus Sicherheitsgründen wird die "
+            "Datei nicht verarbeitet. Bitte nicht benötigte Blätter, Bilder oder Daten "
+            "entfernen oder die Datei in Excel neu speichern.",
+            path=path,
+        )
+
+
+def german_number(value: float) -> str:
+    """12345 -> "12.345" (thousands separated by dots)."""
+    return f"{value:,.0f}".replace(",", ".")
+
+
 class UnsafeXml(WorkbookError):
     def __init__(self, path: str | os.PathLike[str] | None, part: str, reason: str) -> None:
         self.part = part

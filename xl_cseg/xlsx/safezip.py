@@ -16,17 +16,28 @@ from .errors import (
     CorruptWorkbook,
     EncryptedWorkbook,
     NotAWorkbook,
+    PackageTooLarge,
     PartTooLarge,
     WorkbookError,
     WorkbookNotFound,
+    german_number,
 )
 
 if TYPE_CHECKING:
     from .package import Package
 
 MiB = 1024 * 1024
-MAX_PART_SIZE = 512 * MiB
-"""Largest declared uncompressed size of a part that is ever inflated."""
+MAX_PART_SIZE = 1024 * MiB
+"""Largest declared uncompressed size of a part that is ever inflated: above the 761 MiB sheet
+part this project writes for Excel's maximum of 1,048,575 customers (what it writes it reads)."""
+MAX_TOTAL_SIZE = 2048 * MiB
+"""Largest sum of the declared uncompressed sizes of all members."""
+MAX_MEMBERS = 10_000
+"""Most members of a package (Apache POI's ZipSecureFile refuses more than 1,000 by default;
+Excel's own files hold a few dozen; a workbook with hundreds of sheets, each with drawings and
+comments, stays far below this)."""
+PROLOG_BYTES = 4096
+"""Bytes of each XML part inflated at opening to find a DOCTYPE before its root element."""
 MAX_RATIO = 200
 """Largest compression ratio accepted for parts bigger than :data:`RATIO_MIN_SIZE`."""
 RATIO_MIN_SIZE = 10 * MiB
@@ -91,20 +102,88 @@ def load_infos(path: Path) -> list[zipfile.ZipInfo]:
         _raise_for_ole(path)
     if not head.startswith(ZIP_SIGNATURES):
         raise NotAWorkbook(path, "leere Datei" if not head else "")
+    _check_member_count(path)
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except ZIP_ERRORS as exc:
         raise CorruptWorkbook(path, str(exc)) from exc
+    if len(infos) > MAX_MEMBERS:
+        raise _too_many(path, len(infos))
     seen: set[str] = set()
+    total = 0
     for info in infos:
         key = info.filename.lower()
         if key in seen:
             raise CorruptWorkbook(path, f"Bestandteil {info.filename} doppelt vorhanden")
         seen.add(key)
-        if key.endswith((".xml", ".rels")):
+        total += info.file_size
+        if key.endswith(XML_SUFFIXES):
             check_limits(info, path)
+    if total > MAX_TOTAL_SIZE:
+        raise PackageTooLarge(path, f"wäre entpackt {german_number(total / MiB)} MiB groß, "
+                              f"erlaubt sind {german_number(MAX_TOTAL_SIZE / MiB)} MiB")
+    check_doctypes(path, [i for i in infos if i.filename.lower().endswith(XML_SUFFIXES)])
     return infos
+
+
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
+
+
+def _check_member_count(path: Path) -> None:
+    """Refuse a package whose central directory announces more than :data:`MAX_MEMBERS`
+    members, before ``zipfile`` builds an object for each of them."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - (1 << 16) - _END_OF_CENTRAL_DIRECTORY.size))
+            tail = fh.read()
+    except OSError:
+        return  # zipfile meets and reports it
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_OF_CENTRAL_DIRECTORY.size:
+        return
+    count = _END_OF_CENTRAL_DIRECTORY.unpack_from(tail, at)[4]
+    if count == 0xFFFF:  # ZIP64: the real count is elsewhere; zipfile reads it
+        return
+    if count > MAX_MEMBERS:
+        raise _too_many(path, count)
+
+
+def _too_many(path: Path, count: int) -> PackageTooLarge:
+    return PackageTooLarge(path, f"besteht aus {german_number(count)} Bestandteilen, erlaubt "
+                           f"sind {german_number(MAX_MEMBERS)}")
+
+
+def check_doctypes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse the package if any XML part declares a DOCTYPE (used or not), as defusedxml does:
+    the native readers parse some parts (shared strings, sheets) with their own parsers."""
+    from .safexml import check_prolog
+
+    for info in infos:
+        if not info.file_size:
+            continue
+        head = inflate_head(path, info, PROLOG_BYTES)
+        if b"<!" not in head:
+            continue
+        if _prolog_open(head):  # a long comment or PI: the part is read to its root
+            head = inflate_member(path, info)
+        check_prolog(head, info.filename, path)  # raises UnsafeXml for a DOCTYPE/ENTITY
+
+
+def _prolog_open(head: bytes) -> bool:
+    """Whether ``head`` ends before the root element has begun (only prolog items in it)."""
+    from .safexml import _PROLOG_ITEM
+
+    pos = 0
+    body = head.removeprefix(b"\xef\xbb\xbf")
+    while m := _PROLOG_ITEM.match(body, pos):
+        if m.end() == pos:
+            break
+        pos = m.end()
+    return pos >= len(body) or body[pos:pos + 2] == b"<!" and b">" not in body[pos:]
 
 
 def _raise_for_ole(path: Path) -> None:
