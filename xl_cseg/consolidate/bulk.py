@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 from isal import isal_zlib
 
-from ..xlsx.atomic import (check_writable, cleanup_stale_temps, new_file_mode, temp_beside,
-                           write_deflated, write_packed)
+from ..xlsx.atomic import (check_writable, cleanup_stale_temps, new_file_mode, target_path,
+                           temp_beside, write_deflated, write_packed)
 from ..xlsx.cellvalue import MAX_TEXT, number_list, wrapped
 from ..xlsx.xmltext import escaped_utf8
 
