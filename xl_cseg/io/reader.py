@@ -1,8 +1,8 @@
 """Find and read the customer table of any .xlsx/.xlsm: an Excel Table or a plain header row.
 
-Works on any :class:`source.SheetSource`: for files, values come from python-calamine (fast) and
-what calamine hides (error cells, formulas without a cached value) from a scan of the sheet XML.
-Nothing here writes.
+Works on any :class:`source.SheetSource`: for files, values come from :mod:`sheetvalues` and
+what the native readers hide (error cells, formulas without a cached value) from a scan of the
+sheet XML; :mod:`cellvalues` turns them into the core's values. Nothing here writes.
 """
 
 from __future__ import annotations
