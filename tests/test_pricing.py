@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.lo.harness import probe, requires_lo
+from tests.ooxml.poi import assert_poi_reads, needs_poi
+from tests.ooxml.schema import assert_schema_valid, needs_schemas
 from xl_cseg import jobs
 from xl_cseg.build.workbook import DEMO, build_workbook
 from xl_cseg.cli import app
@@ -263,3 +265,22 @@ def test_ribbon_entry_point_on_a_file_writes_the_sheet(tmp_path):
     assert "Blatt „Preise & Kosten“ berechnet (3 Kunden)" in summary.text
     assert "Kunden!E5" in summary.text and not summary.ok
     assert "Preise & Kosten" in pc.CalamineWorkbook.from_path(str(path)).sheet_names
+
+
+@needs_schemas
+def test_written_workbook_follows_the_schemas(tmp_path):
+    path = _user_list(tmp_path / "liste.xlsx", {"Aufträge": [
+        ["Kunden-Nr", "Datum", "Auftragswert"], [1002, _dt.datetime(2025, 4, 1), 900]]})
+    jobs.pricing_workbook(path, today=TODAY)
+    assert_schema_valid(path)
+
+
+@needs_poi
+def test_apache_poi_reads_the_added_sheets(tmp_path):
+    path = _user_list(tmp_path / "liste.xlsx")
+    jobs.pricing_workbook(path, today=TODAY)
+    runner.invoke(app, ["whatif", str(path), "--besuche-b", "3:5"])
+    result = assert_poi_reads([path], cells=True)[path]
+    assert {"Kunden", "Preise & Kosten", "Was-wäre-wenn"} <= set(result.sheets)
+    rows, cells = result.sheets["Preise & Kosten"]
+    assert rows >= 20 and cells > 100  # title, two total tables, the customer rows

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 from xml.sax.saxutils import quoteattr
 
-from lxml import etree
 
 from .cellref import a1, col_letter
 from .cellvalue import render_value
 from .package import CONTENT_TYPES, Package
-from .safexml import local
+from .safexml import local, parse_xml
+from .styles import StyleSheet
 from .xmltext import escape
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -36,18 +36,14 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 
-# cell formats a sheet of ours may ask for: key -> (number format code or None, bold)
-FORMATS: dict[str, tuple[str | None, bool]] = {
-    "header": (None, True),
-    "bold": (None, True),
-    "eur": ('#,##0 "€"', False),
-    "eur_bold": ('#,##0 "€"', True),
-    "pct": ("0.0 %", False),
-    "pct_bold": ("0.0 %", True),
-    "int": ("#,##0", False),
-    "int_bold": ("#,##0", True),
-    "dec": ("#,##0.0", False),
-    "date": ("DD.MM.YYYY", False),
+# number formats a sheet of ours may ask for, by key (None: the workbook's default format); the
+# workbook builder gives the same keys its own look (bold headers and totals)
+FORMATS: dict[str, str | None] = {
+    "header": None, "bold": None,
+    "eur": '#,##0 "€"', "eur_bold": '#,##0 "€"',
+    "pct": "0.0%", "pct_bold": "0.0%",
+    "int": "#,##0", "int_bold": "#,##0",
+    "dec": "#,##0.0", "date": "DD.MM.YYYY",
 }
 
 
@@ -85,67 +81,13 @@ class SheetContent:
 
 
 # -- styles ------------------------------------------------------------------------------------
-def append_styles(styles_xml: bytes, keys: Sequence[str]) -> tuple[bytes, dict[str, int]]:
-    """``styles.xml`` with cell formats for ``keys`` appended (fonts, number formats, xfs);
-    returns the new part and each key's ``cellXfs`` index. Existing entries keep their indices."""
-    root = etree.fromstring(styles_xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    ns = root.nsmap.get(None, MAIN_NS)
-
-    def child(name: str, before: Sequence[str]) -> etree._Element:
-        found = root.find(f"{{{ns}}}{name}")
-        if found is not None:
-            return found
-        element = etree.Element(f"{{{ns}}}{name}")
-        for later in before:  # schema order of the styleSheet's children
-            anchor = root.find(f"{{{ns}}}{later}")
-            if anchor is not None:
-                anchor.addprevious(element)
-                return element
-        root.append(element)
-        return element
-
-    order = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
-             "dxfs", "tableStyles", "colors", "extLst")
-    num_fmts = child("numFmts", order[1:])
-    fonts = child("fonts", order[2:])
-    xfs = child("cellXfs", order[6:])
-    used_ids = [int(e.get("numFmtId", "0")) for e in num_fmts]
-    by_code = {e.get("formatCode"): int(e.get("numFmtId", "0")) for e in num_fmts}
-    bold_font: int | None = None
-    indices: dict[str, int] = {}
-    for key in dict.fromkeys(keys):
-        code, bold = FORMATS[key]
-        fmt_id = 0
-        if code is not None:
-            if code not in by_code:
-                fmt_id = max([163, *used_ids]) + 1
-                used_ids.append(fmt_id)
-                etree.SubElement(num_fmts, f"{{{ns}}}numFmt", numFmtId=str(fmt_id),
-                                 formatCode=code)
-                by_code[code] = fmt_id
-            fmt_id = by_code[code]
-        font_id = 0
-        if bold:
-            if bold_font is None:
-                font = etree.SubElement(fonts, f"{{{ns}}}font")
-                etree.SubElement(font, f"{{{ns}}}b")
-                etree.SubElement(font, f"{{{ns}}}sz", val="11")
-                etree.SubElement(font, f"{{{ns}}}name", val="Calibri")
-                bold_font = len(fonts) - 1
-            font_id = bold_font
-        xf = etree.SubElement(xfs, f"{{{ns}}}xf", numFmtId=str(fmt_id), fontId=str(font_id),
-                              fillId="0", borderId="0", xfId="0")
-        if fmt_id:
-            xf.set("applyNumberFormat", "1")
-        if bold:
-            xf.set("applyFont", "1")
-        indices[key] = len(xfs) - 1
-    for container in (num_fmts, fonts, xfs):
-        container.set("count", str(len(container)))
-    if not len(num_fmts):
-        root.remove(num_fmts)
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return data, indices
+def format_indices(styles_xml: bytes, keys: Sequence[str]) -> tuple[bytes, dict[str, int]]:
+    """``styles.xml`` with the number formats of ``keys`` appended where missing (existing
+    entries unchanged, see :class:`styles.StyleSheet`) and each key's cell format index."""
+    sheet = StyleSheet(styles_xml)
+    indices = {key: sheet.with_format(None, FORMATS[key]) for key in dict.fromkeys(keys)
+               if FORMATS[key] is not None}
+    return sheet.patched(), indices
 
 
 # -- the worksheet part ------------------------------------------------------------------------
@@ -325,7 +267,7 @@ def sheet_changes(pkg: Package, contents: Sequence[SheetContent],
     indices: dict[str, int] = {}
     if keys and styles_part and pkg.has_part(styles_part):
         current = changes.replacements.get(styles_part) or pkg.read(styles_part)
-        changes.replacements[styles_part], indices = append_styles(current, keys)
+        changes.replacements[styles_part], indices = format_indices(current, keys)
     existing = {s.name: s for s in pkg.sheets()}
     wb_part = pkg.workbook_part
     wb_rels_part = posixpath.join(posixpath.dirname(wb_part), "_rels",
@@ -431,7 +373,7 @@ def _insert(xml: bytes, before: bytes, item: bytes) -> bytes:
 
 def _append_sheet(workbook: bytes, name: str, rid: str) -> bytes:
     """``<sheet>`` appended to ``<sheets>``, with the relationships prefix the part declares."""
-    root = etree.fromstring(workbook, etree.XMLParser(resolve_entities=False, no_network=True))
+    root = parse_xml(workbook, "xl/workbook.xml")
     sheets = [el for el in root if local(el.tag) == "sheets"]
     ids = [int(el.get("sheetId", "0")) for el in sheets[0] if local(el.tag) == "sheet"] \
         if sheets else []
