@@ -166,13 +166,17 @@ def test_import_log_lists_deviating_parameters_and_errors(scenario):
 
 def test_duplicates_across_territories(scenario):
     dups = scenario["sheets"]["Duplikate"]
+    assert dups["Gruppe"].tolist() == list(range(1, len(dups) + 1))  # one row per group
     by_id = dups[dups["Grund"] == "gleiche Kunden-Nr"]
-    assert set(by_id["Gebiet"]) == {"Nord", "West"} and set(by_id["Kunden-Nr"]) == {10001}
+    assert by_id["Gebiete"].tolist() == ["Nord, West"] and by_id["Kunden-Nr"].tolist() == ["10001"]
+    assert by_id["Dateien"].tolist() == ["Nord.xlsm, West.xlsx"]
     by_name = dups[dups["Grund"] == "ähnlicher Name"]
-    groups = by_name.groupby("Schlüssel")["Gebiet"].agg(set).to_dict()
-    assert groups["augsburg guenther schreinerei"] == {"Nord", "West"}
-    assert {"Nord", "West"} in [g for k, g in groups.items() if "fensterbau" in k]
-    assert not (by_name["Gebiet"] == "Süd").any()  # "Süd-Kunde 1" is not "Süd-Kunde 2"
+    schreinerei = by_name[by_name["Kunde"].str.contains("Schreinerei")].iloc[0]
+    assert schreinerei["Gebiete"] == "Nord, West" and schreinerei["Ähnlichkeit"] == 1
+    fenster = by_name[by_name["Kunde"].str.contains("Fensterbau")].iloc[0]
+    assert fenster["Gebiete"] == "Nord, West" and 0.92 <= fenster["Ähnlichkeit"] < 1
+    assert fenster["Kunde"] == "Peters Fensterbau KG, Essen | Petters Fensterbau GmbH, Essen"
+    assert not dups["Gebiete"].str.contains("Süd").any()  # "Süd-Kunde 1" is not "Süd-Kunde 2"
 
 
 def test_overview_and_charts(scenario):

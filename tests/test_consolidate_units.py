@@ -22,7 +22,7 @@ from test_consolidate_support import TODAY, customers, demo_copy, xlsx_territory
 
 from tests.lo.harness import probe, requires_lo
 from xl_cseg.consolidate import bulk, duplicates, reader
-from xl_cseg.core.identity import BY_ID, BY_NAME, name_keys
+from xl_cseg.core.identity import BY_BOTH, BY_ID, BY_NAME, name_keys
 from xl_cseg.consolidate.parameters import central_parameters
 from xl_cseg.consolidate.reader import FileResult, Task, read_territory
 from xl_cseg.consolidate.sources import SKIPPED, backup_path, collect
@@ -70,10 +70,16 @@ def test_name_keys_ignore_legal_form_case_punctuation_umlauts_and_order():
 
 
 def find_duplicates(customers: pd.DataFrame) -> pd.DataFrame:
-    """The duplicate rows as the consolidation finds them (by number, by name, joined)."""
-    territory = duplicates.territory_codes(customers)
-    return duplicates.joined(duplicates.by_number(customers, territory),
-                             duplicates.by_name(customers, territory))
+    """The duplicate rows as the consolidation finds them: each customer row with its group's
+    reason and key (the rows of the groups that span two territories)."""
+    groups = duplicates.find_groups(customers)
+    listed = groups.row_group > 0
+    table = groups.table.set_index("group")
+    found = customers[listed].assign(group=groups.row_group[listed])
+    found["reason"] = table["reason"].reindex(found["group"]).to_numpy()
+    found["reason"] = found["reason"].replace({BY_BOTH: BY_NAME})
+    found["key"] = found["group"]
+    return found
 
 
 def _frame(rows):

@@ -139,7 +139,7 @@ def test_overview_prints_on_one_landscape_page(master, tmp_path):
     width, height = map(float, re.search(r"Page\s+1 size:\s+([\d.]+) x ([\d.]+)", info).groups())
     assert width > height  # landscape
     for text in ("Gesamtauswertung Kundensegmentierung", "Verteilung nach Segment",
-                 "Portfolio-Matrix: Umsatz", "Rhein-Ruhr", "Zeilen im Blatt Duplikate",
+                 "Portfolio-Matrix: Umsatz", "Rhein-Ruhr", "Kunden in mehreren Gebieten",
                  "Umsatz, Lücke und Pipeline je Gebiet"):
         assert text in first, text
     second = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(document), "-"],

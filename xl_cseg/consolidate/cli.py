@@ -76,6 +76,9 @@ def consolidate_command(
                                  help="Einen Stand desselben Tages im Verlauf ersetzen"),
     force: bool = typer.Option(False, "--force", "-f",
                                help="eine vorhandene Gesamtauswertung --out ersetzen"),
+    once: bool = typer.Option(False, "--einmal-zaehlen",
+                              help="Kunden in mehreren Gebieten in den Summen der Übersicht "
+                                   "nur einmal zählen (Standard: je Gebiet)"),
     old_days: int = typer.Option(30, "--alt-tage", min=0, metavar="N",
                                  help="Gebietsdateien, die länger nicht gespeichert wurden, "
                                       "als veraltet markieren"),
@@ -103,7 +106,8 @@ def consolidate_command(
 
     try:
         run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
-                          jobs, progress, replace, old_days, force=force)
+                          jobs, progress, replace, old_days, force=force,
+                          once=once)
     except (WorkbookError, history.HistoryError) as exc:
         _fail(exc)
     finally:
@@ -144,8 +148,11 @@ def consolidate_command(
         err.print(f"[yellow]{deviating} Dateien mit abweichenden Parametern (siehe "
                   "Importprotokoll); zentral gerechnet.[/yellow]")
     if len(data.duplicates):
-        console.print(f"{_number(len(data.duplicates))} Zeilen mit Kunden in mehreren Gebieten "
-                      "(Blatt Duplikate).")
+        console.print(f"{_number(len(data.duplicates))} Kunden in mehreren Gebieten "
+                      f"({_number(int(data.duplicates['rows'].sum()))} Zeilen; je Kunde eine "
+                      "Zeile im Blatt Duplikate); in den Summen "
+                      + ("einmal gezählt." if once else "je Gebiet gezählt (--einmal-zaehlen: "
+                                                        "einmal)."))
     times = ", ".join(f"{k} {_number(v, 1)} s" for k, v in run.seconds.items())
     console.print(f"Geschrieben: {escape(str(run.out))} ({times})")
     if run.history is not None:

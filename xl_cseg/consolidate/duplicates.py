@@ -1,5 +1,6 @@
-"""Customers found in several territories: the same customer number or a near-identical name
-(what counts as the same customer: :mod:`xl_cseg.core.identity`).
+"""Customers found in several territories, as groups: rows with the same customer number or a
+near-identical name in the same place (what counts as the same customer:
+:mod:`xl_cseg.core.identity`) form one group, listed once with its territories and files.
 
 Candidates for a typo are the neighbours in the sorted order of the name keys and of the
 reversed keys, so the work grows with n log n, not n²; each candidate pair differs in at most
@@ -15,23 +16,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.identity import BY_ID, BY_NAME, MAX_TYPO, similar_names
+from ..core.identity import (BY_BOTH, BY_ID, BY_NAME, MAX_TYPO, compared_keys, similar_names,
+                             similarity)
 
 WINDOW = 2  # neighbours compared in each sorted order
 _WIDTH = 40  # characters of a key compared at each end
-DUPLICATE_COLUMNS = ("reason", "key", "territory", "source", "row", "customer_id", "name",
-                     "revenue", "code")
+LISTED = 10  # values of a group listed in one cell before "… (n)"
+GROUP_COLUMNS = ("group", "reason", "similarity", "customer_id", "name", "place",
+                 "territories", "territory_count", "sources", "rows", "revenue", "codes")
+GROUP_HEADERS = {"group": "Gruppe", "reason": "Grund", "similarity": "Ähnlichkeit",
+                 "customer_id": "Kunden-Nr", "name": "Kunde", "place": "PLZ/Ort",
+                 "territories": "Gebiete", "territory_count": "Anzahl Gebiete",
+                 "sources": "Dateien", "rows": "Zeilen", "revenue": "Umsatz (alle Zeilen)",
+                 "codes": "Segmente"}
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Customers found in several territories: one row per group (``GROUP_COLUMNS``) and each
+    customer row's group number (0 for none)."""
+
+    table: pd.DataFrame
+    row_group: np.ndarray
 
 
 def territory_codes(customers: pd.DataFrame) -> np.ndarray:
     """Each customer's territory as an integer code (-1 for none)."""
     return _factorized(customers["territory"])[0]
-
-
-def by_number(customers: pd.DataFrame, territory: np.ndarray) -> pd.DataFrame:
-    """Customers whose number occurs in several territories."""
-    ids, id_keys = _factorized(customers["customer_id"])
-    return _groups(customers, ids, id_keys, territory, BY_ID)
 
 
 @dataclass(frozen=True)
@@ -54,40 +65,140 @@ def name_index(keys: np.ndarray) -> NameIndex:
     return NameIndex(front, back[::-1], lengths)
 
 
-def by_name(customers: pd.DataFrame, territory: np.ndarray) -> pd.DataFrame:
-    """Customers whose name key, or one a typo away, occurs in several territories. Its sorts
-    and comparisons run mostly without the GIL: a thread beside other work suits it."""
-    codes, keys = _factorized(customers["name_key"])
+def find_groups(customers: pd.DataFrame, territory: np.ndarray | None = None) -> Groups:
+    """Groups of customer rows that are one customer (the same number, or names equal or a
+    typo apart in the same place: :mod:`core.identity`), listed when a group spans two
+    territories or more. Rows joined by number and by name are one group. Linear in the rows
+    but for sorting the distinct name keys."""
+    count = len(customers)
+    if territory is None:
+        territory = territory_codes(customers)
+    ids, _id_keys = _factorized(customers["customer_id"])
+    places = customers["place_key"] if "place_key" in customers else \
+        pd.Series([None] * count, dtype=object)
+    compared = np.array(compared_keys(customers["name_key"].tolist(), places.tolist()),
+                        dtype=object) if count else np.array([], dtype=object)
+    names, keys = _factorized(pd.Series(compared, dtype=object))
     similar = _similar_keys(keys, name_index(keys))
     if similar:  # codes of keys with a representative point to the representative's code
         remap = np.arange(len(keys))
         remap[list(similar)] = list(similar.values())
-        codes = np.where(codes >= 0, remap[codes], -1)
-    return _groups(customers, codes, keys, territory, BY_NAME)
+        names = np.where(names >= 0, remap[names], -1)
+    label = _components(ids, names, count)
+    known = territory >= 0
+    width = int(territory.max(initial=0)) + 1
+    spread = np.zeros(count, dtype=np.int64)
+    if count:
+        pairs = pd.unique(label[known].astype(np.int64) * width + territory[known])
+        spread = np.bincount(pairs // width, minlength=count)
+    listed = np.flatnonzero(spread[label] >= 2)
+    row_group = np.zeros(count, dtype=np.int64)
+    if not len(listed):
+        return Groups(pd.DataFrame(columns=list(GROUP_COLUMNS)), row_group)
+    crossing_id = _crossing(ids, territory, listed)
+    crossing_name = _crossing(names, territory, listed)
+    rows = customers.iloc[listed]
+    frame = pd.DataFrame({
+        "label": label[listed], "customer_id": rows["customer_id"].to_numpy(dtype=object),
+        "name": rows["name"].to_numpy(dtype=object), "place": places.iloc[listed].to_numpy(),
+        "territory": rows["territory"].to_numpy(dtype=object),
+        "source": rows["source"].to_numpy(dtype=object),
+        "revenue": pd.to_numeric(rows["revenue"], errors="coerce").to_numpy(dtype=float),
+        "code": rows["code"].to_numpy(dtype=object), "by_id": crossing_id,
+        "by_name": crossing_name, "key": compared[listed], "name_code": names[listed]})
+    by = frame.groupby("label", sort=False)
+    linked = frame[frame["by_name"]]  # names' similarity: among rows joined by name only
+    alike = linked.groupby(["label", "name_code"])["key"].agg(_least_similarity)\
+        .groupby(level=0).min()
+    table = pd.DataFrame({
+        "customer_id": by["customer_id"].agg(_listing),
+        "name": by["name"].agg(_listing, " | "), "place": by["place"].agg(_listing),
+        "territories": by["territory"].agg(_listing),
+        "territory_count": by["territory"].nunique(),
+        "sources": by["source"].agg(_listing), "rows": by.size(),
+        "revenue": by["revenue"].sum(), "codes": by["code"].agg(_listing),
+        "by_id": by["by_id"].any(), "by_name": by["by_name"].any(),
+    })
+    table["similarity"] = alike.reindex(table.index)
+    table["reason"] = np.select([table["by_id"] & table["by_name"], table["by_id"]],
+                                [BY_BOTH, BY_ID], BY_NAME)
+    table.loc[~table["by_name"], "similarity"] = np.nan
+    table = table.sort_values(["territory_count", "revenue"], ascending=False, kind="stable")
+    table["group"] = np.arange(1, len(table) + 1)
+    number = pd.Series(table["group"].to_numpy(), index=table.index)
+    row_group[listed] = number.reindex(label[listed]).to_numpy()
+    return Groups(table.reset_index(drop=True)[list(GROUP_COLUMNS)], row_group)
 
 
-def joined(numbers: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    """The duplicate rows, by number first, in ``DUPLICATE_COLUMNS``."""
-    return pd.concat([numbers, names], ignore_index=True).reindex(columns=list(DUPLICATE_COLUMNS))
+def _components(ids: np.ndarray, names: np.ndarray, count: int) -> np.ndarray:
+    """Each row's component (its smallest row position) in the graph whose edges join rows of
+    one number and rows of one name code."""
+    label = np.arange(count)
+    with_id = np.flatnonzero(ids >= 0)
+    if len(with_id):
+        first = np.full(int(ids.max()) + 1, count, dtype=np.int64)
+        np.minimum.at(first, ids[with_id], with_id)
+        label[with_id] = first[ids[with_id]]
+    with_name = np.flatnonzero(names >= 0)
+    if not len(with_name):
+        return label
+    pairs = pd.DataFrame({"name": names[with_name], "label": label[with_name]})\
+        .drop_duplicates().sort_values(["name", "label"], kind="stable")
+    name, group = pairs["name"].to_numpy(), pairs["label"].to_numpy()
+    same = np.flatnonzero(name[1:] == name[:-1])  # a name touching several number groups
+    if not len(same):
+        return label
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.get(i, i) != i:
+            parent[i] = parent.get(parent[i], parent[i])
+            i = parent[i]
+        return i
+
+    for a, b in zip(group[same].tolist(), group[same + 1].tolist()):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    remap = np.arange(count)
+    touched = np.array(list(parent), dtype=np.int64)
+    remap[touched] = [root(int(i)) for i in touched]
+    return remap[label]
+
+
+def _crossing(codes: np.ndarray, territory: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For ``rows``: whether their code (number or name) occurs in two territories or more."""
+    known = (codes >= 0) & (territory >= 0)
+    size = int(codes.max(initial=-1)) + 1
+    if not size:
+        return np.zeros(len(rows), dtype=bool)
+    width = int(territory.max(initial=0)) + 1
+    pairs = pd.unique(codes[known].astype(np.int64) * width + territory[known])
+    spread = np.bincount(pairs // width, minlength=size) >= 2
+    return (codes[rows] >= 0) & spread[np.maximum(codes[rows], 0)]
+
+
+def _listing(values: pd.Series, separator: str = ", ") -> str:
+    """The distinct values of a group, sorted, once each: "Nord, Süd" (… and a count)."""
+    found = sorted({str(v) for v in values if v is not None and v == v and str(v).strip()})
+    if len(found) > LISTED:
+        return separator.join(found[:LISTED]) + f" … ({len(found)})"
+    return separator.join(found)
+
+
+def _least_similarity(keys: pd.Series) -> float:
+    """How alike the group's names are: the least similarity of a distinct key to the
+    smallest one (1.0: all equal)."""
+    found = sorted({k for k in keys if isinstance(k, str)})
+    if len(found) < 2:
+        return 1.0
+    return min(similarity(found[0], k) for k in found[1:])
 
 
 def _factorized(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for blank) and distinct values; hashed as plain objects (faster than text
     columns' own factorize)."""
     return pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-
-
-def _groups(customers: pd.DataFrame, codes: np.ndarray, keys: np.ndarray,
-            territory: np.ndarray, reason: str) -> pd.DataFrame:
-    """The rows whose key (``keys[codes]``, -1 for none) occurs in two or more territories."""
-    known = (codes >= 0) & (territory >= 0)
-    width = int(territory.max(initial=0)) + 1
-    pairs = pd.unique(codes[known].astype(np.int64) * width + territory[known])
-    spread = np.bincount(pairs // width, minlength=len(keys)) >= 2
-    with_key = np.flatnonzero(codes >= 0)
-    rows = with_key[spread[codes[with_key]]]  # (no keys at all: nothing to index)
-    found = customers.iloc[rows].assign(reason=reason, key=keys[codes[rows]])
-    return found.sort_values(["key", "territory", "source", "row"], kind="stable")
 
 
 def _similar_keys(keys: np.ndarray, index: NameIndex) -> dict[int, int]:

@@ -51,7 +51,7 @@ class MasterData:
     customers: pd.DataFrame  # reader.CUSTOMER_COLUMNS
     measures: pd.DataFrame  # reader.MEASURE_COLUMNS
     territories: pd.DataFrame  # summary.territory_table
-    duplicates: pd.DataFrame  # duplicates.DUPLICATE_COLUMNS
+    duplicates: pd.DataFrame  # duplicates.GROUP_COLUMNS, one row per group
     log: pd.DataFrame  # summary.import_log
     deviations: pd.DataFrame
     messages: pd.DataFrame
@@ -213,10 +213,18 @@ def _pipeline(book: Book, ws, measures: pd.DataFrame) -> None:
 
 
 def _duplicates(book: Book, ws, duplicates: pd.DataFrame) -> None:
+    """One row per group of rows that are one customer (``duplicates.GROUP_COLUMNS``)."""
+    from .duplicates import GROUP_HEADERS
+
     keys = list(duplicates.columns)
-    end = book.table(ws, duplicates, keys)
+    kinds = {"group": "int", "similarity": "pct", "territory_count": "int", "rows": "int",
+             "revenue": "eur", "customer_id": "text"}
+    end = book.table(ws, duplicates, keys, 0, [GROUP_HEADERS.get(k, k) for k in keys], kinds)
+    widths = {"group": 8, "reason": 22, "similarity": 11, "customer_id": 16, "name": 40,
+              "place": 14, "territories": 30, "territory_count": 9, "sources": 36, "rows": 8,
+              "revenue": 14, "codes": 20}
     for col, key in enumerate(keys):
-        ws.set_column(col, col, _WIDTHS.get(key, 13))
+        ws.set_column(col, col, widths.get(key, 13))
     ws.freeze_panes(1, 0)
     print_setup(ws, end - 1, len(keys) - 1, repeat_header=True)
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..core.columns import INPUT_KEYS, OUTPUT_KEYS, header
 from ..core.frames import plain_frame
-from ..core.identity import name_keys
+from ..core.identity import name_keys, place_keys
 from ..core.numbers import normalize_id
 from ..core.pipeline import evaluate_pipeline
 from ..core.segment import ERROR, Issue, segment
@@ -194,6 +194,14 @@ def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame,
     data["name"] = _text(inputs["name"], keep_text=True).to_numpy()
     data = {key: data[key] for key in CUSTOMER_COLUMNS}
     data["name_key"] = np.array(name_keys(data["name"]), dtype=object)  # not written
+    raw = table.raw
+    none = [None] * len(inputs)
+    if "postcode" in raw or "city" in raw:
+        data["place_key"] = np.array(place_keys(
+            raw["postcode"].tolist() if "postcode" in raw else none,
+            raw["city"].tolist() if "city" in raw else none), dtype=object)  # not written
+    else:
+        data["place_key"] = np.full(len(inputs), None, dtype=object)
     return plain_frame(data), territory_from
 
 

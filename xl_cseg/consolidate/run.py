@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.distribution import distribution
+from ..core.identity import counted_once
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..io.targets import TargetRefused, check_output, new_folders
 from ..xlsx.atomic import check_writable
@@ -122,26 +123,32 @@ def _frame(parts: Iterable[pd.DataFrame | None], columns: Iterable[str]) -> pd.D
 
 
 def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
-            today: _dt.date, old_days: int = OLD_DAYS) -> MasterData:
-    """Everything the master workbook shows, from the files' results."""
+            today: _dt.date, old_days: int = OLD_DAYS, once: bool = False) -> MasterData:
+    """Everything the master workbook shows, from the files' results. ``once``: a customer in
+    several territories counts once in the overview's totals and distribution (the row with
+    the highest revenue of its group), else once per territory."""
     read = [r for r in results if r.customers is not None and len(r.customers)]
-    customers = _frame((r.customers for r in read), (*CUSTOMER_COLUMNS, "name_key"))
+    customers = _frame((r.customers for r in read), (*CUSTOMER_COLUMNS, "name_key", "place_key"))
     measures = _frame((r.measures for r in results), MEASURE_COLUMNS)
     # the search for names sorts and compares in numpy, mostly without the GIL: it runs beside
     # the tables and the search for numbers (all only read the customers)
-    territory = duplicates.territory_codes(customers)
     with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-duplicates") as pool:
-        searching = pool.submit(duplicates.by_name, customers, territory)
+        searching = pool.submit(duplicates.find_groups, customers)
         territories = territory_table(customers, measures, central.params,
                                       {r.source: r.target for r in read})
-        figures = distribution(customers, customers)
-        numbers = duplicates.by_number(customers, territory)
-        found = duplicates.joined(numbers, searching.result())
+        groups = searching.result()
+    counted = customers
+    if once and len(groups.table):
+        keep = counted_once(groups.row_group, customers["revenue"].to_numpy(dtype=float))
+        counted = customers[keep]
+    figures = distribution(counted, counted)
     return MasterData(
-        customers=customers, measures=measures, territories=territories, duplicates=found,
+        customers=customers, measures=measures, territories=territories,
+        duplicates=groups.table,
         log=import_log(sources, results, today, old_days), deviations=deviation_rows(results),
         messages=message_rows(results),
-        overview=overview(results, sources, territories, found, today, old_days),
+        overview=overview(results, sources, territories, groups.table, today, old_days,
+                          counted if once else None),
         distribution=figures, parameters=central.label,
         parameter_errors=central.errors, date=today,
         rendered=[r.rendered for r in read] if all(r.rendered is not None for r in read)
@@ -161,7 +168,7 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
                 snapshot: bool = False, history_path: Path | None = None,
                 workers: int | None = None, progress: Progress | None = None,
                 replace: bool = False, old_days: int = OLD_DAYS, *,
-                force: bool = False) -> Consolidation:
+                force: bool = False, once: bool = False) -> Consolidation:
     """Read, re-segment and combine; write the master workbook ``out`` (and the snapshot).
 
     Raises :class:`WorkbookError` when the parameter file cannot be read or ``out`` cannot be
@@ -194,7 +201,7 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
     seconds: dict[str, float] = {}
     results = read_all(sources, central, today, workers, progress)
     seconds["lesen"], clock = time.perf_counter() - clock, time.perf_counter()
-    data = combine(sources, central, results, today, old_days)
+    data = combine(sources, central, results, today, old_days, once)
     seconds["zusammenführen"], clock = time.perf_counter() - clock, time.perf_counter()
     with new_folders(target):
         write_master(data, target)

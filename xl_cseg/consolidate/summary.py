@@ -123,10 +123,19 @@ def message_rows(results: Sequence[FileResult]) -> pd.DataFrame:
 
 
 def overview(results: Sequence[FileResult], sources: Sources, territories: pd.DataFrame,
-             duplicates: pd.DataFrame, today: _dt.date | None = None, days: int = OLD_DAYS
-             ) -> list[tuple[str, Any, str]]:
-    """(label, value, kind) lines for the top of ``Übersicht``; kind: int, eur, num, pct."""
-    total = territories.loc[TOTAL]
+             duplicates: pd.DataFrame, today: _dt.date | None = None, days: int = OLD_DAYS,
+             counted: pd.DataFrame | None = None) -> list[tuple[str, Any, str]]:
+    """(label, value, kind) lines for the top of ``Übersicht``; kind: int, eur, num, pct.
+    ``counted``: the customers counted once (see ``combine``); None: once per territory."""
+    total = territories.loc[TOTAL].copy()
+    if counted is not None:
+        total["Kunden"] = len(counted)
+        total["Umsatz Vorjahr"] = float(counted["revenue"].sum())
+        total["Potenzial"] = float(counted["potential"].sum())
+    grouped = int(duplicates["rows"].sum()) if len(duplicates) else 0
+    way = (f"einmal gezählt ({grouped - len(duplicates)} weitere Zeilen der Gruppen nicht "
+           "mitgezählt; Gebiete: je Gebiet)" if counted is not None else
+           "je Gebiet gezählt (einmal zählen: --einmal-zaehlen)")
     statuses = [r.status for r in results] + [s.status for s in sources.skipped]
     today = today or _dt.date.today()
     old = sum(older_than(r.saved, today, days) for r in results if r.status == OK)
@@ -145,5 +154,6 @@ def overview(results: Sequence[FileResult], sources: Sources, territories: pd.Da
         ("Gewichtete Pipeline", float(total["Gewichtete Pipeline"]), "eur"),
         ("Besuchsbedarf pro Jahr", float(total["Besuchsbedarf"]), "num"),
         ("Inside-Sales-FTE", float(total["Inside-Sales-FTE"]), "num"),
-        ("Zeilen im Blatt Duplikate", len(duplicates), "int"),
+        ("Kunden in mehreren Gebieten (Gruppen, Blatt Duplikate)", len(duplicates), "int"),
+        ("Kunden in mehreren Gebieten", way, "text"),
     ]

@@ -40,6 +40,10 @@ EXTRA_INPUT_FIELDS: tuple[Field, ...] = (
     # a rep's deliberate choice of segment for a customer: wins over the computed code
     # downstream (core.segment)
     Field("code_override", "Segment manuell"),
+    # where the customer is: tells companies of one name in different places apart (the
+    # consolidation's duplicate search, core.identity)
+    Field("postcode", "PLZ"),
+    Field("city", "Ort"),
 )
 
 OUTPUT_FIELDS: tuple[Field, ...] = (

@@ -35,6 +35,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "orders": ("auftraegejahr", "auftraegeprojahr", "auftraegejejahr", "auftraege",
                "anzahlauftraege", "bestellungenjahr", "bestellungen", "ordersperyear", "orders"),
     "discount": ("rabatt", "kundenrabatt", "individuellerrabatt", "rabattprozent", "discount"),
+    "postcode": ("plz", "postleitzahl", "plzort", "zip", "zipcode", "postcode", "postalcode"),
+    "city": ("ort", "stadt", "city", "town", "standort", "firmensitz"),
 }
 
 _YEAR = re.compile(r"^(umsatz|revenue|sales|nettoumsatz)(\d{4})$")
