@@ -410,7 +410,7 @@ def whatif_workbook(path: str | Path, values: dict, out: str | Path | None = Non
     from .io import whatif_sheet
     from .io.writer import write_sheets
 
-    source = FileSource(path, writing=True)
+    source = FileSource(path)
     report = whatif_source(source, values, today)
     dst = Path(out) if out else source.path
     if dst.resolve() != source.path.resolve():
