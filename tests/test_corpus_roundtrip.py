@@ -14,7 +14,7 @@ from xl_cseg import jobs
 from xl_cseg.xlsx.atomic import write_package
 from xl_cseg.xlsx.cellref import MAX_COLS, parse_range
 from xl_cseg.xlsx.errors import WorkbookError
-from xl_cseg.xlsx.patch import patch_sheet
+from xl_cseg.xlsx.sheetwriter import write_sheet
 from xl_cseg.xlsx.safezip import open_package
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "excel-made"
@@ -57,7 +57,7 @@ def place_customers(src: Path, dst: Path) -> tuple[str, str] | None:
         cells = {(0, first + c): h for c, h in enumerate(HEADERS)}
         for r, row in enumerate(CUSTOMERS, start=1):
             cells.update({(r, first + c): v for c, v in enumerate(row)})
-        write_package(src, dst, {info.part: patch_sheet(pkg.read(info.part), cells)})
+        write_package(src, dst, {info.part: write_sheet(pkg.sheet_scan(info.part), cells)})
         return info.name, info.part
     return None
 

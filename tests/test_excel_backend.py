@@ -23,7 +23,8 @@ from xl_cseg.io.source import FileSource, named_values
 from xl_cseg.resources import demo_workbook, template_workbook
 from xl_cseg.xlsx.cellref import a1, parse_range
 from xl_cseg.xlsx.package import SheetInfo, TableInfo
-from xl_cseg.xlsx.patch import KEEP, ColumnBlock
+from xl_cseg.xlsx.cellvalue import KEEP
+from xl_cseg.xlsx.sheetwriter import ColumnBlock
 
 ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 DEFAULT_FONT = {"name": "Calibri", "size": 11.0, "bold": False, "italic": False, "color": (0, 0, 0)}

@@ -127,13 +127,13 @@ def test_template_columns_count_as_ours(tmp_path):
     path = shutil.copyfile(template_workbook(), tmp_path / "Gebiet.xlsm")
     wb_head = values(path)[0]
     # a rep types customers into the empty template table
-    from xl_cseg.xlsx.patch import patch_sheet
+    from xl_cseg.xlsx.sheetwriter import write_sheet
     from xl_cseg.xlsx.atomic import write_package
     from xl_cseg.xlsx.safezip import open_package
     pkg = open_package(path)
     part = next(s.part for s in pkg.sheets() if s.name == "Kunden")
     cells = {(1, 0): 1001.0, (1, 1): "Müller GmbH", (1, 4): 60000.0, (1, 5): 70000.0}
-    write_package(path, tmp_path / "typed.xlsm", {part: patch_sheet(pkg.read(part), cells)})
+    write_package(path, tmp_path / "typed.xlsm", {part: write_sheet(pkg.sheet_scan(part), cells)})
     report = jobs.segment_workbook(tmp_path / "typed.xlsm", today=TODAY)
     assert values(tmp_path / "typed.xlsm")[0] == wb_head  # no column added
     assert not [n for n in report.notes if "ist Ihre eigene" in n]

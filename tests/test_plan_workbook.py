@@ -15,7 +15,7 @@ from xl_cseg.cli import app
 from xl_cseg.io import plan_layout
 from xl_cseg.resources import demo_workbook
 from xl_cseg.xlsx.atomic import write_package
-from xl_cseg.xlsx.patch import patch_sheet
+from xl_cseg.xlsx.sheetwriter import write_sheet
 from xl_cseg.xlsx.safezip import open_package
 
 runner = CliRunner()
@@ -30,7 +30,7 @@ def edit_cells(path: Path, sheet_name: str, cells: dict) -> None:
     """What a user types, written with the project's own surgical writer."""
     pkg = open_package(path)
     part = next(s.part for s in pkg.sheets() if s.name == sheet_name)
-    write_package(path, path, {part: patch_sheet(pkg.read(part), cells)})
+    write_package(path, path, {part: write_sheet(pkg.sheet_scan(part), cells)})
 
 
 @pytest.fixture

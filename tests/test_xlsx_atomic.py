@@ -308,18 +308,10 @@ def test_strip_zip64_extra() -> None:
     assert atomic._strip_zip64(b"") == b""
 
 
-@pytest.mark.parametrize("mode", ["whole", "chunked", "halves"])
-def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parts above FAST_COMPRESS_SIZE go through ISA-L (a big list of chunks in two halves at
-    once): zipfile and zlib read them back, the metadata is kept, the members after it stay
-    raw copies."""
-    deflated = []
-    deflate = atomic._deflate
-    monkeypatch.setattr(atomic, "_deflate", lambda *args: deflated.append(args[1]) or
-                        deflate(*args))
-    if mode == "halves":
-        monkeypatch.setattr(atomic, "PARALLEL_DEFLATE_SIZE", atomic.FAST_COMPRESS_SIZE)
+@pytest.mark.parametrize("mode", ["whole", "chunked"])
+def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str) -> None:
+    """Parts above FAST_COMPRESS_SIZE (deflated by ISA-L): zipfile, zlib and unzip read them
+    back, the metadata is kept, the members after it stay raw copies."""
     chunked = mode != "whole"
     src, dst = tmp_path / "src.xlsx", tmp_path / "dst.xlsx"
     _odd_zip(src)
@@ -330,7 +322,6 @@ def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str,
     assert len(content) > atomic.FAST_COMPRESS_SIZE
     chunks = [content[i:i + 70_001] for i in range(0, len(content), 70_001)]
     write_package(src, dst, {SHEET: chunks if chunked else content})
-    assert sorted(deflated) == ([False, True] if mode == "halves" else [True])  # last: final
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:
         assert b.testzip() is None
         assert b.namelist() == a.namelist()

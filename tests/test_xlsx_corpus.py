@@ -14,7 +14,8 @@ from test_xlsx_support import corpus_files, needs_corpus
 
 from xl_cseg.xlsx.atomic import write_package
 from xl_cseg.xlsx.cellref import parse_range, range_ref
-from xl_cseg.xlsx.patch import patch_sheet, patch_table
+from xl_cseg.xlsx.sheetwriter import write_sheet
+from xl_cseg.xlsx.tablepart import patch_table
 from xl_cseg.xlsx.safezip import open_package
 
 FILES = corpus_files()
@@ -58,7 +59,7 @@ def test_patch_below_used_range_roundtrips(path: Path, tmp_path: Path) -> None:
     xml = package.read(sheet.part)
     base = _last_row(xml) + 1  # 0-based index of the first row below the used range
     cells = {(base + i, j): BLOCK[i][j] for i in range(3) for j in range(3)}
-    patched = patch_sheet(xml, cells)
+    patched = b"".join(write_sheet(package.sheet_scan(sheet.part), cells))
     etree.fromstring(patched)
     out = tmp_path / path.name
     write_package(path, out, {sheet.part: patched})
@@ -100,7 +101,7 @@ def test_table_grows_by_two_columns(path: Path, tmp_path: Path) -> None:
         cells[row, c1 + 2] = row / 10
     new_ref = range_ref(r0, c0, r1, c1 + 2)
     replacements = {
-        sheet.part: patch_sheet(package.read(sheet.part), cells),
+        sheet.part: write_sheet(package.sheet_scan(sheet.part), cells),
         table.part: patch_table(package.read(table.part), ref=new_ref, add_columns=new_names),
     }
     out = tmp_path / path.name

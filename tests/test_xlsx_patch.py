@@ -1,4 +1,4 @@
-"""patch_sheet / patch_table: minimal byte-level edits, with the lxml path for odd sheets."""
+"""write_sheet / patch_table: minimal byte-level edits, with the lxml path for odd sheets."""
 
 from __future__ import annotations
 
@@ -14,8 +14,18 @@ from test_xlsx_support import MAIN_NS, cell_map, dimension, sheet_xml
 from xl_cseg.xlsx.cellref import a1
 from xl_cseg.xlsx.cellvalue import format_number
 from xl_cseg.xlsx.errors import SharedFormulaConflict, UnsafeXml
-from xl_cseg.xlsx.patch import patch_sheet, patch_table
-from xl_cseg.xlsx.sheetxml import fast_layout
+from xl_cseg.xlsx.scan import SheetScan
+from xl_cseg.xlsx.sheetwriter import write_sheet
+from xl_cseg.xlsx.tablepart import patch_table
+
+
+def _patch(xml: bytes, cells: dict, **options) -> bytes:
+    return b"".join(write_sheet(SheetScan(xml), cells, **options))
+
+
+def _layout(xml: bytes):
+    return SheetScan(xml).layout
+
 
 ROWS = (
     '<row r="1" spans="1:3"><c r="A1" s="1" t="s"><v>0</v></c><c r="B1" s="1" t="s"><v>1</v></c>'
@@ -33,23 +43,23 @@ BASE = sheet_xml(ROWS, dimension="A1:C7")
 
 
 def test_nothing_to_do_returns_input() -> None:
-    assert patch_sheet(BASE, {}) is BASE
-    assert fast_layout(BASE) is not None
+    assert _patch(BASE, {}) is BASE
+    assert _layout(BASE) is not None
 
 
 def test_overwrite_changes_only_that_cell() -> None:
-    out = patch_sheet(BASE, {(1, 2): 7.5})
+    out = _patch(BASE, {(1, 2): 7.5})
     assert out == BASE.replace(b'<c r="C2" s="3"><v>5</v></c>', b'<c r="C2" s="3"><v>7.5</v></c>')
 
 
 def test_overwrite_string_cell_with_number_drops_type() -> None:
-    out = patch_sheet(BASE, {(1, 0): 3})
+    out = _patch(BASE, {(1, 0): 3})
     old = b'<c r="A2" t="inlineStr"><is><t>x</t></is></c>'
     assert out == BASE.replace(old, b'<c r="A2"><v>3</v></c>')
 
 
 def test_self_closing_cell_gets_value_and_keeps_style() -> None:
-    out = patch_sheet(BASE, {(0, 2): '=HYPERLINK("x")'})
+    out = _patch(BASE, {(0, 2): '=HYPERLINK("x")'})
     new = (
         b'<c r="C1" s="2" t="inlineStr">'
         b'<is><t xml:space="preserve">=HYPERLINK(&quot;x&quot;)</t></is></c>'
@@ -59,7 +69,7 @@ def test_self_closing_cell_gets_value_and_keeps_style() -> None:
 
 
 def test_insert_cell_between_existing_cells() -> None:
-    out = patch_sheet(BASE, {(1, 1): "neu"})
+    out = _patch(BASE, {(1, 1): "neu"})
     expected = BASE.replace(
         b'</is></c><c r="C2"',
         b'</is></c><c r="B2" t="inlineStr"><is><t xml:space="preserve">neu</t></is></c><c r="C2"',
@@ -68,7 +78,7 @@ def test_insert_cell_between_existing_cells() -> None:
 
 
 def test_append_widens_spans_and_dimension() -> None:
-    out = patch_sheet(BASE, {(1, 4): 1.0, (1, 3): True}, default_styles={3: 9})
+    out = _patch(BASE, {(1, 4): 1.0, (1, 3): True}, default_styles={3: 9})
     assert b'<row r="2" spans="1:5">' in out
     new = b'<c r="D2" s="9" t="b"><v>1</v></c><c r="E2"><v>1</v></c></row>'
     assert b'<c r="C2" s="3"><v>5</v></c>' + new in out
@@ -78,7 +88,7 @@ def test_append_widens_spans_and_dimension() -> None:
 
 
 def test_missing_rows_are_inserted_in_order() -> None:
-    out = patch_sheet(BASE, {(2, 0): "drei", (9, 1): 10, (9, 0): None, (11, 0): None})
+    out = _patch(BASE, {(2, 0): "drei", (9, 1): 10, (9, 0): None, (11, 0): None})
     assert re.findall(rb'<row r="(\d+)"', out) == [b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"10"]
     assert b'<row r="3"><c r="A3" t="inlineStr">' in out
     assert b'<row r="10"><c r="B10"><v>10</v></c></row></sheetData>' in out
@@ -87,32 +97,32 @@ def test_missing_rows_are_inserted_in_order() -> None:
 
 def test_row_before_first_row() -> None:
     xml = sheet_xml('<row r="3"><c r="A3"><v>1</v></c></row>', dimension="A3")
-    out = patch_sheet(xml, {(0, 1): 2})
+    out = _patch(xml, {(0, 1): 2})
     assert b'<sheetData><row r="1"><c r="B1"><v>2</v></c></row><row r="3">' in out
     assert dimension(out) == "A1:B3"
 
 
 def test_self_closing_row_keeps_attributes() -> None:
-    out = patch_sheet(BASE, {(4, 1): 4})
+    out = _patch(BASE, {(4, 1): 4})
     assert b'<row r="5" spans="1:3" hidden="1"><c r="B5"><v>4</v></c></row>' in out
 
 
 def test_empty_sheet_data() -> None:
     xml = sheet_xml("").replace(b"<sheetData></sheetData>", b"<sheetData/>")
-    out = patch_sheet(xml, {(0, 0): "a", (1, 2): 2})
+    out = _patch(xml, {(0, 0): "a", (1, 2): 2})
     assert b'<sheetData><row r="1"><c r="A1" t="inlineStr">' in out
     assert cell_map(out) == {(0, 0): (None, "inlineStr", "a"), (1, 2): (None, None, "2")}
     assert dimension(out) == "A1:C2"
 
 
 def test_none_clears_value_but_keeps_style() -> None:
-    out = patch_sheet(BASE, {(1, 2): None})
+    out = _patch(BASE, {(1, 2): None})
     assert out == BASE.replace(b'<c r="C2" s="3"><v>5</v></c>', b'<c r="C2" s="3"/>')
-    assert patch_sheet(BASE, {(20, 20): None}) == BASE
+    assert _patch(BASE, {(20, 20): None}) == BASE
 
 
 def test_formula_and_error_cells_are_replaced() -> None:
-    out = patch_sheet(BASE, {(3, 0): 1, (3, 1): "ok"})
+    out = _patch(BASE, {(3, 0): 1, (3, 1): "ok"})
     assert b'<c r="A4"><v>1</v></c>' in out
     assert b'<c r="B4" t="inlineStr"><is><t xml:space="preserve">ok</t></is></c>' in out
     assert b"SUM(" not in out
@@ -120,9 +130,9 @@ def test_formula_and_error_cells_are_replaced() -> None:
 
 def test_shared_formula_master_is_refused() -> None:
     with pytest.raises(SharedFormulaConflict) as info:
-        patch_sheet(BASE, {(5, 1): 1})
+        _patch(BASE, {(5, 1): 1})
     assert "B6" in str(info.value)
-    out = patch_sheet(BASE, {(6, 1): 1})  # a dependent may be overwritten
+    out = _patch(BASE, {(6, 1): 1})  # a dependent may be overwritten
     assert b'<c r="B7" s="4"><v>1</v></c>' in out
 
 
@@ -131,14 +141,14 @@ def test_value_metadata_and_attribute_order() -> None:
         '<row r="1"><c r="A1" t="e" vm="1"><v>#VALUE!</v></c><c r="B1" t="s" s="5"><v>0</v></c>'
         '<c r="C1" s="2" t="n" /><c r="D1"\n\tt="s"><v>1</v></c></row>'
     )
-    out = patch_sheet(xml, {(0, 0): 1, (0, 1): 2, (0, 2): 3, (0, 3): "d"})
+    out = _patch(xml, {(0, 0): 1, (0, 1): 2, (0, 2): 3, (0, 3): "d"})
     assert cell_map(out)[0, 3] == (None, "inlineStr", "d")  # one t attribute only
     row = b'<c r="A1"><v>1</v></c><c r="B1" s="5"><v>2</v></c><c r="C1" s="2"><v>3</v></c>'
     assert b'<row r="1">' + row + b'<c r="D1"\n t="inlineStr">' in out
 
 
 def test_cell_styles_override_column_styles() -> None:
-    out = patch_sheet(
+    out = _patch(
         BASE,
         {(0, 3): "Kopf", (1, 3): 0.5, (1, 2): 1},
         default_styles={3: 7},
@@ -151,7 +161,7 @@ def test_cell_styles_override_column_styles() -> None:
 
 
 def test_text_is_escaped_and_cleaned() -> None:
-    out = patch_sheet(BASE, {(0, 5): 'a&b <c> "d" \x07 _x0041_ \r\n'})
+    out = _patch(BASE, {(0, 5): 'a&b <c> "d" \x07 _x0041_ \r\n'})
     assert cell_map(out)[0, 5][2] == 'a&b <c> "d"  _x005F_x0041_ \r\n'
     etree.fromstring(out)
 
@@ -159,10 +169,10 @@ def test_text_is_escaped_and_cleaned() -> None:
 def test_invalid_input() -> None:
     for cells in ({(0, 0): math.nan}, {(0, 16384): 1}, {(1048576, 0): 1}, {(-1, 0): 1}):
         with pytest.raises(ValueError):
-            patch_sheet(BASE, cells)
+            _patch(BASE, cells)
     unsafe = BASE.replace(b"\r\n", b'\r\n<!DOCTYPE x [<!ENTITY e "x">]>', 1)
     with pytest.raises(UnsafeXml):
-        patch_sheet(unsafe, {(0, 0): 1})
+        _patch(unsafe, {(0, 0): 1})
 
 
 # --- slow path ------------------------------------------------------------------------
@@ -192,10 +202,10 @@ EDITS = {(0, 3): "neu", (1, 1): 2.5, (1, 2): None, (2, 0): True, (4, 1): 4, (9, 
 
 def test_prefixed_namespace_uses_slow_path() -> None:
     xml = sheet_xml(ROWS.replace("<", "<x:").replace("<x:/", "</x:"), dimension="A1:C7", prefix="x")
-    assert fast_layout(xml) is None
-    out = patch_sheet(xml, EDITS, default_styles={3: 5})
+    assert _layout(xml) is None
+    out = _patch(xml, EDITS, default_styles={3: 5})
     assert b"<x:c" in out and b"<c " not in out and b'xmlns="' not in out
-    regular = patch_sheet(BASE, EDITS, default_styles={3: 5})
+    regular = _patch(BASE, EDITS, default_styles={3: 5})
     plain = re.sub(rb"<(/?)x:", rb"<\1", out).replace(b"xmlns:x=", b"xmlns=")
     assert cell_map(plain) == cell_map(regular) == _expected(BASE, EDITS, {3: 5})
     assert dimension(out) == dimension(regular) == "A1:J10"
@@ -208,11 +218,11 @@ def test_rows_and_cells_without_r_use_slow_path() -> None:
         '<row><c r="D4"><v>5</v></c></row>',  # row 4
         dimension="A1:D4",
     )
-    assert fast_layout(xml) is None
+    assert _layout(xml) is None
     before = cell_map(xml)
     assert before[2, 2] == (None, None, "4") and before[3, 3] == (None, None, "5")
     edits = {(0, 2): "c1", (1, 0): 7, (2, 0): 8, (3, 3): None, (0, 1): 9}
-    out = patch_sheet(xml, edits)
+    out = _patch(xml, edits)
     assert cell_map(out) == _expected(xml, edits)
 
 
@@ -229,7 +239,7 @@ def test_rows_and_cells_without_r_use_slow_path() -> None:
 def test_irregular_variants_give_same_cells(variant) -> None:  # type: ignore[no-untyped-def]
     xml = variant(BASE)
     assert xml != BASE
-    out = patch_sheet(xml, EDITS)
+    out = _patch(xml, EDITS)
     assert cell_map(out) == _expected(BASE, EDITS)
     assert dimension(out) == "A1:J10"
 
@@ -251,8 +261,8 @@ values = st.one_of(
 def test_fast_and_slow_paths_agree_with_model(edits: dict, styles: dict) -> None:
     slow_input = BASE.replace(b"<sheetData>", b"<sheetData><!---->")
     edits = {k: v for k, v in edits.items() if k not in ((5, 1),)}  # shared-formula master
-    fast = patch_sheet(BASE, edits, default_styles=styles)
-    slow = patch_sheet(slow_input, edits, default_styles=styles)
+    fast = _patch(BASE, edits, default_styles=styles)
+    slow = _patch(slow_input, edits, default_styles=styles)
     expected = _expected(BASE, {k: _clean(v) for k, v in edits.items()}, styles)
     assert cell_map(fast) == cell_map(slow) == expected
     rows = [int(r) for r in re.findall(rb'<row r="(\d+)"', fast)]
@@ -333,7 +343,7 @@ def test_patch_table_rejects(ref: str, names: list[str]) -> None:
 
 
 def test_a1_helper_matches_cell_map() -> None:
-    out = patch_sheet(BASE, {(r, c): f"{r},{c}" for r in range(3) for c in range(3)})
+    out = _patch(BASE, {(r, c): f"{r},{c}" for r in range(3) for c in range(3)})
     cells = cell_map(out)
     for r in range(3):
         for c in range(3):

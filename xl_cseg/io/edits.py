@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
 from ..xlsx.package import SheetInfo, TableInfo
-from ..xlsx.patch import ColumnBlock
+from ..xlsx.sheetwriter import ColumnBlock
 
 # style hints for cells the job creates: ("like", (row, col)) copies an existing cell's look,
 # ("format", code) shows numbers with an Excel number format code (e.g. '0.0 %', '#,##0 "€"'),

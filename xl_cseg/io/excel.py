@@ -14,7 +14,7 @@ from typing import Any, Callable, Collection, Iterable, Sequence
 from ..xlsx.cellref import parse_range, range_ref
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
-from ..xlsx.patch import KEEP
+from ..xlsx.cellvalue import KEEP
 from ..xlsx.new_sheet import Formula
 from ..xlsx.styles import is_percent
 from .cellvalues import from_xlwings, xlwings_special

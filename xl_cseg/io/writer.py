@@ -20,11 +20,13 @@ from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import MAX_COLS, a1, col_letter, parse_range, range_ref
 from ..xlsx.definednames import set_local_name
 from ..xlsx.errors import WorkbookError
-from ..xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks, patch_table
+from ..xlsx.cellvalue import KEEP
+from ..xlsx.scan import SheetScan
 from ..xlsx.sheet_frame import (autofilter_ref, column_style, extend_autofilter, filter_over,
                                 restyle_cells, set_row_heights, widen_columns)
+from ..xlsx.sheetwriter import ColumnBlock, write_sheet
 from ..xlsx.styles import StyleSheet, StylesError
-from . import prescan
+from ..xlsx.tablepart import patch_table
 from .edits import SheetEdit
 from .headers import computed_header, normalize
 from .names import OWNED_NAME, owned_columns, owned_formula
@@ -235,8 +237,6 @@ class FileWriter:
     def apply(self, edits: Sequence[SheetEdit]) -> None:
         check_writable(self.dst)
         pkg = self.source.package
-        for part in dict.fromkeys(edit.sheet.part for edit in edits):
-            prescan.seed(pkg, part)
         replacements: dict[str, bytes | list[bytes]] = {}
         for edit in edits:
             part = edit.sheet.part
@@ -251,9 +251,10 @@ class FileWriter:
             by_column = {col: resolved[hint] for col, hint in edit.column_styles.items()
                          if resolved[hint] is not None}
             current = replacements.get(part)
-            xml = pkg.read(part) if current is None else b"".join(current)
-            chunks = patch_sheet_chunks(xml, edit.cells, cell_styles=styles,
-                                        default_styles=by_column, block=edit.block)
+            sheet = pkg.sheet_scan(part) if current is None else \
+                SheetScan(b"".join(current), source=str(pkg.path))
+            chunks = write_sheet(sheet, edit.cells, cell_styles=styles, default_styles=by_column,
+                                 block=edit.block)
             chunks = restyle_cells(chunks, {rc: s for rc, s in restyle.items() if s is not None})
             chunks = widen_columns(chunks, edit.widths)
             chunks = set_row_heights(chunks, edit.heights)

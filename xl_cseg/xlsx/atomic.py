@@ -25,7 +25,6 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -293,34 +292,11 @@ def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo,
         member.write(b"".join(chunks))
 
 
-PARALLEL_DEFLATE_SIZE = 8 << 20
-
-
 def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Iterable[bytes],
                    total: int | None = None) -> None:
-    """A big part, deflated with ISA-L at its fastest level (several times faster than zlib,
-    standard deflate output), written as local header + data like ``zipfile`` does; ``chunks``
-    may be a stream (sizes and CRC are set on ``info`` here); ``total``: their length, if
-    known. A big list of chunks is deflated in two halves at once (ISA-L runs without the
-    GIL): the first half ends in a sync flush, so the two streams join as one."""
-    if isinstance(chunks, list) and len(chunks) > 1 and (total or 0) >= PARALLEL_DEFLATE_SIZE:
-        half = len(chunks) // 2
-        with ThreadPoolExecutor(1, thread_name_prefix="xl-cseg-deflate") as pool:
-            second = pool.submit(_deflate, chunks[half:], True)
-            crc, size, packed = _deflate(chunks[:half], False)
-            crc2, size2, packed2 = second.result()
-        info.CRC = isal_zlib.crc32_combine(crc, crc2, size2)
-        info.file_size = size + size2
-        write_packed(zout, info, packed + packed2)
-        return
-    info.CRC, info.file_size, packed = _deflate(chunks, True, total)
-    write_packed(zout, info, packed)
-
-
-def _deflate(chunks: Iterable[bytes], last: bool, total: int | None = None
-             ) -> tuple[int, int, list[bytes]]:
-    """CRC-32, length and raw deflate data of ``chunks``; unless ``last``, the data ends in a
-    sync flush (byte-aligned, no final block) for more data to follow."""
+    """A big part, deflated with ISA-L at its fastest level (standard deflate output), written
+    as local header + data like ``zipfile`` does; ``chunks`` may be a stream (sizes and CRC are
+    set on ``info`` here); ``total``: their length, if known."""
     compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
     crc = size = 0
     packed: list[bytes] = []
@@ -328,8 +304,9 @@ def _deflate(chunks: Iterable[bytes], last: bool, total: int | None = None
         crc = isal_zlib.crc32(batch, crc)
         size += len(batch)
         packed.append(compressor.compress(batch))
-    packed.append(compressor.flush() if last else compressor.flush(isal_zlib.Z_SYNC_FLUSH))
-    return crc, size, packed
+    packed.append(compressor.flush())
+    info.CRC, info.file_size = crc, size
+    write_packed(zout, info, packed)
 
 
 def write_packed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, packed: Sequence[bytes]) -> None:

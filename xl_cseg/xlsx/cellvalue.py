@@ -1,9 +1,16 @@
-"""Encoding of Python values as SpreadsheetML cell content, plus range arithmetic."""
+"""The cell renderer: Python values as SpreadsheetML cell content (numbers, texts, booleans,
+blanks, escaping), one value at a time or a column at a time, plus range arithmetic.
+
+A cell's *tail* is what follows its ``r``/``s`` attributes, e.g. `` t="b"><v>1</v></c>``.
+The sheet writer puts ``<c r="H2" s="3"`` before it, the master writer ``<c s="3"``.
+"""
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import compress, repeat
+from operator import not_
 
 import numpy as np
 import orjson
@@ -104,6 +111,56 @@ def render_value(value: CellValue) -> bytes | None:
     else:
         inner = b"<v>%s</v>" % text.encode("ascii")
     return b"%s>%s</c>" % (t_attr, inner)
+
+
+def cell_tail(value: CellValue) -> bytes | None:
+    """:func:`render_value`, and None for :data:`KEEP`."""
+    return None if value is KEEP else render_value(value)
+
+
+def _number_tails(numbers: np.ndarray) -> list[bytes]:
+    """Tails of number cells, rendered in bulk."""
+    return wrapped(number_list(numbers), b"><v>", b"</v></c>")
+
+
+def column_tails(values: Sequence[CellValue], types: set[type] | None = None
+                 ) -> list[bytes | None]:
+    """The :func:`render_value` tails of one column's values; None where no cell is written
+    (None, :data:`KEEP`). Floats are rendered in bulk, other values once per distinct value.
+    ``types``: the types of the values, if known."""
+    types = set(map(type, values)) if types is None else types
+    kinds = types - {type(None), type(KEEP)}
+    if not any(issubclass(kind, float) for kind in kinds):
+        return _distinct_tails(values, kinds)
+    if types == kinds and all(issubclass(kind, float) for kind in kinds):
+        return _number_tails(np.array(values, dtype=float))
+    # numbers and some other values (a trend is a number or "neu"): all rendered as numbers,
+    # the others (rendered once per distinct value) put in place after
+    others = list(compress(range(len(values)), map(not_, map(isinstance, values, repeat(float)))))
+    numeric = list(values)
+    for i in others:
+        numeric[i] = 0.0
+    tails = _number_tails(np.array(numeric, dtype=float))
+    other_values = [values[i] for i in others]
+    other_kinds = set(map(type, other_values)) - {type(None), type(KEEP)}
+    for i, tail in zip(others, _distinct_tails(other_values, other_kinds)):
+        tails[i] = tail
+    return tails
+
+
+def _distinct_tails(values: Sequence[CellValue], kinds: set[type]) -> list[bytes | None]:
+    """Tails of values without floats; of one type (1 == True: not across types), each distinct
+    value is rendered once (texts in one pass)."""
+    if len(kinds) > 1:
+        return list(map(cell_tail, values))
+    distinct = set(values)
+    if kinds and issubclass(next(iter(kinds)), str):
+        texts = [v for v in distinct if v is not None and v is not KEEP]
+        rendered: dict[CellValue, bytes | None] = dict(zip(texts, text_tails(texts)))
+        rendered.update((v, None) for v in distinct if v is None or v is KEEP)
+    else:
+        rendered = {v: cell_tail(v) for v in distinct}
+    return list(map(rendered.__getitem__, values))
 
 
 def bounds(cells: Iterable[tuple[int, int]]) -> tuple[int, int, int, int] | None:

@@ -15,7 +15,7 @@ from lxml import etree
 
 from . import scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
-from .extent import Extent, check_ref, sheet_extent
+from .extent import Extent, check_ref
 from .safexml import local, parse_xml
 from .safezip import ZIP_ERRORS, inflate_head, inflate_member
 from .cellref import parse_range
@@ -99,7 +99,7 @@ class Package:
         self._stamp = self._current_stamp()
         self._reads: dict[str, bytes] = {}  # the last few parts read, least recent first
         self._rels: dict[str, tuple[Relationship, ...]] = {}  # parsed once per source
-        self._extents: dict[str, Extent] = {}
+        self._scans: dict[str, scan.SheetScan] = {}  # of the last few sheet parts read
 
     def _current_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
@@ -377,6 +377,20 @@ class Package:
 
     # --- worksheet scans --------------------------------------------------------------
 
+    def sheet_scan(self, sheet_part: str) -> scan.SheetScan:
+        """The scan of a sheet part: made once and kept while the part's bytes are (a job
+        scans the sheet it reads and then writes)."""
+        part = self.part_name(sheet_part)
+        xml = self.read(part)
+        found = self._scans.pop(part, None)
+        if found is None or found.xml is not xml:
+            found = scan.SheetScan(xml, part=part, source=str(self.path),
+                                   sheet=self._sheet_name(part))
+        self._scans[part] = found  # most recent last
+        while len(self._scans) > READ_CACHE_PARTS:
+            del self._scans[next(iter(self._scans))]
+        return found
+
     def special_cells(
         self,
         sheet_part: str,
@@ -385,29 +399,11 @@ class Package:
         cols: Collection[int] | None = None,
     ) -> dict[tuple[int, int], scan.SpecialCell]:
         """Formula and error cells in rows ``min_row..max_row`` (inclusive) and ``cols``."""
-        part = self.part_name(sheet_part)
-        return scan.special_cells(
-            self.read(part), min_row, max_row, cols, part=part, source=str(self.path)
-        )
+        return self.sheet_scan(sheet_part).special_cells(min_row, max_row, cols)
 
     def cell_style(self, sheet_part: str, row: int, col: int) -> int | None:
         """Style index (``s``) of an existing cell: 0 if it has none, None if there is no cell."""
-        part = self.part_name(sheet_part)
-        return scan.cell_style(self.read(part), row, col, part=part, source=str(self.path))
+        return self.sheet_scan(sheet_part).cell_style(row, col)
 
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        part = self.part_name(sheet_part)
-        return scan.merged_ranges(self.read(part), part=part, source=str(self.path),
-                                  sheet=self._sheet_name(part))
-
-    def extent(self, sheet_part: str) -> Extent:
-        """Cells present and the last row and column of a worksheet, every reference checked
-        (:mod:`extent`); scanned once per part."""
-        part = self.part_name(sheet_part)
-        if part not in self._extents:
-            self._extents[part] = sheet_extent(self.read(part), self._sheet_name(part), part,
-                                               self.path)
-        return self._extents[part]
-
-    def _sheet_name(self, part: str) -> str:
-        return next((s.name for s in self._sheets if s.part == part), part)
+        return self.sheet_scan(sheet_part).merged_ranges()

@@ -1,17 +1,21 @@
-"""Fast read-only scans of worksheet XML: formula/error cells, merged ranges."""
+"""What is learnt from a worksheet part's bytes, once per job: :class:`SheetScan`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from functools import cached_property
 from typing import NamedTuple
 
+import numpy as np
 from lxml import etree
 
 from .cellref import MAX_ROWS, a1, parse_range
+from .extent import Extent, check_ref, sheet_extent
 from .extent import check_ref
 from .safexml import check_prolog, local, parse_xml
-from .sheetxml import cell_ref, fast_layout, per_document, numbered_cells, numbered_rows, sheet_data, tag_end
+from .sheetxml import (ROW_NUMBER, Layout, byte_layout, cell_ref, numbered_cells, numbered_rows,
+                       sheet_data, tag_end)
 from .xmltext import unescape
 
 _HIT = re.compile(rb"<f[\s>/]|\st=\"e\"")
@@ -20,9 +24,11 @@ _S_ATTR = re.compile(rb'\ss="(\d+)"')
 _F = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>(.*?)</f>)", re.S)
 _V = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.S)
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([^"]+)"')
-
-
+_ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')
+_SPANS = re.compile(rb' spans="(\d+):(\d+)"')
 _FORMULA_OR_ERROR = (b"<f", b":f", b'"e"', b"'e'")  # formula tags (also prefixed), t="e"
+_FORMULA_TAG = re.compile(rb"<f")
+_ERROR_TYPE = re.compile(rb't="e"')
 
 
 class SpecialCell(NamedTuple):
@@ -35,15 +41,124 @@ class SpecialCell(NamedTuple):
     error: str | None  # error code if the (cached) value is an error, e.g. "#N/A"
 
 
-@per_document
-def has_formula_or_error(xml: bytes) -> bool:
-    """Whether the sheet may hold a formula or an error cell (a byte search, no parsing)."""
-    return any(mark in xml for mark in _FORMULA_OR_ERROR)
+class SheetScan:
+    """A worksheet part's bytes with what readers and the sheet writer learn from them (its
+    layout, the rows with content, the row spans, merged cells, whether formulas or errors may
+    occur), each found on first use and kept: a job makes one scan of a sheet part and passes
+    it along. Raises :class:`UnsafeXml` for a DOCTYPE."""
 
+    def __init__(self, xml: bytes, *, part: str = "worksheet", source: str | None = None,
+                 sheet: str | None = None):
+        check_prolog(xml, part, source)
+        self.xml, self.part, self.source = xml, part, source
+        self.sheet = sheet or part  # the sheet's name in messages
 
-@per_document
-def _merge_refs(xml: bytes) -> list[bytes]:
-    return _MERGE.findall(xml) if b"mergeCell" in xml else []
+    @cached_property
+    def extent(self) -> Extent:
+        """Cells present and the last row and column, every reference checked (:mod:`extent`)."""
+        return sheet_extent(self.xml, self.sheet, self.part, self.source)
+
+    @cached_property
+    def layout(self) -> Layout | None:
+        """The ``<sheetData>`` offsets if the sheet is regular (byte level), else None."""
+        return byte_layout(self.xml)
+
+    @cached_property
+    def may_hold_formula_or_error(self) -> bool:
+        """Whether the sheet may hold a formula or an error cell (a byte search, no parsing)."""
+        xml, layout = self.xml, self.layout
+        if layout is None:
+            return any(mark in xml for mark in _FORMULA_OR_ERROR)
+        # regular sheets: only unprefixed formula tags and double-quoted t="e" count (as in
+        # the scan of special_cells)
+        return bool(_FORMULA_TAG.search(xml, layout.start, layout.end)
+                    or _ERROR_TYPE.search(xml, layout.start, layout.end))
+
+    @cached_property
+    def merge_refs(self) -> list[bytes]:
+        return _MERGE.findall(self.xml) if b"mergeCell" in self.xml else []
+
+    @cached_property
+    def rows_with_content(self) -> np.ndarray | None:
+        """Numbers of the rows that end in ``</row>``, ascending; None unless the sheet is
+        regular and its rows ascend."""
+        xml, layout = self.xml, self.layout
+        if layout is None:
+            return None
+        closed = xml.count(b"</row>", layout.start, layout.end)
+        existing = np.array(ROW_NUMBER.findall(xml, layout.start, layout.end), dtype=np.int64)
+        if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
+            return None
+        if closed == len(existing):  # no row is self-closing
+            return existing
+        tags = _ROW_TAG.findall(xml, layout.start, layout.end)
+        if len(tags) != len(existing):
+            return None
+        filled = existing[np.array([not slash for _n, slash in tags], dtype=bool)]
+        return filled if closed == len(filled) else None
+
+    @cached_property
+    def spans(self) -> set[tuple[bytes, bytes]]:
+        """The distinct row ``spans`` values of a regular sheet."""
+        layout = self.layout
+        return set(_SPANS.findall(self.xml, layout.start, layout.end)) if layout else set()
+
+    def special_cells(self, min_row: int = 0, max_row: int | None = None,
+                      cols: Collection[int] | None = None) -> dict[tuple[int, int], SpecialCell]:
+        """Formula and error cells within rows ``min_row..max_row`` (inclusive) and ``cols``."""
+        if not self.may_hold_formula_or_error:  # most lists: no scan needed
+            return {}
+        xml, layout = self.xml, self.layout
+        inside = _area(min_row, max_row, cols)
+        if layout is None:
+            return _special_cells_tree(parse_xml(xml, self.part, self.source), inside)
+        found: dict[tuple[int, int], SpecialCell] = {}
+        last_cell = -1
+        for hit in _HIT.finditer(xml, layout.start, layout.end):
+            start = xml.rfind(b'<c r="', layout.start, hit.start() + 1)
+            if start <= last_cell:
+                continue
+            last_cell = start
+            rc = cell_ref(xml, start)
+            if not inside(*rc):
+                continue
+            body_start, closed = tag_end(xml, start)
+            body = b"" if closed else xml[body_start : xml.index(b"</c>", body_start)]
+            t = _T_ATTR.search(xml, start, body_start)
+            cell = _make(
+                t.group(1).decode() if t else None,
+                _group_text(_F.search(body)),
+                _group_text(_V.search(body)),
+            )
+            if cell is not None:
+                found[rc] = cell
+        return found
+
+    def cell_style(self, row: int, col: int) -> int | None:
+        """Style index of the cell at (row, col): 0 without ``s``, None if the cell is absent."""
+        xml, layout = self.xml, self.layout
+        if layout is None:
+            for r, row_el in numbered_rows(sheet_data(parse_xml(xml, self.part, self.source))):
+                if r == row:
+                    return next(
+                        (int(c.get("s", 0)) for n, c in numbered_cells(row_el) if n == col), None
+                    )
+            return None
+        pos = xml.find(b'<c r="%s"' % a1(row, col).encode("ascii"), layout.start, layout.end)
+        if pos < 0:
+            return None
+        style = _S_ATTR.search(xml, pos, xml.index(b">", pos))
+        return int(style[1]) if style else 0
+
+    def merged_ranges(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Merged areas as ((first_row, first_col), (last_row, last_col)); a range outside the
+        grid is corruption (:class:`extent.BadReference`)."""
+        ranges = []
+        for raw in self.merge_refs:
+            ref = raw.decode("utf-8", "replace")
+            check_ref(ref, self.sheet, self.source)
+            ranges.append(parse_range(ref))
+        return ranges
 
 
 def _area(
@@ -57,46 +172,6 @@ def _area(
         return min_row <= row <= last and (wanted_cols is None or col in wanted_cols)
 
     return inside
-
-
-def special_cells(
-    xml: bytes,
-    min_row: int = 0,
-    max_row: int | None = None,
-    cols: Collection[int] | None = None,
-    *,
-    part: str = "worksheet",
-    source: str | None = None,
-) -> dict[tuple[int, int], SpecialCell]:
-    """Formula and error cells within rows ``min_row..max_row`` (inclusive) and ``cols``."""
-    check_prolog(xml, part, source)
-    if not has_formula_or_error(xml):  # most lists: no scan needed
-        return {}
-    inside = _area(min_row, max_row, cols)
-    layout = fast_layout(xml)
-    if layout is None:
-        return _special_cells_tree(parse_xml(xml, part, source), inside)
-    found: dict[tuple[int, int], SpecialCell] = {}
-    last_cell = -1
-    for hit in _HIT.finditer(xml, layout.start, layout.end):
-        start = xml.rfind(b'<c r="', layout.start, hit.start() + 1)
-        if start <= last_cell:
-            continue
-        last_cell = start
-        rc = cell_ref(xml, start)
-        if not inside(*rc):
-            continue
-        body_start, closed = tag_end(xml, start)
-        body = b"" if closed else xml[body_start : xml.index(b"</c>", body_start)]
-        t = _T_ATTR.search(xml, start, body_start)
-        cell = _make(
-            t.group(1).decode() if t else None,
-            _group_text(_F.search(body)),
-            _group_text(_V.search(body)),
-        )
-        if cell is not None:
-            found[rc] = cell
-    return found
 
 
 def _group_text(m: re.Match[bytes] | None) -> str | None:
@@ -132,37 +207,3 @@ def _special_cells_tree(
             if made is not None:
                 found[row, col] = made
     return found
-
-
-def cell_style(
-    xml: bytes, row: int, col: int, *, part: str = "worksheet", source: str | None = None
-) -> int | None:
-    """Style index of the cell at (row, col): 0 without ``s``, None if the cell is absent."""
-    check_prolog(xml, part, source)
-    layout = fast_layout(xml)
-    if layout is None:
-        for r, row_el in numbered_rows(sheet_data(parse_xml(xml, part, source))):
-            if r == row:
-                return next(
-                    (int(c.get("s", 0)) for n, c in numbered_cells(row_el) if n == col), None
-                )
-        return None
-    pos = xml.find(b'<c r="%s"' % a1(row, col).encode("ascii"), layout.start, layout.end)
-    if pos < 0:
-        return None
-    style = _S_ATTR.search(xml, pos, xml.index(b">", pos))
-    return int(style[1]) if style else 0
-
-
-def merged_ranges(
-    xml: bytes, *, part: str = "worksheet", source: str | None = None, sheet: str | None = None
-) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Merged areas as ((first_row, first_col), (last_row, last_col)); a range outside the
-    grid is corruption (:class:`extent.BadReference`)."""
-    check_prolog(xml, part, source)
-    ranges = []
-    for raw in _merge_refs(xml):
-        ref = raw.decode("utf-8", "replace")
-        check_ref(ref, sheet or part, source)
-        ranges.append(parse_range(ref))
-    return ranges

@@ -1,27 +1,27 @@
-"""Shared worksheet-XML plumbing for the byte-level fast path and the lxml slow path.
+"""Shared worksheet-XML plumbing for the byte-level writer and the lxml fallback.
 
-The fast path works on the raw bytes and is used when the sheet is "regular": UTF-8,
-unprefixed ``<sheetData>``, every ``<row`` and ``<c`` starting with an ``r`` attribute, and no
-comments/CDATA/processing instructions inside ``<sheetData>`` (true for Excel and nearly all
-writers). Anything else goes through lxml, which handles prefixes and implicit positions.
+The byte level is used when the sheet is "regular": UTF-8, unprefixed ``<sheetData>``, every
+``<row`` and ``<c`` starting with an ``r`` attribute, and no comments/CDATA/processing
+instructions inside ``<sheetData>`` (true for Excel and nearly all writers). Anything else goes
+through lxml, which handles prefixes and implicit positions.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterator
-from typing import NamedTuple, TypeVar
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from lxml import etree
 
 from .cellref import col_index, parse_a1
 from .safexml import local
 
-T = TypeVar("T")
 _DECL_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
-_UNNUMBERED = re.compile(rb'<(?:row|c)(?=[ \t\r\n>/])(?! r=")')
+ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+_UNNUMBERED_CELL = re.compile(rb'<c(?! r=")[ \t\r\n>/]')
+_UNNUMBERED_ROW = re.compile(rb'<row(?! r=")[ \t\r\n>/]')
 
 
 class Layout(NamedTuple):
@@ -33,40 +33,8 @@ class Layout(NamedTuple):
     self_closing: bool
 
 
-def per_document(scan: Callable[[bytes], T]) -> Callable[[bytes], T]:
-    """Remember ``scan``'s result for the last few documents (by identity: a job reads each
-    sheet part once and scans the same big ``bytes`` object repeatedly)."""
-    recent: dict[int, tuple[bytes, T]] = {}
-
-    def remember(xml: bytes, result: T) -> None:
-        """Take ``result`` as the scan of ``xml`` (made here, or elsewhere from the same bytes,
-        e.g. by :mod:`io.prescan`)."""
-        if len(recent) >= 4 and id(xml) not in recent:
-            del recent[next(iter(recent))]
-        recent[id(xml)] = (xml, result)
-
-    @functools.wraps(scan)
-    def cached(xml: bytes) -> T:
-        hit = recent.get(id(xml))
-        if hit is not None and hit[0] is xml:
-            return hit[1]
-        result = scan(xml)
-        remember(xml, result)
-        return result
-
-    def known(xml: bytes) -> T | None:
-        """The remembered result for ``xml`` (None if there is none; nothing is scanned)."""
-        hit = recent.get(id(xml))
-        return hit[1] if hit is not None and hit[0] is xml else None
-
-    cached.remember = remember  # type: ignore[attr-defined]
-    cached.known = known  # type: ignore[attr-defined]
-    return cached
-
-
-@per_document
-def fast_layout(xml: bytes) -> Layout | None:
-    """Return the sheetData layout if the byte-level fast path is safe, else None."""
+def byte_layout(xml: bytes) -> Layout | None:
+    """The sheetData layout if the sheet is regular (the byte level is safe), else None."""
     if xml.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     decl = _DECL_ENCODING.match(xml.removeprefix(b"\xef\xbb\xbf"))
@@ -88,13 +56,13 @@ def fast_layout(xml: bytes) -> Layout | None:
         if xml.find(mark, s, e) >= 0 and xml.find(b"<" + mark, s, e) >= 0:
             return None
     # a row or cell tag without a leading r attribute
-    if _UNNUMBERED.search(xml, s, e):
+    if _UNNUMBERED_CELL.search(xml, s, e) or _UNNUMBERED_ROW.search(xml, s, e):
         return None
     return layout
 
 
 def cell_ref(xml: bytes, cell_start: int) -> tuple[int, int]:
-    """(row, col) of the fast-path cell starting at ``cell_start`` (``<c r="...``)."""
+    """(row, col) of the byte-level cell starting at ``cell_start`` (``<c r="...``)."""
     end = xml.index(b'"', cell_start + 6)
     return parse_a1(xml[cell_start + 6 : end].decode("ascii"))
 

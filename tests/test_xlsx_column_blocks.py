@@ -1,4 +1,5 @@
-"""The bulk append path (new columns right of everything) agrees with the general writer."""
+"""A column block (new columns right of everything, or columns written before) is written as the
+same cells written one by one would be; the renderer of a column renders like single values."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_xlsx_support import cell_map, dimension, sheet_xml
 
-from xl_cseg.xlsx import patch_append as append_module
 from xl_cseg.xlsx.cellref import a1
-from xl_cseg.xlsx.patch import KEEP, ColumnBlock, patch_sheet_chunks
-from xl_cseg.xlsx.patch_fast import Styles, patch_fast
-from xl_cseg.xlsx.sheetxml import fast_layout
+from xl_cseg.xlsx.cellvalue import KEEP, column_tails, render_value
+from xl_cseg.xlsx.scan import SheetScan
+from xl_cseg.xlsx.sheetwriter import ColumnBlock, write_sheet
+
+
+def _write(xml: bytes, cells: dict, **options) -> bytes:
+    return b"".join(write_sheet(SheetScan(xml), cells, **options))
+
+
+def _one_by_one(xml: bytes, rows: dict[int, list], **options) -> bytes:
+    """The same edits as single cells (no block: written cell by cell)."""
+    return _write(xml, {(r, c): v for r, items in rows.items() for c, v in items}, **options)
 
 
 def _sheet(rows: dict[int, int], spans: bool, blank: set[int]) -> bytes:
@@ -56,9 +65,7 @@ def test_append_path_agrees_with_general_writer(rows, spans, blank, first, width
     by_cell = {(min(rows), first): 7} if data.draw(st.booleans()) else {}
     by_col = {first: 3}
     block = ColumnBlock(block_rows, columns)
-    chunks = patch_sheet_chunks(xml, header, default_styles=by_col, cell_styles=by_cell,
-                                block=block)
-    layout = fast_layout(xml)
+    out = _write(xml, header, default_styles=by_col, cell_styles=by_cell, block=block)
     expected_rows = {r: [] for r in block_rows}
     for r_i, r in enumerate(block_rows):
         expected_rows[r] = [(c, v[r_i]) for c, v in sorted(columns.items()) if v[r_i] is not KEEP]
@@ -66,21 +73,17 @@ def test_append_path_agrees_with_general_writer(rows, spans, blank, first, width
         items = dict(expected_rows.get(r, []))
         items[c] = v
         expected_rows[r] = sorted(items.items())
-    general = patch_fast(xml, layout, expected_rows, Styles(by_col, by_cell))
-    out, ref = b"".join(chunks), b"".join(general)
+    ref = _one_by_one(xml, expected_rows, default_styles=by_col, cell_styles=by_cell)
     assert cell_map(out) == cell_map(ref)
     assert dimension(out) == dimension(ref)
     assert [int(n) for n in re.findall(rb'<row r="(\d+)"', out)] == \
         [int(n) for n in re.findall(rb'<row r="(\d+)"', ref)]
 
 
-def test_append_path_is_taken_for_new_columns_and_widens_spans() -> None:
+def test_new_columns_are_appended_and_widen_spans() -> None:
     xml = _sheet({0: 3, 1: 3, 2: 2}, True, set())
     block = ColumnBlock([1, 2], {3: ["C-Win", None], 4: [0.25, 1.0]})
-    out = append_module.patch_append(xml, fast_layout(xml), {0: [(3, "Segment"), (4, "x")]},
-                                     block.rows, block.columns, Styles({4: 9}, {}))
-    assert out is not None
-    text = b"".join(out)
+    text = _write(xml, {(0, 3): "Segment", (0, 4): "x"}, default_styles={4: 9}, block=block)
     assert b'<row r="2" spans="1:5"><c r="A2" s="1"><v>10</v></c><c r="B2" s="1"><v>11</v></c>' \
            b'<c r="C2" s="1"><v>12</v></c><c r="D2" t="inlineStr"><is><t xml:space="preserve">' \
            b'C-Win</t></is></c><c r="E2" s="9"><v>0.25</v></c></row>' in text
@@ -89,18 +92,15 @@ def test_append_path_is_taken_for_new_columns_and_widens_spans() -> None:
     assert dimension(text) == "A1:E9"
 
 
-def test_cells_right_of_the_outputs_in_an_edited_row_go_to_the_general_writer() -> None:
-    xml = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="AB1"/></row>', 2)
-    layout = fast_layout(xml)
-    assert append_module.patch_append(xml, layout, {}, [1], {3: [1.0]}, Styles({}, {})) is None
-    lower = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="ab1"/></row>', 2)
-    assert append_module.patch_append(lower, fast_layout(lower), {}, [1], {3: [1.0]},
-                                      Styles({}, {})) is None
-    # in a row that is not written, such a cell is simply left alone
-    other = _sheet({0: 3, 1: 3}, False, set()).replace(b"</row>", b'<c r="AB1"/></row>', 1)
-    out = append_module.patch_append(other, fast_layout(other), {}, [1], {3: [1.0]},
-                                     Styles({}, {}))
-    assert b'<c r="AB1"/>' in b"".join(out) and b'<c r="D2"><v>1</v></c>' in b"".join(out)
+@pytest.mark.parametrize("letters", ["AB", "ab"])
+def test_cells_of_the_users_right_of_the_block_stay_where_they_are(letters: str) -> None:
+    for count in (1, 2):  # in a row that is written, and in one that is not
+        xml = _sheet({0: 3, 1: 3}, False, set()).replace(
+            b"</row>", b'<c r="%s%d"/></row>' % (letters.encode(), count), count)
+        out = _write(xml, {}, block=ColumnBlock([1], {3: [1.0]}))
+        assert out.count(b'<c r="%s' % letters.encode()) == count
+        assert re.search(rb'<c r="D2"><v>1</v></c>(<c r="%s2"/>)?</row>' % letters.encode(), out)
+        assert out == _one_by_one(xml, {1: [(3, 1.0)]})
 
 
 existing_cells = st.dictionaries(st.integers(0, 3), st.one_of(st.none(), st.integers(0, 9)),
@@ -132,65 +132,63 @@ def test_rerun_path_agrees_with_general_writer(rows, first, block_rows, data) ->
                                              min_size=len(block_rows), max_size=len(block_rows)))
                for i in range(4)}
     by_col = {first + 1: 3}
-    chunks = patch_sheet_chunks(xml, {}, default_styles=by_col, block=ColumnBlock(block_rows,
-                                                                               columns))
+    out = _write(xml, {}, default_styles=by_col, block=ColumnBlock(block_rows, columns))
     expected = {r: [(c, v[i]) for c, v in sorted(columns.items())]
                 for i, r in enumerate(block_rows)}
-    general = patch_fast(xml, fast_layout(xml), expected, Styles(by_col, {}))
-    out, ref = b"".join(chunks), b"".join(general)
+    ref = _one_by_one(xml, expected, default_styles=by_col)
     assert cell_map(out) == cell_map(ref)
     assert dimension(out) == dimension(ref)
 
 
-def test_rerun_path_is_taken_and_keeps_styles() -> None:
-    row = ('<row r="2" spans="1:5"><c r="A2"><v>1</v></c><c r="D2" s="7" t="inlineStr"><is><t>'
-           'alt</t></is></c><c r="E2" s="9"><v>0.5</v></c></row>')
+@pytest.mark.parametrize("cell", [
+    '<c r="D2" s="7" t="inlineStr"><is><t>alt</t></is></c>',
+    '<c r="D2" s="7" t="s"><v>3</v></c>',
+    '<c r="d2" s="7" t="inlineStr"><is><t>alt</t></is></c>',  # other letter case
+    '<c r="D2" s="7" cm="1" t="inlineStr"><is><t>alt</t></is></c>',  # other attributes
+    '<c r="D2" s="7" t="inlineStr"><is><r><t>a</t></r><r><t>lt</t></r></is></c>',  # rich text
+    '<c r="D2" s="7" t="inlineStr"><is><t>"alt"</t></is></c>',  # quotes in the text
+])
+def test_columns_written_before_are_rewritten_keeping_styles(cell: str) -> None:
+    row = f'<row r="2" spans="1:5"><c r="A2"><v>1</v></c>{cell}<c r="E2" s="9"><v>0.5</v></c></row>'
     xml = sheet_xml(row, dimension="A1:E2")
-    out = append_module.patch_append(xml, fast_layout(xml), {}, [1],
-                                     {3: ["B-Grow"], 4: [None]}, Styles({}, {}))
-    assert out is not None
+    out = _write(xml, {}, block=ColumnBlock([1], {3: ["B-Grow"], 4: [None]}))
     assert b'<c r="A2"><v>1</v></c><c r="D2" s="7" t="inlineStr"><is><t xml:space="preserve">' \
-           b'B-Grow</t></is></c><c r="E2" s="9"/></row>' in b"".join(out)
+           b'B-Grow</t></is></c><c r="E2" s="9"/></row>' in out
 
 
-def test_cells_from_matches_exactly_the_columns_at_or_right() -> None:
-    for col in (0, 3, 25, 26, 27, 51, 700, 701, 702, 16383):
-        pattern = append_module._cells_from(col)
-        for other in (0, 1, 24, 25, 26, 27, 50, 51, 52, 700, 701, 702, 703, 16383):
-            found = bool(pattern.match(f'<c r="{a1(0, other)}"'.encode()))
-            assert found == (other >= col), (col, other)
-
-
-def test_cells_from_ignores_letter_case() -> None:
-    pattern = append_module._cells_from(7)  # H
-    assert pattern.match(b'<c r="h5"') and pattern.match(b'<c r="aa5"')
-    assert not pattern.match(b'<c r="g5"')
+@pytest.mark.parametrize("col", [0, 3, 25, 26, 27, 51, 700, 701, 702, 16383])
+def test_a_block_left_of_a_users_cell_is_written_cell_by_cell(col: int) -> None:
+    """Whether a cell lies at or right of the block's first column decides how it is written;
+    either way the users cells stay."""
+    for other in (0, 1, 24, 25, 26, 27, 50, 51, 52, 700, 701, 702, 703, 16383):
+        cells = f'<c r="{a1(1, other)}"><v>5</v></c>' if other != col else ""
+        xml = sheet_xml(f'<row r="2">{cells}</row>', dimension="A1:A2")
+        out = _write(xml, {}, block=ColumnBlock([1], {col: ["x"]}))
+        assert out == _one_by_one(xml, {1: [(col, "x")]})
+        if cells:
+            assert cells.encode() in out
 
 
 def test_column_tails_render_like_the_general_writer() -> None:
-    from xl_cseg.xlsx.cellvalue import render_value
-
     mixed = [0.25, "neu", None, 3.0, KEEP, -0.0, 1e16, 2.0**53, "neu", 1e-7]
-    assert append_module.column_tails(mixed) == [
+    assert column_tails(mixed) == [
         None if v is None or v is KEEP else render_value(v) for v in mixed]
     few = [4.0, 12.0] * 50
-    assert append_module.column_tails(few) == [render_value(v) for v in few]
+    assert column_tails(few) == [render_value(v) for v in few]
 
 
 def test_non_finite_numbers_are_refused() -> None:
     import pytest
 
     with pytest.raises(ValueError, match="non-finite"):
-        append_module.column_tails([1.0, float("inf")] + [float(i) + 0.5 for i in range(10)])
+        column_tails([1.0, float("inf")] + [float(i) + 0.5 for i in range(10)])
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False),
                           st.integers(-10, 10).map(float)), min_size=1, max_size=30))
 def test_float_tails_match_render_value(values) -> None:
-    from xl_cseg.xlsx.cellvalue import render_value
-
-    assert append_module.column_tails(values) == [render_value(v) for v in values]
+    assert column_tails(values) == [render_value(v) for v in values]
 
 
 _TEXTS = st.lists(st.sampled_from(
@@ -203,11 +201,9 @@ _TEXTS = st.lists(st.sampled_from(
        st.lists(st.one_of(st.none(), _TEXTS, st.floats(allow_nan=False, allow_infinity=False)),
                 min_size=1, max_size=20))
 def test_text_and_mixed_tails_match_render_value(texts, mixed) -> None:
-    from xl_cseg.xlsx.cellvalue import render_value
-
     for values in (texts, mixed, mixed + [KEEP]):
         expected = [None if v is KEEP else render_value(v) for v in values]
-        assert append_module.column_tails(values) == expected
+        assert column_tails(values) == expected
 
 
 def test_text_tails_refuse_an_over_long_text_like_a_single_cell() -> None:
@@ -232,5 +228,5 @@ def _rows_sheet(rows: bytes) -> bytes:
     (b"", []),
 ])
 def test_rows_with_content(rows: bytes, expected: list[int] | None):
-    found = append_module.rows_with_content(_rows_sheet(rows))
+    found = SheetScan(_rows_sheet(rows)).rows_with_content
     assert (found if found is None else found.tolist()) == expected
