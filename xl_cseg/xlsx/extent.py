@@ -23,7 +23,7 @@ from lxml import etree
 from .cellref import MAX_COLS, MAX_ROWS, a1
 from .errors import CorruptWorkbook, WorkbookError
 from .safexml import check_prolog, local
-from .sheetxml import fast_layout
+from .sheetxml import Layout, byte_layout
 
 MAX_GRID_CELLS = 1 << 25
 """Largest rectangle (rows x columns from A1) handed to the native readers: 32 columns of
@@ -103,11 +103,14 @@ def check_ref(ref: str, sheet: str, source: str | os.PathLike[str] | None) -> No
 
 
 def sheet_extent(xml: bytes, sheet: str, part: str,
-                 source: str | os.PathLike[str] | None = None) -> Extent:
+                 source: str | os.PathLike[str] | None = None, *,
+                 layout: Layout | None | bool = True) -> Extent:
     """The sheet's :class:`Extent`; raises :class:`BadReference` for a reference outside the
-    grid and :class:`CorruptWorkbook` for XML that does not parse."""
+    grid and :class:`CorruptWorkbook` for XML that does not parse. ``layout``: the sheet's
+    :func:`sheetxml.byte_layout`, if known."""
     check_prolog(xml, part, source)
-    layout = fast_layout(xml)
+    if layout is True:
+        layout = byte_layout(xml)
     if layout is None:
         return _parsed_extent(xml, sheet, part, source)
     bad_index = _BAD_STRING_INDEX.search(xml, layout.start, layout.end)

@@ -407,3 +407,11 @@ class Package:
 
     def merged_ranges(self, sheet_part: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         return self.sheet_scan(sheet_part).merged_ranges()
+
+    def extent(self, sheet_part: str) -> Extent:
+        """Cells present and the last row and column of a worksheet, every reference checked
+        (:mod:`extent`); scanned once per part."""
+        return self.sheet_scan(sheet_part).extent
+
+    def _sheet_name(self, part: str) -> str:
+        return next((s.name for s in self._sheets if s.part == part), part)

@@ -56,7 +56,7 @@ class SheetScan:
     @cached_property
     def extent(self) -> Extent:
         """Cells present and the last row and column, every reference checked (:mod:`extent`)."""
-        return sheet_extent(self.xml, self.sheet, self.part, self.source)
+        return sheet_extent(self.xml, self.sheet, self.part, self.source, layout=self.layout)
 
     @cached_property
     def layout(self) -> Layout | None:
