@@ -240,7 +240,8 @@ class FileWriter:
         replacements: dict[str, bytes | list[bytes]] = {}
         for edit in edits:
             part = edit.sheet.part
-            hints = set(edit.styles.values()) | set(edit.column_styles.values())
+            # in the order the edit names them: styles added to the workbook come in that order
+            hints = dict.fromkeys([*edit.styles.values(), *edit.column_styles.values()])
             resolved = {hint: self._style(part, hint) for hint in hints}
             styles = {rc: resolved[hint] for rc, hint in edit.styles.items()
                       if resolved[hint] is not None}
