@@ -274,8 +274,28 @@ def _typed(text: str) -> Any:
 
 
 class FakeName:
-    def __init__(self, name: str, refers_to: str) -> None:
-        self.name, self.refers_to = name, refers_to
+    def __init__(self, name: str, refers_to: str, names: "FakeNames | None" = None) -> None:
+        self.name, self.refers_to, self.names = name, refers_to, names
+        self.api = type("Api", (), {"Visible": True})()
+
+    def delete(self) -> None:
+        self.names.remove(self)
+
+
+class FakeNames(list):
+    def add(self, name: str, refers_to: str) -> FakeName:
+        made = FakeName(name, refers_to, self)
+        self.append(made)
+        return made
+
+    def append(self, name: FakeName) -> None:  # type: ignore[override]
+        name.names = self
+        super().append(name)
+
+    def __iadd__(self, names):  # type: ignore[override]
+        for name in names:
+            self.append(name)
+        return self
 
 
 class FakeApp:
@@ -294,7 +314,7 @@ class FakeBook:
         self.fullname = fullname
         self.app = FakeApp()
         self.sheets: Collection = Collection()
-        self.names: list[FakeName] = []
+        self.names: FakeNames = FakeNames()
         self.log: list[tuple[str, str, str]] = []
         self.results: dict[tuple[str, str], Any] = {}  # (sheet, formula) -> its value
         self.fail_at: set[int] = set()  # numbers of the writes (1-based) that fail
@@ -635,6 +655,20 @@ def test_new_output_columns_in_book_equal_file_backend(tmp_path):
     share = 5 + [f.key for f in OUTPUT_FIELDS].index("share")
     assert kunden.formats[(1, share)] == "0.0 %"
     assert book.calls("write", "Kunden") == ["$F$1:$N$13"]
+
+
+def test_book_run_marks_its_columns_and_the_next_run_adds_none(tmp_path):
+    path = user_list(tmp_path / "Liste.xlsx")
+    book = FakeBook.from_file(path)
+    macros.segment(book=book)
+    kunden = book.sheets["Kunden"]
+    width = max(c for _, c in kunden.values)
+    marker = [n for n in book.names if n.name == "Kunden!_xlcseg_owned"]
+    assert len(marker) == 1 and marker[0].refers_to.startswith("=Kunden!$F:$F,")
+    assert marker[0].api.Visible is False
+    macros.segment(book=book)
+    assert max(c for _, c in kunden.values) == width  # reused, not added again
+    assert len([n for n in book.names if n.name == "Kunden!_xlcseg_owned"]) == 1
 
 
 def test_plain_list_header_look_is_copied():

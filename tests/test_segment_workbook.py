@@ -208,7 +208,7 @@ def test_formula_without_cached_value_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize("headers,needle", [
-    (["Kd.-Nr.", "Firma", "Umsatz Vorjahr", "Verbundenheit"], 'Pflichtspalte(n) "Potenzial"'),
+    (["Kd.-Nr.", "Firma", "Umsatz Vorjahr", "Verbundenheit"], 'Pflichtspalte »Potenzial« fehlt'),
     (["Kd.-Nr.", "Firma", "Umsatz Vorjahr", "Potenzial", "Umsatz Vorjahr"],
      'Spalte "Umsatz Vorjahr" doppelt'),
 ])

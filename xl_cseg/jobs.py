@@ -163,6 +163,15 @@ def refusal(message: str) -> str:
     return re.sub(r";? ?Standardwerte? [^;]*verwendet", "", message).strip() or message
 
 
+def scale_notes(table: CustomerTable) -> list[str]:
+    """What the run says about amount columns in thousands or millions (``Umsatz in T€``)."""
+    unit = {1e3: "Tausend €", 1e6: "Millionen €", 1e9: "Milliarden €"}
+    return [f"{table.sheet}!{table.cell(table.header_row, key).split('!')[1]}: Spalte "
+            f"»{table.headers.get(table.columns[key], header(key))}« in {unit.get(scale, scale)} "
+            f"gelesen (Werte x {scale:,.0f})".replace(",", ".")
+            for key, scale in table.scales.items()]
+
+
 def analyse(path: str | Path, today: _dt.date | None = None, params: Path | None = None
             ) -> SegmentReport:
     """Read the workbook file and segment it; nothing is written. ``params``: a parameter
@@ -182,7 +191,8 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
             f'"{path.name}", Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
             "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
     params, param_errors = read_parameters(source, values, today)
-    result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
+    result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1,
+                     scales=table.scales)
     errors = list(param_errors)
     notes = list(table.notes)
     for issue in result.issues:
@@ -190,6 +200,7 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
         (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
     for key, text in table.year_columns.items():
         notes.append(f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen')
+    notes.extend(scale_notes(table))
     return SegmentReport(path=path, source=source, table=table, params=params, result=result,
                            distribution=distribution(result.output, result.inputs),
                          errors=errors, notes=notes, parameters=values)

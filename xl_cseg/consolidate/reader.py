@@ -121,7 +121,8 @@ def _read(task: Task) -> FileResult:
                           f"Blatt {table.sheet}: die Kundentabelle enthält keine Kunden")
     found, cells = workbook_parameters(source)
     params = task.central.params
-    result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1)
+    result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1,
+                     scales=table.scales)
     errors: list[str] = []
     notes = table.notes + [f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen'
                            for key, text in table.year_columns.items()]

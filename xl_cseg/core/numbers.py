@@ -25,7 +25,16 @@ class UncachedFormula(CellError):
     """A formula cell whose file holds no computed value (saved by a tool that cannot calculate)."""
 
 
-_CURRENCY = re.compile(r"(?i)(€|eur(?:o)?|t€|teur)")
+_CURRENCY = re.compile(r"(?i)(€|eur(?:o)?)")
+# units of a thousand or a million written beside an amount ("3,5 T€", "12 Tsd.", "1,2 Mio. €")
+_SCALE_WORDS = (
+    (1e3, r"t\s*€|teur|t\s*eur|tsd\.?|tausend|k\s*€|keur|k"),
+    (1e6, r"mio\.?|millionen|meur|m\s*€"),
+    (1e9, r"mrd\.?|milliarden"),
+)
+_SCALES = [(factor, re.compile(rf"(?i)^(.*?\d[\d.,)\s\u00a0\u202f-]*?)\s*(?:{words})\s*(?:€|eur(?:o)?)?"
+                                r"\s*$"))
+           for factor, words in _SCALE_WORDS]
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
 _PLAIN = re.compile(r"^[+-]?\d+$")
 _GERMAN = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$|^[+-]?\d+,\d+$")
@@ -76,8 +85,25 @@ def parse_number(raw: Any) -> tuple[float | None, str | None]:
     return value, None
 
 
+def number_scale(text: str) -> tuple[str, float]:
+    """An amount's text without a unit of a thousand or a million, and that unit's factor:
+    ``"3,5 T€"`` -> ``("3,5", 1000.0)``, ``"1,2 Mio. €"`` -> ``("1,2", 1e6)``, else factor 1."""
+    for factor, pattern in _SCALES:
+        match = pattern.match(text.strip())
+        if match:
+            return match.group(1), factor
+    return text, 1.0
+
+
 def parse_number_text(text: str) -> float | None:
-    """Number written as text, or None when the text is no number."""
+    """Number written as text, or None when the text is no number; a unit of a thousand or a
+    million scales it (``"3,5 T€"`` -> 3500)."""
+    text, factor = number_scale(text)
+    value = _number_text(text)
+    return value * factor if value is not None and factor != 1.0 else value
+
+
+def _number_text(text: str) -> float | None:
     s = _SPACES.sub("", _CURRENCY.sub("", text))
     if not s:
         return None

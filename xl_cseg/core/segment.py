@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Hashable, NamedTuple
+from typing import Hashable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import pandas as pd
 from . import rules
 from .columns import NUMERIC_INPUTS, header
 from .frames import plain_frame
-from .numbers import CellError, normalize_id, parse_number
+from .numbers import CellError, normalize_id, number_scale, parse_number
 from .params import CODES, Parameters
 
 ERROR = "Fehler"
@@ -75,10 +75,14 @@ def parse_numeric(series: pd.Series, key: str) -> tuple[pd.Series, list[Issue]]:
     return pd.Series(values, index=series.index), issues
 
 
-def _numeric_values(series: pd.Series, key: str) -> tuple[np.ndarray, list[Issue]]:
-    """:func:`parse_numeric` as a float array (NaN where blank or invalid)."""
+def _numeric_values(series: pd.Series, key: str, scale: float = 1.0
+                    ) -> tuple[np.ndarray, list[Issue]]:
+    """:func:`parse_numeric` as a float array (NaN where blank or invalid). ``scale``: the
+    column's unit (1000 under ``Umsatz in T€``); a cell's own unit (``3,5 T€``) wins over it."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        if scale != 1.0:
+            values *= scale
         bad = np.isinf(values)
         issues = [Issue(i, key, ERROR, "unendlicher Wert ist keine Zahl") for i in series.index[bad]]
         values[bad] = np.nan
@@ -90,6 +94,8 @@ def _numeric_values(series: pd.Series, key: str) -> tuple[np.ndarray, list[Issue
     out = np.full(len(raws), np.nan)
     floats = raws[plain]
     out[plain] = np.where(floats == None, np.nan, floats).astype(float)  # noqa: E711
+    if scale != 1.0:
+        out[plain] *= scale
     labels = series.index
     for pos in np.flatnonzero(~plain):  # text, dates, error values: few, cell by cell
         label, raw = labels[pos], raws[pos]
@@ -97,9 +103,12 @@ def _numeric_values(series: pd.Series, key: str) -> tuple[np.ndarray, list[Issue
         if error:
             issues.append(Issue(label, key, ERROR, error))
         elif value is not None:
-            out[pos] = value
+            own = number_scale(raw)[1] if isinstance(raw, str) else 1.0
+            out[pos] = value if own != 1.0 else value * scale
             if isinstance(raw, str):
-                issues.append(Issue(label, key, NOTE, f'Zahl als Text "{raw.strip()}" übernommen'))
+                shown = f" als {_eur(out[pos])}" if own != 1.0 or scale != 1.0 else ""
+                issues.append(Issue(label, key, NOTE,
+                                    f'Zahl als Text "{raw.strip()}"{shown} übernommen'))
     issues.extend(Issue(labels[pos], key, ERROR, "unendlicher Wert ist keine Zahl")
                   for pos in np.flatnonzero(np.isinf(out)))
     out[np.isinf(out)] = np.nan
@@ -136,11 +145,13 @@ def _blank(series: pd.Series) -> np.ndarray:
 
 
 def segment(raw: pd.DataFrame, params: Parameters | None = None,
-            row_labels: pd.Series | None = None) -> SegmentResult:
+            row_labels: pd.Series | None = None,
+            scales: Mapping[str, float] | None = None) -> SegmentResult:
     """Compute every output column for every customer row of ``raw``.
 
     ``row_labels`` maps index -> what messages call a row (the sheet row number); the index is
     used when absent. Rows whose inputs are all blank are skipped (no output, no issue).
+    ``scales``: the unit of an amount column (1000 for ``Umsatz in T€``), by field key.
     """
     params = params or Parameters()
     index = raw.index
@@ -149,7 +160,7 @@ def segment(raw: pd.DataFrame, params: Parameters | None = None,
     values: dict[str, np.ndarray] = {}
     for key in NUMERIC_INPUTS:
         if key in raw:
-            values[key], found = _numeric_values(raw[key], key)
+            values[key], found = _numeric_values(raw[key], key, (scales or {}).get(key, 1.0))
             issues.extend(found)
         else:
             values[key] = np.full(len(index), np.nan)

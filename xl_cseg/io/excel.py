@@ -19,7 +19,7 @@ from ..xlsx.new_sheet import Formula
 from ..xlsx.styles import is_percent
 from .cellvalues import from_xlwings, xlwings_special
 from .edits import SheetEdit
-from .names import NamedCell, named_cells
+from .names import OWNED_NAME, NamedCell, named_cells, owned_formula, quoted_sheet
 from .source import Grid, Merged
 
 _TEXT_WORDS = frozenset(("true", "false", "wahr", "falsch"))
@@ -255,6 +255,9 @@ class ExcelWriter:
                     undo.append(lambda t=table, ws=ws, ref=old_ref: t.resize(ws.range(ref)))
                 step = f"Formate in {edit.sheet.name}"
                 self._style(ws, edit, cells)
+                if edit.owned_columns is not None:
+                    step = f"Name {OWNED_NAME} in {edit.sheet.name}"
+                    self._mark(edit, undo)
         except BaseException as exc:
             self._rollback(undo, exc)
             if isinstance(exc, Exception) and not isinstance(exc, WorkbookError):
@@ -265,6 +268,30 @@ class ExcelWriter:
             raise
         finally:
             app.screen_updating = updating
+
+    def _mark(self, edit: SheetEdit, undo: list[Callable[[], None]]) -> None:
+        """The sheet's marker of the columns this project owns (a hidden sheet-local name), so
+        the next run writes them and nothing else."""
+        sheet = edit.sheet.name
+        wanted = "=" + owned_formula(sheet, edit.owned_columns or ())
+        scoped = {f"{sheet}!{OWNED_NAME}", f"{quoted_sheet(sheet)}!{OWNED_NAME}"}
+        old = next((n for n in self.book.names if n.name in scoped), None)
+        if old is not None and old.refers_to == wanted:
+            return
+        before = None if old is None else old.refers_to
+        if old is not None:
+            old.delete()
+        name = self.book.names.add(f"{quoted_sheet(sheet)}!{OWNED_NAME}", wanted)
+        try:
+            name.api.Visible = False  # Windows; elsewhere the name stays visible
+        except Exception:  # noqa: BLE001 - hiding is cosmetic
+            pass
+
+        def restore(name=name, before=before) -> None:
+            name.delete()
+            if before is not None:
+                self.book.names.add(f"{quoted_sheet(sheet)}!{OWNED_NAME}", before)
+        undo.append(restore)
 
     @staticmethod
     def _range(ws: Any, rect: Rect) -> Any:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ..core.columns import EXTRA_INPUT_FIELDS, INPUT_FIELDS, OUTPUT_FIELDS
+from ..core.headings import REVENUE_WORDS, closeness, read_heading
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "customer_id": ("kundennr", "kundennummer", "kdnr", "kdnummer", "kundenid", "kunden", "knr",
@@ -15,14 +16,15 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                     "accountnumber", "nr", "id"),
     "name": ("kunde", "kundenname", "name", "name1", "firma", "firmenname", "unternehmen",
              "customer", "customername", "account", "accountname", "company"),
-    "revenue": ("umsatzvorjahr", "umsatzvj", "vorjahresumsatz", "vorjahr", "umsatzletztesjahr",
+    "revenue": ("umsatzvorjahr", "umsatzvj", "vjumsatz", "vorjahresumsatz", "vorjahr",
+                "umsatzletztesjahr", "jahresumsatz", "jahresumsatzvj",
                 "umsatz", "nettoumsatzvorjahr", "revenuelastyear", "revenuepreviousyear",
                 "revenueprioryear", "lastyearrevenue", "salesprioryear", "saleslastyear",
                 "revenue", "sales"),
     "potential": ("potenzial", "potential", "kundenpotenzial", "kundenpotential", "gesamtpotenzial",
                   "gesamtpotential", "jahrespotenzial", "jahrespotential", "marktpotenzial",
                   "potenzialjahr", "customerpotential", "totalpotential", "walletsize"),
-    "revenue_prev": ("umsatzvorvorjahr", "umsatzvvj", "vorvorjahr", "umsatz2jahre",
+    "revenue_prev": ("umsatzvorvorjahr", "umsatzvvj", "vvjumsatz", "vorvorjahr", "umsatz2jahre",
                      "revenueyearbeforelast", "revenue2yearsago", "revenuetwoyearsago"),
     "revenue_ytd": ("umsatzlfdjahr", "umsatzlaufendesjahr", "umsatzakt", "umsatzaktuellesjahr",
                     "umsatzytd", "ytd", "revenueytd", "revenuecurrentyear", "salesytd"),
@@ -39,7 +41,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "city": ("ort", "stadt", "city", "town", "standort", "firmensitz"),
 }
 
-_YEAR = re.compile(r"^(umsatz|revenue|sales|nettoumsatz)(\d{4})$")
 _UNIT = re.compile(r"\((?:in\s*)?(?:eur|euro|€)\)|\[(?:eur|euro|€)\]|\bin\s*(?:eur|euro|€)$|€$")
 
 
@@ -59,6 +60,7 @@ class HeaderMatch:
     duplicates: dict[str, list[int]]  # key -> all columns claiming it
     year_columns: dict[str, str]  # key -> header text, for "Umsatz 2025"-style headers
     output_columns: dict[str, list[int]] = field(default_factory=dict)  # every output header
+    scales: dict[str, float] = field(default_factory=dict)  # key -> unit (T€ column: 1000)
 
 
 COMPUTED = "berechnet"  # what the header of a computed column beside the rep's own one adds
@@ -84,7 +86,8 @@ def computed_header(text: str, taken: set[str]) -> str:
 
 
 _ALIAS_TO_KEY = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
-_GENERIC = {"umsatz", "revenue", "sales", "nr", "id", "name", "kunden", "vorjahr", "account"}
+_GENERIC = {"umsatz", "revenue", "sales", "nr", "id", "name", "kunden", "vorjahr", "account",
+            "jahresumsatz"}
 _OUTPUT_TO_KEY = {normalize(f.header): f.key for f in OUTPUT_FIELDS}
 _CANONICAL = {normalize(f.header): f.key for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS}
 
@@ -102,26 +105,32 @@ def match_headers(headers: dict[int, object], current_year: int,
     outputs: dict[str, int] = {}
     output_columns: dict[str, list[int]] = {}
     years: dict[int, int] = {}
+    scale_of: dict[int, float] = {}  # column -> unit of its amounts (T€: 1000)
     explicit = {normalize(v): k for k, v in (mapping or {}).items()}
     for col, text in sorted(headers.items()):
-        key_text = normalize(text)
-        if not key_text:
+        exact = normalize(text)
+        if not exact:
             continue
-        if key_text in explicit:
-            claims.setdefault(explicit[key_text], []).append((0, col))
+        heading = read_heading(text)
+        scale_of[col] = heading.scale
+        if exact in explicit:
+            claims.setdefault(explicit[exact], []).append((0, col))
             continue
-        out_key = output_key(key_text, _OUTPUT_TO_KEY)
+        out_key = output_key(exact, _OUTPUT_TO_KEY)
         if out_key is not None:
             outputs.setdefault(out_key, col)
             output_columns.setdefault(out_key, []).append(col)
             continue
-        year = _YEAR.match(key_text)
-        if year:
-            years[col] = int(year.group(2))
+        key_text = heading.key
+        if heading.year is not None and key_text in REVENUE_WORDS:
+            years[col] = heading.year
             continue
-        key = _CANONICAL.get(key_text) or _ALIAS_TO_KEY.get(key_text)
+        key = _CANONICAL.get(exact) or _ALIAS_TO_KEY.get(exact) or _CANONICAL.get(key_text) \
+            or _ALIAS_TO_KEY.get(key_text)
         if key and key not in (mapping or {}):
-            rank = 1 if key_text in _CANONICAL else 3 if key_text in _GENERIC else 2
+            # the plain header first, then one with qualifiers (netto, EUR, geschätzt), then a
+            # generic word
+            rank = 3 if key_text in _GENERIC else 1 if exact in _CANONICAL else 2
             claims.setdefault(key, []).append((rank, col))
     year_columns: dict[str, str] = {}
     past = sorted((y, c) for c, y in years.items() if y < current_year)
@@ -142,8 +151,28 @@ def match_headers(headers: dict[int, object], current_year: int,
         columns[key] = cols[0]
         if len(cols) > 1:
             duplicates[key] = cols
+    scales = {key: scale_of[col] for key, col in columns.items() if scale_of.get(col, 1.0) != 1.0}
     return HeaderMatch(columns=columns, outputs=outputs, duplicates=duplicates,
-                       year_columns=year_columns, output_columns=output_columns)
+                       year_columns=year_columns, output_columns=output_columns, scales=scales)
+
+
+def closest_header(headers: dict[int, object], match: HeaderMatch, key: str,
+                   aliases: dict[str, tuple[str, ...]] | None = None) -> int | None:
+    """The column whose header most looks like field ``key`` among those not assigned (for
+    "meinten Sie …?"), or None when none comes close."""
+    names = (aliases or _ALIASES).get(key, ()) + tuple(
+        normalize(f.header) for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS if f.key == key)
+    used = set(match.columns.values()) | {c for cols in match.output_columns.values()
+                                          for c in cols}
+    best, best_score = None, 0.6
+    for col, text in sorted(headers.items()):
+        if col in used:
+            continue
+        found = read_heading(text).key
+        score = max((closeness(found, name) for name in names), default=0.0)
+        if score > best_score:
+            best, best_score = col, score
+    return best
 
 
 def required_missing(match: HeaderMatch) -> list[str]:

@@ -10,25 +10,28 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from itertools import chain
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.columns import EXTRA_INPUT_FIELDS, INPUT_FIELDS, header
+from ..core import totals
 from ..core.frames import plain_frame
-from ..xlsx.cellref import a1, parse_range
+from ..core.headings import folded
+from ..core.numbers import parse_number
+from ..xlsx.cellref import a1, col_letter, parse_range
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
 from . import cellvalues
-from .headers import HeaderMatch, match_headers, normalize, required_missing
+from .headers import HeaderMatch, closest_header, match_headers, normalize, required_missing
 from .names import owned_columns
 from .sheetvalues import ColumnGrid
 from .source import FileSource, Grid, SheetSource, column_values
 
 MAPPING_SHEETS = ("spaltenzuordnung", "columnmapping", "zuordnung")
 HEADER_SCAN_ROWS = 30
-_TOTAL_WORDS = {"summe", "gesamt", "total", "gesamtsumme", "summen", "ergebnis"}
 
 
 class NoCustomerTable(WorkbookError):
@@ -56,6 +59,7 @@ class CustomerTable:
     special: dict = field(default_factory=dict, repr=False)  # formula/error cells, (row, col)
     foreign: dict[str, list[int]] = field(default_factory=dict)  # rep's columns, our headers
     headers: dict[int, Any] = field(default_factory=dict)  # header row: column -> text
+    scales: dict[str, float] = field(default_factory=dict)  # unit of amount columns (T€: 1000)
 
     def cell(self, row: int, key: str) -> str:
         """``Kunden!D17`` for a row and an input or output field."""
@@ -119,21 +123,24 @@ def find_customer_table(source: SheetSource, current_year: int) -> CustomerTable
             (r0, c0), (_r1, c1) = parse_range(tinfo.ref)
             if tinfo.header_row_count:
                 candidates.append((r0, c0, c1, tinfo))
-        for row in range(min(HEADER_SCAN_ROWS, len(grid))):
-            candidates.append((row, 0, None, None))
-        for row, first, last, tinfo in candidates:
+        merged = None
+        for row, first, last, tinfo in chain(candidates, ((row, 0, None, None)
+                                                          for row in header_rows(grid))):
             headers = _header_cells(grid, row, first, last)
             if len(headers) < 2:
                 continue
+            if merged is None:
+                merged = source.merged_ranges(info)
+            two_rows = _two_row_headers(grid, row, headers, merged)
+            if two_rows is not None:
+                headers = two_rows
             match = match_headers(headers, current_year, mapping)
             missing = required_missing(match)
             if len(missing) == len([f for f in INPUT_FIELDS if f.required]):
                 continue
             where = f"{info.name}!{row + 1}" if tinfo is None else f"Tabelle {tinfo.display_name}"
             if missing:
-                found = ", ".join(str(headers[c]) for c in sorted(match.columns.values()))
-                findings.append(f"{where}: Pflichtspalte(n) {', '.join(chr(34) + m + chr(34) for m in missing)} "
-                                f"fehlen (gefunden: {found})")
+                findings.append(f"{where}: " + _missing_message(info.name, row, headers, match))
                 continue
             if match.duplicates:
                 parts = []
@@ -143,18 +150,84 @@ def find_customer_table(source: SheetSource, current_year: int) -> CustomerTable
                 findings.append("; ".join(parts) + " – bitte eine Spalte umbenennen oder in "
                                                    'einem Blatt "Spaltenzuordnung" festlegen')
                 continue
-            return _build(source, info, grid, row, first, tinfo, match, headers)
+            return _build(source, info, grid, row, first, tinfo, match, headers,
+                          2 if two_rows is not None else 1)
     detail = ("; ".join(dict.fromkeys(findings)) if findings else
               "keine Kopfzeile mit Kunden-Nr, Kunde, Umsatz Vorjahr und Potenzial gefunden")
     raise NoCustomerTable(f'"{path.name}": keine Kundentabelle gefunden ({detail}).', path=path)
 
 
+def header_rows(grid: Grid) -> Iterator[int]:
+    """Rows that may hold a header, lazily: the first :data:`HEADER_SCAN_ROWS` rows, then any
+    row further down with at least two texts (a list below a long title block or notes)."""
+    yield from range(min(HEADER_SCAN_ROWS, len(grid)))
+    for row in range(HEADER_SCAN_ROWS, len(grid)):
+        texts = 0
+        for value in grid[row]:
+            if type(value) is str and value.strip():
+                texts += 1
+                if texts == 2:
+                    yield row
+                    break
+
+
+def _two_row_headers(grid: Grid, row: int, headers: dict[int, Any], merged: list
+                     ) -> dict[int, Any] | None:
+    """Headers of a two-row header: a cell merged across columns (``Umsatz``) over a row of
+    sub-headers (``2024 | 2025``) reads as ``Umsatz 2024``, ``Umsatz 2025``; the other
+    columns keep their text. None when ``row`` heads no such pair of rows."""
+    spans = [(c0, c1) for (r0, c0), (r1, c1) in merged if r0 == row and r1 == row and c1 > c0]
+    if not spans or row + 1 >= len(grid):
+        return None
+    below = grid[row + 1]
+
+    def sub(c: int) -> str:
+        value = below[c] if c < len(below) else ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    combined = dict(headers)
+    for c0, c1 in spans:
+        top = str(headers.get(c0, "")).strip()
+        parts = [sub(c) for c in range(c0, c1 + 1)]
+        if not top or not all(parts):
+            return None
+        for c, part in zip(range(c0, c1 + 1), parts):
+            combined[c] = f"{top} {part}"
+    return combined
+
+
+def _missing_message(sheet: str, row: int, headers: dict[int, Any], match: HeaderMatch) -> str:
+    """Which required columns are missing, the closest header for each, and how to map it."""
+    fields = [f for f in INPUT_FIELDS if f.required and f.key not in match.columns]
+    found = ", ".join(f"»{headers[c]}«" for c in sorted(match.columns.values()))
+    parts = []
+    for f in fields:
+        col = closest_header(headers, match, f.key)
+        if col is None:
+            parts.append(f"Pflichtspalte »{f.header}« fehlt – bitte eine Spalte so benennen oder "
+                         f"im Blatt »Spaltenzuordnung« eine Zeile »{f.header}« | »Ihre "
+                         "Überschrift« anlegen")
+        else:
+            text = str(headers[col]).strip()
+            parts.append(f"Pflichtspalte »{f.header}« fehlt – meinten Sie »{text}« (Spalte "
+                         f"{col_letter(col)})? Dann im Blatt »Spaltenzuordnung« eine Zeile "
+                         f"»{f.header}« | »{text}« anlegen (Spalte A das Feld, Spalte B Ihre "
+                         "Überschrift)")
+    return "; ".join(parts) + (f" (erkannt: {found})" if found else "")
+
+
 def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, first: int,
-           tinfo: TableInfo | None, match: HeaderMatch, headers: dict[int, Any]
-           ) -> CustomerTable:
+           tinfo: TableInfo | None, match: HeaderMatch, headers: dict[int, Any],
+           header_height: int = 1) -> CustomerTable:
     notes: list[str] = []
     merged = [m for m in source.merged_ranges(info) if m[0][0] <= header_row <= m[1][0]]
     for (r0, c0), (r1, c1) in merged:
+        if header_height == 2 and r0 == r1 == header_row:
+            notes.append(f"{info.name}!{a1(r0, c0)}:{a1(r1, c1)}: zweizeilige Überschrift, "
+                         f"gelesen als {', '.join(f'»{headers[c]}«' for c in range(c0, c1 + 1))}")
+            continue
         notes.append(f"{info.name}!{a1(r0, c0)}:{a1(r1, c1)}: verbundene Überschriftszellen; "
                      f"nur die erste Spalte wird gelesen")
     if tinfo is not None:
@@ -165,12 +238,18 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
         # a merged header cell reaches as far as its merge area
         last_col = max([max(headers)] + [c1 for (_r0, c0), (_r1, c1) in merged
                                          if c0 <= max(headers)])
-        data_rows = list(range(header_row + 1, len(grid)))
+        data_rows = list(range(header_row + header_height, len(grid)))
     cols = match.columns
     outputs, foreign = owned_outputs(source, info, match)
-    rows = _customer_rows(grid, data_rows, cols, tinfo is None, info.name, notes)
+    rows = _customer_rows(grid, data_rows, cols)
     scanned = list(cols.values()) + list(outputs.values())
     columns = _columns(grid, rows, list(cols.values()))
+    keep = _not_customers(grid, rows, columns, cols, min(headers) if tinfo is None else first,
+                          last_col, headers, info.name, notes)
+    if not keep.all():
+        rows = [r for r, k in zip(rows, keep.tolist()) if k]
+        columns = {c: [v for v, k in zip(values, keep.tolist()) if k]
+                   for c, values in columns.items()}
     # error cells and formulas without a cached value: found by scanning the sheet part, needed
     # where a value reads as blank (or always, if the source shows them otherwise) and for
     # formulas in output columns that must be kept
@@ -185,7 +264,8 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
                          rows=rows, columns=dict(cols), outputs=outputs, table=tinfo,
                          raw=raw, grid=grid, notes=notes, year_columns=match.year_columns,
-                         special=special, foreign=foreign, headers=dict(headers))
+                         special=special, foreign=foreign, headers=dict(headers),
+                         scales=dict(match.scales))
 
 
 def owned_outputs(source: SheetSource, info: SheetInfo, match: HeaderMatch
@@ -205,26 +285,75 @@ def owned_outputs(source: SheetSource, info: SheetInfo, match: HeaderMatch
     return outputs, foreign
 
 
-def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int],
-                   plain: bool, sheet: str, notes: list[str]) -> list[int]:
-    """Data rows up to a total line ("Summe") of a plain range, without trailing blank rows."""
+def _customer_rows(grid: Grid, data_rows: list[int], cols: dict[str, int]) -> list[int]:
+    """The data rows that exist, without trailing blank rows."""
     height = len(grid)
     rows = [r for r in data_rows if r < height]
-    id_col, name_col = cols.get("customer_id"), cols.get("name")
-    if plain and id_col is not None and name_col is not None and rows:
-        ids = column_values(grid, id_col, rows[0], rows[-1])
-        names = column_values(grid, name_col, rows[0], rows[-1])
-        blank_ids = [i for i, cid in enumerate(ids) if cid == ""] if "" in ids else []
-        for i in blank_ids:  # a total line has no customer number
-            r, name = rows[i], names[i]
-            if isinstance(name, str) and normalize(name) in _TOTAL_WORDS:
-                notes.append(f'{sheet}!{a1(r, name_col)}: Summenzeile "{name}" – Tabelle endet '
-                             "davor")
-                rows = rows[:i]
-                break
     while rows and all(_is_blank(grid, rows[-1], c) for c in cols.values()):
         rows.pop()
     return rows
+
+
+SUB_TOTALS = frozenset(("zwischensumme", "teilsumme", "subtotal"))
+
+
+def _not_customers(grid: Grid, rows: list[int], columns: dict[int, Sequence[Any]],
+                   cols: dict[str, int], first: int, last: int, headers: dict[int, Any],
+                   sheet: str, notes: list[str]) -> np.ndarray:
+    """Which of ``rows`` hold customers: totals (labelled in any text cell of the table, or
+    unlabelled with the sums of the rows above), group headings and repeated header rows are
+    left out, each named in ``notes``."""
+    n = len(rows)
+    keep = np.ones(n, dtype=bool)
+    id_col = cols.get("customer_id")
+    if not n or id_col is None:
+        return keep
+    ids = columns[id_col]
+    blank = np.fromiter((v is None or v == "" or (isinstance(v, str) and not v.strip())
+                         for v in ids), dtype=bool, count=n)
+    # a text without digits where the number stands may be a total's label or a heading
+    wordy = np.fromiter((isinstance(v, str) and not any(ch.isdigit() for ch in v) for v in ids),
+                        dtype=bool, count=n)
+    labelled = blank | wordy | np.fromiter((isinstance(v, str) and totals.is_total_label(v)
+                                            for v in ids), dtype=bool, count=n)
+    header_texts = {normalize(t) for t in headers.values()}
+    total_rows = np.zeros(n, dtype=bool)
+    grand: list[int] = []
+    for pos in np.flatnonzero(labelled):
+        r = rows[pos]
+        cells = grid[r] if r < len(grid) else []
+        row = {c: cells[c] for c in range(first, min(last + 1, len(cells)))}
+        label = next(((c, v) for c, v in row.items() if totals.is_total_label(v)), None)
+        if label is not None:
+            total_rows[pos], keep[pos] = True, False
+            notes.append(f"{sheet}!{a1(r, label[0])}: Summenzeile »{str(label[1]).strip()}« – "
+                         "nicht als Kunde gezählt")
+            if folded(label[1]).split()[0].strip(":") not in SUB_TOTALS:
+                grand.append(pos)
+        elif (blank[pos] or wordy[pos]) and totals.is_heading(list(row.values())):
+            keep[pos] = False
+            c, v = next((c, v) for c, v in row.items() if str(v).strip())
+            notes.append(f"{sheet}!{a1(r, c)}: Zwischenüberschrift »{str(v).strip()}« – nicht als "
+                         "Kunde gezählt")
+        elif blank[pos] and sum(normalize(v) in header_texts for v in row.values()
+                                if isinstance(v, str) and v.strip()) >= 2:
+            keep[pos] = False
+            notes.append(f"{sheet}!{r + 1}: Kopfzeile wiederholt – nicht als Kunde gezählt")
+    amounts = [np.array([parse_number(v)[0] if type(v) is not float else v for v in columns[c]],
+                        dtype=float) for key, c in cols.items() if key in ("revenue", "potential")]
+    unlabelled = totals.unlabelled_totals(amounts, blank & keep, ~keep, total_rows)
+    for pos in np.flatnonzero(unlabelled):
+        keep[pos] = False
+        notes.append(f"{sheet}!{rows[pos] + 1}: Zeile ohne Kunden-Nr mit den Summen der Zeilen "
+                     "darüber – als Summenzeile nicht gezählt")
+    # below the last grand total only rows without customer number: the table ends there
+    if grand and not (~blank[grand[-1] + 1:] & keep[grand[-1] + 1:]).any():
+        below = np.flatnonzero(keep[grand[-1] + 1:]) + grand[-1] + 1
+        if len(below):
+            keep[below] = False
+            notes.append(f"{sheet}!{rows[grand[-1]] + 1}: Tabelle endet mit der Summenzeile; "
+                         f"{len(below)} Zeile(n) darunter nicht gelesen")
+    return keep
 
 
 def _columns(grid: Grid, rows: list[int], cols: list[int]) -> dict[int, Sequence[Any]]:

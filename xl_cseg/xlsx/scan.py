@@ -183,7 +183,10 @@ def _group_text(m: re.Match[bytes] | None) -> str | None:
 def _make(t: str | None, formula: str | None, value: str | None) -> SpecialCell | None:
     error = (value or "#N/A") if t == "e" else None
     if formula is not None:
-        return SpecialCell("formula", formula, value is not None, value, error)
+        # an empty <v></v> caches nothing (openpyxl writes it for every formula), except for a
+        # formula whose text result is empty (t="str")
+        cached = value is not None and (value != "" or t == "str")
+        return SpecialCell("formula", formula, cached, value if cached else None, error)
     if error is not None:
         return SpecialCell("error", None, value is not None, value, error)
     return None
