@@ -37,7 +37,9 @@ import xlsxwriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xl_cseg.consolidate.master import CUSTOMERS_SHEET, write_master  # noqa: E402
+from xl_cseg.consolidate import master_rows  # noqa: E402
+from xl_cseg.consolidate.master import (CUSTOMERS_SHEET, customer_columns,  # noqa: E402
+                                        customer_styles, write_master)
 from xl_cseg.consolidate.reader import CUSTOMER_COLUMNS, load_territory  # noqa: E402
 from xl_cseg.consolidate.run import combine, consolidate, read_all  # noqa: E402
 from xl_cseg.consolidate.parameters import central_parameters  # noqa: E402
@@ -127,6 +129,12 @@ def xlsxwriter_constant_memory(frame: pd.DataFrame, path: Path) -> None:
     wb.close()
 
 
+
+def _rendered(customers: pd.DataFrame) -> master_rows.Deflated:
+    """All customers' rows of the master, rendered and deflated in one piece."""
+    return master_rows.deflate(master_rows.render_rows(customer_columns(customers),
+                                                       customer_styles()))
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
@@ -169,9 +177,11 @@ def main() -> None:
         data = timed("zusammenführen (Gebiete, Duplikate, Verteilung)",
                      lambda: combine(sources, central, results, TODAY), figures)
         out = Path(tmp) / "Gesamt.xlsx"
-        # rendering included (as the XlsxWriter baseline does it): the rows rendered here
-        timed("Gesamtauswertung schreiben (alle Blätter)",
-              lambda: write_master(replace(data, rendered=None), out), figures)
+        # rendering included (as the XlsxWriter baseline does it): the rows rendered here, in
+        # one process, as the workers render them
+        timed("Gesamtauswertung schreiben (alle Blätter, Zeilen hier gerendert)",
+              lambda: write_master(replace(data, rendered=[_rendered(data.customers)]), out),
+              figures)
         timed("  ... mit den von den Workern gerenderten Zeilen (wie consolidate)",
               lambda: write_master(data, Path(tmp) / "Gesamt-Worker.xlsx"), figures)
         frame = data.customers[list(CUSTOMER_COLUMNS)]

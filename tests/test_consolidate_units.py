@@ -1,4 +1,4 @@
-"""Parts of consolidate: file collection, the duplicate search, the bulk sheet writer, the
+"""Parts of consolidate: file collection, the duplicate search, the master's rows, the
 worker's handling of odd files."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from test_consolidate_support import TODAY, customers, demo_copy, xlsx_territory
 
 from tests.lo.harness import probe, requires_lo
-from xl_cseg.consolidate import bulk, duplicates, reader
+from xl_cseg.consolidate import duplicates, master_rows, reader
 from xl_cseg.core.identity import BY_BOTH, BY_ID, BY_NAME, name_keys
 from xl_cseg.consolidate.parameters import central_parameters
 from xl_cseg.consolidate.reader import FileResult, Task, read_territory
@@ -143,11 +143,9 @@ TRICKY = ["A & B <GmbH>", "  spaces  ", "Zeile1\nZeile2", "ctrl\x01char", "_x000
           '=HYPERLINK("http://x","y")', "x" * 40_000, "", "Ünïcödé €"]
 
 
-def columns_of(columns, rows: slice):
-    return [bulk.BulkColumn(c.values.iloc[rows], c.numeric_ids) for c in columns]
-
-
-def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = (), deflated=False):
+def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = (), blocks: int = 2):
+    """A workbook whose first sheet's rows are rendered in ``blocks`` pieces (as by several
+    workers), deflated apart and joined."""
     stream = io.BytesIO()
     wb = xlsxwriter.Workbook(stream, {"in_memory": True})
     ws = wb.add_worksheet("Daten")
@@ -161,14 +159,15 @@ def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = (), deflate
     template = stream.getvalue()
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
         xml = zf.read("xl/worksheets/sheet1.xml")
-    columns = [bulk.BulkColumn(frame[c], numeric_ids=c in ids) for c in frame.columns]
-    half = len(frame) // 2  # two blocks, as from two workers
-    blocks = [bulk.render_rows(columns_of(columns, rows), bulk.column_styles(xml))
-              for rows in (slice(0, half), slice(half, None))]
-    dst = tmp_path / ("deflated.xlsx" if deflated else "bulk.xlsx")
-    part = bulk.with_deflated_rows(xml, [bulk.deflate(b) for b in blocks], len(frame) + 1, "D") \
-        if deflated else bulk.with_rows(xml, blocks, len(frame) + 1, "D")
-    bulk.write_streamed(template, dst, {"xl/worksheets/sheet1.xml": part})
+    columns = [master_rows.MasterColumn(frame[c], numeric_ids=c in ids) for c in frame.columns]
+    cuts = np.linspace(0, len(frame), blocks + 1).astype(int)
+    rendered = [master_rows.render_rows(
+        [master_rows.MasterColumn(c.values.iloc[a:b], c.numeric_ids) for c in columns],
+        master_rows.column_styles(xml)) for a, b in zip(cuts, cuts[1:])]
+    dst = tmp_path / f"bulk-{blocks}.xlsx"
+    part = master_rows.with_deflated_rows(xml, [master_rows.deflate(b) for b in rendered],
+                                          len(frame) + 1, "D")
+    master_rows.write_streamed(template, dst, {"xl/worksheets/sheet1.xml": part})
     return dst
 
 
@@ -176,19 +175,18 @@ def _bulk_book(tmp_path, frame: pd.DataFrame, ids: tuple[str, ...] = (), deflate
 @settings(max_examples=200, deadline=None)
 def test_customer_numbers_become_numbers_exactly_when_each_one_is(ids: list[str]):
     """The one match over the joined numbers decides as the match of every number would."""
-    xml = bulk.render_rows([bulk.BulkColumn(pd.Series(ids, dtype=object), numeric_ids=True)],
-                           {})
+    xml = master_rows.render_rows(
+        [master_rows.MasterColumn(pd.Series(ids, dtype=object), numeric_ids=True)], {})
     cells = re.findall(rb"<c/>|<c(?: [^>]*)?>.*?</c>", xml)
     assert len(cells) == len(ids)
     for text, cell in zip(ids, cells):
-        if bulk.numeric_id(text):
+        if master_rows.numeric_id(text):
             assert cell == b"<c><v>%s</v></c>" % text.encode()
         else:
             assert b"<v>" not in cell
 
 
-def test_bulk_sheet_values_round_trip(tmp_path, monkeypatch):
-    monkeypatch.setattr(bulk, "CHUNK_ROWS", 4)  # several chunks
+def test_bulk_sheet_values_round_trip(tmp_path):
     n = len(TRICKY)
     frame = pd.DataFrame({
         "text": pd.Series(TRICKY, dtype=object),
@@ -245,14 +243,15 @@ def test_bulk_write_is_atomic(tmp_path):
     dst = _bulk_book(tmp_path, frame)
     before = dst.read_bytes()
 
-    def broken():
-        yield b"<row>"
-        raise RuntimeError("boom")
+    class Broken(list):
+        def __iter__(self):
+            raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        bulk.write_streamed(before, dst, {"xl/worksheets/sheet1.xml": broken()})
+        master_rows.write_streamed(before, dst, {
+            "xl/worksheets/sheet1.xml": master_rows.DeflatedPart(Broken())})
     assert dst.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["bulk.xlsx"]
+    assert [p.name for p in tmp_path.iterdir()] == [dst.name]
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -314,12 +313,12 @@ def test_leading_zero_bytes_at_the_exact_float_edges():
 
 
 def test_rows_deflated_apart_join_into_the_same_sheet(tmp_path):
-    """Segments deflated in the workers (sync-flushed, CRCs combined) give the very sheet the
-    parent would have compressed itself; zipfile checks the CRC when reading."""
+    """Segments deflated in the workers (sync-flushed, CRCs combined) give the very sheet one
+    segment gives; zipfile checks the CRC when reading."""
     frame = pd.DataFrame({"text": [f"Kunde {i} & Söhne" for i in range(3000)],
                           "n": np.arange(3000) / 7, "id": [str(10_000 + i) for i in range(3000)],
                           "pct": np.linspace(0, 1, 3000)})
-    plain, joined = _bulk_book(tmp_path, frame), _bulk_book(tmp_path, frame, deflated=True)
+    plain, joined = _bulk_book(tmp_path, frame, blocks=1), _bulk_book(tmp_path, frame, blocks=5)
     with zipfile.ZipFile(plain) as a, zipfile.ZipFile(joined) as b:
         assert b.testzip() is None
         assert a.read("xl/worksheets/sheet1.xml") == b.read("xl/worksheets/sheet1.xml")

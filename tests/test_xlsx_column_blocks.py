@@ -206,12 +206,14 @@ def test_text_and_mixed_tails_match_render_value(texts, mixed) -> None:
         assert column_tails(values) == expected
 
 
-def test_text_tails_refuse_an_over_long_text_like_a_single_cell() -> None:
-    from xl_cseg.xlsx.cellvalue import MAX_TEXT, text_tails
+def test_text_cells_refuse_an_over_long_text_like_a_single_cell() -> None:
+    from xl_cseg.xlsx.cellvalue import MAX_TEXT, text_cells
 
     with pytest.raises(ValueError, match="longer than"):
-        text_tails(["kurz", "x" * (MAX_TEXT + 1)])
-    assert len(text_tails(["kurz", "x" * MAX_TEXT])[1]) > MAX_TEXT
+        text_cells(["kurz", "x" * (MAX_TEXT + 1)])
+    assert len(text_cells(["kurz", "x" * MAX_TEXT])[1]) > MAX_TEXT
+    # cleaning comes first: a text within the limit after it is written
+    assert text_cells(["\x01" + "x" * MAX_TEXT]) == [render_value("x" * MAX_TEXT)]
 
 
 def _rows_sheet(rows: bytes) -> bytes:

@@ -1,5 +1,5 @@
 """The master workbook: ``Übersicht`` (figures and native charts), ``Kunden gesamt`` (every
-customer, written in bulk), ``Gebiete``, ``Pipeline``, ``Duplikate`` and ``Importprotokoll``.
+customer, rows rendered by the workers), ``Gebiete``, ``Pipeline``, ``Duplikate`` and ``Importprotokoll``.
 
 Every cell is a value: text is written as text (``=HYPERLINK(...)`` stays a string), so the
 master holds no formulas and no links to the territory files.
@@ -25,7 +25,7 @@ from ..core.distribution import TOTAL, Distribution
 from ..core.params import CODES, POTENTIAL_CLASSES
 from ..core.pipeline import measure_header
 from ..xlsx.cellvalue import MAX_TEXT
-from . import bulk
+from . import master_rows
 from .reader import CUSTOMER_COLUMNS, OUTPUT_PROPERTY
 
 CUSTOMERS_SHEET = "Kunden gesamt"
@@ -60,7 +60,7 @@ class MasterData:
     parameters: str  # where the central parameters came from
     parameter_errors: Sequence[str]
     date: _dt.date
-    rendered: list[bulk.Deflated] | None = None  # the customers' rows, file by file (deflated)
+    rendered: list[master_rows.Deflated]  # the customers' rows, file by file (deflated)
 
 
 def _title(key: str) -> str:
@@ -100,7 +100,7 @@ class Book:
             if total:
                 ws.write_blank(row, col, None, fmt)
         elif isinstance(value, str):
-            if kind == "id" and bulk.numeric_id(value):
+            if kind == "id" and master_rows.numeric_id(value):
                 ws.write_number(row, col, float(value), fmt)
             else:
                 ws.write_string(row, col, value[:MAX_TEXT], fmt)
@@ -152,19 +152,17 @@ def write_master(data: MasterData, dst: Path) -> None:
     template = stream.getvalue()
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
         sheet_xml = zf.read(_CUSTOMERS_PART)
-    styles = bulk.column_styles(sheet_xml)
+    if master_rows.column_styles(sheet_xml) != customer_styles():
+        raise RuntimeError("the workers rendered Kunden gesamt with other styles than the master "
+                           "has")  # a programming error: customer_styles() builds a Book alike
     last_row, last_col = len(data.customers) + 1, xl_col_to_name(len(CUSTOMER_COLUMNS) - 1)
-    if data.rendered is not None and styles == customer_styles():  # the workers' rows
-        part = bulk.with_deflated_rows(sheet_xml, data.rendered, last_row, last_col)
-    else:
-        rows = bulk.render_chunks(customer_columns(data.customers), styles)
-        part = bulk.with_rows(sheet_xml, rows, last_row, last_col)
-    bulk.write_streamed(template, dst, {_CUSTOMERS_PART: part})
+    part = master_rows.with_deflated_rows(sheet_xml, data.rendered, last_row, last_col)
+    master_rows.write_streamed(template, dst, {_CUSTOMERS_PART: part})
 
 
-def customer_columns(customers: pd.DataFrame) -> list[bulk.BulkColumn]:
+def customer_columns(customers: pd.DataFrame) -> list[master_rows.MasterColumn]:
     """The columns of ``Kunden gesamt``; customer numbers like "10001" become numbers."""
-    return [bulk.BulkColumn(customers[key], numeric_ids=key == "customer_id")
+    return [master_rows.MasterColumn(customers[key], numeric_ids=key == "customer_id")
             for key in CUSTOMER_COLUMNS]
 
 
@@ -176,7 +174,7 @@ def customer_styles() -> dict[int, int]:
 
 
 def _customer_layout(book: Book, ws, count: int) -> None:
-    """Header, column formats and filter; the rows come from :mod:`bulk`."""
+    """Header, column formats and filter; the rows come from :mod:`master_rows`."""
     for col, key in enumerate(CUSTOMER_COLUMNS):
         ws.write_string(0, col, _title(key), book.head)
         kind = _KINDS.get(key)

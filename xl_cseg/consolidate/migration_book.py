@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from ..core.migration import Migration
-from . import bulk
+from . import master_rows
 from .master import Book, print_setup
 
 _CORNER = "von \\ nach"
@@ -62,4 +62,4 @@ def write_migration(result: Migration, before: _dt.date, after: _dt.date, dst: P
         sheet.freeze_panes(1, 0)
         print_setup(sheet, end, len(headers) - 1, repeat_header=True)
     book.wb.close()
-    bulk.write_streamed(stream.getvalue(), dst, {})
+    master_rows.write_streamed(stream.getvalue(), dst, {})

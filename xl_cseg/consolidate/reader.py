@@ -29,7 +29,7 @@ from ..io.source import FileSource, named_values
 from ..xlsx.atomic import lock_files
 from ..xlsx.errors import WorkbookError
 from ..xlsx.package import Package
-from .bulk import Deflated
+from .master_rows import Deflated
 from .parameters import ParameterSet, deviations, workbook_parameters
 from .sources import FAILED, SKIPPED
 

@@ -21,7 +21,7 @@ from ..io.targets import TargetRefused, check_output, new_folders
 from ..xlsx.atomic import check_writable
 from ..xlsx.errors import WorkbookError
 from ..xlsx.safezip import open_package
-from . import bulk, history
+from . import history, master_rows
 from . import duplicates
 from .master import LOG_SHEET, MasterData, customer_columns, customer_styles, write_master
 from .parameters import ParameterSet, central_parameters
@@ -112,8 +112,8 @@ def read_and_render(task: Task) -> FileResult:
     (in the worker, so that all cores share the work and little data comes back)."""
     result = read_territory(task)
     if result.customers is not None and task.styles is not None:
-        result.rendered = bulk.deflate(
-            bulk.render_rows(customer_columns(result.customers), task.styles))
+        result.rendered = master_rows.deflate(
+            master_rows.render_rows(customer_columns(result.customers), task.styles))
     return result
 
 
@@ -151,8 +151,7 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
                           counted if once else None),
         distribution=figures, parameters=central.label,
         parameter_errors=central.errors, date=today,
-        rendered=[r.rendered for r in read] if all(r.rendered is not None for r in read)
-        else None)
+        rendered=[r.rendered for r in read])
 
 
 def is_master(path: Path) -> bool:

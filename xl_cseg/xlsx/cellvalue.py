@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 from itertools import compress, repeat
-from operator import not_
+from operator import ne, not_
 
 import numpy as np
 import orjson
@@ -51,19 +51,43 @@ def number_list(values: np.ndarray) -> bytes:
 
 _SEP = "\ue000"  # a private-use character: texts joined by it are cleaned in one pass
 _INLINE_HEAD = b' t="inlineStr"><is><t xml:space="preserve">'
+_INLINE_PLAIN = b' t="inlineStr"><is><t>'
 _INLINE_TAIL = b"</t></is></c>"
 
 
-def text_tails(texts: list[str]) -> list[bytes]:
-    """The :func:`render_value` tails of many texts: cleaned, escaped and encoded in one pass
-    over their join (one by one where a text holds the separator or is too long)."""
+def text_cells(texts: list[str], head: bytes = b"", *, space: str = "always") -> list[bytes]:
+    """Inline-string cells of many texts, each ``head`` + its tail: cleaned, escaped and encoded
+    in one pass over their join (one by one where a text holds the separator or is too long;
+    a text longer than Excel's limit after cleaning raises ``ValueError``). ``space``:
+    ``"always"`` marks every text ``xml:space="preserve"`` (as :func:`render_value`),
+    ``"where_needed"`` only texts with leading or trailing whitespace."""
+    always = space == "always"
+    start = head + (_INLINE_HEAD if always else _INLINE_PLAIN)
     joined = _SEP.join(texts)
     if joined.count(_SEP) != len(texts) - 1 or max(map(len, texts), default=0) > MAX_TEXT:
-        return [render_value(text) for text in texts]
-    safe = escaped_utf8(joined)
-    sep = _SEP.encode("utf-8")
-    return (_INLINE_HEAD + safe.replace(sep, _INLINE_TAIL + sep + _INLINE_HEAD)
-            + _INLINE_TAIL).split(sep)
+        cells = [start + _escaped(text) + _INLINE_TAIL for text in texts]
+    else:
+        sep = _SEP.encode("utf-8")
+        cells = (start + escaped_utf8(joined).replace(sep, _INLINE_TAIL + sep + start)
+                 + _INLINE_TAIL).split(sep)
+    if not always:
+        padded = np.flatnonzero(np.fromiter(map(ne, texts, map(str.strip, texts)), bool,
+                                            len(texts)))
+        for i in padded.tolist():  # leading or trailing blanks are kept only with xml:space
+            cells[i] = head + _INLINE_HEAD + escaped_utf8(texts[i]) + _INLINE_TAIL
+    return cells
+
+
+def _escaped(text: str) -> bytes:
+    text = clean_text(text)
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"text longer than {MAX_TEXT} characters cannot be stored in a cell")
+    return escape(text).encode("utf-8")
+
+
+def number_cells(values: np.ndarray, head: bytes = b"") -> list[bytes]:
+    """Number cells of many (finite) numbers, each ``head`` + its tail."""
+    return wrapped(number_list(values), head + b"><v>", b"</v></c>")
 
 
 def wrapped(joined: bytes, head: bytes, tail: bytes) -> list[bytes]:
@@ -118,11 +142,6 @@ def cell_tail(value: CellValue) -> bytes | None:
     return None if value is KEEP else render_value(value)
 
 
-def _number_tails(numbers: np.ndarray) -> list[bytes]:
-    """Tails of number cells, rendered in bulk."""
-    return wrapped(number_list(numbers), b"><v>", b"</v></c>")
-
-
 def column_tails(values: Sequence[CellValue], types: set[type] | None = None
                  ) -> list[bytes | None]:
     """The :func:`render_value` tails of one column's values; None where no cell is written
@@ -133,14 +152,14 @@ def column_tails(values: Sequence[CellValue], types: set[type] | None = None
     if not any(issubclass(kind, float) for kind in kinds):
         return _distinct_tails(values, kinds)
     if types == kinds and all(issubclass(kind, float) for kind in kinds):
-        return _number_tails(np.array(values, dtype=float))
+        return number_cells(np.array(values, dtype=float))
     # numbers and some other values (a trend is a number or "neu"): all rendered as numbers,
     # the others (rendered once per distinct value) put in place after
     others = list(compress(range(len(values)), map(not_, map(isinstance, values, repeat(float)))))
     numeric = list(values)
     for i in others:
         numeric[i] = 0.0
-    tails = _number_tails(np.array(numeric, dtype=float))
+    tails = number_cells(np.array(numeric, dtype=float))
     other_values = [values[i] for i in others]
     other_kinds = set(map(type, other_values)) - {type(None), type(KEEP)}
     for i, tail in zip(others, _distinct_tails(other_values, other_kinds)):
@@ -156,7 +175,7 @@ def _distinct_tails(values: Sequence[CellValue], kinds: set[type]) -> list[bytes
     distinct = set(values)
     if kinds and issubclass(next(iter(kinds)), str):
         texts = [v for v in distinct if v is not None and v is not KEEP]
-        rendered: dict[CellValue, bytes | None] = dict(zip(texts, text_tails(texts)))
+        rendered: dict[CellValue, bytes | None] = dict(zip(texts, text_cells(texts)))
         rendered.update((v, None) for v in distinct if v is None or v is KEEP)
     else:
         rendered = {v: cell_tail(v) for v in distinct}

@@ -1,31 +1,28 @@
-"""A large worksheet written fast into a package made by XlsxWriter.
+"""The rows of the master's big sheet (``Kunden gesamt``), written into the package XlsxWriter
+made for it.
 
 XlsxWriter lays out the workbook (styles, the big sheet's header row, column formats, filter,
-the small sheets and charts); the big sheet's cells are rendered here in bulk: each column is
-factorized and every distinct value rendered once as cell XML (a number, or an inline string, so
-text is never a formula). Rendering needs nothing but the values and the column styles, so the
-consolidate workers render their own rows in parallel; the parent joins them and streams them
-into an ISA-L compressor in a second thread. Rows and cells carry no ``r`` attribute: each
-follows the one before (cells from column A, rows after the header row), which ECMA-376 allows
-(Excel, LibreOffice, openpyxl and python-calamine read them so). Inline strings
-(``t="inlineStr"``) are what Apache POI's streaming writer uses; Excel turns them into shared
-strings when it saves.
+the small sheets and charts). Each consolidate worker renders the rows of its file with the cell
+renderer (:mod:`xlsx.cellvalue`: each column factorized, every distinct value rendered once, a
+number or an inline string, so text is never a formula) and deflates them; the parent joins the
+deflated rows into the sheet. Rows and cells carry no ``r`` attribute: each follows the one
+before (cells from column A, rows after the header row), which ECMA-376 allows (Excel,
+LibreOffice, openpyxl and python-calamine read them so). Inline strings (``t="inlineStr"``) are
+what Apache POI's streaming writer uses; Excel turns them into shared strings when it saves.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import queue
 import re
 import stat
-import threading
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import is_not, ne
+from operator import is_not
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +30,13 @@ import pandas as pd
 from isal import isal_zlib
 
 from ..xlsx.atomic import (check_writable, cleanup_stale_temps, new_file_mode, target_path,
-                           temp_beside, write_deflated, write_packed)
-from ..xlsx.cellvalue import MAX_TEXT, number_list, wrapped
-from ..xlsx.xmltext import escaped_utf8
+                           temp_beside, write_packed)
+from ..xlsx.cellvalue import MAX_TEXT, number_cells, render_value, text_cells, wrapped
 
-CHUNK_ROWS = 20_000
 _COL = re.compile(rb'<col\s+min="(\d+)"\s+max="(\d+)"[^>]*?\sstyle="(\d+)"')
 _NUMERIC_ID = re.compile(r"[1-9][0-9]{0,14}")
 _NUMERIC_IDS = re.compile(r"(?:[1-9][0-9]{0,14},)*[1-9][0-9]{0,14}")  # joined by commas
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
-_SEP = "\ue000"  # a private-use character joins texts so they are cleaned in one pass
 _TEXT, _NUMBER, _OTHER = 0, 1, 2
 _BLANK = b"<c/>"
 _KIND_OF_TYPE = {str: _TEXT, **dict.fromkeys(
@@ -55,7 +49,7 @@ def numeric_id(text: str) -> bool:
 
 
 @dataclass(frozen=True)
-class BulkColumn:
+class MasterColumn:
     values: pd.Series
     numeric_ids: bool = False  # customer numbers like "10001" become numbers (not "0815")
 
@@ -69,10 +63,10 @@ def column_styles(sheet_xml: bytes) -> dict[int, int]:
 
 
 def _numbers(values: np.ndarray, s: bytes) -> list[bytes]:
-    """Number cells (blank for inf) with :func:`number_list`'s texts."""
+    """Number cells (blank for inf)."""
     values = values.astype(float)
     finite = np.isfinite(values)
-    cells = wrapped(number_list(values[finite]), b"<c%s><v>" % s, b"</v></c>")
+    cells = number_cells(values[finite], b"<c%s" % s)
     if finite.all():
         return cells
     out = np.full(len(values), _BLANK, dtype=object)
@@ -86,25 +80,12 @@ def _objects(items: list[bytes]) -> np.ndarray:
 
 
 def _inline(texts: list[str], s: bytes) -> list[bytes]:
-    """Inline string cells (UTF-8); texts are cleaned, escaped, encoded and wrapped in a few
-    passes over their join."""
+    """Inline string cells, texts longer than Excel's limit cut to it."""
     content = [t[:MAX_TEXT] for t in texts] if max(map(len, texts)) > MAX_TEXT else texts
-    joined = _SEP.join(content)
-    plain, end = b'<c%s t="inlineStr"><is><t>' % s, b"</t></is></c>"
-    if joined.count(_SEP) == len(texts) - 1:  # clean_text keeps the separator
-        sep = _SEP.encode()
-        cells = (plain + escaped_utf8(joined).replace(sep, end + sep + plain) + end).split(sep)
-    else:  # a text holds the separator itself
-        cells = [plain + escaped_utf8(t) + end for t in content]
-    padded = np.flatnonzero(np.fromiter(map(ne, content, map(str.strip, content)), bool,
-                                        len(content)))
-    for i in padded.tolist():  # leading or trailing blanks are kept only with xml:space
-        cells[i] = b'<c%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % (
-            s, escaped_utf8(content[i]))
-    return cells
+    return text_cells(content, b"<c%s" % s, space="where_needed")
 
 
-def _cells(column: BulkColumn, style: int | None) -> list[bytes]:
+def _cells(column: MasterColumn, style: int | None) -> list[bytes]:
     """The cell XML (UTF-8) of each row of ``column``."""
     values = column.values.to_numpy()
     s = b' s="%d"' % style if style else b""
@@ -151,7 +132,7 @@ def _distinct_cells(values: np.ndarray, s: bytes, numeric_ids: bool
     for pos in np.flatnonzero(kinds == _OTHER).tolist():
         value = values[pos]
         if isinstance(value, (bool, np.bool_)):
-            cells[pos] = b'<c%s t="b"><v>%d</v></c>' % (s, int(value))
+            cells[pos] = b"<c%s%s" % (s, render_value(bool(value)))
         else:  # dates, error values, anything else: their text
             shown.append(pos)
             texts.append(str(value))
@@ -160,7 +141,7 @@ def _distinct_cells(values: np.ndarray, s: bytes, numeric_ids: bool
     return cells, codes
 
 
-def render_rows(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> bytes:
+def render_rows(columns: Sequence[MasterColumn], styles: Mapping[int, int]) -> bytes:
     """``<row>`` elements (UTF-8) for equal-length ``columns``. Rows carry no ``r`` either:
     they continue from the row before, so blocks rendered apart can simply be joined."""
     if not columns:
@@ -175,30 +156,12 @@ def render_rows(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> byt
     return b"".join(flat)
 
 
-def render_chunks(columns: Sequence[BulkColumn], styles: Mapping[int, int]) -> Iterator[bytes]:
-    """:func:`render_rows` of ``CHUNK_ROWS`` rows at a time."""
-    count = len(columns[0].values) if columns else 0
-    for start in range(0, count, CHUNK_ROWS):
-        part = slice(start, start + CHUNK_ROWS)
-        yield render_rows([BulkColumn(c.values.iloc[part], c.numeric_ids) for c in columns],
-                          styles)
-
-
 def _around_rows(sheet_xml: bytes, last_row: int, last_col: str) -> tuple[bytes, bytes]:
     """The sheet part before its rows (the dimension grown) and after them."""
     end = sheet_xml.rindex(b"</sheetData>")
     head = _DIMENSION.sub(b'<dimension ref="A1:%s%d"/>' % (last_col.encode(), last_row),
                           sheet_xml[:end], count=1)
     return head, sheet_xml[end:]
-
-
-def with_rows(sheet_xml: bytes, rows: Iterable[bytes], last_row: int, last_col: str
-              ) -> Iterator[bytes]:
-    """The sheet part with ``rows`` appended to its ``<sheetData>`` and the dimension grown."""
-    head, tail = _around_rows(sheet_xml, last_row, last_col)
-    yield head
-    yield from rows
-    yield tail
 
 
 @dataclass(frozen=True)
@@ -229,15 +192,15 @@ class DeflatedPart:
 
 def with_deflated_rows(sheet_xml: bytes, rows: Sequence[Deflated], last_row: int, last_col: str
                        ) -> DeflatedPart:
-    """:func:`with_rows` for rows deflated already."""
+    """The sheet part with the deflated ``rows`` appended to its ``<sheetData>`` and the
+    dimension grown."""
     head, tail = _around_rows(sheet_xml, last_row, last_col)
     return DeflatedPart([deflate(head), *rows, deflate(tail, last=True)])
 
 
-def write_streamed(template: bytes, dst: Path,
-                   replaced: dict[str, bytes | Iterable[bytes] | DeflatedPart]) -> None:
+def write_streamed(template: bytes, dst: Path, replaced: Mapping[str, DeflatedPart]) -> None:
     """Write the package ``template`` (zip bytes) to ``dst`` atomically, with some members
-    replaced by bytes, by a stream of byte chunks or by deflated segments."""
+    replaced by deflated segments."""
     dst = target_path(dst)
     check_writable(dst)
     cleanup_stale_temps(dst.parent)  # named leftovers of writes killed long ago
@@ -248,12 +211,8 @@ def write_streamed(template: bytes, dst: Path,
                 data = replaced.get(info.filename, None)
                 if data is None:
                     zf.writestr(info, src.read(info))
-                elif isinstance(data, bytes):
-                    zf.writestr(info.filename, data)
-                elif isinstance(data, DeflatedPart):
-                    _write_segments(zf, info.filename, data.segments)
                 else:
-                    _stream(zf, info.filename, data)
+                    _write_segments(zf, info.filename, data.segments)
         os.fchmod(out.fileno(),
                   stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
 
@@ -273,34 +232,3 @@ def _write_segments(zf: zipfile.ZipFile, name: str, segments: Sequence[Deflated]
         size += segment.size
     info.CRC, info.file_size = crc, size
     write_packed(zf, info, [segment.data for segment in segments])
-
-
-def _stream(zf: zipfile.ZipFile, name: str, chunks: Iterable[bytes]) -> None:
-    """Compress ``chunks`` into member ``name`` in a second thread while they are produced."""
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
-    failed: list[BaseException] = []
-
-    def produced() -> Iterator[bytes]:
-        while (chunk := pending.get()) is not None:
-            yield chunk
-
-    def consume() -> None:
-        try:
-            write_deflated(zf, _member(name), produced())
-        except BaseException as exc:  # noqa: BLE001 - handed to the producer
-            failed.append(exc)
-            while pending.get() is not None:
-                pass
-
-    worker = threading.Thread(target=consume, name="xl-cseg-zip", daemon=True)
-    worker.start()
-    try:
-        for chunk in chunks:
-            if failed:
-                break
-            pending.put(chunk)
-    finally:
-        pending.put(None)
-        worker.join()
-    if failed:
-        raise failed[0]
