@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import cellerrors
+from . import cellerrors, german
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def parse_number(raw: Any) -> tuple[float | None, str | None]:
     if isinstance(raw, CellError):
         return None, f"Fehlerwert {error_label(raw.code)} statt einer Zahl"
     if isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
-        shown = raw.strftime("%d.%m.%Y") if isinstance(raw, _dt.date) else str(raw)
+        shown = german.date(raw) if isinstance(raw, _dt.date) else str(raw)
         return None, f"{shown} ist ein Datum, keine Zahl"
     text = str(raw)
     value = parse_number_text(text)

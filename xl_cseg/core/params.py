@@ -11,6 +11,7 @@ import datetime as _dt
 from dataclasses import dataclass, field, make_dataclass, replace
 from typing import Any, Mapping
 
+from . import german
 from .numbers import parse_number, percent_points
 
 ABC_CLASSES = ("A", "B", "C")
@@ -282,7 +283,7 @@ def _coerce(spec: ParamSpec, raw: Any) -> tuple[Any, str | None]:
         return spec.default, (f"{format_value(spec, value)} liegt außerhalb {lo} bis {hi}; "
                               f"Standardwert {format_value(spec, spec.default)} verwendet")
     if spec.kind == "integer" and value != int(value):
-        return spec.default, f"{value:g} ist keine ganze Zahl; Standardwert verwendet"
+        return spec.default, f"{german.number(value, 4)} ist keine ganze Zahl; Standardwert verwendet"
     return value, None
 
 
@@ -293,9 +294,8 @@ def format_value(spec: ParamSpec, value: Any) -> str:
     if isinstance(value, str):
         return value
     if spec.kind == "percent":
-        return f"{value * 100:g} %".replace(".", ",")
-    return f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".").rstrip("0") \
-        .rstrip(",") + (f" {spec.unit}" if spec.unit == "EUR" else "")
+        return german.percent(value, 2)
+    return german.amount(value) if spec.unit == "EUR" else german.number(value, 2)
 
 
 def parameters_from_names(values: Mapping[str, Any]) -> tuple[Parameters, list[ParamIssue]]:
@@ -327,7 +327,7 @@ def parameters_from_names(values: Mapping[str, Any]) -> tuple[Parameters, list[P
                 continue
             number, error = parse_number(raw)
             if error or number is None or number < 0:
-                issues.append(ParamIssue(name, f"{error or 'negativ'}; Standardwert {current:g} "
+                issues.append(ParamIssue(name, f"{error or 'negativ'}; Standardwert {german.number(current, 2)} "
                                                "verwendet"))
                 continue
             if name == n_visits:
@@ -362,8 +362,8 @@ def check_consistency(params: Parameters, issues: list[ParamIssue] | None = None
                                                    "nur gemeinsam nutzbar; Kosten je Besuch verwendet"))
     absent = params.urlaub + params.krankheit + params.messen + params.interne_tage
     if absent >= params.arbeitstage:
-        issues.append(ParamIssue("Arbeitstage", f"Abwesenheiten ({absent:g} Tage) übersteigen die "
-                                                f"Arbeitstage ({params.arbeitstage:g}); Standardwerte "
+        issues.append(ParamIssue("Arbeitstage", f"Abwesenheiten ({german.number(absent, 2)} Tage) übersteigen die "
+                                                f"Arbeitstage ({german.number(params.arbeitstage, 2)}); Standardwerte "
                                                 "verwendet"))
         params = replace(params, **{k: getattr(defaults, k) for k in
                                     ("arbeitstage", "urlaub", "krankheit", "messen", "interne_tage")})

@@ -18,6 +18,7 @@ from typing import Any, Callable, Hashable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import german
 from .columns import MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS
 from .numbers import (CellError, UncachedFormula, error_label, normalize_id, parse_number,
                       percent_points)
@@ -130,10 +131,6 @@ def parse_phase(raw: Any) -> tuple[str | None, str | None]:
 
 
 # -- probabilities ----------------------------------------------------------------------------
-def _percent(value: float) -> str:
-    return f"{value * 100:.10g} %".replace(".", ",")
-
-
 def parse_probability(raw: Any) -> tuple[float | None, str | None]:
     """A probability as a fraction: 0.4, "40 %" and 40 all mean 40 %; outside 0-100 % (also 1.4,
     what a % cell holds for 140 %) is an error."""
@@ -142,7 +139,7 @@ def parse_probability(raw: Any) -> tuple[float | None, str | None]:
         return None, error
     value = percent_points(value)  # 40 typed into a cell without percent format: 40 %
     if not 0.0 <= value <= 1.0:
-        return None, f"{_percent(value)} liegt außerhalb 0 bis 100 %"
+        return None, f"{german.percent(value)} liegt außerhalb 0 bis 100 %"
     return value, None
 
 
@@ -162,7 +159,7 @@ def status_probabilities_from_names(values: Mapping[str, Any]
         value, error = parse_probability(by_name[status.name.casefold()])
         if value is None:
             issues.append(ParamIssue(status.name, f"{error or 'leer'}; Standardwert "
-                                                  f"{_percent(status.default)} verwendet"))
+                                                  f"{german.percent(status.default)} verwendet"))
         else:
             probabilities[status.label] = value
     return probabilities, issues
@@ -199,7 +196,7 @@ def parse_date(raw: Any) -> tuple[_dt.date | None, str | None]:
         if math.isnan(serial):
             return None, None
         if not 1 <= serial <= _MAX_SERIAL:
-            return None, f"{serial:g} ist kein gültiges Datum"
+            return None, f"{german.number(serial, 4)} ist kein gültiges Datum"
         return _EXCEL_EPOCH + _dt.timedelta(days=math.floor(serial)), None
     text = str(raw).strip()
     if not text:
@@ -369,7 +366,7 @@ def _expected_revenue(raw: pd.DataFrame, issues: list[Issue]) -> pd.Series:
     issues.extend(found)
     negative = (expected < 0).to_numpy()
     issues.extend(Issue(label, "expected_revenue", ERROR,
-                        f"negativer Betrag {_eur(expected[label])} ist nicht zulässig")
+                        f"negativer Betrag {german.amount(expected[label])} ist nicht zulässig")
                   for label in raw.index[negative])
     failed = {i.row for i in found if i.severity == ERROR} | set(raw.index[negative])
     expected = expected.where(~negative)
@@ -391,7 +388,7 @@ def _warnings(due: pd.Series, last: pd.Series, is_open: pd.Series, today: _dt.da
         idle = (today - last[label]).days
         if idle < 0:
             issues.append(Issue(label, "last_activity", NOTE,
-                                f"{last[label]:%d.%m.%Y} liegt in der Zukunft"))
+                                f"{german.date(last[label])} liegt in der Zukunft"))
         elif idle > stale_days and is_open[label]:
             stale[label] = f"keine Aktivität seit {_days(idle)}"
     return overdue, stale
@@ -426,8 +423,3 @@ def _notes(issues: list[Issue], index: pd.Index) -> pd.Series:
         notes[row] = "; ".join(f"{measure_header(i.field)}: {i.message}" if i.field else
                                i.message for i in found)
     return notes
-
-
-def _eur(value: float) -> str:
-    text = f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return (text[:-3] if text.endswith(",00") else text) + " €"

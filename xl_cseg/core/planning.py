@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import rules
+from . import german, rules
 from .params import CODES, SPECS, ParamIssue, Parameters, check_consistency
 from .pipeline import WON, PipelineResult
 
@@ -124,14 +124,14 @@ class Gap:
         return self.missing_pipeline == 0
 
     def as_rows(self) -> list[PlanRow]:
-        target_note = (f"Vorjahr x (1 + {_pct(self.params.ziel_wachstum)} Wachstum)."
+        target_note = (f"Vorjahr x (1 + {german.percent(self.params.ziel_wachstum)} Wachstum)."
                        if self.target_from_growth else "Absolutes Umsatzziel (Ziel_Umsatz).")
         coverage_note = ("Gewichtete Pipeline / Lücke." if self.coverage is not None
                          else "Keine Lücke: das Ziel ist durch die erwartete Basis gedeckt.")
         if self.overplanning_ok:
             plan_note = "Die ungewichtete Pipeline deckt die Lücke ausreichend oft."
         else:
-            plan_note = (f"Es fehlen {_eur(self.missing_pipeline)} ungewichtete Pipeline: "
+            plan_note = (f"Es fehlen {german.amount(self.missing_pipeline)} ungewichtete Pipeline: "
                          "weitere Maßnahmen bei Wachstums- und Potenzialkunden planen.")
         return [
             PlanRow("Umsatz Vorjahr", self.revenue, "EUR",
@@ -139,11 +139,11 @@ class Gap:
             PlanRow("Umsatzziel", self.target, "EUR", target_note),
             PlanRow("Gesicherte Basis", self.secured, "EUR",
                     f"Maintain-Kunden mit Verbundenheit ab "
-                    f"{self.params.sicher_verbundenheit:g} ohne Risiko."),
+                    f"{german.number(self.params.sicher_verbundenheit, 1)} ohne Risiko."),
             PlanRow("Umsatz gefährdeter Kunden", self.risk_revenue, "EUR",
                     "Vorjahresumsatz der Kunden mit Risiko-Hinweis."),
             PlanRow("Erwarteter Verlust", self.at_risk, "EUR",
-                    f"{_pct(self.params.verlustquote_risiko)} des Umsatzes gefährdeter Kunden."),
+                    f"{german.percent(self.params.verlustquote_risiko)} des Umsatzes gefährdeter Kunden."),
             PlanRow("Erwartete Basis", self.expected_base, "EUR",
                     "Umsatz Vorjahr abzüglich erwarteter Verlust."),
             PlanRow("Lücke zum Ziel", self.gap, "EUR", "Umsatzziel abzüglich erwartete Basis."),
@@ -154,7 +154,7 @@ class Gap:
                     "Offene Maßnahmen x Wahrscheinlichkeit plus gewonnene Maßnahmen."),
             PlanRow("Deckungsgrad", self.coverage, "%", coverage_note),
             PlanRow("Benötigte Pipeline (ungewichtet)", self.required_pipeline, "EUR",
-                    f"Lücke x Überplanungsfaktor {_num(self.params.ueberplanung, 1)}."),
+                    f"Lücke x Überplanungsfaktor {german.number(self.params.ueberplanung, 1)}."),
             PlanRow("Überplanung erreicht", "ja" if self.overplanning_ok else "nein", "", plan_note),
             PlanRow("Noch zu planen", self.missing_pipeline, "EUR",
                     "Benötigte abzüglich offene Pipeline (ungewichtet)."),
@@ -280,10 +280,10 @@ class Capacity:
 
     def as_rows(self) -> list[PlanRow]:
         if self.over_capacity:
-            verdict = (f"Überlastet: {_num(-self.free_visits, 1)} Besuche pro Jahr zu viel; "
+            verdict = (f"Überlastet: {german.number(-self.free_visits, 1)} Besuche pro Jahr zu viel; "
                        "Segmente mit dem geringsten Umsatz je Besuch ausdünnen.")
         else:
-            verdict = f"Kapazität reicht: {_num(self.free_visits, 1)} Besuche pro Jahr frei."
+            verdict = f"Kapazität reicht: {german.number(self.free_visits, 1)} Besuche pro Jahr frei."
         rows = [
             PlanRow("Arbeitstage", self.working_days, "Tage",
                     "Werktage abzüglich Wochenenden und Feiertage."),
@@ -292,10 +292,10 @@ class Capacity:
             PlanRow("Verfügbare Tage", self.available_days, "Tage",
                     "Arbeitstage abzüglich Abwesenheiten."),
             PlanRow("Kundentage", self.customer_days, "Tage",
-                    f"Verfügbare Tage x {_num(self.params.kundentage_woche, 1)} von 5 Tagen "
+                    f"Verfügbare Tage x {german.number(self.params.kundentage_woche, 1)} von 5 Tagen "
                     "pro Woche beim Kunden."),
             PlanRow("Besuchskapazität", self.field_capacity, "Besuche/Jahr",
-                    f"Kundentage x {_num(self.params.besuche_tag, 1)} Besuche je Kundentag."),
+                    f"Kundentage x {german.number(self.params.besuche_tag, 1)} Besuche je Kundentag."),
             PlanRow("Besuchsbedarf", self.visit_demand, "Besuche/Jahr",
                     "Besuche laut Kanalmatrix über alle Kunden."),
             PlanRow("Auslastung", self.utilisation, "%", "Besuchsbedarf / Besuchskapazität."),
@@ -303,8 +303,8 @@ class Capacity:
         ]
         for code, row in self.thin_out.iterrows():
             rows.append(PlanRow(f"Ausdünnen {code}", -row["Besuche streichen"], "Besuche/Jahr",
-                                f"Umsatz je Besuch {_eur(row['Umsatz je Besuch'])}; danach "
-                                f"{_num(row['Besuche je Kunde danach'], 1)} Besuche je Kunde."))
+                                f"Umsatz je Besuch {german.amount(row['Umsatz je Besuch'])}; danach "
+                                f"{german.number(row['Besuche je Kunde danach'], 1)} Besuche je Kunde."))
         uncovered = -self.free_visits - float(self.thin_out["Besuche streichen"].sum())
         if self.over_capacity and uncovered > 1e-9:
             rows.append(PlanRow("Trotz Ausdünnen zu viel", uncovered, "Besuche/Jahr",
@@ -315,7 +315,7 @@ class Capacity:
             PlanRow("Inside-Sales-Tage", self.is_days, "Tage", "Arbeitstage abzüglich Urlaub und "
                                                                "Krankheit."),
             PlanRow("Kontakte je Inside-Sales-Stelle", self.is_capacity, "Kontakte/Jahr",
-                    f"Inside-Sales-Tage x {_num(self.params.is_kunden_tag, 1)} Kunden je Tag."),
+                    f"Inside-Sales-Tage x {german.number(self.params.is_kunden_tag, 1)} Kunden je Tag."),
             PlanRow("Kontaktbedarf Inside Sales", self.contact_demand, "Kontakte/Jahr",
                     "Kontakte laut Kanalmatrix über alle Kunden."),
             PlanRow("Inside Sales benötigt", self.is_fte, "FTE",
@@ -326,8 +326,8 @@ class Capacity:
                     "Kosten je Inside-Sales-Stelle / Kontakte je Stelle."),
             PlanRow("C-Kunden", self.c_customers, "Kunden", ""),
             PlanRow("C-Kunden im Außendienst", self.c_field_cost, "EUR",
-                    f"Je C-Kunde {_num(self.params.besuche_b, 1)} Besuche x "
-                    f"{_eur(self.cost_per_visit)} pro Jahr."),
+                    f"Je C-Kunde {german.number(self.params.besuche_b, 1)} Besuche x "
+                    f"{german.amount(self.cost_per_visit)} pro Jahr."),
             PlanRow("C-Kunden laut Kanalmatrix", self.c_plan_cost, "EUR",
                     "Verbleibende Besuche plus Inside-Sales-Kontakte pro Jahr."),
             PlanRow("Einsparung pro Jahr", self.c_saving, "EUR",
@@ -455,16 +455,3 @@ def _thin_out(by_code: pd.DataFrame, excess: float) -> pd.DataFrame:
 
 def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
-
-
-def _num(value: float, decimals: int = 0) -> str:
-    text = f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return text[:-2] if decimals == 1 and text.endswith(",0") else text
-
-
-def _eur(value: float) -> str:
-    return f"{_num(value, 2).removesuffix(',00')} €"
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.10g} %".replace(".", ",")

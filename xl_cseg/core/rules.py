@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from . import german
 from .params import ABC_CLASSES, POTENTIAL_CLASSES, Parameters
 
 WIN, GROW, MAINTAIN = "Win", "Grow", "Maintain"
@@ -132,12 +133,11 @@ def risk_text(grade: np.ndarray, trend_v: np.ndarray, loyalty_v: np.ndarray,
         disloyal = ab & (loyalty_v <= params.risiko_verbundenheit)
     out = np.full(len(grade), np.nan, dtype=object)
     if falling.any():
-        pct = np.round(trend_v[falling] * 100)
-        texts = {v: f"Umsatzrückgang −{abs(v):g} %" for v in np.unique(pct)}
-        out[falling] = [texts[v] for v in pct]
+        out[falling] = ["Umsatzrückgang −" + text
+                        for text in german.percents(-trend_v[falling], 0)]
     if disloyal.any():
         shown = loyalty_v[disloyal]
-        texts = {v: f"geringe Verbundenheit ({v:g})" for v in np.unique(shown)}
+        texts = {v: f"geringe Verbundenheit ({german.number(v, 2)})" for v in np.unique(shown)}
         both = falling[disloyal]
         out[disloyal] = [f"{old}; {texts[v]}" if b else texts[v]
                          for old, v, b in zip(out[disloyal], shown, both)]

@@ -9,13 +9,12 @@ name the cell (``Kunden!D17``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Hashable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from . import rules
+from . import german, rules
 from .columns import NUMERIC_INPUTS, header
 from .frames import plain_frame
 from .numbers import CellError, normalize_id, number_scale, parse_number
@@ -223,14 +222,14 @@ def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndar
         column = values[key]
         negative = column < 0
         if negative.any():
-            issues.extend(Issue(label, key, ERROR, f"negativer Betrag {_eur(amount)} ist nicht "
+            issues.extend(Issue(label, key, ERROR, f"negativer Betrag {german.amount(amount)} ist nicht "
                                                    "zulässig")
                           for label, amount in zip(index[negative], column[negative].tolist()))
             column[negative] = np.nan
     loyalty = values["loyalty"]
     out_of_range = (loyalty < 1) | (loyalty > 5)
     if out_of_range.any():
-        issues.extend(Issue(label, "loyalty", ERROR, f"{grade:g} liegt außerhalb der Skala 1-5")
+        issues.extend(Issue(label, "loyalty", ERROR, f"{german.number(grade, 2)} liegt außerhalb der Skala 1-5")
                       for label, grade in zip(index[out_of_range], loyalty[out_of_range].tolist()))
         loyalty[out_of_range] = np.nan
 
@@ -251,7 +250,7 @@ def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndar
     over = (revenue > potential) & (potential > 0)
     for label, rev, pot in zip(index[over], revenue[over].tolist(), potential[over].tolist()):
         issues.append(Issue(label, "potential", NOTE,
-                            f"Umsatz {_eur(rev)} über Potenzial {_eur(pot)}: Potenzial "
+                            f"Umsatz {german.amount(rev)} über Potenzial {german.amount(pot)}: Potenzial "
                             "unterschätzt, als Maintain gewertet"))
     return issues
 
@@ -376,11 +375,3 @@ def _notes(issues: list[Issue], index: pd.Index) -> np.ndarray:
         values[positions[found]] = np.array(texts, dtype=object)[found]
     return values
 
-
-_GERMAN_SEPARATORS = str.maketrans(",.", ".,")
-
-
-@lru_cache(maxsize=4096)  # amounts repeat (potentials are estimates in round figures)
-def _eur(value: float) -> str:
-    text = f"{value:,.2f}".translate(_GERMAN_SEPARATORS)
-    return (text[:-3] if text.endswith(",00") else text) + " €"
