@@ -190,7 +190,7 @@ def test_parse_date_blank(raw):
     ("nächste Woche", '"nächste Woche" ist kein Datum (erwartet z. B. 31.12.2026)'),
     ("31.02.2026", '"31.02.2026" ist kein Datum (erwartet z. B. 31.12.2026)'),
     (-5.0, "-5 ist kein gültiges Datum"),
-    (1e9, "1e+09 ist kein gültiges Datum"),
+    (1e9, "1.000.000.000 ist kein gültiges Datum"),
     (True, '"WAHR" ist ein Wahrheitswert, kein Datum'),
     (CellError("#VALUE!"), "Fehlerwert #WERT! statt eines Datums"),
 ])

@@ -191,7 +191,7 @@ def test_threshold_rule_of_thumb():
 def test_threshold_errors_are_german_texts():
     assert call("CSEG_SCHWELLE", "vierzehn") == error('"vierzehn" ist keine Zahl (Besuche)')
     assert call("CSEG_SCHWELLE", None) == error("Besuche fehlt")
-    assert call("CSEG_SCHWELLE", 4.0, -5.0) == error("-5 EUR liegt außerhalb 0,01 EUR bis ∞ "
+    assert call("CSEG_SCHWELLE", 4.0, -5.0) == error("-5 € liegt außerhalb 0,01 € bis ∞ "
                                                      "(kosten_je_besuch)")
     assert call("CSEG_SCHWELLE", 4.0, DIV0).startswith(error("Fehlerwert #DIV/0! statt einer Zahl"))
     assert call("CSEG_SCHWELLE", ((4.0, 5.0),)) == error(
@@ -344,7 +344,7 @@ def test_customer_days_and_inside_sales():
     assert call("CSEG_KUNDENTAGE", 220.0, 30.0, 8.0, 5.0, 12.0, 4.0) == pytest.approx(132.0)
     assert call("CSEG_KUNDENTAGE", 50.0) == error(
         "Abwesenheiten (55 Tage) übersteigen die Arbeitstage (50) (arbeitstage)")
-    assert call("CSEG_KUNDENTAGE", MISSING, 30.5).startswith(error("30.5 ist keine ganze Zahl"))
+    assert call("CSEG_KUNDENTAGE", MISSING, 30.5).startswith(error("30,5 ist keine ganze Zahl"))
     assert call("CSEG_IS_FTE", 4368.0) == pytest.approx(2.0)  # 12 x (220-30-8) = 2184 per FTE
     assert call("CSEG_IS_FTE", 4000.0, 10.0, 200.0) == pytest.approx(2.0)
     assert call("CSEG_IS_FTE", 4000.0, MISSING, 0.0) == error("Tage müssen größer 0 sein")
@@ -545,4 +545,4 @@ def test_pricing_functions_read_the_workbook_parameters():
     book = FakeWorkbook()
     book.set_names({"Bearbeitungspauschale": -5.0})
     assert call("CSEG_PAUSCHALE", 1800.0, 12.0, book=book).startswith(
-        error("-5 EUR liegt außerhalb"))
+        error("-5 € liegt außerhalb"))

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from . import jobs
 from .consolidate.cli import consolidate_command, migration_command, params_app
+from .core import german
 from .core.distribution import Distribution
 from .guard import guard_commands
 from .xlsx.atomic import make_folder
@@ -28,36 +29,30 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 MAX_LISTED = 40
 
 
-def _eur(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f} %".replace(".", ",")
-
-
 def distribution_table(title: str, frame) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("", no_wrap=True, min_width=10)
-    for col in ("Kunden", "% Kunden", "Umsatz €", "% Umsatz", "Potenzial €", "offen €"):
+    for col in ("Kunden", "% Kunden", "Umsatz", "% Umsatz", "Potenzial", "offen"):
         table.add_column(col, justify="right", no_wrap=True)
     for label, row in frame.iterrows():
         style = "bold" if label == "Gesamt" else None
-        table.add_row(str(label), f"{int(row['Kunden'])}", _pct(row["Anteil Kunden"]),
-                      _eur(row["Umsatz"]), _pct(row["Anteil Umsatz"]), _eur(row["Potenzial"]),
-                      _eur(row["Offenes Potenzial"]), style=style)
+        table.add_row(str(label), german.number(row["Kunden"]),
+                      german.percent(row["Anteil Kunden"]),
+                      german.amount(row["Umsatz"]), german.percent(row["Anteil Umsatz"]),
+                      german.amount(row["Potenzial"]), german.amount(row["Offenes Potenzial"]),
+                      style=style)
     return table
 
 
 def matrix_table(dist: Distribution) -> Table:
-    table = Table(title="Portfolio-Matrix (Kunden / Umsatz €)", title_justify="left",
+    table = Table(title="Portfolio-Matrix (Kunden / Umsatz)", title_justify="left",
                   box=box.SIMPLE_HEAD)
     table.add_column("", no_wrap=True)
     for col in dist.matrix_customers.columns:
         table.add_column(col, justify="right", no_wrap=True)
     for abc in dist.matrix_customers.index:
-        table.add_row(abc, *(f"{dist.matrix_customers.at[abc, c]} / "
-                             f"{_eur(dist.matrix_revenue.at[abc, c])}"
+        table.add_row(abc, *(f"{german.number(dist.matrix_customers.at[abc, c])} / "
+                             f"{german.amount(dist.matrix_revenue.at[abc, c])}"
                              for c in dist.matrix_customers.columns))
     return table
 
@@ -75,10 +70,12 @@ def print_parameters(report: jobs.SegmentReport) -> None:
 
 def print_report(report: jobs.SegmentReport, verb: str) -> None:
     p = report.params
-    console.print(f"[bold]{escape(report.path.name)}[/bold]: {report.customers} Kunden in "
+    console.print(f"[bold]{escape(report.path.name)}[/bold]: "
+                  f"{german.count(report.customers, 'Kunde', 'Kunden')} in "
                   f"{escape(report.table.sheet)} ({verb}). C-Kunden-Schwelle "
-                  f"{_eur(p.c_threshold)} € ({p.besuche_b:g} Besuche x {_eur(p.cost_per_visit)} € "
-                  f"/ {_pct(p.max_kostenanteil)}), A-Schwelle {_eur(p.a_threshold)} €, "
+                  f"{german.amount(p.c_threshold)} ({german.number(p.besuche_b, 2)} Besuche x "
+                  f"{german.amount(p.cost_per_visit)} / {german.percent(p.max_kostenanteil)}), "
+                  f"A-Schwelle {german.amount(p.a_threshold)}, "
                   f"ABC-Methode {p.abc_methode}.")
     print_parameters(report)
     console.print(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))
@@ -152,12 +149,11 @@ def plan_table(title: str, rows) -> Table:
         elif value is None:  # e.g. no coverage when there is no gap
             shown = "–"
         elif row.unit == "%":
-            shown = _pct(float(value))
+            shown = german.percent(float(value))
         elif row.unit == "EUR":
-            shown = f"{_eur(float(value))} €"
+            shown = german.amount(float(value))
         else:
-            shown = f"{float(value):,.1f}".replace(",", "X").replace(".", ",").replace("X", ".") \
-                .removesuffix(",0") + (f" {row.unit}" if row.unit else "")
+            shown = german.number(float(value), 1) + (f" {row.unit}" if row.unit else "")
         table.add_row(row.label, shown, row.explanation)
     return table
 
@@ -214,7 +210,7 @@ def build_workbook(out: Optional[Path] = typer.Option(
     except (BuildError, ValueError) as exc:
         _fail(exc)
     for path, data in written.items():
-        console.print(f"Gebaut: {path} ({len(data):,} Bytes)".replace(",", "."))
+        console.print(f"Gebaut: {path} ({german.number(len(data))} Bytes)")
 
 
 @app.command()
@@ -257,15 +253,17 @@ def _amount_option(value: Optional[str], option: str) -> Optional[float]:
 def pricing_table(title: str, frame) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("", no_wrap=True)
-    for col in ("Kunden", "betroffen", "Aufträge < MBW", "Pauschale €", "Bündelung €",
-                "Betreuung €", "Anteil", "nicht kostend.", "Listenpreis"):
+    for col in ("Kunden", "betroffen", "Aufträge < MBW", "Pauschale", "Bündelung",
+                "Betreuung", "Anteil", "nicht kostend.", "Listenpreis"):
         table.add_column(col, justify="right", no_wrap=True)
     for label, row in frame.iterrows():
         share = row["Kostenanteil"]
         table.add_row(str(label), f"{int(row['Kunden'])}", f"{int(row['Betroffene Kunden'])}",
-                      _eur(row["Aufträge unter Mindestbestellwert"]), _eur(row["Pauschale/Jahr"]),
-                      _eur(row["Bündelung spart"]), _eur(row["Betreuungskosten"]),
-                      _pct(share) if share == share else "–", f"{int(row['Nicht kostendeckend'])}",
+                      german.number(row["Aufträge unter Mindestbestellwert"]),
+                      german.amount(row["Pauschale/Jahr"]), german.amount(row["Bündelung spart"]),
+                      german.amount(row["Betreuungskosten"]),
+                      german.percent(share) if share == share else "–",
+                      f"{int(row['Nicht kostendeckend'])}",
                       f"{int(row['Listenpreis durchsetzen'])}",
                       style="bold" if label == "Gesamt" else None)
     return table
@@ -297,16 +295,16 @@ def pricing(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm
     orders = (f"{result.orders_used} Aufträge aus „{report.orders.sheet}“" if report.orders
               is not None else "Aufträge/Jahr aus der Kundentabelle")
     console.print(f"[bold]{report.segment.path.name}[/bold]: {report.segment.customers} Kunden, "
-                  f"{orders}. Besuch {_eur(p.cost_per_visit)} €, Auftrag "
-                  f"{_eur(p.kosten_je_auftrag)} €, Mindestbestellwert "
-                  f"{_eur(p.mindestbestellwert)} €, Pauschale {_eur(p.pauschale)} €, "
-                  f"max. Vertriebskostenanteil {_pct(p.max_kostenanteil)}.")
+                  f"{orders}. Besuch {german.amount(p.cost_per_visit)}, Auftrag "
+                  f"{german.amount(p.kosten_je_auftrag)}, Mindestbestellwert "
+                  f"{german.amount(p.mindestbestellwert)}, Pauschale {german.amount(p.pauschale)}, "
+                  f"max. Vertriebskostenanteil {german.percent(p.max_kostenanteil)}.")
     console.print(pricing_table("Je Segment", result.by_code))
     console.print(pricing_table("Je ABC-Klasse", result.by_abc))
     total = result.totals
-    console.print(f"Pauschale bringt {_eur(total['Pauschale/Jahr'])} € im Jahr "
+    console.print(f"Pauschale bringt {german.amount(total['Pauschale/Jahr'])} im Jahr "
                   f"({int(total['Betroffene Kunden'])} Kunden betroffen); Bündeln auf den "
-                  f"Mindestbestellwert spart {_eur(total['Bündelung spart'])} €; "
+                  f"Mindestbestellwert spart {german.amount(total['Bündelung spart'])}; "
                   f"{int(total['Nicht kostendeckend'])} Kunden nicht kostendeckend betreut; "
                   f"{int(total['Listenpreis durchsetzen'])} C-Kunden mit Rabatt "
                   "(Listenpreis durchsetzen).")

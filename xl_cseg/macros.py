@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import doctor, jobs
-from .core.planning import _num
+from .core import german
 from .io.edits import SheetEdit, WorkbookWriter
 from .io.excel import ExcelSource, ExcelWriter, RollbackFailed
 from .io.source import FileSource, SheetSource, named_values
@@ -57,14 +57,6 @@ class NoMeasures(WorkbookError):
 
 
 # -- texts ------------------------------------------------------------------------------------
-def _eur(value: float) -> str:
-    return f"{_num(value)} €"
-
-
-def _pct(value: float) -> str:
-    return f"{_num(value * 100)} %"
-
-
 def _problems(*groups: tuple[str, list[str]], limit: int = SHORT_LISTED, more: str = "") -> str:
     """The first ``limit`` lines of the (title, lines) groups, in order, each titled."""
     lines: list[str] = []
@@ -145,7 +137,7 @@ def run_pipeline(source: SheetSource, writer: WorkbookWriter,
     plan = report.plan
     out = plan.pipeline.output
     head = (f"{len(out)} Maßnahmen im Blatt {plan.measures.sheet} aktualisiert. "
-            f"Gewichtete Pipeline: {_eur(plan.gap.weighted_pipeline)}; "
+            f"Gewichtete Pipeline: {german.amount(plan.gap.weighted_pipeline)}; "
             f"überfällig: {int(out['overdue'].notna().sum())}, "
             f"ohne Aktivität: {int(out['stale'].notna().sum())}.")
     return Summary(TITLE, _text(head, _issues(report)), not report.all_errors)
@@ -157,12 +149,12 @@ def run_plan(source: SheetSource, writer: WorkbookWriter,
              else "(kein Blatt Planung in dieser Mappe: nur berechnet)")
     report = _run_all(source, writer, today)  # the source is not read after writing
     gap, cap = report.plan.gap, report.plan.capacity
-    coverage = f", Deckung {_pct(gap.coverage)}" if gap.coverage is not None else ""
+    coverage = f", Deckung {german.percent(gap.coverage)}" if gap.coverage is not None else ""
     head = (f"Planung berechnet {where}.\n"
-            f"Lücke zum Ziel: {_eur(gap.gap)}; gewichtete Pipeline "
-            f"{_eur(gap.weighted_pipeline)}{coverage}.\n"
-            f"Auslastung Außendienst: {_pct(cap.utilisation)}; Inside Sales: "
-            f"{_num(cap.is_fte, 1)} Stellen.")
+            f"Lücke zum Ziel: {german.amount(gap.gap)}; gewichtete Pipeline "
+            f"{german.amount(gap.weighted_pipeline)}{coverage}.\n"
+            f"Auslastung Außendienst: {german.percent(cap.utilisation)}; Inside Sales: "
+            f"{german.number(cap.is_fte, 1)} Stellen.")
     return Summary(TITLE, _text(head, _issues(report)), not report.all_errors)
 
 
@@ -177,9 +169,9 @@ def run_pricing(source: SheetSource, writer: WorkbookWriter,
                         lambda _content, grid: pricing_sheet.is_ours(grid))
     total = result.totals
     head = (f"Blatt „{pricing_sheet.SHEET}“ berechnet ({report.segment.customers} Kunden).\n"
-            f"Pauschale unter {_eur(result.params.mindestbestellwert)}: "
-            f"{_eur(total['Pauschale/Jahr'])} im Jahr, {int(total['Betroffene Kunden'])} Kunden "
-            f"betroffen; Bündeln spart {_eur(total['Bündelung spart'])}.\n"
+            f"Pauschale unter {german.amount(result.params.mindestbestellwert)}: "
+            f"{german.amount(total['Pauschale/Jahr'])} im Jahr, {int(total['Betroffene Kunden'])} Kunden "
+            f"betroffen; Bündeln spart {german.amount(total['Bündelung spart'])}.\n"
             f"Nicht kostendeckend betreut: {int(total['Nicht kostendeckend'])} Kunden; "
             f"Listenpreis durchsetzen: {int(total['Listenpreis durchsetzen'])} C-Kunden.")
     return Summary(TITLE, _text(head, _problems(("Fehler", report.errors),

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .core import planning, rules
+from .core import german, planning, rules
 from .core import pricing as pricing_rules
 from .core.columns import OUTPUT_FIELDS, header
 from .core.distribution import distribution
@@ -539,7 +539,8 @@ def CSEG_LUECKE(vorjahr, ziel_oder_wachstum=None, gefaehrdet=None, verlustquote=
     explicit = {_name("verlustquote_risiko"): ("verlustquote", verlustquote)}
     if target is not None:
         if _GROWTH_MAX < target < _TARGET_MIN:
-            raise UdfError(f"Ziel {target:g} ist mehrdeutig: Wachstum in % (z. B. 20 %) oder "
+            raise UdfError(f"Ziel {german.number(target, 4)} ist mehrdeutig: Wachstum in % "
+                           "(z. B. 20 %) oder "
                            "Umsatzziel in EUR angeben")
         key = "ziel_wachstum" if target <= _GROWTH_MAX else "ziel_umsatz"
         explicit[_name(key)] = ("ziel_oder_wachstum", target)

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..core import german
 from ..core.distribution import TOTAL
 from ..core.migration import migration as migration_matrix
 from ..io.targets import check_output, new_folders
@@ -35,14 +36,10 @@ params_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup
 MAX_LISTED = 40
 
 
-def _number(value: float, decimals: int = 0) -> str:
-    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-
-
 def _value(value: Any) -> str:
     if value is None:
         return "leer"
-    return _number(value, 4).rstrip("0").rstrip(",") if isinstance(value, float) else str(value)
+    return german.number(value, 4) if isinstance(value, float) else str(value)
 
 
 def _date(text: Optional[str], option: str) -> Optional[_dt.date]:
@@ -118,10 +115,11 @@ def consolidate_command(
     console.print(f"Parameter: {escape(run.central.label)}")
     for text in run.central.errors:
         err.print(f"  Parameterdatei: {text}", markup=False)
-    console.print(f"{len(ok)} Dateien gelesen, {len(run.problems)} nicht gelesen; "
-                  f"{_number(total['Kunden'])} Kunden in {len(data.territories) - 1} Gebieten, "
-                  f"Umsatz {_number(total['Umsatz Vorjahr'])} €, gewichtete Pipeline "
-                  f"{_number(total['Gewichtete Pipeline'])} €.")
+    console.print(f"{german.count(len(ok), 'Datei', 'Dateien')} gelesen, "
+                  f"{len(run.problems)} nicht gelesen; "
+                  f"{german.count(int(total['Kunden']), 'Kunde', 'Kunden')} in {len(data.territories) - 1} Gebieten, "
+                  f"Umsatz {german.amount(total['Umsatz Vorjahr'])}, gewichtete Pipeline "
+                  f"{german.amount(total['Gewichtete Pipeline'])}.")
     if run.problems:
         table = Table(title="Nicht gelesen", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("Datei", "Status", "Grund"):
@@ -132,31 +130,34 @@ def consolidate_command(
     errors = sum(r.error_count for r in ok)
     deviating = sum(bool(r.deviations) for r in ok)
     if errors:
-        err.print(f"[yellow]{_number(errors)} Fehler in {sum(bool(r.error_count) for r in ok)} "
-                  "Dateien (Zellen im Importprotokoll).[/yellow]")
+        err.print(f"[yellow]{german.number(errors)} Fehler in "
+                  f"{german.count(sum(bool(r.error_count) for r in ok), 'Datei', 'Dateien')} "
+                  "(Zellen im Importprotokoll).[/yellow]")
     named = [r for r in ok if r.territory_from and not r.territory_from.startswith("Spalte")]
     if named:
-        err.print(f"[yellow]{len(named)} Dateien ohne Gebiet-Spalte: Gebiet aus dem "
+        err.print(f"[yellow]{german.count(len(named), 'Datei', 'Dateien')} ohne Gebiet-Spalte: Gebiet aus dem "
                   "Parameterblatt oder dem Dateinamen (Spalte „Gebiet aus“ im "
                   "Importprotokoll).[/yellow]")
     old = [r for r in ok if older_than(r.saved, data.date, old_days)]
     if old:
-        err.print(f"[yellow]{len(old)} Dateien seit über {old_days} Tagen nicht gespeichert: "
+        err.print(f"[yellow]{german.count(len(old), 'Datei', 'Dateien')} seit über {old_days} Tagen nicht gespeichert: "
                   + ", ".join(r.source for r in old[:10]) + (" …" if len(old) > 10 else "")
                   + "[/yellow]")
     if deviating:
-        err.print(f"[yellow]{deviating} Dateien mit abweichenden Parametern (siehe "
+        err.print(f"[yellow]{german.count(deviating, 'Datei', 'Dateien')} mit abweichenden "
+                  "Parametern (siehe "
                   "Importprotokoll); zentral gerechnet.[/yellow]")
     if len(data.duplicates):
-        console.print(f"{_number(len(data.duplicates))} Kunden in mehreren Gebieten "
-                      f"({_number(int(data.duplicates['rows'].sum()))} Zeilen; je Kunde eine "
+        console.print(f"{german.number(len(data.duplicates))} Kunden in mehreren Gebieten "
+                      f"({german.number(int(data.duplicates['rows'].sum()))} Zeilen; je Kunde eine "
                       "Zeile im Blatt Duplikate); in den Summen "
                       + ("einmal gezählt." if once else "je Gebiet gezählt (--einmal-zaehlen: "
                                                         "einmal)."))
-    times = ", ".join(f"{k} {_number(v, 1)} s" for k, v in run.seconds.items())
+    times = ", ".join(f"{k} {german.number(v, 1)} s" for k, v in run.seconds.items())
     console.print(f"Geschrieben: {escape(str(run.out))} ({times})")
     if run.history is not None:
-        console.print(f"Stand {data.date:%d.%m.%Y} gespeichert: {_number(run.stored)} Kunden in "
+        console.print(f"Stand {german.date(data.date)} gespeichert: "
+                      f"{german.count(run.stored, 'Kunde', 'Kunden')} in "
                       f"{escape(str(run.history))}")
     raise typer.Exit(run.exit_code)
 
@@ -200,12 +201,12 @@ def migration_command(
     except (history.HistoryError, WorkbookError) as exc:
         _fail(exc)
     counts = result.territories.loc[TOTAL]
-    console.print(f"Segment-Migration {before:%d.%m.%Y} → {after:%d.%m.%Y}: "
-                  f"{_number(result.changed)} Kunden mit anderem Segment, "
-                  f"{_number(result.new)} neu, {_number(result.dropped)} weggefallen; "
-                  f"{_number(result.downgrades.shape[0])} Herabstufungen "
-                  f"({_number(counts['Kunden vorher'])} Kunden vorher, "
-                  f"{_number(counts['Kunden nachher'])} nachher).")
+    console.print(f"Segment-Migration {german.date(before)} → {german.date(after)}: "
+                  f"{german.number(result.changed)} Kunden mit anderem Segment, "
+                  f"{german.number(result.new)} neu, {german.number(result.dropped)} weggefallen; "
+                  f"{german.number(result.downgrades.shape[0])} Herabstufungen "
+                  f"({german.number(counts['Kunden vorher'])} Kunden vorher, "
+                  f"{german.number(counts['Kunden nachher'])} nachher).")
     console.print(result.basis, style="dim")
     for title, matrix in (("Kunden", result.customers),
                           ("Umsatz nachher €", result.revenue)):
@@ -214,7 +215,7 @@ def migration_command(
         for col in matrix.columns:
             table.add_column(str(col), justify="right", no_wrap=True)
         for label, row in matrix.iterrows():
-            table.add_row(escape(str(label)), *(_number(v) if v else "·" for v in row),
+            table.add_row(escape(str(label)), *(german.number(v) if v else "·" for v in row),
                           style="bold" if label == TOTAL else None)
         console.print(table)
     table = Table(title="Je Gebiet", title_justify="left", box=box.SIMPLE_HEAD)
@@ -222,7 +223,7 @@ def migration_command(
     for col in result.territories.columns:
         table.add_column(col, justify="right", no_wrap=True)
     for label, row in result.territories.iterrows():
-        table.add_row(escape(str(label)), *(_number(v) for v in row),
+        table.add_row(escape(str(label)), *(german.number(v) for v in row),
                       style="bold" if label == TOTAL else None)
     console.print(table)
     for title, frame in ((f"Änderungen (die {top} größten nach Umsatz)", result.top(top)),
@@ -238,14 +239,14 @@ def migration_command(
             table.add_row(*map(escape, (
                 str(r.customer_id), "" if r.name is None or r.name != r.name else str(r.name),
                 str(r.territory), str(r.from_code), str(r.to_code),
-                *(_number(v) if v == v and v is not None else "–"
+                *(german.number(v) if v == v and v is not None else "–"
                   for v in (r.revenue_before, r.revenue_after)),
                 *((str(r.reason),) if "reason" in frame else ()))))
         console.print(table)
     if out is not None:
-        console.print(f"Geschrieben: {escape(str(out))} (alle {_number(len(result.moves))} Änderungen)")
+        console.print(f"Geschrieben: {escape(str(out))} (alle {german.number(len(result.moves))} Änderungen)")
     elif len(result.moves) > top:
-        console.print(f"Alle {_number(len(result.moves))} Änderungen mit --out Migration.xlsx.")
+        console.print(f"Alle {german.number(len(result.moves))} Änderungen mit --out Migration.xlsx.")
 
 
 @params_app.command("push")

@@ -20,6 +20,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from ..core import german
 from ..core.columns import header
 from ..core.distribution import TOTAL, Distribution
 from ..core.params import CODES, POTENTIAL_CLASSES
@@ -268,7 +269,7 @@ def _overview(book: Book, ws, data: MasterData) -> None:
     """One landscape page: figures and tables on the left (columns A-G), the charts beside
     them (from column I)."""
     ws.write_string(0, 0, "Gesamtauswertung Kundensegmentierung", book.title)
-    ws.write_string(1, 0, f"Stand {data.date:%d.%m.%Y}; Parameter: {data.parameters}")
+    ws.write_string(1, 0, f"Stand {german.date(data.date)}; Parameter: {data.parameters}")
     for i, (label, value, kind) in enumerate(data.overview):
         ws.write_string(3 + i, 0, label)
         book.cell(ws, 3 + i, 1, value, kind)

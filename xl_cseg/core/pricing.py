@@ -31,6 +31,7 @@ from typing import Any, Hashable
 import numpy as np
 import pandas as pd
 
+from . import german
 from .distribution import NO_SEGMENT, TOTAL, class_rows
 from .numbers import CellError, normalize_id, parse_number
 from .params import ABC_CLASSES, CODES, Parameters
@@ -93,7 +94,7 @@ def parse_order_counts(raw: pd.Series | None, index: pd.Index) -> tuple[np.ndarr
         elif value is None:
             continue
         elif value < 0 or value != math.floor(value):
-            issues.append(Issue(label, "orders", ERROR, f"{_num(value, 2)} ist keine ganze Zahl "
+            issues.append(Issue(label, "orders", ERROR, f"{german.number(value, 2)} ist keine ganze Zahl "
                                                         "ab 0 (Aufträge pro Jahr)"))
         else:
             out[pos] = value
@@ -116,7 +117,7 @@ def parse_discounts(raw: pd.Series | None, index: pd.Index) -> tuple[np.ndarray,
             continue
         share = value / 100.0 if value > 1 else value
         if value < 0 or share > 1:
-            shown = f"{_num(value * 100 if value <= 1 else value, 2)} %"
+            shown = f"{german.number(value * 100 if value <= 1 else value, 2)} %"
             issues.append(Issue(label, "discount", ERROR, f"{shown} liegt außerhalb 0 bis 100 %"))
         else:
             out[pos] = share
@@ -169,7 +170,7 @@ def order_totals(orders: pd.DataFrame, customer_ids: pd.Series, minimum: float,
         value, error = parse_number(value_raw)
         if error or value is None or value < 0:
             msg = error or ("Auftragswert fehlt" if value is None else
-                            f"negativer Auftragswert {_num(value, 2)} € ist nicht zulässig")
+                            f"negativer Auftragswert {german.amount(value)} ist nicht zulässig")
             issues.append(Issue(label, "value", ERROR, msg))
             ok = False
         if ok:
@@ -183,13 +184,13 @@ def order_totals(orders: pd.DataFrame, customer_ids: pd.Series, minimum: float,
             period = (_year_before(latest), latest)
             issues.append(Issue(None, None, NOTE,
                                 f"Auftragsliste: keine Aufträge im Vorjahr {today.year - 1}; "
-                                f"die zwölf Monate {_date(period[0])} bis {_date(period[1])} "
+                                f"die zwölf Monate {german.date(period[0])} bis {german.date(period[1])} "
                                 "gezählt"))
     used = [(c, v) for c, d, v in rows if period and period[0] <= d <= period[1]]
     outside = len(rows) - len(used)
     if outside:
         issues.append(Issue(None, None, NOTE, f"Auftragsliste: {outside} Aufträge außerhalb "
-                                              f"{_date(period[0])} bis {_date(period[1])} nicht "
+                                              f"{german.date(period[0])} bis {german.date(period[1])} nicht "
                                               "gezählt"))
     frame = pd.DataFrame(used, columns=["id", "value"]) if used else \
         pd.DataFrame({"id": pd.Series([], dtype=object), "value": pd.Series([], dtype=float)})
@@ -265,7 +266,7 @@ def pricing(output: pd.DataFrame, inputs: pd.DataFrame, params: Parameters,
     abc = output["abc"].to_numpy(dtype=object)
     hint = np.full(len(index), np.nan, dtype=object)
     c_discount = (abc == "C") & (discount > 0)
-    hint[c_discount] = [f"{LIST_PRICE} (Rabatt {_pct(d)})" for d in discount[c_discount]]
+    hint[c_discount] = [f"{LIST_PRICE} (Rabatt {german.percent(d)})" for d in discount[c_discount]]
 
     customers = pd.DataFrame({
         "Kunden-Nr": ids.to_numpy(dtype=object),
@@ -360,19 +361,6 @@ def _totals(customers: pd.DataFrame, keys: pd.Series, order: tuple[str, ...]) ->
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or \
         (isinstance(value, str) and not value.strip())
-
-
-def _num(value: float, decimals: int = 0) -> str:
-    text = f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return text.rstrip("0").rstrip(",") if decimals and "," in text else text
-
-
-def _pct(value: float) -> str:
-    return f"{_num(value * 100, 1)} %"
-
-
-def _date(day: _dt.date) -> str:
-    return day.strftime("%d.%m.%Y")
 
 
 def issue_rows(issues: list[Issue]) -> set[Hashable]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..core import german
 from ..core.distribution import TOTAL
 from ..core.params import ABC_CLASSES, CODES, Parameters
 from ..core.pricing import CUSTOMER_COLUMNS, NOT_COVERED, TOTAL_COLUMNS, PricingResult
@@ -79,10 +80,10 @@ def pricing_content(result: PricingResult | None, params: Parameters) -> SheetCo
     cells[(0, 0)] = TITLE
     formats[(0, 0)] = "bold"
     cells[(1, 0)] = (
-        f"Betreuungskosten = Besuche/Jahr x {_eur(params.cost_per_visit)} + Aufträge/Jahr x "
-        f"{_eur(params.kosten_je_auftrag)}; über {_pct(params.max_kostenanteil)} des Umsatzes: "
-        f"„{NOT_COVERED}“. Aufträge unter {_eur(params.mindestbestellwert)} zahlen "
-        f"{_eur(params.pauschale)} Pauschale; gebündelt auf den Mindestbestellwert spart jeder "
+        f"Betreuungskosten = Besuche/Jahr x {german.amount(params.cost_per_visit)} + Aufträge/Jahr x "
+        f"{german.amount(params.kosten_je_auftrag)}; über {german.percent(params.max_kostenanteil)} des Umsatzes: "
+        f"„{NOT_COVERED}“. Aufträge unter {german.amount(params.mindestbestellwert)} zahlen "
+        f"{german.amount(params.pauschale)} Pauschale; gebündelt auf den Mindestbestellwert spart jeder "
         "entfallende Auftrag seine Prozesskosten. Parameter auf dem Blatt „Parameter“; "
         "neu rechnen mit „Preise & Kosten“ im Menüband oder xl-cseg pricing.")
     customers = result.customers if result is not None else None
@@ -142,12 +143,3 @@ def pricing_content(result: PricingResult | None, params: Parameters) -> SheetCo
 def is_ours(grid: list[list[Any]]) -> bool:
     """The sheet holds this layout (its title in A1): a rerun may rewrite it."""
     return bool(grid) and bool(grid[0]) and str(grid[0][0]).strip() == TITLE
-
-
-def _eur(value: float) -> str:
-    text = f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return text.removesuffix(",00") + " €"
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.10g} %".replace(".", ",")
