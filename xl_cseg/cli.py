@@ -361,15 +361,16 @@ def whatif(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)
     result = report.result
     table = Table(title=f"Was wäre, wenn ({result.customers} Kunden mit Umsatz)",
                   title_justify="left", box=box.SIMPLE_HEAD)
-    for col in ("Szenario", "C-Schwelle €", "A-Schwelle €", "A", "B", "C", "C-Umsatz €",
+    for col in ("Szenario", "C-Schwelle", "A-Schwelle", "A", "B", "C", "C-Umsatz",
                 "Wechsel", "neu C", "nicht mehr C"):
         table.add_column(col, justify="left" if col == "Szenario" else "right", no_wrap=True,
                          min_width=len(col) if len(col) > 1 else 6)
     frame = result.table
     for _i, row in frame.head(MAX_WHATIF_ROWS).iterrows():
-        table.add_row(str(row["Szenario"]), _eur(row["C-Schwelle"]), _eur(row["A-Schwelle"]),
+        table.add_row(str(row["Szenario"]), german.amount(row["C-Schwelle"]),
+                      german.amount(row["A-Schwelle"]),
                       f"{row['A Kunden']}", f"{row['B Kunden']}", f"{row['C Kunden']}",
-                      _eur(row["C Umsatz"]), f"{row['Klassenwechsel']}", f"{row['neu C']}",
+                      german.amount(row["C Umsatz"]), f"{row['Klassenwechsel']}", f"{row['neu C']}",
                       f"{row['nicht mehr C']}",
                       style="bold" if row["Szenario"] == "heute" else None)
     console.print(table)

@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import german
 from .numbers import parse_number
 from .params import ABC_CLASSES, SPEC_BY_KEY, Parameters
 
@@ -115,8 +116,8 @@ def _share(value: float) -> float:
 
 def _shown(value: float, key: str) -> str:
     if key == "max_kostenanteil":
-        return f"{value * 100:.10g} %".replace(".", ",")
-    return f"{value:.10g}".replace(".", ",")
+        return german.percent(value, 2)
+    return german.number(value, 2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,11 +207,10 @@ def label(params: Parameters, keys: Sequence[str]) -> str:
         value = getattr(params, key)
         unit = VARIABLES[key][2]
         if unit == "%":
-            parts.append(f"{value * 100:.10g} %".replace(".", ","))
+            parts.append(german.percent(value, 2))
         elif unit == "EUR":
-            parts.append(f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-                         .removesuffix(",00") + " €")
+            parts.append(german.amount(value))
         else:
-            parts.append(f"{value:.10g}".replace(".", ",") + " Besuche")
+            parts.append(german.number(value, 2) + " Besuche")
     return " / ".join(parts)
 
