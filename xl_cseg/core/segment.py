@@ -105,7 +105,7 @@ def _numeric_values(series: pd.Series, key: str, scale: float = 1.0
             own = number_scale(raw)[1] if isinstance(raw, str) else 1.0
             out[pos] = value if own != 1.0 else value * scale
             if isinstance(raw, str):
-                shown = f" als {_eur(out[pos])}" if own != 1.0 or scale != 1.0 else ""
+                shown = f" als {german.amount(out[pos])}" if own != 1.0 or scale != 1.0 else ""
                 issues.append(Issue(label, key, NOTE,
                                     f'Zahl als Text "{raw.strip()}"{shown} übernommen'))
     issues.extend(Issue(labels[pos], key, ERROR, "unendlicher Wert ist keine Zahl")
