@@ -21,7 +21,7 @@ from ..io.source import FileSource, named_values
 from ..io.writer import FileWriter
 from ..jobs import ParameterFileError, refusal
 from ..xlsx.atomic import check_writable
-from ..xlsx.errors import WorkbookError
+from ..xlsx.errors import WorkbookError, os_reason
 from .parameters import PARAMETER_NAMES, same_value, workbook_parameters
 from .reader import is_own_output
 from .sources import FAILED, SKIPPED, collect, dated_backup_path
@@ -134,7 +134,7 @@ def push_file(path: Path, values: dict[str, Any], rest: dict[str, Any] | None = 
     except WorkbookError as exc:
         return PushResult(path, FAILED, str(exc))
     except OSError as exc:
-        return PushResult(path, FAILED, f"„{path.name}“: {exc.strerror or exc}")
+        return PushResult(path, FAILED, f"„{path.name}“: {os_reason(exc)}")
 
 
 def _plan(source: FileSource, path: Path, values: dict[str, Any], rest: dict[str, Any]

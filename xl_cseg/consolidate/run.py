@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,20 +87,43 @@ def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: 
     # parent holding 5 million objects read the benchmark's 200 files 0.2-1.7 s faster).
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(read_and_render, task): i for i, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its file only
-                    task = tasks[i]
-                    result = FileResult(task.path, task.source, FAILED,
-                                        f"„{task.path.name}“: Verarbeitung abgebrochen ({exc}).")
-                done(i, result)
+        broken = _read_in_pool(tasks, range(len(tasks)), workers, done)
+        # a worker that died (killed, or aborted in native code) took the files in flight
+        # with it: each is read again in a process of its own, so only the culprit fails
+        for i in broken:
+            if _read_in_pool(tasks, [i], 1, done):
+                task = tasks[i]
+                done(i, FileResult(task.path, task.source, FAILED,
+                                   f"„{task.path.name}“: das Lesen dieser Datei hat den "
+                                   "Lese-Prozess beendet (Absturz); die Datei wird übersprungen. "
+                                   "Bitte die Datei in Excel öffnen, neu speichern und erneut "
+                                   "versuchen."))
     finally:
         gc.unfreeze()
     return results  # type: ignore[return-value]
+
+
+def _read_in_pool(tasks: list[Task], chosen: Iterable[int], workers: int,
+                  done: Callable[[int, FileResult], None]) -> list[int]:
+    """Read the ``chosen`` tasks on a pool of ``workers`` processes; the tasks lost to a
+    worker that died (the pool is broken then)."""
+    broken: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(read_and_render, tasks[i]): i for i in chosen}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken.append(i)
+                continue
+            except Exception as exc:  # noqa: BLE001 - one file's failure fails that file only
+                task = tasks[i]
+                result = FileResult(task.path, task.source, FAILED,
+                                    f"„{task.path.name}“: Verarbeitung abgebrochen "
+                                    f"({type(exc).__name__}).")
+            done(i, result)
+    return sorted(broken)
 
 
 def default_workers() -> int:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from ..xlsx.errors import os_reason
+
 SUFFIXES = (".xlsx", ".xlsm")
 OTHER_FORMATS = (".xls", ".xlsb", ".ods", ".csv")
 LOCK_PREFIX = "~$"
@@ -113,7 +115,7 @@ def collect(paths: Iterable[str | os.PathLike[str]], exclude: Mapping[Path, str]
                 with resolved.open("rb") as fh:
                     digest = hashlib.file_digest(fh, "sha256").hexdigest()
             except OSError as exc:
-                skipped.append(Skipped(path, FAILED, f"kann nicht gelesen werden ({exc.strerror})"))
+                skipped.append(Skipped(path, FAILED, f"kann nicht gelesen werden ({os_reason(exc)})"))
                 continue
             if digest in digests:
                 skipped.append(Skipped(path, SKIPPED, f"gleicher Inhalt wie {digests[digest].name} "

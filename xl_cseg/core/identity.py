@@ -41,7 +41,10 @@ def name_keys(names: Iterable[object]) -> list[str | None]:
     text). Computed on all names at once: one pass of each replacement over the joined text."""
     names = list(names)
     texts = [n for n in names if isinstance(n, str)]
-    joined = "\0".join(texts).casefold()
+    joined = "\0".join(texts)
+    if joined.count("\0") != max(len(texts) - 1, 0):  # a NUL in a name (_x0000_): a space
+        joined = "\0".join(t.replace("\0", " ") for t in texts)
+    joined = joined.casefold()
     for old, new in _UMLAUTS:
         joined = joined.replace(old, new)
     joined = joined.encode().translate(_TABLE, _DROPPED).decode()

@@ -287,6 +287,7 @@ class WorkbookValues:
         # every reference checked, and the rectangle the native readers would allocate
         # measured, before they see the sheet: a sparse sheet is read from its XML
         extent = self.package.extent(sheet.part)
+        self.package.merged_ranges(sheet.part)  # their references too
         if not extent.dense_ok():
             return _sparse_grid(self.package, sheet, extent)
         plan = _plan(self.package, sheet.part, extent)
@@ -309,7 +310,7 @@ class WorkbookValues:
             try:
                 self._book = pc.CalamineWorkbook.from_path(str(self.path))
             except (pc.CalamineError, pc.ZipError, pc.XmlError, OSError) as exc:
-                raise CorruptWorkbook(self.path, str(exc)) from exc
+                raise CorruptWorkbook(self.path, native_problem(exc)) from exc
         return self._book
 
     def _calamine(self, name: str) -> Grid:
@@ -318,7 +319,26 @@ class WorkbookValues:
         except pc.WorksheetNotFound:  # chart or dialog sheets
             return []
         except (pc.CalamineError, pc.ZipError, pc.XmlError) as exc:  # the reader's own checks
-            raise CorruptWorkbook(self.path, f"Blatt „{name}“: {exc}") from exc
+            raise CorruptWorkbook(self.path, f"Blatt „{name}“: {native_problem(exc)}") from exc
+
+
+_NATIVE_TEXTS = (
+    ("string index not found", "eine Zelle verweist auf einen gemeinsamen Text, den es nicht "
+                               "gibt"),
+    ("unknown cell 't' attribute", "eine Zelle hat einen unbekannten Typ"),
+    ("range is missing", "ein Zellbereich ist unvollständig"),
+    ("unexpected end", "ein Bestandteil endet vorzeitig"),
+    ("crc", "ein Bestandteil ist beschädigt (Prüfsumme)"),
+    ("invalid", "ein Wert ist ungültig"),
+)
+
+
+def native_problem(exc: BaseException) -> str:
+    """What the native reader found, in German (its own words kept, for support)."""
+    text = str(exc)
+    said = next((german for key, german in _NATIVE_TEXTS if key in text.lower()),
+                "der Inhalt ist fehlerhaft")
+    return f"{said} [Lesemodul: {text[:120]}]"
 
 
 def _sparse_grid(package: Package, sheet: SheetInfo, extent: Extent) -> Grid:

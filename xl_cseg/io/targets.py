@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..xlsx.atomic import target_path
-from ..xlsx.errors import WorkbookError
+from ..xlsx.errors import WorkbookError, os_reason
 from ..xlsx.package import Package
 
 # the main part's content type decides the extension Excel accepts for the file
@@ -95,7 +95,7 @@ def new_folders(target: Path) -> Iterator[None]:
     except OSError as exc:
         _remove(missing)
         raise WorkbookError(f"Ordner „{target.parent}“ kann nicht angelegt werden "
-                            f"({exc.strerror or exc}).", path=target) from exc
+                            f"({os_reason(exc)}).", path=target) from exc
     try:
         yield
     except BaseException:

@@ -170,6 +170,18 @@ _ENVIRONMENT_TEXTS = {
 }
 
 
+def os_reason(exc: OSError) -> str:
+    """The operating system's reason in German, short ("Keine Berechtigung"), never its
+    English text."""
+    import errno
+
+    text = _ENVIRONMENT_TEXTS.get(errno.errorcode.get(exc.errno or 0, ""))
+    if text is None:
+        return f"Fehler des Betriebssystems Nr. {exc.errno}" if exc.errno else \
+            "Unbekannter Fehler des Betriebssystems"
+    return text.split(". Bitte")[0]
+
+
 def environment_error(exc: OSError, path: str | os.PathLike[str] | None = None,
                       doing: str = "verarbeitet") -> EnvironmentProblem:
     """A German message for an operating-system error (no English OS text), naming the path

@@ -35,9 +35,10 @@ MAX_SPARSE_CELLS = 2_000_000
 _CELL = np.frombuffer(b'<c r="', np.uint8)
 _ROW = np.frombuffer(b'<row r="', np.uint8)
 _CHUNK = 1 << 24
-# a shared-string cell whose value is not a plain index ("1,5" reads as 1 natively)
-_BAD_STRING_INDEX = re.compile(rb'<c r="([^"]*)"[^>]*?\st="s"[^>]*>\s*<v>(?!\s*\d+\s*</v>)'
-                               rb'([^<]{0,40})')
+# a shared-string cell whose value is not a plain index ("1,5" reads as 1 natively), and a cell
+# type that is none of SpreadsheetML's; both start with a literal (fast to search for)
+_BAD_STRING_INDEX = re.compile(rb't="s"[^>]*>\s*<v>(?!\s*\d+\s*</v>)([^<]{0,40})')
+_BAD_TYPE = re.compile(rb' t="(?!(?:s|n|b|e|str|inlineStr|d)")([^"]{0,20})"')
 _WINDOW = 16  # bytes after the opening quote that are looked at: 3 letters, 7 digits, quote
 
 
@@ -113,9 +114,15 @@ def sheet_extent(xml: bytes, sheet: str, part: str,
         layout = byte_layout(xml)
     if layout is None:
         return _parsed_extent(xml, sheet, part, source)
-    bad_index = _BAD_STRING_INDEX.search(xml, layout.start, layout.end)
-    if bad_index:
-        _raise_bad_index(xml, bad_index, sheet, source)
+    for pattern, what in ((_BAD_STRING_INDEX, "ist keine Nummer eines gemeinsamen Textes"),
+                          (_BAD_TYPE, "ist kein Zelltyp")):
+        found = pattern.search(xml, layout.start, layout.end)
+        if found:
+            start = xml.rfind(b'<c r="', layout.start, found.start())
+            ref = xml[start + 6:xml.find(b'"', start + 6)].decode("utf-8", "replace") \
+                if start >= 0 else "?"
+            value = found.group(1).decode("utf-8", "replace")
+            raise CorruptWorkbook(source, f"Blatt „{sheet}“, Zelle {ref}: „{value}“ {what}")
     data = np.frombuffer(xml, np.uint8)
     cells, last_row, last_col, row_cell, col_cell = 0, -1, -1, "", ""
     for start in range(layout.start, layout.end, _CHUNK):
@@ -205,11 +212,6 @@ def _digits(w: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return value, bad
 
 
-def _raise_bad_index(xml: bytes, found: re.Match[bytes], sheet: str,
-                     source: str | os.PathLike[str] | None) -> None:
-    ref, value = (g.decode("utf-8", "replace") for g in found.groups())
-    raise CorruptWorkbook(source, f"Blatt „{sheet}“, Zelle {ref}: „{value}“ ist keine Nummer "
-                          "eines gemeinsamen Textes")
 
 
 def _raise_bad(xml: bytes, offset: int, sheet: str, source: str | os.PathLike[str] | None,

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from . import scan
-from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError
+from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError, os_reason
 from .extent import Extent, check_ref
 from .safexml import local, parse_xml
 from .safezip import ZIP_ERRORS, inflate_head, inflate_member
@@ -145,7 +145,7 @@ class Package:
         except ZIP_ERRORS as exc:
             raise CorruptWorkbook(self.path, str(exc)) from exc
         except OSError as exc:
-            raise CorruptWorkbook(self.path, exc.strerror or str(exc)) from exc
+            raise CorruptWorkbook(self.path, os_reason(exc)) from exc
 
     def read_head(self, part: str, size: int) -> bytes:
         """The first ``size`` bytes of a part (all of it when it is read already)."""
@@ -159,7 +159,7 @@ class Package:
         except ZIP_ERRORS as exc:
             raise CorruptWorkbook(self.path, str(exc)) from exc
         except OSError as exc:
-            raise CorruptWorkbook(self.path, exc.strerror or str(exc)) from exc
+            raise CorruptWorkbook(self.path, os_reason(exc)) from exc
 
     def read_xml(self, part: str) -> etree._Element:
         return parse_xml(self.read(part), self.part_name(part), self.path)

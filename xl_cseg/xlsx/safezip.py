@@ -21,6 +21,7 @@ from .errors import (
     WorkbookError,
     WorkbookNotFound,
     german_number,
+    os_reason,
 )
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def load_infos(path: Path) -> list[zipfile.ZipInfo]:
         raise NotAWorkbook(path, "Ordner statt Datei") from exc
     except OSError as exc:
         raise WorkbookError(
-            f"„{path.name}“ kann nicht gelesen werden ({exc.strerror}). "
+            f"„{path.name}“ kann nicht gelesen werden ({os_reason(exc)}). "
             "Bitte Zugriffsrechte prüfen und erneut versuchen.",
             path=path,
         ) from exc
