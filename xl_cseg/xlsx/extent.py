@@ -38,7 +38,8 @@ _CHUNK = 1 << 24
 # a shared-string cell whose value is not a plain index ("1,5" reads as 1 natively), and a cell
 # type that is none of SpreadsheetML's; both start with a literal (fast to search for)
 _BAD_STRING_INDEX = re.compile(rb't="s"[^>]*>\s*<v>(?!\s*\d+\s*</v>)([^<]{0,40})')
-_BAD_TYPE = re.compile(rb' t="(?!(?:s|n|b|e|str|inlineStr|d)")([^"]{0,20})"')
+_BAD_TYPE = re.compile(rb' t="(?!(?:s|n|b|e|str|inlineStr|d|array|shared|dataTable|normal)")'
+                       rb'([^"]{0,20})"')  # the last four: formula types (<f t="shared">)
 _WINDOW = 16  # bytes after the opening quote that are looked at: 3 letters, 7 digits, quote
 
 
@@ -116,8 +117,10 @@ def sheet_extent(xml: bytes, sheet: str, part: str,
         return _parsed_extent(xml, sheet, part, source)
     for pattern, what in ((_BAD_STRING_INDEX, "ist keine Nummer eines gemeinsamen Textes"),
                           (_BAD_TYPE, "ist kein Zelltyp")):
-        found = pattern.search(xml, layout.start, layout.end)
-        if found:
+        for found in pattern.finditer(xml, layout.start, layout.end):
+            tag = xml.rfind(b"<", layout.start, found.start())
+            if pattern is _BAD_TYPE and xml[tag:tag + 3] != b"<c ":
+                continue  # another element's t (a formula's)
             start = xml.rfind(b'<c r="', layout.start, found.start())
             ref = xml[start + 6:xml.find(b'"', start + 6)].decode("utf-8", "replace") \
                 if start >= 0 else "?"
