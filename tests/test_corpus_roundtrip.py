@@ -3,6 +3,7 @@ placed into it is segmented without touching any other part; LibreOffice still o
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 import python_calamine as pc
 
 from tests.lo.harness import probe, requires_lo
+from xl_cseg.io.names import OWNED_NAME
+from xl_cseg.xlsx.definednames import set_local_name
 from xl_cseg import jobs
 from xl_cseg.xlsx.atomic import write_package
 from xl_cseg.xlsx.cellref import MAX_COLS, parse_range
@@ -62,6 +65,13 @@ def place_customers(src: Path, dst: Path) -> tuple[str, str] | None:
     return None
 
 
+def _cell_xfs(styles: bytes) -> list[bytes]:
+    """The cell formats (``<xf>`` of ``<cellXfs>``) of a styles part, in order."""
+    found = re.search(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", styles, re.S)
+    return re.findall(rb"<(?:\w+:)?xf\b[^>]*?(?:/>|>.*?</(?:\w+:)?xf>)", found.group(1), re.S) \
+        if found else []
+
+
 def _members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
@@ -82,8 +92,17 @@ def test_segment_in_every_corpus_file_touches_only_its_sheet(tmp_path):
         assert report.customers == 3, src.name
         original, before, after = _members(src), _members(placed), _members(out)
         assert list(original) == list(before) == list(after), src.name
+        workbook = open_package(placed).workbook_part
         for name in original:
-            if name != part:
+            if name == workbook:  # gained only the marker of the columns this run owns
+                assert original[name] == before[name] == set_local_name(
+                    after[name], OWNED_NAME, sheet_name, None), src.name
+                assert OWNED_NAME.encode() in after[name]
+            elif name == "xl/styles.xml" and before[name] != after[name]:
+                # number formats appended for the output columns; every existing style kept
+                assert _cell_xfs(after[name])[:len(_cell_xfs(before[name]))] == \
+                    _cell_xfs(before[name]), src.name
+            elif name != part:
                 assert original[name] == before[name] == after[name], (src.name, name)
         codes = [row for row in report.result.output["code"]]
         assert codes == ["A-Maintain", "B-Win", "C-Win"], src.name

@@ -46,8 +46,8 @@ def set_local_name(xml: bytes, name: str, sheet: str, formula: str | None, *,
         if attrs.get("name") == name and attrs.get("localSheetId") == str(index):
             xml = xml[:m.start()] + xml[m.end():]
             break
-    if formula is None:
-        return xml
+    if formula is None:  # removed; a container left empty goes too
+        return re.sub(rb"<%sdefinedNames>\s*</%sdefinedNames>" % (p, p), b"", xml, count=1)
     new = (b'<%sdefinedName name="%s" localSheetId="%d"%s>%s</%sdefinedName>'
            % (p, escape_text(name).encode(), index, b' hidden="1"' if hidden else b"",
               escape_text(formula).encode("utf-8"), p))
