@@ -177,3 +177,17 @@ def test_manual_segment_in_a_workbook_counts_in_distribution_plan_and_consolidat
     assert after[1][after[0].index("Segment")] == "A-Win"
     run = consolidate([path], tmp_path / "Gesamt.xlsx", today=TODAY)
     assert run.data.customers["code"].tolist()[0] == "A-Win"
+
+
+def test_marked_workbooks_are_schema_valid_and_read_by_poi(tmp_path):
+    """The marker in workbook.xml (appended to names the rep has, or a new container) keeps
+    the workbook valid for the ECMA-376 schema and Apache POI."""
+    from tests.ooxml.poi import assert_poi_reads
+    from tests.ooxml.schema import assert_schema_valid
+
+    plain = typed_list(tmp_path / "Liste.xlsx", HEADERS, ROWS, autofilter=False)
+    filtered = typed_list(tmp_path / "Filter.xlsx", HEADERS, ROWS)  # has _FilterDatabase
+    for path in (plain, filtered):
+        jobs.segment_workbook(path, today=TODAY)
+        assert_schema_valid(path)
+    assert_poi_reads([plain, filtered])
