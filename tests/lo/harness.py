@@ -53,7 +53,12 @@ def in_ci() -> bool:
 
 def require_lo() -> None:
     """Skip the calling test without LibreOffice; fail instead under CI."""
-    reason = lo_missing_reason()
+    require(lo_missing_reason())
+
+
+def require(reason: str | None) -> None:
+    """Skip the calling test when ``reason`` says what of LibreOffice is missing; fail
+    instead under CI (which installs it)."""
     if reason is None:
         return
     if in_ci():
