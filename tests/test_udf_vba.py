@@ -48,7 +48,7 @@ def test_every_udf_is_wrapped_with_its_arguments(source):
     python = _python_functions()
     assert set(functions) == set(python)  # no extra and no missing functions
     assert all(name.startswith("CSEG_") for name in functions)
-    assert len(functions) == 17
+    assert len(functions) == 19
     for name, signature in python.items():
         params = [p for p in signature.parameters.values() if p.name != "caller"]
         expected = ", ".join(("Optional " if p.default is not p.empty else "") + p.name
@@ -60,7 +60,7 @@ def test_every_udf_is_wrapped_with_its_arguments(source):
 
 def test_calls_pass_arguments_in_order_and_the_caller_as_nothing(source):
     calls = [m.groups() for line in source.splitlines() if (m := _CALL.match(line))]
-    assert len(calls) == 17
+    assert len(calls) == 19
     for target, module, name, args in calls:
         assert target == name and module == "xl_cseg.udfs"
         expected = [p for p in inspect.signature(getattr(udfs, name)).parameters]

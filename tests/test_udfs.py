@@ -546,3 +546,12 @@ def test_pricing_functions_read_the_workbook_parameters():
     book.set_names({"Bearbeitungspauschale": -5.0})
     assert call("CSEG_PAUSCHALE", 1800.0, 12.0, book=book).startswith(
         error("-5 € liegt außerhalb"))
+
+
+def test_history_functions():
+    years = ((10_000.0, 12_000.0, 14_400.0, 17_280.0),)
+    assert call("CSEG_WACHSTUM", years) == pytest.approx(0.2)
+    assert call("CSEG_RUECKLAEUFIG", ((60_000.0,), (55_000.0,), (50_000.0,))) == 2.0
+    assert call("CSEG_RUECKLAEUFIG", years) == 0.0
+    assert call("CSEG_WACHSTUM", ((1.0, "viel"),)) == error('"viel" ist keine Zahl (Umsatz Jahr 2)')
+    assert call("CSEG_WACHSTUM", ((5.0,),)).startswith(error("Umsätze: bitte mindestens"))

@@ -192,7 +192,7 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
             "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
     params, param_errors = read_parameters(source, values, today)
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1,
-                     scales=table.scales)
+                     scales=table.scales, years=table.years)
     errors = list(param_errors)
     notes = list(table.notes)
     for issue in result.issues:
@@ -201,6 +201,9 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
     for key, text in table.year_columns.items():
         notes.append(f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen')
     notes.extend(scale_notes(table))
+    if len(table.years) >= 3:
+        notes.append(f"{table.sheet}: Umsätze {min(table.years)} bis {max(table.years)} als "
+                     "Kundenhistorie gelesen (Ø Wachstum, rückläufig seit)")
     return SegmentReport(path=path, source=source, table=table, params=params, result=result,
                            distribution=distribution(result.output, result.inputs),
                          errors=errors, notes=notes, parameters=values)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .core import german, planning, rules
+from .core import history as history_rules
 from .core import pricing as pricing_rules
 from .core.columns import OUTPUT_FIELDS, header
 from .core.distribution import distribution
@@ -468,6 +469,44 @@ def CSEG_KOSTENDECKUNG(umsatz, betreuungskosten, caller=None):
     verdict = pricing_rules.coverage_verdict(np.array([revenue]), np.array([cost]),
                                              params.max_kostenanteil)[0]
     return "" if verdict != verdict else verdict
+
+
+# -- customer history ---------------------------------------------------------------------------
+def _yearly(umsaetze: Any) -> dict[int, np.ndarray]:
+    """A row or column of yearly revenues (oldest first) as the history's input."""
+    cells = umsaetze if isinstance(umsaetze, (tuple, list)) else ((umsaetze,),)
+    flat = [v for row in cells for v in (row if isinstance(row, (tuple, list)) else (row,))]
+    if len(flat) < 2:
+        raise UdfError("Umsätze: bitte mindestens zwei Jahre angeben (ältestes zuerst)")
+    values = []
+    for i, raw in enumerate(flat, start=1):
+        number, error = parse_number(from_com(raw))
+        if error:
+            raise UdfError(f"{error} (Umsatz Jahr {i})")
+        if number is not None and number < 0:
+            raise UdfError(f"negativer Betrag ist nicht zulässig (Umsatz Jahr {i})")
+        values.append(np.nan if number is None else number)
+    return {i: np.array([v]) for i, v in enumerate(values)}
+
+
+@func(category=CATEGORY)
+@_raw(umsaetze="Umsätze mehrerer Jahre nebeneinander oder untereinander, ältestes Jahr zuerst.")
+@_excel
+def CSEG_WACHSTUM(umsaetze, caller=None):
+    """Durchschnittliches jährliches Wachstum über alle Jahre ab dem ersten Jahr mit Umsatz (0,2 = 20 % pro Jahr)."""
+    growth, _declining = history_rules.history_figures(_yearly(umsaetze))
+    if growth[0] != growth[0]:
+        raise UdfError("Wachstum nicht berechenbar: kein Jahr mit Umsatz vor dem letzten")
+    return float(growth[0])
+
+
+@func(category=CATEGORY)
+@_raw(umsaetze="Umsätze mehrerer Jahre nebeneinander oder untereinander, ältestes Jahr zuerst.")
+@_excel
+def CSEG_RUECKLAEUFIG(umsaetze, caller=None):
+    """Seit wie vielen Jahren der Umsatz bis zum letzten Jahr ununterbrochen fällt (0 = nicht rückläufig)."""
+    _growth, declining = history_rules.history_figures(_yearly(umsaetze))
+    return float(declining[0])
 
 
 def _status(value: Any) -> str:

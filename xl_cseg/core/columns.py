@@ -78,8 +78,14 @@ MEASURE_OUTPUT_FIELDS: tuple[Field, ...] = (
     Field("stale", "Veraltet"),
     Field("notes", "Prüfhinweis"),
 )
+# output columns that only lists with three or more revenue years get (core.history)
+HISTORY_OUTPUT_FIELDS: tuple[Field, ...] = (
+    Field("growth", "Ø Wachstum p. a.", number_format="0.0%"),
+    Field("declining", "Rückläufig seit (Jahren)", number_format="0"),
+)
+HISTORY_PREFIX = "revenue_y"  # keys of the older revenue years: revenue_y2021 = "Umsatz 2021"
 FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS
-                                   + OUTPUT_FIELDS}
+                                   + OUTPUT_FIELDS + HISTORY_OUTPUT_FIELDS}
 NUMERIC_INPUTS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS if f.numeric)
 INPUT_KEYS: tuple[str, ...] = tuple(f.key for f in INPUT_FIELDS)
 OUTPUT_KEYS: tuple[str, ...] = tuple(f.key for f in OUTPUT_FIELDS)
@@ -88,4 +94,6 @@ OUTPUT_KEYS: tuple[str, ...] = tuple(f.key for f in OUTPUT_FIELDS)
 def header(key: str) -> str:
     """German header of a field key (the key itself for fields of other tables)."""
     field = FIELD_BY_KEY.get(key)
+    if field is None and key.startswith(HISTORY_PREFIX) and key[len(HISTORY_PREFIX):].isdigit():
+        return f"Umsatz {key[len(HISTORY_PREFIX):]}"
     return field.header if field else key

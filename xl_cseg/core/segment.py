@@ -14,7 +14,7 @@ from typing import Hashable, Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import german, rules
+from . import german, history, rules
 from .columns import NUMERIC_INPUTS, header
 from .frames import plain_frame
 from .numbers import CellError, normalize_id, number_scale, parse_number
@@ -145,8 +145,13 @@ def _blank(series: pd.Series) -> np.ndarray:
 
 def segment(raw: pd.DataFrame, params: Parameters | None = None,
             row_labels: pd.Series | None = None,
-            scales: Mapping[str, float] | None = None) -> SegmentResult:
+            scales: Mapping[str, float] | None = None,
+            years: Mapping[int, str] | None = None) -> SegmentResult:
     """Compute every output column for every customer row of ``raw``.
+
+    ``years``: revenue year -> key of ``raw`` (``revenue``, ``revenue_prev``, ``revenue_y2021``
+    ...); with three or more the customer history (:mod:`core.history`) adds its columns and
+    risk texts.
 
     ``row_labels`` maps index -> what messages call a row (the sheet row number); the index is
     used when absent. Rows whose inputs are all blank are skipped (no output, no issue).
@@ -190,10 +195,37 @@ def segment(raw: pd.DataFrame, params: Parameters | None = None,
             chosen = raw["code_override"].reindex(index).to_numpy(dtype=object)
         found = _apply_overrides(output, chosen, values, params, index)
         issues.extend(found)
+    if years and len(years) >= history.MIN_YEARS:
+        issues.extend(_add_history(raw, years, values, output, index))
     output["notes"] = _notes(issues, index)
     inputs = {**values, "customer_id": ids}
     return SegmentResult(output=plain_frame(output, index),
                          inputs=plain_frame(inputs, index, texts), issues=issues)
+
+
+def _add_history(raw: pd.DataFrame, years: Mapping[int, str], values: dict[str, np.ndarray],
+                 output: dict[str, np.ndarray], index: pd.Index) -> list[Issue]:
+    """The older revenue years parsed (as the revenue is), the history figures and risk added to
+    ``output``; the issues of the older years' cells."""
+    issues: list[Issue] = []
+    by_year: dict[int, np.ndarray] = {}
+    for year, key in years.items():
+        if key in values:
+            by_year[year] = values[key]
+            continue
+        column = raw[key] if len(raw) == len(index) else raw[key].reindex(index)
+        parsed, found = _numeric_values(column, key)
+        negative = parsed < 0
+        found += [Issue(label, key, ERROR, f"negativer Betrag {german.amount(amount)} ist nicht zulässig")
+                  for label, amount in zip(index[negative], parsed[negative].tolist())]
+        parsed[negative] = np.nan
+        issues.extend(found)
+        by_year[year] = parsed
+    growth, declining = history.history_figures(by_year)
+    output["growth"], output["declining"] = growth, declining.astype(float)
+    output["risk"] = history.joined_risk(output["risk"],
+                                         history.history_risk(output["abc"], declining))
+    return issues
 
 
 def _check_rows(values: dict[str, np.ndarray], ids: np.ndarray, raw_ids: np.ndarray,

@@ -6,7 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..core.columns import EXTRA_INPUT_FIELDS, INPUT_FIELDS, OUTPUT_FIELDS
+from ..core.columns import (EXTRA_INPUT_FIELDS, HISTORY_OUTPUT_FIELDS, HISTORY_PREFIX,
+                            INPUT_FIELDS, OUTPUT_FIELDS)
 from ..core.headings import REVENUE_WORDS, closeness, read_heading
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -61,6 +62,7 @@ class HeaderMatch:
     year_columns: dict[str, str]  # key -> header text, for "Umsatz 2025"-style headers
     output_columns: dict[str, list[int]] = field(default_factory=dict)  # every output header
     scales: dict[str, float] = field(default_factory=dict)  # key -> unit (T€ column: 1000)
+    years: dict[int, str] = field(default_factory=dict)  # revenue years -> input key (history)
 
 
 COMPUTED = "berechnet"  # what the header of a computed column beside the rep's own one adds
@@ -88,8 +90,13 @@ def computed_header(text: str, taken: set[str]) -> str:
 _ALIAS_TO_KEY = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
 _GENERIC = {"umsatz", "revenue", "sales", "nr", "id", "name", "kunden", "vorjahr", "account",
             "jahresumsatz"}
-_OUTPUT_TO_KEY = {normalize(f.header): f.key for f in OUTPUT_FIELDS}
+_OUTPUT_TO_KEY = {normalize(f.header): f.key for f in OUTPUT_FIELDS + HISTORY_OUTPUT_FIELDS}
 _CANONICAL = {normalize(f.header): f.key for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS}
+
+
+def history_key(year: int) -> str:
+    """Input key of an older revenue year (beyond last year and the year before)."""
+    return f"{HISTORY_PREFIX}{year}"
 
 
 def match_headers(headers: dict[int, object], current_year: int,
@@ -138,6 +145,14 @@ def match_headers(headers: dict[int, object], current_year: int,
         if len(past) >= -pos and not any(r < 3 for r, _ in claims.get(key, [])):
             claims[key] = [(2, past[pos][1])]
             year_columns[key] = str(headers[past[pos][1]])
+    year_keys: dict[int, str] = {}
+    for key, pos in (("revenue", -1), ("revenue_prev", -2)):
+        if key in year_columns:
+            year_keys[past[pos][0]] = key
+    if len(year_keys) == 2:  # older years beside them: the customer history
+        for year, col in past[:-2]:
+            year_keys[year] = history_key(year)
+            claims.setdefault(history_key(year), []).append((2, col))
     for col, year in years.items():
         if year == current_year and "revenue_ytd" not in claims:
             claims["revenue_ytd"] = [(2, col)]
@@ -153,7 +168,8 @@ def match_headers(headers: dict[int, object], current_year: int,
             duplicates[key] = cols
     scales = {key: scale_of[col] for key, col in columns.items() if scale_of.get(col, 1.0) != 1.0}
     return HeaderMatch(columns=columns, outputs=outputs, duplicates=duplicates,
-                       year_columns=year_columns, output_columns=output_columns, scales=scales)
+                       year_columns=year_columns, output_columns=output_columns, scales=scales,
+                       years=year_keys if len(year_keys) > 2 else {})
 
 
 def closest_header(headers: dict[int, object], match: HeaderMatch, key: str,

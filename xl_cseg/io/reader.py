@@ -56,6 +56,7 @@ class CustomerTable:
     grid: list[list[Any]] = field(repr=False, default_factory=list)
     notes: list[str] = field(default_factory=list)
     year_columns: dict[str, str] = field(default_factory=dict)
+    years: dict[int, str] = field(default_factory=dict)  # revenue year -> input key (history)
     special: dict = field(default_factory=dict, repr=False)  # formula/error cells, (row, col)
     foreign: dict[str, list[int]] = field(default_factory=dict)  # rep's columns, our headers
     headers: dict[int, Any] = field(default_factory=dict)  # header row: column -> text
@@ -265,7 +266,7 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
                          rows=rows, columns=dict(cols), outputs=outputs, table=tinfo,
                          raw=raw, grid=grid, notes=notes, year_columns=match.year_columns,
                          special=special, foreign=foreign, headers=dict(headers),
-                         scales=dict(match.scales))
+                         scales=dict(match.scales), years=dict(match.years))
 
 
 def owned_outputs(source: SheetSource, info: SheetInfo, match: HeaderMatch

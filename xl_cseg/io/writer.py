@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.columns import OUTPUT_FIELDS, OUTPUT_KEYS, header
+from ..core.columns import HISTORY_OUTPUT_FIELDS, OUTPUT_FIELDS, OUTPUT_KEYS, header
 from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import MAX_COLS, a1, col_letter, parse_range, range_ref
@@ -33,7 +33,8 @@ from .names import OWNED_NAME, owned_columns, owned_formula
 from .reader import CustomerTable
 from .source import FileSource, SheetSource, column_values, grid_width
 
-NUMBER_FORMATS = {f.key: f.number_format for f in OUTPUT_FIELDS if f.number_format}
+NUMBER_FORMATS = {f.key: f.number_format for f in OUTPUT_FIELDS + HISTORY_OUTPUT_FIELDS
+                  if f.number_format}
 MAX_WIDTH = 60.0  # a long note wraps in the cell rather than making the column endless
 
 
@@ -166,7 +167,9 @@ def output_cells(table: CustomerTable, layout: OutputLayout, output: pd.DataFram
 def segment_edit(source: SheetSource, table: CustomerTable, result: SegmentResult
                  ) -> tuple[SheetEdit, list[str]]:
     """The output columns as one edit of the customer sheet, and notes for kept formulas."""
-    return table_edit(source, table, result.output, OUTPUT_KEYS, header, NUMBER_FORMATS)
+    history = tuple(f.key for f in HISTORY_OUTPUT_FIELDS if f.key in result.output)
+    keys = (*OUTPUT_KEYS[:-1], *history, OUTPUT_KEYS[-1]) if history else OUTPUT_KEYS
+    return table_edit(source, table, result.output, keys, header, NUMBER_FORMATS)
 
 
 def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
