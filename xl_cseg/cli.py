@@ -81,6 +81,8 @@ def print_report(report: jobs.SegmentReport, verb: str) -> None:
     console.print(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))
     console.print(distribution_table("Verteilung nach Segment", report.distribution.by_code))
     console.print(matrix_table(report.distribution))
+    if report.crossed is not None:
+        console.print(crossed_table(report.crossed))
     _list("Hinweise", report.all_notes, "yellow")
     _list("Fehler", report.all_errors, "red")
     if report.written:
@@ -109,16 +111,37 @@ def _force() -> bool:
     return typer.Option(False, "--force", "-f", help=FORCE_HELP)
 
 
+NACH_OPTION = typer.Option(None, "--nach", help="Spalte des Kaufverhaltens (z. B. Produktart), "
+                                                "mit den Segmenten gekreuzt; bis zu zweimal")
+
+
+def crossed_table(frame) -> Table:
+    """The distribution crossed with the buying-behaviour dimensions."""
+    name = frame.index.names[0]
+    table = Table(title=f"Nach Kaufverhalten ({name} x Segment)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    for col in (name, "Segment", "Kunden", "Umsatz", "Potenzial", "offen"):
+        table.add_column(col, justify="left" if col in (name, "Segment") else "right",
+                         no_wrap=True)
+    for (value, code), row in frame.iterrows():
+        table.add_row(str(value), str(code), german.number(row["Kunden"]),
+                      german.amount(row["Umsatz"]), german.amount(row["Potenzial"]),
+                      german.amount(row["Offenes Potenzial"]),
+                      style="bold" if code == "Gesamt" else None)
+    return table
+
+
 @app.command()
 def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
             out: Optional[Path] = typer.Option(None, "--out", "-o",
                                                help="Ergebnis hierhin schreiben statt in die Datei"),
             params: Optional[Path] = PARAMS_OPTION,
-            force: bool = _force()) -> None:
+            force: bool = _force(), nach: Optional[list[str]] = NACH_OPTION) -> None:
     """Segmentieren und die Ergebnisspalten in die Kundentabelle schreiben."""
     try:
         with console.status("Segmentiere …"):
-            report = jobs.segment_workbook(workbook, out, params=params, force=force)
+            report = jobs.segment_workbook(workbook, out, params=params, force=force,
+                                           dimensions=nach or ())
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "segmentiert")
@@ -127,10 +150,11 @@ def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm
 
 @app.command()
 def validate(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
-             params: Optional[Path] = PARAMS_OPTION) -> None:
+             params: Optional[Path] = PARAMS_OPTION,
+             nach: Optional[list[str]] = NACH_OPTION) -> None:
     """Prüfen wie beim Segmentieren, ohne etwas zu schreiben."""
     try:
-        report = jobs.validate_workbook(workbook, params=params)
+        report = jobs.validate_workbook(workbook, params=params, dimensions=nach or ())
     except WorkbookError as exc:
         _fail(exc)
     print_report(report, "geprüft, nichts geschrieben")

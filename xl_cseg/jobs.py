@@ -6,7 +6,9 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
+
+import pandas as pd
 
 from .core.columns import header
 from .core.distribution import Distribution, distribution
@@ -68,6 +70,7 @@ class SegmentReport:
     written: Path | None = None
     plan: "PlanReport | None" = None
     parameters: ParameterValues | None = None  # the named values used and their source
+    crossed: "pd.DataFrame | None" = None  # distribution x buying-behaviour dimensions
 
     @property
     def all_errors(self) -> list[str]:
@@ -180,8 +183,11 @@ def analyse(path: str | Path, today: _dt.date | None = None, params: Path | None
 
 
 def analyse_source(source: SheetSource, today: _dt.date | None = None,
-                   params_path: Path | None = None) -> SegmentReport:
-    """Segment the customer table of any source (file or open book); nothing is written."""
+                   params_path: Path | None = None, dimensions: Sequence[str] = ()
+                   ) -> SegmentReport:
+    """Segment the customer table of any source (file or open book); nothing is written.
+    ``dimensions``: headers of buying-behaviour columns to cross with the codes (besides those
+    named in ``Spaltenzuordnung``; at most two)."""
     path = source.path
     today = today or _dt.date.today()
     values = parameter_values(source, params_path)  # a bad parameter file: before anything
@@ -204,24 +210,51 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
     if len(table.years) >= 3:
         notes.append(f"{table.sheet}: Umsätze {min(table.years)} bis {max(table.years)} als "
                      "Kundenhistorie gelesen (Ø Wachstum, rückläufig seit)")
+    crossed_table = _crossed(source, table, result, dimensions, errors, notes)
     return SegmentReport(path=path, source=source, table=table, params=params, result=result,
                            distribution=distribution(result.output, result.inputs),
-                         errors=errors, notes=notes, parameters=values)
+                         errors=errors, notes=notes, parameters=values, crossed=crossed_table)
+
+
+def _crossed(source: SheetSource, table: CustomerTable, result: SegmentResult,
+             wanted: Sequence[str], errors: list[str], notes: list[str]):
+    """The distribution crossed with the dimensions asked for (German messages for names that
+    are no column; more than two: the first two)."""
+    from .core.dimensions import MAX_DIMENSIONS, crossed, dimension_names
+    from .io.reader import column_series, read_dimensions
+
+    names = list(dict.fromkeys([*wanted, *read_dimensions(source)]))
+    if not names:
+        return None
+    found, missing = dimension_names(names, [str(h) for h in table.headers.values()])
+    for name in missing:
+        errors.append(f'{table.sheet}: Spalte „{name}“ für die Auswertung nach Kaufverhalten '
+                      "nicht gefunden")
+    if len(found) > MAX_DIMENSIONS:
+        notes.append(f"Auswertung nach Kaufverhalten: höchstens {MAX_DIMENSIONS} Merkmale, "
+                     f"verwendet {', '.join(found[:MAX_DIMENSIONS])}")
+        found = found[:MAX_DIMENSIONS]
+    if not found:
+        return None
+    frame = pd.DataFrame({name: column_series(table, name) for name in found})
+    return crossed(result.output, result.inputs, frame)
 
 
 def validate_source(source: SheetSource, today: _dt.date | None = None,
-                    params: Path | None = None) -> SegmentReport:
+                    params: Path | None = None, dimensions: Sequence[str] = ()
+                    ) -> SegmentReport:
     """Every check ``segment`` makes (customers, measures, the output layout), same messages,
     same exit code; nothing is written."""
-    report, plan, _edits = workbook_edits(source, today, params)
+    report, plan, _edits = workbook_edits(source, today, params, dimensions)
     report.plan = plan
     return report
 
 
 def validate_workbook(path: str | Path, today: _dt.date | None = None,
-                      params: Path | None = None) -> SegmentReport:
+                      params: Path | None = None, dimensions: Sequence[str] = ()
+                      ) -> SegmentReport:
     """:func:`validate_source` on a workbook file."""
-    return validate_source(FileSource(path), today, params)
+    return validate_source(FileSource(path), today, params, dimensions)
 
 
 def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanReport:
@@ -255,10 +288,11 @@ def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanRep
 
 
 def workbook_edits(source: SheetSource, today: _dt.date | None = None,
-                   params: Path | None = None
+                   params: Path | None = None, dimensions: Sequence[str] = ()
                    ) -> tuple[SegmentReport, PlanReport, list[SheetEdit]]:
-    """Everything a run writes: customer outputs, measure outputs, the Planung sheet."""
-    report = analyse_source(source, today, params)
+    """Everything a run writes: customer outputs, measure outputs, the Planung sheet, the
+    buying-behaviour block of ``Auswertung``."""
+    report = analyse_source(source, today, params, dimensions)
     plan = plan_source(report, today)
     edit, notes = segment_edit(source, report.table, report.result)
     edits = [edit]
@@ -275,6 +309,17 @@ def workbook_edits(source: SheetSource, today: _dt.date | None = None,
         edits.append(SheetEdit(sheet=sheet, cells=cells,
                                restyle={rc: ("format", code) for rc, code in formats.items()},
                                heights=plan_layout.row_heights(cells)))
+    if report.crossed is not None:
+        from .io import dimension_block
+
+        found = next((s for s in source.worksheets() if s.name == dimension_block.SHEET), None)
+        grid = source.grid(found) if found is not None else []
+        if found is not None and dimension_block.is_ours(grid):
+            edits.append(SheetEdit(sheet=found,
+                                   cells=dimension_block.block_cells(report.crossed, grid)))
+        else:
+            report.notes.append("Auswertung nach Kaufverhalten nur im Bericht: die Mappe hat kein "
+                                f"Blatt „{dimension_block.SHEET}“ der Vorlage")
     return report, plan, edits
 
 
@@ -292,7 +337,7 @@ def planung_sheet(source: SheetSource) -> SheetInfo | None:
 
 def segment_workbook(path: str | Path, out: str | Path | None = None,
                      today: _dt.date | None = None, params: Path | None = None, *,
-                     force: bool = False) -> SegmentReport:
+                     force: bool = False, dimensions: Sequence[str] = ()) -> SegmentReport:
     """Segment ``path`` (with pipeline and plan where the workbook has them) and write every
     output into ``out`` (default: in place) in one atomic write. ``params``: a parameter
     workbook whose values are used (see :func:`parameter_values`).
@@ -304,7 +349,7 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
     if out is not None:
         dst = check_output(Path(out), (), package_suffix(source.package), force=force,
                            in_place=source.path)
-    report, plan, edits = workbook_edits(source, today, params)
+    report, plan, edits = workbook_edits(source, today, params, dimensions)
     for table in (report.table, plan.measures):
         if table is not None:
             table.grid = []

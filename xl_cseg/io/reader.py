@@ -97,6 +97,31 @@ def read_mapping(source: SheetSource) -> tuple[dict[str, str], str | None]:
     return {}, None
 
 
+DIMENSION_WORDS = ("dimension", "merkmal", "kaufverhalten", "segmentierungsmerkmal")
+
+
+def read_dimensions(source: SheetSource) -> list[str]:
+    """Headers named in ``Spaltenzuordnung`` as buying-behaviour dimensions: rows
+    "Dimension | Produktart" (or "Merkmal | Preissegment"), in their order."""
+    for sheet in source.worksheets():
+        if normalize(sheet.name) not in MAPPING_SHEETS:
+            continue
+        return [str(row[1]).strip() for row in source.grid(sheet)
+                if len(row) >= 2 and normalize(row[0]) in DIMENSION_WORDS and str(row[1]).strip()]
+    return []
+
+
+def column_series(table: CustomerTable, header_text: str) -> pd.Series:
+    """The cells of the table's column with this header, by sheet row (the raw frame's index)."""
+    col = next(c for c, h in table.headers.items() if str(h).strip() == header_text)
+    index = table.raw.index
+    if not len(index):
+        return pd.Series([], dtype=object)
+    values = column_values(table.grid, col, int(index[0]), int(index[-1]))
+    by_row = dict(zip(range(int(index[0]), int(index[-1]) + 1), values))
+    return pd.Series([by_row.get(int(r), "") for r in index], index=index, dtype=object)
+
+
 def _header_cells(grid: Grid, row: int, first: int = 0, last: int | None = None
                   ) -> dict[int, Any]:
     cells = grid[row] if row < len(grid) else []
