@@ -11,7 +11,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from ..core.columns import EUR_FORMAT, PERCENT_FORMAT
+from ..core.columns import (DATE_FORMAT, EUR_FORMAT, INPUT_FIELDS, MEASURE_FIELDS,
+                            MEASURE_OUTPUT_FIELDS, OUTPUT_FIELDS, PERCENT_FORMAT)
+
+CATALOGUE = INPUT_FIELDS + OUTPUT_FIELDS + MEASURE_FIELDS + MEASURE_OUTPUT_FIELDS
 
 FONT = "Calibri"
 INK = "#1F2937"
@@ -22,7 +25,7 @@ EUR = EUR_FORMAT
 EUR_CENT = '#,##0.00 "€"'
 PERCENT = "0%"
 TREND = '+0%;-0%;0%'
-DATE = "dd.mm.yyyy"
+DATE = DATE_FORMAT
 
 # segment code -> (fill, font colour) for the conditional formats and the legend
 CODE_COLOURS: dict[str, tuple[str, str]] = {
@@ -63,6 +66,12 @@ class Formats:
     note: Format
     note_line: Format  # a note on one line, running over the empty cells to its right
     codes: dict[str, Format]
+    columns: dict[str, Format]  # number format code of the column catalogue -> its cells' look
+
+
+def column_formats(fmt: Formats, fields) -> dict[str, Format]:
+    """Key -> cell format of the catalogue's ``fields`` that have a number format."""
+    return {f.key: fmt.columns[f.number_format] for f in fields if f.number_format}
 
 
 def make_formats(wb: Workbook) -> Formats:
@@ -102,6 +111,8 @@ def make_formats(wb: Workbook) -> Formats:
         note_line=f(italic=True, font_color="#6B7280"),
         codes={code: wb.add_format({"bg_color": fill, "font_color": font})
                for code, (fill, font) in CODE_COLOURS.items()},
+        columns={code: f(num_format=code) for code in dict.fromkeys(
+            field.number_format for field in CATALOGUE if field.number_format)},
     )
 
 

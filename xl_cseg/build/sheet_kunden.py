@@ -8,17 +8,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..core.columns import INPUT_FIELDS, OUTPUT_FIELDS, header
 from ..core.params import CODES
-from .formats import Formats, write_value
+from .formats import Formats, column_formats, write_value
 
 SHEET = "Kunden"
 TABLE = "tblKunden"
 INPUT_ORDER = ("customer_id", "name", "territory", "revenue_prev", "revenue", "potential",
                "loyalty")
 COLUMNS: tuple[str, ...] = INPUT_ORDER + tuple(f.key for f in OUTPUT_FIELDS)
-WIDTHS = {"customer_id": 11, "name": 42, "territory": 10, "revenue_prev": 15, "revenue": 15,
-          "potential": 15, "loyalty": 13, "trend": 17, "abc": 6, "share": 13,
-          "potential_class": 15, "code": 13, "channel": 34, "visits": 12, "risk": 30,
-          "notes": 60}
+_FIELDS = {f.key: f for f in INPUT_FIELDS + OUTPUT_FIELDS}
 _INPUTS = {f.key for f in INPUT_FIELDS}
 
 
@@ -29,8 +26,7 @@ def column(key: str) -> int:
 def write_kunden_sheet(ws: Worksheet, fmt: Formats, customers: pd.DataFrame | None) -> None:
     """Write the table; ``customers`` holds COLUMNS keys (demo variant) or is None (empty)."""
     n_rows = 1 if customers is None or customers.empty else len(customers)
-    formats = {"revenue_prev": fmt.eur, "revenue": fmt.eur, "potential": fmt.eur,
-               "trend": fmt.trend, "share": fmt.pct, "visits": fmt.num, "loyalty": fmt.num}
+    formats = column_formats(fmt, [_FIELDS[key] for key in COLUMNS])
     columns = []
     for key in COLUMNS:
         spec = {"header": header(key),
@@ -41,7 +37,7 @@ def write_kunden_sheet(ws: Worksheet, fmt: Formats, customers: pd.DataFrame | No
     ws.add_table(0, 0, n_rows, len(COLUMNS) - 1, {
         "name": TABLE, "style": "Table Style Light 9", "columns": columns})
     for key in COLUMNS:
-        ws.set_column(column(key), column(key), WIDTHS[key], formats.get(key))
+        ws.set_column(column(key), column(key), _FIELDS[key].width, formats.get(key))
     ws.set_row(0, 32)
     if customers is not None:
         for r, record in enumerate(customers.to_dict("records"), start=1):

@@ -7,9 +7,10 @@ import datetime as _dt
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from ..core.columns import MEASURE_NAME_FIELD
 from ..core.numbers import normalize_id
 from ..core.pipeline import MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS, PHASES, STATUSES
-from .formats import Formats, write_value
+from .formats import Formats, column_formats, write_value
 
 SHEET = "Maßnahmen"
 TABLE = "tblMassnahmen"
@@ -20,12 +21,12 @@ _HEAD_IN = {f.key: f.header for f in MEASURE_FIELDS}
 _HEAD_OUT = {f.key: f.header for f in MEASURE_OUTPUT_FIELDS}
 # (key, header, is_output)
 COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    (("customer_id", _HEAD_IN["customer_id"], False), ("customer_name", "Kunde", True))
+    (("customer_id", _HEAD_IN["customer_id"], False),
+     (MEASURE_NAME_FIELD.key, MEASURE_NAME_FIELD.header, True))
     + tuple((k, _HEAD_IN[k], False) for k in INPUT_KEYS[1:])
     + tuple((k, _HEAD_OUT[k], True) for k in OUTPUT_KEYS))
-WIDTHS = {"customer_id": 11, "customer_name": 34, "measure": 40, "phase": 13, "status": 22,
-          "expected_revenue": 15, "next_step": 34, "due_date": 12, "last_activity": 14,
-          "probability": 13, "weighted": 15, "code": 12, "overdue": 22, "stale": 26, "notes": 50}
+# the outputs after the inputs: "probability", "code" and "notes" shown as the outputs are
+_FIELDS = {f.key: f for f in MEASURE_FIELDS + (MEASURE_NAME_FIELD,) + MEASURE_OUTPUT_FIELDS}
 NAME_FORMULA = ('=IFERROR(INDEX(tblKunden[Kunde],MATCH(tblMassnahmen[[#This Row],[Kunden-Nr]],'
                 'tblKunden[Kunden-Nr],0)),'
                 '"")')
@@ -39,8 +40,7 @@ def write_massnahmen_sheet(ws: Worksheet, fmt: Formats, measures: pd.DataFrame |
                            names: dict[str, str] | None = None) -> None:
     """The measures table; ``measures`` holds COLUMNS keys (demo variant) or is None."""
     n_rows = 1 if measures is None or measures.empty else len(measures)
-    formats = {"expected_revenue": fmt.eur, "weighted": fmt.eur, "probability": fmt.pct,
-               "due_date": fmt.date, "last_activity": fmt.date}
+    formats = column_formats(fmt, [_FIELDS[key] for key, _head, _out in COLUMNS])
     columns = []
     for key, head, is_output in COLUMNS:
         spec = {"header": head, "header_format": fmt.header_out if is_output else fmt.header}
@@ -52,7 +52,7 @@ def write_massnahmen_sheet(ws: Worksheet, fmt: Formats, measures: pd.DataFrame |
     ws.add_table(0, 0, n_rows, len(COLUMNS) - 1, {"name": TABLE, "style": "Table Style Light 9",
                                                   "columns": columns})
     for key, _head, _o in COLUMNS:
-        ws.set_column(column(key), column(key), WIDTHS[key], formats.get(key))
+        ws.set_column(column(key), column(key), _FIELDS[key].width, formats.get(key))
     ws.set_row(0, 32)
     if measures is not None:
         for r, record in enumerate(measures.to_dict("records"), start=1):

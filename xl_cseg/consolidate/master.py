@@ -21,7 +21,9 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ..core import german
-from ..core.columns import header
+from ..core.columns import (CONSOLIDATION_FIELDS, DATE_FORMAT, EXTRA_INPUT_FIELDS, FIELD_BY_KEY,
+                            ID, INPUT_FIELDS, MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS,
+                            OUTPUT_FIELDS, Field, header)
 from ..core.distribution import TOTAL, Distribution
 from ..core.params import CODES, POTENTIAL_CLASSES
 from ..core.pipeline import measure_header
@@ -31,17 +33,27 @@ from .reader import CUSTOMER_COLUMNS, OUTPUT_PROPERTY
 
 CUSTOMERS_SHEET = "Kunden gesamt"
 _CUSTOMERS_PART = "xl/worksheets/sheet2.xml"  # the second sheet XlsxWriter writes
+# the customers' and measures' columns look as the column catalogue says (the consolidation's
+# own columns after the territory files' ones); a column's kind is its number format code
+_CUSTOMER_COLUMNS = {f.key: f for f in INPUT_FIELDS + EXTRA_INPUT_FIELDS + OUTPUT_FIELDS
+                     + CONSOLIDATION_FIELDS}
+_MEASURE_COLUMNS = {f.key: f for f in (FIELD_BY_KEY["name"],) + MEASURE_FIELDS
+                    + MEASURE_OUTPUT_FIELDS + CONSOLIDATION_FIELDS}
+_OWN_HEADERS = {f.key: f.header for f in CONSOLIDATION_FIELDS}
 _FORMATS = {"int": "#,##0", "eur": '#,##0 "€"', "pct": "0.0%", "num": "#,##0.0",
-            "fte": "0.00", "date": "dd.mm.yyyy", "row": "0"}
-_OWN_HEADERS = {"territory": "Gebiet", "source": "Datei", "row": "Zeile",
-                "reason": "Grund", "key": "Schlüssel"}
-_KINDS = {"customer_id": "id", "row": "row", "revenue": "eur", "potential": "eur",
-          "revenue_prev": "eur", "revenue_ytd": "eur", "expected_revenue": "eur",
-          "weighted": "eur", "loyalty": "int", "visits": "int", "trend": "pct", "share": "pct",
-          "probability": "pct", "due_date": "date", "last_activity": "date"}
-_WIDTHS = {"name": 38, "source": 26, "channel": 30, "risk": 28, "notes": 50, "measure": 32,
-           "next_step": 24, "key": 34, "territory": 14, "row": 7, "abc": 6, "reason": 18,
-           "overdue": 22, "stale": 26}
+            "fte": "0.00", "date": DATE_FORMAT}
+_FORMATS.update({f.number_format: f.number_format for f in (*_CUSTOMER_COLUMNS.values(),
+                                                             *_MEASURE_COLUMNS.values())
+                 if f.number_format and f.number_format not in _FORMATS.values()})
+_KIND_OF_FORMAT = {code: kind for kind, code in reversed(_FORMATS.items())}  # each format once
+
+
+def _kinds(fields: dict[str, Field]) -> dict[str, str]:
+    return {key: "id" if f.kind == ID else _KIND_OF_FORMAT[f.number_format]
+            for key, f in fields.items() if f.kind == ID or f.number_format}
+
+
+_KINDS, _MEASURE_KINDS = _kinds(_CUSTOMER_COLUMNS), _kinds(_MEASURE_COLUMNS)
 MEASURE_SHEET_COLUMNS = ("territory", "source", "row", "customer_id", "name", "measure",
                          "status", "phase", "expected_revenue", "probability", "weighted", "code",
                          "next_step", "due_date", "last_activity", "overdue", "stale", "notes")
@@ -179,7 +191,8 @@ def _customer_layout(book: Book, ws, count: int) -> None:
     for col, key in enumerate(CUSTOMER_COLUMNS):
         ws.write_string(0, col, _title(key), book.head)
         kind = _KINDS.get(key)
-        ws.set_column(col, col, _WIDTHS.get(key, 13), book.kind.get(kind) if kind else None)
+        ws.set_column(col, col, _CUSTOMER_COLUMNS[key].width,
+                      book.kind.get(kind) if kind else None)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(count, 1), len(CUSTOMER_COLUMNS) - 1)
     print_setup(ws, count, len(CUSTOMER_COLUMNS) - 1, repeat_header=True)
@@ -204,9 +217,9 @@ def _territories(book: Book, ws, table: pd.DataFrame) -> None:
 
 
 def _pipeline(book: Book, ws, measures: pd.DataFrame) -> None:
-    end = book.table(ws, measures, MEASURE_SHEET_COLUMNS)
+    end = book.table(ws, measures, MEASURE_SHEET_COLUMNS, kinds=_MEASURE_KINDS)
     for col, key in enumerate(MEASURE_SHEET_COLUMNS):
-        ws.set_column(col, col, _WIDTHS.get(key, 13))
+        ws.set_column(col, col, _MEASURE_COLUMNS[key].width)
     ws.freeze_panes(1, 0)
     print_setup(ws, end - 1, len(MEASURE_SHEET_COLUMNS) - 1, repeat_header=True)
 
