@@ -276,7 +276,7 @@ def test_open_help_renders_the_guide(tmp_path, monkeypatch):
 
 
 def test_open_help_without_browser_tells_where_the_guide_is(tmp_path, monkeypatch):
-    from test_excel_backend import FakeBook
+    from excel_fakes import FakeBook
 
     monkeypatch.setattr(webbrowser, "open", lambda url: False)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
@@ -324,7 +324,7 @@ def test_consolidate_on_a_file_equals_the_consolidation(tmp_path):
 
 
 def test_consolidate_in_book_opens_the_master(tmp_path):
-    from test_excel_backend import FakeBook
+    from excel_fakes import FakeBook
 
     root = territories(tmp_path / "Gebiete")
     ctrl = customer_list(tmp_path / "Zentrale.xlsx", folder="Gebiete")
@@ -384,7 +384,7 @@ def test_push_params_on_files(tmp_path):
 
 
 def test_push_params_in_book_asks_for_the_folder(tmp_path, monkeypatch):
-    from test_excel_backend import FakeBook
+    from excel_fakes import FakeBook
 
     root = territories(tmp_path / "Gebiete")
     ctrl = controller(tmp_path / "Zentrale.xlsm", 310.0)
@@ -412,7 +412,7 @@ def test_folder_dialog_missing_or_without_display(monkeypatch):
 
 
 def test_master_that_cannot_be_opened_is_named(tmp_path):
-    from test_excel_backend import FakeBook
+    from excel_fakes import FakeBook
 
     root = territories(tmp_path / "Gebiete")
     book = FakeBook.from_file(customer_list(tmp_path / "Zentrale.xlsx", folder="Gebiete"))
