@@ -86,8 +86,14 @@ def test_percent_formats_widths_and_filter_in_an_openpyxl_list(tmp_path):
         letter = openpyxl.utils.get_column_letter(heads[head])
         assert ws.column_dimensions[letter].width >= len(head) + 2, head
     assert ws.column_dimensions["B"].width == 30  # the rep's width
-    # the plain autofilter now covers the new columns, so the rep can filter by Segment
-    assert ws.auto_filter.ref == f"A3:{openpyxl.utils.get_column_letter(max(heads.values()))}7"
+    # the plain autofilter now covers the new columns, so the rep can filter by Segment, and
+    # the hidden name Excel keeps for it follows
+    last = openpyxl.utils.get_column_letter(max(heads.values()))
+    assert ws.auto_filter.ref == f"A3:{last}7"
+    names = re.findall(rb'<definedName name="_xlnm._FilterDatabase"[^>]*>([^<]*)<',
+                       after["xl/workbook.xml"])
+    assert names == [f"'Kunden'!$A$3:${last}$7".encode()] or names == [
+        f"Kunden!$A$3:${last}$7".encode()]
     # a second run changes no style and no width again
     again = members(path)
     jobs.segment_workbook(path)

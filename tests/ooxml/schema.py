@@ -115,7 +115,11 @@ def schema_errors(path: Path) -> list[str]:
     parts = checked_parts(path)
     with zipfile.ZipFile(path) as zf:
         for part, kind in parts:
-            root = etree.fromstring(zf.read(part))
+            try:
+                root = etree.fromstring(zf.read(part))
+            except etree.XMLSyntaxError as exc:
+                errors.append(f"{part}: kein wohlgeformtes XML: {exc}")
+                continue
             if etree.QName(root).namespace != MAIN:
                 errors.append(f"{part}: Wurzel {root.tag} nicht im SpreadsheetML-Namensraum")
                 continue

@@ -18,7 +18,7 @@ from ..core.columns import HISTORY_OUTPUT_FIELDS, OUTPUT_FIELDS, OUTPUT_KEYS, he
 from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import MAX_COLS, a1, col_letter, parse_range, range_ref
-from ..xlsx.definednames import set_local_name
+from ..xlsx.definednames import set_local_name, sheet_index
 from ..xlsx.errors import WorkbookError
 from ..xlsx.cellvalue import KEEP
 from ..xlsx.scan import SheetScan
@@ -29,10 +29,11 @@ from ..xlsx.styles import StyleSheet, StylesError
 from ..xlsx.tablepart import patch_table
 from .edits import SheetEdit
 from .headers import computed_header, normalize
-from .names import OWNED_NAME, owned_columns, owned_formula
+from .names import OWNED_NAME, owned_columns, owned_formula, quoted_sheet
 from .reader import CustomerTable
 from .source import FileSource, SheetSource, column_values, grid_width
 
+FILTER_NAME = "_xlnm._FilterDatabase"
 NUMBER_FORMATS = {f.key: f.number_format for f in OUTPUT_FIELDS + HISTORY_OUTPUT_FIELDS
                   if f.number_format}
 MAX_WIDTH = 60.0  # a long note wraps in the cell rather than making the column endless
@@ -241,6 +242,7 @@ class FileWriter:
         check_writable(self.dst)
         pkg = self.source.package
         replacements: dict[str, bytes | list[bytes]] = {}
+        filters: dict[str, str] = {}  # sheet -> its grown autofilter range
         for edit in edits:
             part = edit.sheet.part
             # in the order the edit names them: styles added to the workbook come in that order
@@ -267,11 +269,12 @@ class FileWriter:
                 grown = filter_over(ref, *edit.filter_to) if ref else None
                 if grown is not None:
                     chunks = extend_autofilter(chunks, grown)
+                    filters[edit.sheet.name] = grown
             replacements[part] = chunks
             if edit.table is not None and edit.table_ref:
                 replacements[edit.table.part] = patch_table(
                     pkg.read(edit.table.part), ref=edit.table_ref, add_columns=edit.add_columns)
-        workbook = self._marked(edits)
+        workbook = self._filter_names(self._marked(edits), filters)
         if workbook is not None:
             replacements[pkg.workbook_part] = workbook
         if self._styles is not None and self._styles.changed:
@@ -297,6 +300,22 @@ class FileWriter:
             xml = set_local_name(pkg.read(pkg.workbook_part) if xml is None else xml, OWNED_NAME,
                                  edit.sheet.name, owned_formula(edit.sheet.name,
                                                                 edit.owned_columns))
+        return xml
+
+    def _filter_names(self, xml: bytes | None, filters: dict[str, str]) -> bytes | None:
+        """The workbook part with the hidden name Excel keeps for a sheet's autofilter
+        (``_xlnm._FilterDatabase``) following the grown filter, where the workbook has one."""
+        pkg = self.source.package
+        for sheet, ref in filters.items():
+            index = sheet_index(pkg.read(pkg.workbook_part), sheet)
+            if not any(n.name == FILTER_NAME and n.local_sheet_id == index
+                       for n in pkg.defined_names()):
+                continue
+            (r0, c0), (r1, c1) = parse_range(ref)
+            formula = (f"{quoted_sheet(sheet)}!${col_letter(c0)}${r0 + 1}:"
+                       f"${col_letter(c1)}${r1 + 1}")
+            xml = set_local_name(pkg.read(pkg.workbook_part) if xml is None else xml,
+                                 FILTER_NAME, sheet, formula)
         return xml
 
     def _style(self, part: str, hint: tuple, exact: bool = False) -> int | None:
