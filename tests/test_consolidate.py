@@ -300,7 +300,7 @@ def test_cli_consolidate(scenario, tmp_path):
     assert "Geschrieben" in result.output and out.exists()
     assert history.dates(out.with_name("cli.history.sqlite")) == [TODAY.replace(month=3, day=31)]
     bad = CliRunner().invoke(app, ["consolidate", str(out), "--out", str(out), "--date", "31.3."])
-    assert bad.exit_code == 2 and "JJJJ-MM-TT" in bad.output
+    assert bad.exit_code == 2 and "ist kein Datum" in bad.output
 
 
 @requires_lo

@@ -158,7 +158,7 @@ def test_bad_values_flagged_never_guessed():
                         "loyalty": [3.0, 7.0, None, None, None]})
     result = segment(raw)
     by = {(i.row, i.field, i.severity): i.message for i in result.issues}
-    assert by[(0, "revenue", ERROR)] == '"vierzehn" ist keine Zahl'
+    assert by[(0, "revenue", ERROR)] == '„vierzehn“ ist keine Zahl'
     assert by[(1, "revenue", NOTE)].startswith("Zahl als Text")
     assert result.inputs.at[1, "revenue"] == 14000.5
     assert by[(1, "loyalty", ERROR)] == "7 liegt außerhalb der Skala 1-5"

@@ -53,8 +53,8 @@ def test_reps_own_abc_and_kanal_columns_are_never_written(tmp_path):
     computed = head.index("ABC (berechnet)")
     assert [row[computed] for row in after[1:4]] == ["A", "B", "C"]
     said = [n for n in report.notes if "ist Ihre eigene" in n]
-    assert len(said) == 2 and said[0].startswith("Kunden!E1: Spalte »ABC«")
-    assert "»ABC (berechnet)«" in said[0]
+    assert len(said) == 2 and said[0].startswith("Kunden!E1: Spalte „ABC“")
+    assert "„ABC (berechnet)“" in said[0]
 
 
 def test_second_run_writes_the_columns_it_made_and_adds_none(tmp_path):
@@ -153,9 +153,9 @@ def test_manual_segment_wins_in_every_downstream_figure():
     assert out["abc"].tolist()[0] == "A" and out["potential_class"].tolist()[0] == "Win"
     assert out["visits"].tolist()[0] == 12.0  # A-Win is visited like an A customer
     notes = {i.row: i for i in result.issues if i.field == "code_override"}
-    assert notes[0].severity == "Hinweis" and "»A-Win« gilt statt berechnet »C-Win«" in \
+    assert notes[0].severity == "Hinweis" and "„A-Win“ gilt statt berechnet „C-Win“" in \
         notes[0].message
-    assert notes[2].severity == "Fehler" and "»irgendwas« ist kein Segment" in notes[2].message
+    assert notes[2].severity == "Fehler" and "„irgendwas“ ist kein Segment" in notes[2].message
 
 
 def test_manual_segment_in_a_workbook_counts_in_distribution_plan_and_consolidation(tmp_path):
@@ -170,7 +170,7 @@ def test_manual_segment_in_a_workbook_counts_in_distribution_plan_and_consolidat
     assert base.distribution.by_code.at["A-Win", "Kunden"] == 0
     assert report.distribution.matrix_customers.at["A", "Win"] == 1
     assert report.plan.capacity.visit_demand > base.plan.capacity.visit_demand
-    assert any(n.startswith("Kunden!E2: »A-Win« gilt statt berechnet »C-Win«")
+    assert any(n.startswith("Kunden!E2: „A-Win“ gilt statt berechnet „C-Win“")
                for n in report.notes)
     after = values(path)
     assert after[1][4] == "A-Win"  # the rep's cell stays as typed

@@ -156,7 +156,7 @@ def test_cli_push(tmp_path, controller):
     assert result.exit_code == 0, result.output
     assert "geändert" in result.output and "Kosten_je_Besuch" in result.output
     assert "350" in result.output and "420" in result.output
-    assert "1 Dateien geändert" in result.output
+    assert "1 Datei geändert" in result.output
     assert demo_workbook().read_bytes() != target.read_bytes()
 
 

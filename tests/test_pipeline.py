@@ -68,14 +68,14 @@ def test_status_matching_is_forgiving(text, label):
 
 def test_unknown_status_suggests_the_closest():
     assert parse_status("Angebot Einkauf") == (
-        None, '"Angebot Einkauf" ist kein bekannter Status – meinten Sie "Angebot beim Einkauf"?')
+        None, '„Angebot Einkauf“ ist kein bekannter Status – meinten Sie „Angebot beim Einkauf“?')
     assert parse_status("gewonen")[1] == \
-        '"gewonen" ist kein bekannter Status – meinten Sie "gewonnen"?'
+        '„gewonen“ ist kein bekannter Status – meinten Sie „gewonnen“?'
 
 
 def test_unknown_status_without_close_match_lists_the_statuses():
     assert parse_status("xyz")[1] == (
-        '"xyz" ist kein bekannter Status (erlaubt: nicht gestartet, initial vorgestellt, '
+        '„xyz“ ist kein bekannter Status (erlaubt: nicht gestartet, initial vorgestellt, '
         'in Erprobung, Angebot beim Einkauf, gewonnen, verloren)')
 
 
@@ -105,8 +105,8 @@ def test_phase_matching(text, phase):
 
 def test_six_phases_and_unknown_phase_message():
     assert PHASES == ("Vorbereitung", "Start", "Bedarf", "Lösung", "Abschluss", "Nachfreude")
-    assert parse_phase("Lösng") == (None, '"Lösng" ist keine bekannte Phase – meinten Sie "Lösung"?')
-    assert parse_phase("Kaffee")[1].startswith('"Kaffee" ist keine bekannte Phase (erlaubt: ')
+    assert parse_phase("Lösng") == (None, '„Lösng“ ist keine bekannte Phase – meinten Sie „Lösung“?')
+    assert parse_phase("Kaffee")[1].startswith('„Kaffee“ ist keine bekannte Phase (erlaubt: ')
 
 
 @settings(max_examples=60, deadline=None)
@@ -128,7 +128,7 @@ def test_parse_probability(raw, value):
 @pytest.mark.parametrize("raw, message", [
     (150, "150 % liegt außerhalb 0 bis 100 %"),
     (-0.1, "-10 % liegt außerhalb 0 bis 100 %"),
-    ("viel", '"viel" ist keine Zahl'),
+    ("viel", '„viel“ ist keine Zahl'),
 ])
 def test_parse_probability_rejects(raw, message):
     assert parse_probability(raw) == (None, message)
@@ -187,11 +187,11 @@ def test_parse_date_blank(raw):
 
 
 @pytest.mark.parametrize("raw, message", [
-    ("nächste Woche", '"nächste Woche" ist kein Datum (erwartet z. B. 31.12.2026)'),
-    ("31.02.2026", '"31.02.2026" ist kein Datum (erwartet z. B. 31.12.2026)'),
+    ("nächste Woche", '„nächste Woche“ ist kein Datum (erwartet z. B. 31.12.2026)'),
+    ("31.02.2026", '„31.02.2026“ ist kein Datum (erwartet z. B. 31.12.2026)'),
     (-5.0, "-5 ist kein gültiges Datum"),
     (1e9, "1.000.000.000 ist kein gültiges Datum"),
-    (True, '"WAHR" ist ein Wahrheitswert, kein Datum'),
+    (True, '„WAHR“ ist ein Wahrheitswert, kein Datum'),
     (CellError("#VALUE!"), "Fehlerwert #WERT! statt eines Datums"),
 ])
 def test_parse_date_rejects(raw, message):
@@ -234,7 +234,7 @@ def test_probability_override_column():
     assert result.output["probability"].tolist()[:2] == [0.55, 1.0]
     assert result.output.at[2, "probability"] == 0.4  # invalid override: status probability
     assert sorted((i.row, i.severity, i.message) for i in result.issues) == [
-        (1, "Hinweis", 'bei Status "gewonnen" nicht berücksichtigt'),
+        (1, "Hinweis", 'bei Status „gewonnen“ nicht berücksichtigt'),
         (2, "Fehler", "150 % liegt außerhalb 0 bis 100 %"),
     ]
 
@@ -280,15 +280,15 @@ def test_last_activity_in_the_future():
 def test_bad_dates():
     result = run(measures(due_date=["bald"], last_activity=[True]))
     assert [(i.field, i.severity, i.message) for i in result.issues] == [
-        ("due_date", "Fehler", '"bald" ist kein Datum (erwartet z. B. 31.12.2026)'),
-        ("last_activity", "Fehler", '"WAHR" ist ein Wahrheitswert, kein Datum')]
+        ("due_date", "Fehler", '„bald“ ist kein Datum (erwartet z. B. 31.12.2026)'),
+        ("last_activity", "Fehler", '„WAHR“ ist ein Wahrheitswert, kein Datum')]
 
 
 def test_unknown_status_in_table():
     result = run(measures(status=["Angebot Einkauf"]))
     assert [(i.row, i.field, i.severity) for i in result.issues] == [(0, "status", "Fehler")]
     assert messages(result) == [
-        '"Angebot Einkauf" ist kein bekannter Status – meinten Sie "Angebot beim Einkauf"?']
+        '„Angebot Einkauf“ ist kein bekannter Status – meinten Sie „Angebot beim Einkauf“?']
     assert np.isnan(result.output.at[0, "weighted"])
     assert "ohne Status" not in result.by_status.index  # a measure with an error counts nowhere
     assert result.by_status.at["Gesamt", "Maßnahmen"] == 0
@@ -299,7 +299,7 @@ def test_blank_status_counts_as_not_started():
     result = run(measures(status=[None]))
     assert result.inputs.at[0, "status"] == "nicht gestartet"
     assert result.output.at[0, "weighted"] == 1000.0
-    assert messages(result, "status") == ['fehlt, als "nicht gestartet" gewertet']
+    assert messages(result, "status") == ['fehlt, als „nicht gestartet“ gewertet']
 
 
 def test_unknown_customer_and_missing_customer():
@@ -319,11 +319,11 @@ def test_without_customer_list_no_customer_check():
 
 
 @pytest.mark.parametrize("raw, severity, message, value", [
-    ("vierzehn", "Fehler", '"vierzehn" ist keine Zahl', None),
+    ("vierzehn", "Fehler", '„vierzehn“ ist keine Zahl', None),
     (-500.0, "Fehler", "negativer Betrag -500 € ist nicht zulässig", None),
     ("-1.500,50 €", "Fehler", "negativer Betrag -1.500,50 € ist nicht zulässig", None),
-    ("14.000,50 €", "Hinweis", 'Zahl als Text "14.000,50 €" übernommen', 14000.5),
-    ("20.000", "Hinweis", 'Zahl als Text "20.000" übernommen', 20000.0),
+    ("14.000,50 €", "Hinweis", 'Zahl als Text „14.000,50 €“ übernommen', 14000.5),
+    ("20.000", "Hinweis", 'Zahl als Text „20.000“ übernommen', 20000.0),
     (None, "Hinweis", "fehlt: Maßnahme zählt nicht zur Pipeline", None),
     (CellError("#N/A"), "Fehler", "Fehlerwert #NV statt einer Zahl", None),
 ])
@@ -340,9 +340,9 @@ def test_measure_and_phase_checks():
     result = run(frame)
     assert [(i.row, i.field, i.severity, i.message) for i in result.issues] == [
         (0, "measure", "Hinweis", "keine Maßnahme beschrieben"),
-        (0, "phase", "Fehler", '"Bedarfs" ist keine bekannte Phase – meinten Sie "Bedarf"?'),
+        (0, "phase", "Fehler", '„Bedarfs“ ist keine bekannte Phase – meinten Sie „Bedarf“?'),
         (1, "phase", "Fehler",
-         '"in der Lösung" ist keine bekannte Phase – meinten Sie "Lösung"?'),
+         '„in der Lösung“ ist keine bekannte Phase – meinten Sie „Lösung“?'),
     ]
 
 
@@ -354,7 +354,7 @@ def test_phase_column_parsed():
 def test_notes_use_german_headers():
     result = run(measures(customer_id=["4711"], expected_revenue=["vierzehn"]))
     assert result.output.at[0, "notes"] == ("Kunden-Nr: 4711 steht nicht in der Kundenliste; "
-                                            'Erwarteter Umsatz: "vierzehn" ist keine Zahl')
+                                            'Erwarteter Umsatz: „vierzehn“ ist keine Zahl')
     assert measure_header("due_date") == "Fällig am"
     assert set(MEASURE_KEYS) >= {"customer_id", "measure", "status", "expected_revenue",
                                  "next_step", "due_date", "last_activity", "phase", "probability"}

@@ -82,11 +82,11 @@ def test_bad_measures_get_cell_addressed_messages(demo):
     result = runner.invoke(app, ["plan", str(demo)])
     out = result.output
     assert result.exit_code == 1, out
-    assert 'Maßnahmen!E2: "Angebot Einkauf" ist kein bekannter Status – meinten Sie ' \
-           '"Angebot beim Einkauf"?' in out
+    assert 'Maßnahmen!E2: „Angebot Einkauf“ ist kein bekannter Status – meinten Sie ' \
+           '„Angebot beim Einkauf“?' in out
     assert "Maßnahmen!A3: 99999 steht nicht in der Kundenliste" in out
     assert "Maßnahmen!F4: negativer Betrag" in out
-    assert 'Maßnahmen!F5: "vierzehn" ist keine Zahl' in out
+    assert 'Maßnahmen!F5: „vierzehn“ ist keine Zahl' in out
     assert "Maßnahmen!I6: 31.12.2099 liegt in der Zukunft" in out
     assert "Parameter!$B$42" in out or "Parameter!B42" in out  # Arbeitstage: absences too high
     after = sheet(demo, "Maßnahmen")

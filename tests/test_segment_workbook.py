@@ -170,7 +170,7 @@ def test_bad_input_cell_addressed_messages_and_nothing_lost(tmp_path):
     result = runner.invoke(app, ["segment", str(path)])
     assert result.exit_code == 1, result.output
     text = result.output
-    assert 'Kunden!D3: "vierzehn" ist keine Zahl' in text
+    assert 'Kunden!D3: „vierzehn“ ist keine Zahl' in text
     assert "Kunden!C4: negativer Betrag" in text
     assert "Kunden!E4: 7 liegt außerhalb der Skala 1-5" in text
     assert "Kunden!A4: 1003 kommt 2-mal vor: Zeilen 4, 5" in text
@@ -184,7 +184,7 @@ def test_bad_input_cell_addressed_messages_and_nothing_lost(tmp_path):
     assert [r[:5] for r in g] == before_inputs  # nothing the user typed changed
     notes = {row[0] if row[0] != "" else row[1]: row[13] for row in g[1:]}
     assert notes[1001.0] == ""
-    assert notes[1002.0].startswith('Potenzial: "vierzehn" ist keine Zahl')
+    assert notes[1002.0].startswith('Potenzial: „vierzehn“ ist keine Zahl')
     assert "Zahl als Text" in notes[1002.0]
     assert g[1][9] == "A-Maintain" and g[2][6] == "B"  # other rows and columns still computed
     assert g[9][2] == 80000  # formula with a cached value: value used, formula kept
@@ -208,9 +208,9 @@ def test_formula_without_cached_value_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize("headers,needle", [
-    (["Kd.-Nr.", "Firma", "Umsatz Vorjahr", "Verbundenheit"], 'Pflichtspalte »Potenzial« fehlt'),
+    (["Kd.-Nr.", "Firma", "Umsatz Vorjahr", "Verbundenheit"], 'Pflichtspalte „Potenzial“ fehlt'),
     (["Kd.-Nr.", "Firma", "Umsatz Vorjahr", "Potenzial", "Umsatz Vorjahr"],
-     'Spalte "Umsatz Vorjahr" doppelt'),
+     'Spalte „Umsatz Vorjahr“ doppelt'),
 ])
 def test_required_header_missing_or_duplicated_exits_2(tmp_path, headers, needle):
     rows = [[1, "a", 1.0, 2.0, 3.0][: len(headers)]]

@@ -189,7 +189,7 @@ def test_threshold_rule_of_thumb():
 
 
 def test_threshold_errors_are_german_texts():
-    assert call("CSEG_SCHWELLE", "vierzehn") == error('"vierzehn" ist keine Zahl (Besuche)')
+    assert call("CSEG_SCHWELLE", "vierzehn") == error('„vierzehn“ ist keine Zahl (Besuche)')
     assert call("CSEG_SCHWELLE", None) == error("Besuche fehlt")
     assert call("CSEG_SCHWELLE", 4.0, -5.0) == error("-5 € liegt außerhalb 0,01 € bis ∞ "
                                                      "(kosten_je_besuch)")
@@ -209,7 +209,7 @@ def test_invalid_workbook_parameter_names_its_cell():
     book = FakeWorkbook()
     book.set_names({"Kosten_je_Besuch": "dreihundert"})
     assert call("CSEG_SCHWELLE", 4.0, book=book) == error(
-        '"dreihundert" ist keine Zahl (Zelle Kosten_je_Besuch)')
+        '„dreihundert“ ist keine Zahl (Zelle Kosten_je_Besuch)')
     assert call("CSEG_SCHWELLE", 4.0, 350.0, book=book) == 14000.0  # the cell is not used
 
 
@@ -228,7 +228,7 @@ def test_abc_errors():
     assert call("CSEG_ABC", DIV0) == error("Fehlerwert #DIV/0! statt einer Zahl (Umsatz)")
     assert call("CSEG_ABC", NA) == error("Fehlerwert #NV statt einer Zahl (Umsatz)")
     assert call("CSEG_ABC", SPILL) == error("Fehlerwert #ÜBERLAUF! statt einer Zahl (Umsatz)")
-    assert call("CSEG_ABC", True) == error('"WAHR" ist ein Wahrheitswert, keine Zahl (Umsatz)')
+    assert call("CSEG_ABC", True) == error('„WAHR“ ist ein Wahrheitswert, keine Zahl (Umsatz)')
     assert call("CSEG_ABC", dt.datetime(2024, 3, 1)) == error(
         "01.03.2024 ist ein Datum, keine Zahl (Umsatz)")
     assert call("CSEG_ABC", -1.0) == error("negativer Betrag ist nicht zulässig (Umsatz)")
@@ -250,7 +250,7 @@ def test_share_of_wallet():
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, None) == error("Potenzial fehlt (wird nicht geschätzt)")
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, 0.0) == error(
         "Potenzial ist 0: bitte Potenzial schätzen")
-    assert call("CSEG_AUSSCHOEPFUNG", 20000.0, "viel") == error('"viel" ist keine Zahl (Potenzial)')
+    assert call("CSEG_AUSSCHOEPFUNG", 20000.0, "viel") == error('„viel“ ist keine Zahl (Potenzial)')
 
 
 @pytest.mark.parametrize("revenue, potential, expected", [
@@ -284,7 +284,7 @@ def test_channel_matrix():
     assert call("CSEG_KANAL", " c - grow ") == "Inside Sales"
     assert call("CSEG_BESUCHE", "B-Win") == 6.0
     assert call("CSEG_BESUCHE", "C-Maintain") == 0.0
-    assert call("CSEG_KANAL", "D-Win").startswith(error('"D-Win" ist kein Segment (erlaubt: A-Win'))
+    assert call("CSEG_KANAL", "D-Win").startswith(error('„D-Win“ ist kein Segment (erlaubt: A-Win'))
     assert call("CSEG_KANAL", None) == error("Segment fehlt")
     book = FakeWorkbook()
     book.set_names({"Kanal_C_Win": "Webshop", "Besuche_C_Win": 1.0, "Besuche_B_Win": -2.0})
@@ -299,12 +299,12 @@ def test_probability_per_status():
     assert call("CSEG_WAHRSCHEINLICHKEIT", "ANGEBOT BEIM EINKAUF") == 0.7
     assert call("CSEG_WAHRSCHEINLICHKEIT", None) == 0.1  # blank = nicht gestartet
     assert call("CSEG_WAHRSCHEINLICHKEIT", "Angebt beim Einkauf") == error(
-        '"Angebt beim Einkauf" ist kein bekannter Status – meinten Sie "Angebot beim Einkauf"?')
+        '„Angebt beim Einkauf“ ist kein bekannter Status – meinten Sie „Angebot beim Einkauf“?')
     book = FakeWorkbook()
     book.set_names({"Wkt_in_Erprobung": 0.5, "Wkt_gewonnen": "sicher"})
     assert call("CSEG_WAHRSCHEINLICHKEIT", "in Erprobung", book=book) == 0.5
     assert call("CSEG_WAHRSCHEINLICHKEIT", "gewonnen", book=book) == error(
-        '"sicher" ist keine Zahl (Zelle Wkt_gewonnen)')
+        '„sicher“ ist keine Zahl (Zelle Wkt_gewonnen)')
 
 
 def test_weighted_revenue():
@@ -313,7 +313,7 @@ def test_weighted_revenue():
     assert call("CSEG_GEWICHTET", 10000.0, "gewonnen", 0.5) == 10000.0  # only open measures
     assert call("CSEG_GEWICHTET", 10000.0, "verloren") == 0.0
     assert call("CSEG_GEWICHTET", None, "gewonnen") == error("Betrag fehlt")
-    assert call("CSEG_GEWICHTET", 1.0, "offen").startswith(error('"offen" ist kein bekannter'))
+    assert call("CSEG_GEWICHTET", 1.0, "offen").startswith(error('„offen“ ist kein bekannter'))
     assert call("CSEG_GEWICHTET", 1.0, "gewonnen", 150.0) == error(
         "150 % liegt außerhalb 0 bis 100 % (Wahrscheinlichkeit)")
 
@@ -348,7 +348,7 @@ def test_customer_days_and_inside_sales():
     assert call("CSEG_IS_FTE", 4368.0) == pytest.approx(2.0)  # 12 x (220-30-8) = 2184 per FTE
     assert call("CSEG_IS_FTE", 4000.0, 10.0, 200.0) == pytest.approx(2.0)
     assert call("CSEG_IS_FTE", 4000.0, MISSING, 0.0) == error("Tage müssen größer 0 sein")
-    assert call("CSEG_IS_FTE", "viele") == error('"viele" ist keine Zahl (Kontakte)')
+    assert call("CSEG_IS_FTE", "viele") == error('„viele“ ist keine Zahl (Kontakte)')
 
 
 # -- table functions --------------------------------------------------------------------------
@@ -379,7 +379,7 @@ def test_segmentieren_spills_one_row_per_input_row():
     assert rows["Neu GmbH"]["Segment"] == "C-Win"
     assert rows["Neu GmbH"]["Umsatzentwicklung"] == "Potenzialkunde"
     assert rows["Weber AG"]["Segment"] == ""
-    assert rows["Weber AG"]["Prüfhinweis"] == 'Umsatz Vorjahr: "vierzehn" ist keine Zahl'
+    assert rows["Weber AG"]["Prüfhinweis"] == 'Umsatz Vorjahr: „vierzehn“ ist keine Zahl'
     assert "1002 kommt 2-mal vor: Zeilen " in rows["Schmidt KG"]["Prüfhinweis"]
     assert rows["Fehler OHG"]["Prüfhinweis"] == \
         "Umsatz Vorjahr: Fehlerwert #DIV/0! statt einer Zahl"
@@ -417,7 +417,7 @@ def test_segmentieren_parameters_from_range_and_workbook():
     book.set_names({"Kosten_je_Besuch": 500.0})
     assert call("CSEG_SEGMENTIEREN", table, book=book)[1][1] == "C"
     assert call("CSEG_SEGMENTIEREN", table, (("Kosten_je_Besuh", 500.0),)) == error(
-        '"Kosten_je_Besuh" ist kein bekannter Parameter (Parameterbereich)')
+        '„Kosten_je_Besuh“ ist kein bekannter Parameter (Parameterbereich)')
     assert call("CSEG_SEGMENTIEREN", table, ((1.0, 2.0, 3.0),)) == error(
         "Parameterbereich muss zwei Spalten haben (Name | Wert)")
 

@@ -55,7 +55,7 @@ def test_umsatz_in_thousands_scales_the_column_and_says_so(tmp_path):
     report = jobs.segment_workbook(path, today=TODAY)
     assert report.result.inputs["revenue"].tolist() == [60000, 20000, 5000]
     assert report.result.output["code"].tolist() == ["A-Maintain", "B-Win", "C-Win"]
-    assert any("»Umsatz in T€« in Tausend € gelesen" in n for n in report.notes)
+    assert any("„Umsatz in T€“ in Tausend € gelesen" in n for n in report.notes)
 
 
 def test_header_found_far_below_the_first_30_rows(tmp_path):
@@ -98,7 +98,7 @@ def test_missing_required_column_names_the_near_miss_and_the_mapping(tmp_path):
     before = path.read_bytes()
     result = runner.invoke(app, ["segment", str(path)])
     assert result.exit_code == 2
-    assert "meinten Sie »Pot. geschätzt« (Spalte E)?" in result.output
+    assert "meinten Sie „Pot. geschätzt“ (Spalte E)?" in result.output
     assert "Spaltenzuordnung" in result.output
     assert path.read_bytes() == before
 
@@ -131,10 +131,10 @@ def test_totals_and_headings_anywhere_are_left_out_and_reported(tmp_path):
     assert report.distribution.by_abc.at["Gesamt", "Umsatz"] == 115000
     assert not report.errors
     said = " | ".join(report.notes)
-    for needle in ("Kunden!A4: Zwischenüberschrift »Region Nord«",
-                   "Kunden!B7: Summenzeile »Zwischensumme Nord«", "Kunden!C10: Summenzeile »Σ«",
+    for needle in ("Kunden!A4: Zwischenüberschrift „Region Nord“",
+                   "Kunden!B7: Summenzeile „Zwischensumme Nord“", "Kunden!C10: Summenzeile „Σ“",
                    "Kunden!11: Zeile ohne Kunden-Nr mit den Summen",
-                   "Kunden!A12: Summenzeile »Gesamt:«"):
+                   "Kunden!A12: Summenzeile „Gesamt:“"):
         assert needle in said
     grid = values(path)
     segment_col = grid[2].index("Segment")
@@ -158,7 +158,7 @@ def test_libreoffice_csv_export_with_total_row_and_german_numbers(tmp_path):
     assert report.result.output["code"].tolist() == ["A-Maintain", "B-Win", "C-Win", "C-Win"]
     said = " | ".join(report.notes)
     assert 'Zahl als Text "3,5 T€" als 3.500 € übernommen' in said
-    assert "Summenzeile »Gesamt:«" in said
+    assert "Summenzeile „Gesamt:“" in said
 
 
 # -- item 5: numbers --------------------------------------------------------------------------

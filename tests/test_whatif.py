@@ -88,7 +88,7 @@ def test_range_and_list_syntax():
     ("300:450:0", "kosten_je_besuch", "ist leer (Schritt muss größer 0 sein)"),
     ("-300:450:50", "kosten_je_besuch", "negativer Wert"),
     ("0,300", "kosten_je_besuch", "0 ist nicht zulässig"),
-    ("viel", "kosten_je_besuch", '"viel" in "viel" ist keine Zahl'),
+    ("viel", "kosten_je_besuch", '„viel“ in „viel“ ist keine Zahl'),
     ("", "besuche_b", "kein Wert"),
     ("300:", "kosten_je_besuch", "ist kein Bereich"),
     ("1:100000:1", "besuche_b", "höchstens 1000"),

@@ -12,15 +12,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import jobs
+from . import __version__, jobs
 from .consolidate.cli import consolidate_command, migration_command, params_app
 from .core import german
 from .core.distribution import Distribution
+from .german_cli import CONTEXT, install
 from .guard import guard_commands
 from .xlsx.atomic import make_folder
 from .xlsx.errors import WorkbookError
 
+install()  # typer's and Click's own texts in German
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  context_settings=CONTEXT,
                   help="Kundensegmentierung (ABC x Win/Grow/Maintain) für Excel-Kundenlisten.")
 # piped output (logs, CI) gets room for the distribution tables instead of rich's 80 columns
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
@@ -132,7 +135,7 @@ def crossed_table(frame) -> Table:
 
 
 @app.command()
-def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+def segment(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsmappe (.xlsx/.xlsm)"),
             out: Optional[Path] = typer.Option(None, "--out", "-o",
                                                help="Ergebnis hierhin schreiben statt in die Datei"),
             params: Optional[Path] = PARAMS_OPTION,
@@ -149,7 +152,7 @@ def segment(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm
 
 
 @app.command()
-def validate(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+def validate(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsmappe (.xlsx/.xlsm)"),
              params: Optional[Path] = PARAMS_OPTION,
              nach: Optional[list[str]] = NACH_OPTION) -> None:
     """Prüfen wie beim Segmentieren, ohne etwas zu schreiben."""
@@ -183,7 +186,7 @@ def plan_table(title: str, rows) -> Table:
 
 
 @app.command()
-def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+def plan(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsmappe (.xlsx/.xlsm)"),
          out: Optional[Path] = typer.Option(None, "--out", "-o",
                                             help="Ergebnis hierhin schreiben statt in die Datei"),
          params: Optional[Path] = PARAMS_OPTION,
@@ -195,9 +198,10 @@ def plan(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)")
     except WorkbookError as exc:
         _fail(exc)
     plan_report = report.plan
-    console.print(f"[bold]{escape(report.path.name)}[/bold]: {report.customers} Kunden, "
-                  f"{len(plan_report.pipeline.output) if plan_report.pipeline is not None else 0}"
-                  " Maßnahmen.")
+    measures = len(plan_report.pipeline.output) if plan_report.pipeline is not None else 0
+    console.print(f"[bold]{escape(report.path.name)}[/bold]: "
+                  f"{german.count(report.customers, 'Kunde', 'Kunden')}, "
+                  f"{german.count(measures, 'Maßnahme', 'Maßnahmen')}.")
     print_parameters(report)
     console.print(plan_table("Umsatzziel und Lücke", plan_report.gap.as_rows()))
     console.print(plan_table("Kapazität", plan_report.capacity.as_rows()))
@@ -238,23 +242,24 @@ def build_workbook(out: Optional[Path] = typer.Option(
 
 
 @app.command()
-def new(path: Path = typer.Argument(..., help="Ziel, z. B. Gebiet-Nord.xlsm")) -> None:
+def new(path: Path = typer.Argument(..., metavar="ZIEL", help="Ziel, z. B. Gebiet-Nord.xlsm")) -> None:
     """Eine leere Arbeitsmappe (Vorlage) für einen Außendienstmitarbeiter anlegen."""
     import shutil
 
     from .resources import template_workbook
 
     if path.exists():
-        _fail(FileExistsError(f'"{path}" gibt es schon; bitte einen anderen Namen wählen.'))
+        _fail(FileExistsError(f"„{path}“ gibt es schon; bitte einen anderen Namen wählen."))
     if path.suffix.lower() != ".xlsm":
-        _fail(ValueError(f'"{path.name}": die Vorlage enthält Makros und braucht die Endung .xlsm.'))
+        _fail(ValueError(f"„{path.name}“: die Vorlage enthält Makros und braucht die Endung "
+                         ".xlsm."))
     make_folder(path.parent, path)
     shutil.copyfile(template_workbook(), path)
     console.print(f"Angelegt: {path}")
 
 
 @app.command()
-def doctor(workbook: Optional[Path] = typer.Argument(None, help="Arbeitsmappe (.xlsm), optional")
+def doctor(workbook: Optional[Path] = typer.Argument(None, metavar="MAPPE", help="Arbeitsmappe (.xlsm), optional")
            ) -> None:
     """Python, xlwings und die Einstellungen einer Arbeitsmappe prüfen; sagt, was zu tun ist."""
     from . import doctor as checks
@@ -294,7 +299,7 @@ def pricing_table(title: str, frame) -> Table:
 
 
 @app.command()
-def pricing(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+def pricing(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsmappe (.xlsx/.xlsm)"),
             mindestbestellwert: Optional[str] = typer.Option(
                 None, "--mindestbestellwert", help="Mindestbestellwert in EUR (statt Parameter)"),
             pauschale: Optional[str] = typer.Option(
@@ -342,7 +347,7 @@ MAX_WHATIF_ROWS = 60
 
 
 @app.command()
-def whatif(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)"),
+def whatif(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsmappe (.xlsx/.xlsm)"),
            kosten_je_besuch: Optional[str] = typer.Option(
                None, "--kosten-je-besuch", help="Bereich 300:450:50 oder Liste 300,350,400 (EUR)"),
            besuche_b: Optional[str] = typer.Option(
@@ -405,6 +410,19 @@ def whatif(workbook: Path = typer.Argument(..., help="Arbeitsmappe (.xlsx/.xlsm)
     _list("Fehler", report.segment.errors + problems, "red")
     console.print(f"Geschrieben: {report.written} (Blatt „Was-wäre-wenn“ mit Diagramm)")
     raise typer.Exit(jobs.EXIT_ROW_ERRORS if problems or report.segment.errors else jobs.EXIT_OK)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"xl-cseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", "-V", is_eager=True,
+                                          callback=_version,
+                                          help="Die Version zeigen und beenden.")) -> None:
+    """Kundensegmentierung (ABC x Win/Grow/Maintain) für Excel-Kundenlisten."""
 
 
 app.command("consolidate")(consolidate_command)

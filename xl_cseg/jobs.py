@@ -170,7 +170,7 @@ def scale_notes(table: CustomerTable) -> list[str]:
     """What the run says about amount columns in thousands or millions (``Umsatz in T€``)."""
     unit = {1e3: "Tausend €", 1e6: "Millionen €", 1e9: "Milliarden €"}
     return [f"{table.sheet}!{table.cell(table.header_row, key).split('!')[1]}: Spalte "
-            f"»{table.headers.get(table.columns[key], header(key))}« in {unit.get(scale, scale)} "
+            f"„{table.headers.get(table.columns[key], header(key))}“ in {unit.get(scale, scale)} "
             f"gelesen (Werte x {scale:,.0f})".replace(",", ".")
             for key, scale in table.scales.items()]
 
@@ -194,7 +194,7 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
     table = find_customer_table(source, today.year)
     if not table.rows:
         raise EmptyCustomerTable(
-            f'"{path.name}", Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
+            f'„{path.name}“, Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
             "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
     params, param_errors = read_parameters(source, values, today)
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1,
@@ -205,7 +205,7 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
         where = table.cell(issue.row, issue.field) if issue.field else f"{table.sheet}!{issue.row + 1}"
         (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
     for key, text in table.year_columns.items():
-        notes.append(f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen')
+        notes.append(f'{table.sheet}: Spalte „{text}“ als „{header(key)}“ gelesen')
     notes.extend(scale_notes(table))
     if len(table.years) >= 3:
         notes.append(f"{table.sheet}: Umsätze {min(table.years)} bis {max(table.years)} als "

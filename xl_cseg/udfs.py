@@ -144,7 +144,7 @@ def _code(value: Any) -> str:
     for code in CODES:
         if code.casefold() == key:
             return code
-    raise UdfError(f'"{text}" ist kein Segment (erlaubt: {", ".join(CODES)})')
+    raise UdfError(f'„{text}“ ist kein Segment (erlaubt: {", ".join(CODES)})')
 
 
 # -- workbook parameters ----------------------------------------------------------------------
@@ -694,7 +694,7 @@ def _parameter_range(parameter: Any) -> dict[str, tuple[str, Any]]:
         if defined is not None:
             found[defined] = ("Parameterbereich", value)
         elif parse_number(from_com(value))[0] is not None:  # a value without a known name: a typo
-            raise UdfError(f'"{name}" ist kein bekannter Parameter (Parameterbereich)')
+            raise UdfError(f'„{name}“ ist kein bekannter Parameter (Parameterbereich)')
     return found
 
 

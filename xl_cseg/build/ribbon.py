@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
-import xmlschema
 from defusedxml import DefusedXmlException
 
 __all__ = [
@@ -197,8 +196,18 @@ def ribbon_vba_source() -> str:
     return "\n".join(lines) + "\n"
 
 
+XMLSCHEMA_MISSING = (
+    "Zum Bauen der Arbeitsmappe fehlt das Python-Paket „xmlschema“ (es prüft das Menüband gegen "
+    "Microsofts Schema). Bitte installieren: pip install xmlschema (oder im Projektordner: "
+    "pip install -e \".[test]\"), dann erneut xl-cseg build-workbook.")
+
+
 @functools.cache
-def _schema(path: Path) -> xmlschema.XMLSchema:
+def _schema(path: Path):
+    try:
+        import xmlschema  # a development tool: only the build needs it
+    except ImportError as exc:
+        raise RibbonError(XMLSCHEMA_MISSING) from exc
     return xmlschema.XMLSchema(str(path))
 
 

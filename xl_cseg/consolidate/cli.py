@@ -19,6 +19,7 @@ from ..core.distribution import TOTAL
 from ..core.migration import migration as migration_matrix
 from ..io.targets import check_output, new_folders
 from ..core.territory import older_than
+from ..german_cli import CONTEXT, install
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
 from ..xlsx.errors import WorkbookError
 from . import history
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 # piped output (logs, CI) gets room for the 12-column migration matrix
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
+install()  # typer's and Click's own texts in German
 params_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                         context_settings=CONTEXT,
                          help="Zentrale Parameter in die Gebietsdateien übernehmen.")
 MAX_LISTED = 40
 
@@ -43,12 +46,16 @@ def _value(value: Any) -> str:
 
 
 def _date(text: Optional[str], option: str) -> Optional[_dt.date]:
+    """A date as a German types it (30.06.2026) or as ISO (2026-06-30)."""
+    from ..core.pipeline import parse_date
+
     if text is None:
         return None
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f'"{text}" ist kein Datum im Format JJJJ-MM-TT', param_hint=option)
+    day, problem = parse_date(text)
+    if day is None:
+        raise typer.BadParameter(problem or f"„{text}“ ist kein Datum (z. B. 30.06.2026)",
+                                 param_hint=option)
+    return day
 
 
 def _fail(exc: Exception) -> None:
@@ -57,14 +64,15 @@ def _fail(exc: Exception) -> None:
 
 
 def consolidate_command(
-    paths: list[Path] = typer.Argument(..., help="Gebietsdateien (.xlsx/.xlsm) oder Ordner"),
+    paths: list[Path] = typer.Argument(..., metavar="GEBIETSDATEIEN...",
+                                       help="Gebietsdateien (.xlsx/.xlsm) oder Ordner"),
     out: Path = typer.Option(..., "--out", "-o", help="Gesamtauswertung, z. B. Gesamt.xlsx"),
     params: Optional[Path] = typer.Option(
         None, "--params", help="Arbeitsmappe mit den zentralen Parametern (benannte Zellen)"),
     snapshot: bool = typer.Option(False, "--snapshot",
                                   help="Stand im Verlauf speichern (für xl-cseg migration)"),
     date: Optional[str] = typer.Option(
-        None, "--date", help="Stichtag JJJJ-MM-TT (Standard: heute); speichert einen Stand"),
+        None, "--date", help="Stichtag TT.MM.JJJJ (Standard: heute); speichert einen Stand"),
     history_path: Optional[Path] = typer.Option(
         None, "--history", help="Verlaufsdatenbank (Standard: <Ausgabe>.history.sqlite)"),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
@@ -117,7 +125,8 @@ def consolidate_command(
         err.print(f"  Parameterdatei: {text}", markup=False)
     console.print(f"{german.count(len(ok), 'Datei', 'Dateien')} gelesen, "
                   f"{len(run.problems)} nicht gelesen; "
-                  f"{german.count(int(total['Kunden']), 'Kunde', 'Kunden')} in {len(data.territories) - 1} Gebieten, "
+                  f"{german.count(int(total['Kunden']), 'Kunde', 'Kunden')} in "
+                  f"{german.count(len(data.territories) - 1, 'Gebiet', 'Gebieten')}, "
                   f"Umsatz {german.amount(total['Umsatz Vorjahr'])}, gewichtete Pipeline "
                   f"{german.amount(total['Gewichtete Pipeline'])}.")
     if run.problems:
@@ -164,9 +173,9 @@ def consolidate_command(
 
 def migration_command(
     date_from: Optional[str] = typer.Option(None, "--from",
-                                            help="Älterer Stand JJJJ-MM-TT (Standard: vorletzter)"),
+                                            help="Älterer Stand TT.MM.JJJJ (Standard: vorletzter)"),
     date_to: Optional[str] = typer.Option(None, "--to",
-                                          help="Neuerer Stand JJJJ-MM-TT (Standard: letzter)"),
+                                          help="Neuerer Stand TT.MM.JJJJ (Standard: letzter)"),
     history_path: Path = typer.Option(Path("Gesamt.history.sqlite"), "--history",
                                       help="Verlaufsdatenbank von xl-cseg consolidate"),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
@@ -251,8 +260,10 @@ def migration_command(
 
 @params_app.command("push")
 def push_command(
-    source: Path = typer.Argument(..., help="Arbeitsmappe mit den zentralen Parametern"),
-    targets: list[Path] = typer.Argument(..., help="Gebietsdateien oder Ordner"),
+    source: Path = typer.Argument(..., metavar="PARAMETERDATEI",
+                                 help="Arbeitsmappe mit den zentralen Parametern"),
+    targets: list[Path] = typer.Argument(..., metavar="GEBIETSDATEIEN...",
+                                        help="Gebietsdateien oder Ordner"),
     only: list[str] = typer.Option([], "--nur", metavar="GRUPPE",
                                    help="Nur diese Gruppe(n) oder Parameter verteilen "
                                         "(z. B. --nur Kosten --nur Kanalmatrix)"),
@@ -312,12 +323,14 @@ def push_command(
     skipped = [r for r in results if r.status not in (CHANGED, UNCHANGED, WOULD_CHANGE, FAILED)]
     stale = [r for r in results if r.stale and not r.segmented.startswith("neu segmentiert")]
     verb = "würden geändert" if dry_run else "geändert"
-    console.print(f"{sum(r.status in (CHANGED, WOULD_CHANGE) for r in results)} Dateien {verb}, "
+    changed = sum(r.status in (CHANGED, WOULD_CHANGE) for r in results)
+    console.print(f"{german.count(changed, 'Datei', 'Dateien')} {verb}, "
                   f"{sum(r.status == UNCHANGED for r in results)} unverändert, "
                   f"{len(skipped)} übersprungen, {len(failed)} fehlerhaft.")
     if stale:
         console.print(f"[yellow]{'Ergebnisse würden veralten' if dry_run else 'Veraltete Ergebnisse'}"
-                      f" (Segment-Spalten mit den alten Parametern gerechnet) in {len(stale)} "
-                      "Dateien:[/yellow] " + ", ".join(escape(r.path.name) for r in stale)
+                      f" (Segment-Spalten mit den alten Parametern gerechnet) in "
+                      f"{german.count(len(stale), 'Datei', 'Dateien')}:[/yellow] "
+                      + ", ".join(escape(r.path.name) for r in stale)
                       + " – neu rechnen mit --segment oder „xl-cseg segment DATEI“.")
     raise typer.Exit(EXIT_ROW_ERRORS if failed else EXIT_OK)

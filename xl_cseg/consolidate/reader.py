@@ -124,7 +124,7 @@ def _read(task: Task) -> FileResult:
     result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1,
                      scales=table.scales)
     errors: list[str] = []
-    notes = table.notes + [f'{table.sheet}: Spalte "{text}" als "{header(key)}" gelesen'
+    notes = table.notes + [f'{table.sheet}: Spalte „{text}“ als „{header(key)}“ gelesen'
                            for key, text in table.year_columns.items()]
     _sort(result.issues, lambda i: table.cell(i.row, i.field) if i.field
           else f"{table.sheet}!{i.row + 1}", errors, notes)

@@ -56,7 +56,7 @@ def parse_number(raw: Any) -> tuple[float | None, str | None]:
     if raw is None:
         return None, None
     if isinstance(raw, bool):
-        return None, f'"{"WAHR" if raw else "FALSCH"}" ist ein Wahrheitswert, keine Zahl'
+        return None, f'„{"WAHR" if raw else "FALSCH"}“ ist ein Wahrheitswert, keine Zahl'
     if isinstance(raw, (int, float)):
         value = float(raw)
         if math.isnan(value):
@@ -81,7 +81,7 @@ def parse_number(raw: Any) -> tuple[float | None, str | None]:
         code = cellerrors.from_text(stripped)
         if code is not None:
             return None, f"Fehlerwert {error_label(code)} statt einer Zahl"
-        return None, f'"{_shorten(stripped)}" ist keine Zahl'
+        return None, f'„{_shorten(stripped)}“ ist keine Zahl'
     return value, None
 
 

@@ -267,7 +267,7 @@ def _coerce(spec: ParamSpec, raw: Any) -> tuple[Any, str | None]:
             if text == choice.casefold():
                 return choice, None
         allowed = ", ".join(spec.choices)
-        return spec.default, f'"{raw}" ist keine gültige Auswahl ({allowed}); ' \
+        return spec.default, f'„{raw}“ ist keine gültige Auswahl ({allowed}); ' \
                              f"Standardwert {spec.default} verwendet"
 
 

@@ -116,8 +116,8 @@ def _match(raw: Any, table: Mapping[str, str], labels: tuple[str, ...], unknown:
             return table[key], None
     close = difflib.get_close_matches(keys[0], list(table), n=1, cutoff=0.6)
     if close:
-        return None, f'"{text}" ist {unknown} – meinten Sie "{table[close[0]]}"?'
-    return None, f'"{text}" ist {unknown} (erlaubt: {", ".join(labels)})'
+        return None, f'„{text}“ ist {unknown} – meinten Sie „{table[close[0]]}“?'
+    return None, f'„{text}“ ist {unknown} (erlaubt: {", ".join(labels)})'
 
 
 def parse_status(raw: Any) -> tuple[str | None, str | None]:
@@ -190,7 +190,7 @@ def parse_date(raw: Any) -> tuple[_dt.date | None, str | None]:
     if isinstance(raw, CellError):
         return None, _cell_error(raw, "eines Datums")
     if isinstance(raw, bool):
-        return None, f'"{"WAHR" if raw else "FALSCH"}" ist ein Wahrheitswert, kein Datum'
+        return None, f'„{"WAHR" if raw else "FALSCH"}“ ist ein Wahrheitswert, kein Datum'
     if isinstance(raw, (int, float, np.integer, np.floating)):
         serial = float(raw)
         if math.isnan(serial):
@@ -207,7 +207,7 @@ def parse_date(raw: Any) -> tuple[_dt.date | None, str | None]:
             return _dt.datetime.strptime(candidate, fmt).date(), None
         except ValueError:
             continue
-    return None, f'"{text}" ist kein Datum (erwartet z. B. 31.12.2026)'
+    return None, f'„{text}“ ist kein Datum (erwartet z. B. 31.12.2026)'
 
 
 def _days(n: int) -> str:
@@ -295,13 +295,13 @@ def evaluate_pipeline(measures: pd.DataFrame, customers: pd.DataFrame | None,
     for label in index[status.isna().to_numpy()]:
         if label not in invalid:
             status[label] = DEFAULT_STATUS
-            issues.append(Issue(label, "status", NOTE, f'fehlt, als "{DEFAULT_STATUS}" gewertet'))
+            issues.append(Issue(label, "status", NOTE, f'fehlt, als „{DEFAULT_STATUS}“ gewertet'))
     phase = _parse_cells(raw, "phase", parse_phase, issues)
     expected = _expected_revenue(raw, issues)
 
     is_open = ~status.isin([WON, LOST])
     override = _parse_cells(raw, "probability", parse_probability, issues).astype(float)
-    issues.extend(Issue(label, "probability", NOTE, f'bei Status "{status[label]}" nicht '
+    issues.extend(Issue(label, "probability", NOTE, f'bei Status „{status[label]}“ nicht '
                                                     "berücksichtigt")
                   for label in index[(override.notna() & ~is_open).to_numpy()])
     probability = status.map(probs).astype(float)

@@ -107,7 +107,7 @@ def _numeric_values(series: pd.Series, key: str, scale: float = 1.0
             if isinstance(raw, str):
                 shown = f" als {german.amount(out[pos])}" if own != 1.0 or scale != 1.0 else ""
                 issues.append(Issue(label, key, NOTE,
-                                    f'Zahl als Text "{raw.strip()}"{shown} übernommen'))
+                                    f'Zahl als Text „{raw.strip()}“{shown} übernommen'))
     issues.extend(Issue(labels[pos], key, ERROR, "unendlicher Wert ist keine Zahl")
                   for pos in np.flatnonzero(np.isinf(out)))
     out[np.isinf(out)] = np.nan
@@ -302,7 +302,7 @@ def override_code(raw: object) -> tuple[str | None, str | None]:
     key = "".join(ch for ch in text.casefold() if ch.isalnum())
     if key in _CODE_BY_TEXT:
         return _CODE_BY_TEXT[key], None
-    return None, f"»{text}« ist kein Segment (erlaubt: {', '.join(CODES)}); es gilt das berechnete"
+    return None, f"„{text}“ ist kein Segment (erlaubt: {', '.join(CODES)}); es gilt das berechnete"
 
 
 def _apply_overrides(output: dict[str, np.ndarray], chosen: np.ndarray,
@@ -322,7 +322,7 @@ def _apply_overrides(output: dict[str, np.ndarray], chosen: np.ndarray,
             shown = computed if isinstance(computed, str) else "keins"
             if code != computed:
                 issues.append(Issue(index[pos], "code_override", NOTE,
-                                    f"»{code}« gilt statt berechnet »{shown}«"))
+                                    f"„{code}“ gilt statt berechnet „{shown}“"))
     has = manual != None  # noqa: E711
     if not has.any():
         return issues

@@ -55,7 +55,7 @@ def parse_values(text: str, key: str) -> list[float]:
     if ":" in raw:
         parts = [p.strip() for p in raw.split(":")]
         if len(parts) not in (2, 3) or not all(parts):
-            raise WhatIfError(f'{option}: "{raw}" ist kein Bereich (Anfang:Ende:Schritt, z. B. '
+            raise WhatIfError(f'{option}: „{raw}“ ist kein Bereich (Anfang:Ende:Schritt, z. B. '
                               "300:450:50)")
         numbers = [_number(p, option, raw) for p in parts]
         start, stop = numbers[0], numbers[1]
@@ -66,12 +66,12 @@ def parse_values(text: str, key: str) -> list[float]:
         if key == "max_kostenanteil" and (start > 1 or stop > 1):  # percent points: 8:12:1
             start, stop, step = start / 100.0, stop / 100.0, step / 100.0
         if step <= 0:
-            raise WhatIfError(f'{option}: Bereich "{raw}" ist leer (Schritt muss größer 0 sein)')
+            raise WhatIfError(f'{option}: Bereich „{raw}“ ist leer (Schritt muss größer 0 sein)')
         if start > stop:
-            raise WhatIfError(f'{option}: Bereich "{raw}" ist leer (Anfang über Ende)')
+            raise WhatIfError(f'{option}: Bereich „{raw}“ ist leer (Anfang über Ende)')
         count = math.floor((stop - start) / step + 1e-9) + 1
         if count > MAX_VALUES:
-            raise WhatIfError(f'{option}: Bereich "{raw}" hat {count} Werte, höchstens '
+            raise WhatIfError(f'{option}: Bereich „{raw}“ hat {count} Werte, höchstens '
                               f"{MAX_VALUES}")
         values = [round(start + i * step, 10) for i in range(count)]
     else:
@@ -83,7 +83,7 @@ def parse_values(text: str, key: str) -> list[float]:
         if key == "max_kostenanteil":
             values = [_share(v) for v in values]
         if not values:
-            raise WhatIfError(f'{option}: Liste "{raw}" ist leer')
+            raise WhatIfError(f'{option}: Liste „{raw}“ ist leer')
         if len(values) > MAX_VALUES:
             raise WhatIfError(f"{option}: {len(values)} Werte, höchstens {MAX_VALUES}")
     for value in values:
@@ -104,9 +104,9 @@ def _looks_german_decimal(text: str) -> bool:
 def _number(text: str, option: str, raw: str) -> float:
     value, error = parse_number(text)
     if error or value is None:
-        raise WhatIfError(f'{option}: "{text}" in "{raw}" ist keine Zahl')
+        raise WhatIfError(f'{option}: „{text}“ in „{raw}“ ist keine Zahl')
     if value < 0:
-        raise WhatIfError(f'{option}: negativer Wert {text} in "{raw}" ist nicht zulässig')
+        raise WhatIfError(f'{option}: negativer Wert {text} in „{raw}“ ist nicht zulässig')
     return value
 
 

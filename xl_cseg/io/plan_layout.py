@@ -73,7 +73,7 @@ def value_formats(cells: dict[tuple[int, int], Any]) -> dict[tuple[int, int], st
 
 ROW_HEIGHT = 15.0  # points: one line of the sheet's 11-point font
 NOTE_WIDTH = 60  # width of the explanation column D (characters)
-NOTE_CHARS = 62  # characters of an italic explanation that fit on one line of column D
+NOTE_CHARS = 66  # characters of an italic explanation on one line of column D (as LibreOffice wraps)
 UNIT_SHOWN = {"EUR": "€"}  # the unit as the Einheit column shows it
 
 

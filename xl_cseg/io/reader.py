@@ -172,15 +172,15 @@ def find_customer_table(source: SheetSource, current_year: int) -> CustomerTable
                 parts = []
                 for key, cols in match.duplicates.items():
                     cells = " und ".join(f"{info.name}!{a1(row, c)}" for c in cols)
-                    parts.append(f'{cells}: Spalte "{header(key)}" doppelt')
+                    parts.append(f'{cells}: Spalte „{header(key)}“ doppelt')
                 findings.append("; ".join(parts) + " – bitte eine Spalte umbenennen oder in "
-                                                   'einem Blatt "Spaltenzuordnung" festlegen')
+                                                   'einem Blatt „Spaltenzuordnung“ festlegen')
                 continue
             return _build(source, info, grid, row, first, tinfo, match, headers,
                           2 if two_rows is not None else 1)
     detail = ("; ".join(dict.fromkeys(findings)) if findings else
               "keine Kopfzeile mit Kunden-Nr, Kunde, Umsatz Vorjahr und Potenzial gefunden")
-    raise NoCustomerTable(f'"{path.name}": keine Kundentabelle gefunden ({detail}).', path=path)
+    raise NoCustomerTable(f'„{path.name}“: keine Kundentabelle gefunden ({detail}).', path=path)
 
 
 def header_rows(grid: Grid) -> Iterator[int]:
@@ -227,19 +227,19 @@ def _two_row_headers(grid: Grid, row: int, headers: dict[int, Any], merged: list
 def _missing_message(sheet: str, row: int, headers: dict[int, Any], match: HeaderMatch) -> str:
     """Which required columns are missing, the closest header for each, and how to map it."""
     fields = [f for f in INPUT_FIELDS if f.required and f.key not in match.columns]
-    found = ", ".join(f"»{headers[c]}«" for c in sorted(match.columns.values()))
+    found = ", ".join(f"„{headers[c]}“" for c in sorted(match.columns.values()))
     parts = []
     for f in fields:
         col = closest_header(headers, match, f.key)
         if col is None:
-            parts.append(f"Pflichtspalte »{f.header}« fehlt – bitte eine Spalte so benennen oder "
-                         f"im Blatt »Spaltenzuordnung« eine Zeile »{f.header}« | »Ihre "
-                         "Überschrift« anlegen")
+            parts.append(f"Pflichtspalte „{f.header}“ fehlt – bitte eine Spalte so benennen oder "
+                         f"im Blatt „Spaltenzuordnung“ eine Zeile „{f.header}“ | „Ihre "
+                         "Überschrift“ anlegen")
         else:
             text = str(headers[col]).strip()
-            parts.append(f"Pflichtspalte »{f.header}« fehlt – meinten Sie »{text}« (Spalte "
-                         f"{col_letter(col)})? Dann im Blatt »Spaltenzuordnung« eine Zeile "
-                         f"»{f.header}« | »{text}« anlegen (Spalte A das Feld, Spalte B Ihre "
+            parts.append(f"Pflichtspalte „{f.header}“ fehlt – meinten Sie „{text}“ (Spalte "
+                         f"{col_letter(col)})? Dann im Blatt „Spaltenzuordnung“ eine Zeile "
+                         f"„{f.header}“ | „{text}“ anlegen (Spalte A das Feld, Spalte B Ihre "
                          "Überschrift)")
     return "; ".join(parts) + (f" (erkannt: {found})" if found else "")
 
@@ -252,7 +252,7 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
     for (r0, c0), (r1, c1) in merged:
         if header_height == 2 and r0 == r1 == header_row:
             notes.append(f"{info.name}!{a1(r0, c0)}:{a1(r1, c1)}: zweizeilige Überschrift, "
-                         f"gelesen als {', '.join(f'»{headers[c]}«' for c in range(c0, c1 + 1))}")
+                         f"gelesen als {', '.join(f'„{headers[c]}“' for c in range(c0, c1 + 1))}")
             continue
         notes.append(f"{info.name}!{a1(r0, c0)}:{a1(r1, c1)}: verbundene Überschriftszellen; "
                      f"nur die erste Spalte wird gelesen")
@@ -352,14 +352,14 @@ def _not_customers(grid: Grid, rows: list[int], columns: dict[int, Sequence[Any]
         label = next(((c, v) for c, v in row.items() if totals.is_total_label(v)), None)
         if label is not None:
             total_rows[pos], keep[pos] = True, False
-            notes.append(f"{sheet}!{a1(r, label[0])}: Summenzeile »{str(label[1]).strip()}« – "
+            notes.append(f"{sheet}!{a1(r, label[0])}: Summenzeile „{str(label[1]).strip()}“ – "
                          "nicht als Kunde gezählt")
             if folded(label[1]).split()[0].strip(":") not in SUB_TOTALS:
                 grand.append(pos)
         elif (blank[pos] or wordy[pos]) and totals.is_heading(list(row.values())):
             keep[pos] = False
             c, v = next((c, v) for c, v in row.items() if str(v).strip())
-            notes.append(f"{sheet}!{a1(r, c)}: Zwischenüberschrift »{str(v).strip()}« – nicht als "
+            notes.append(f"{sheet}!{a1(r, c)}: Zwischenüberschrift „{str(v).strip()}“ – nicht als "
                          "Kunde gezählt")
         elif blank[pos] and sum(normalize(v) in header_texts for v in row.values()
                                 if isinstance(v, str) and v.strip()) >= 2:

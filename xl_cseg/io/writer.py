@@ -87,9 +87,9 @@ def foreign_notes(table: CustomerTable, layout: OutputLayout, header_of: Callabl
         col = layout.columns[key]
         for own in cols:
             shown = str(table.headers.get(own, header_of(key))).strip()
-            notes.append(f"{table.sheet}!{a1(table.header_row, own)}: Spalte »{shown}« ist Ihre "
+            notes.append(f"{table.sheet}!{a1(table.header_row, own)}: Spalte „{shown}“ ist Ihre "
                          "eigene (nicht von xl-cseg angelegt) und bleibt unverändert; das "
-                         f"Ergebnis steht in »{layout.headers[key]}« (Spalte {col_letter(col)})")
+                         f"Ergebnis steht in „{layout.headers[key]}“ (Spalte {col_letter(col)})")
     return notes
 
 
@@ -362,7 +362,7 @@ def check_ours(source: SheetSource, contents: Sequence[Any], ours: Recognise) ->
         sheet = existing.get(content.name)
         if sheet is not None and not ours(content, source.grid(sheet)):
             raise SheetNotOurs(
-                f'"{source.path.name}": das Blatt „{content.name}“ gibt es schon mit anderem '
+                f'„{source.path.name}“: das Blatt „{content.name}“ gibt es schon mit anderem '
                 "Inhalt; es bleibt unverändert. Bitte das Blatt umbenennen, dann legt xl-cseg "
                 "es neu an.", path=source.path)
 
