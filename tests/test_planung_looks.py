@@ -17,8 +17,9 @@ from xl_cseg.core.columns import EUR_FORMAT, PERCENT_FORMAT
 from xl_cseg.io import plan_layout as L
 from xl_cseg.resources import demo_workbook, template_workbook
 from xl_cseg.xlsx.atomic import write_package
-from xl_cseg.xlsx.patch import patch_sheet, patch_table
 from xl_cseg.xlsx.safezip import open_package
+from xl_cseg.xlsx.sheetwriter import write_sheet
+from xl_cseg.xlsx.tablepart import patch_table
 
 CUSTOMERS = [(1001, "Müller GmbH", "Nord", 50000, 60000, 150000, 4),
              (1002, "Schmidt KG", "Nord", 20000, 14000, 20000, 3),
@@ -34,7 +35,7 @@ def from_template(path: Path) -> Path:
     part = next(s.part for s in pkg.sheets() if s.name == "Kunden")
     table = pkg.tables(part)[0]
     cells = {(r, c): v for r, row in enumerate(CUSTOMERS, start=1) for c, v in enumerate(row)}
-    write_package(path, path, {part: patch_sheet(pkg.read(part), cells),
+    write_package(path, path, {part: write_sheet(pkg.sheet_scan(part), cells),
                                table.part: patch_table(pkg.read(table.part), ref="A1:P6")})
     return path
 

@@ -157,7 +157,7 @@ def test_libreoffice_csv_export_with_total_row_and_german_numbers(tmp_path):
     assert report.result.inputs["revenue"].tolist() == [60000, 20000.5, 3500, 0]
     assert report.result.output["code"].tolist() == ["A-Maintain", "B-Win", "C-Win", "C-Win"]
     said = " | ".join(report.notes)
-    assert 'Zahl als Text "3,5 T€" als 3.500 € übernommen' in said
+    assert 'Zahl als Text „3,5 T€“ als 3.500 € übernommen' in said
     assert "Summenzeile „Gesamt:“" in said
 
 

@@ -255,6 +255,7 @@ class ExcelWriter:
                     undo.append(lambda t=table, ws=ws, ref=old_ref: t.resize(ws.range(ref)))
                 step = f"Formate in {edit.sheet.name}"
                 self._style(ws, edit, cells)
+                self._layout(ws, edit)
                 if edit.owned_columns is not None:
                     step = f"Name {OWNED_NAME} in {edit.sheet.name}"
                     self._mark(edit, undo)
@@ -268,6 +269,24 @@ class ExcelWriter:
             raise
         finally:
             app.screen_updating = updating
+
+    @staticmethod
+    def _layout(ws: Any, edit: SheetEdit) -> None:
+        """Owned columns at least as wide as their header and values, owned rows as high as
+        their explanation; cosmetic, so what Excel refuses here (a protected sheet, a Mac
+        without the property) leaves the values written."""
+        for col, width in edit.widths.items():
+            try:
+                column = ws.range((1, col + 1)).entire_column
+                if (column.column_width or 0) < width:
+                    column.column_width = width
+            except Exception:  # noqa: BLE001 - cosmetic
+                continue
+        for row, height in edit.heights.items():
+            try:
+                ws.range((row + 1, 1)).entire_row.row_height = height
+            except Exception:  # noqa: BLE001 - cosmetic
+                continue
 
     def _mark(self, edit: SheetEdit, undo: list[Callable[[], None]]) -> None:
         """The sheet's marker of the columns this project owns (a hidden sheet-local name), so
