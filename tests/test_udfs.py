@@ -553,5 +553,5 @@ def test_history_functions():
     assert call("CSEG_WACHSTUM", years) == pytest.approx(0.2)
     assert call("CSEG_RUECKLAEUFIG", ((60_000.0,), (55_000.0,), (50_000.0,))) == 2.0
     assert call("CSEG_RUECKLAEUFIG", years) == 0.0
-    assert call("CSEG_WACHSTUM", ((1.0, "viel"),)) == error('"viel" ist keine Zahl (Umsatz Jahr 2)')
+    assert call("CSEG_WACHSTUM", ((1.0, "viel"),)) == error('„viel“ ist keine Zahl (Umsatz Jahr 2)')
     assert call("CSEG_WACHSTUM", ((5.0,),)).startswith(error("Umsätze: bitte mindestens"))
