@@ -12,12 +12,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.styles import Alignment, Font
-from test_consolidate_support import parameter_workbook
 from typer.testing import CliRunner
 
 from tests.ooxml.poi import assert_poi_reads, needs_poi
 from tests.ooxml.schema import assert_schema_valid, needs_schemas, schema_errors
 from xl_cseg.cli import app
+from xl_cseg.io.source import FileSource
+from xl_cseg.resources import template_workbook
+from xl_cseg.xlsx.atomic import write_package
+from xl_cseg.xlsx.safezip import open_package
+from xl_cseg.xlsx.sheetwriter import write_sheet
 
 runner = CliRunner()
 
@@ -46,6 +50,17 @@ def _own_list(path: Path, territory: str, first: int) -> Path:
     return path
 
 
+def _controller(path: Path, cost_per_visit: float) -> Path:
+    """The controller's parameter file: the template with Kosten_je_Besuch changed."""
+    shutil.copyfile(template_workbook(), path)
+    cell = FileSource(path).named_cells()["Kosten_je_Besuch"]
+    pkg = open_package(path)
+    part = next(s.part for s in pkg.sheets() if s.name == cell.sheet)
+    write_package(path, path, {part: write_sheet(pkg.sheet_scan(part),
+                                                 {(cell.row, cell.col): cost_per_visit})})
+    return path
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
     """One small file of every kind, written through the command line."""
@@ -71,9 +86,11 @@ def written(tmp_path_factory) -> dict[str, Path]:
              "--history", str(history), "--jobs", "1", "--force")
     files["Migration"] = folder / "Migration.xlsx"
     _run("migration", "--history", str(history), "--out", str(files["Migration"]))
-    controller = parameter_workbook(folder / "Parameter.xlsm", {"Kosten_je_Besuch": 420.0})
+    controller = _controller(folder / "Parameter.xlsm", 420.0)
     files["params push"] = shutil.copyfile(files["Demo"], folder / "Gepusht.xlsm")
+    before = files["params push"].read_bytes()
     _run("params", "push", str(controller), str(files["params push"]))
+    assert files["params push"].read_bytes() != before  # the push wrote
     for kind, path in files.items():
         assert path.is_file(), kind
     return files
