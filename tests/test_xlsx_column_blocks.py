@@ -232,3 +232,13 @@ def _rows_sheet(rows: bytes) -> bytes:
 def test_rows_with_content(rows: bytes, expected: list[int] | None):
     found = SheetScan(_rows_sheet(rows)).rows_with_content
     assert (found if found is None else found.tolist()) == expected
+
+
+def test_rows_alike_but_for_the_styles_of_their_cells_keep_their_own_styles() -> None:
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="D{r}" s="{s}"><v>0.{r}</v></c>'
+                   f'<c r="E{r}" s="1{s}"/></row>' for r, s in ((2, 3), (3, 4), (4, 3), (5, 13)))
+    xml = sheet_xml(rows, dimension="A1:E5")
+    out = _write(xml, {}, block=ColumnBlock([1, 2, 3, 4], {3: [0.5] * 4, 4: [None] * 4}))
+    for r, s in ((2, 3), (3, 4), (4, 3), (5, 13)):
+        assert f'<c r="D{r}" s="{s}"><v>0.5</v></c><c r="E{r}" s="1{s}"/></row>'.encode() in out
+    assert out == _one_by_one(xml, {r: [(3, 0.5), (4, None)] for r in (1, 2, 3, 4)})

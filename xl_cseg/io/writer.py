@@ -213,12 +213,17 @@ def fitting_width(header_text: str, values: Sequence[Any], number_format: str | 
     """A column width (Excel's units: characters of the default font) that shows the header on
     one line, with room for a filter button, and the values as formatted."""
     longest = 0
-    texts = {v for v in values if isinstance(v, str)}
-    if texts:
-        longest = max(map(len, texts))
-    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if numbers:
-        big = max(abs(float(v)) for v in numbers)
+    types = set(map(type, values))
+    text_types = {t for t in types if issubclass(t, str)}
+    number_types = {t for t in types
+                    if issubclass(t, (int, float)) and not issubclass(t, bool)}
+    if text_types:
+        texts = values if types == text_types else [v for v in values if isinstance(v, str)]
+        longest = max(map(len, set(texts)))
+    if number_types:
+        numbers = values if types == number_types else \
+            [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        big = float(np.max(np.abs(np.asarray(numbers, dtype=float))))
         if number_format and "%" in number_format:
             shown = f"{big * 100:,.1f} %"
         elif number_format and "€" in number_format:

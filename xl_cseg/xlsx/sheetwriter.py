@@ -528,20 +528,8 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
 
 _TAIL_CELL = re.compile(rb'<c r="([A-Za-z]+)[0-9]+"([^>]*?)(/?)>')
 _STYLE = re.compile(rb'\ss="([0-9]+)"')
-
-
-@lru_cache(maxsize=16)
-def _own_tail(columns: tuple[int, ...]) -> re.Pattern[bytes]:
-    """Matches a row's cells from the first of ``columns`` on when they are the way this writer
-    writes them: cells of ``columns`` only, in order, each at most once, with no attributes but
-    ``s`` and ``t``, holding a ``<v>`` or a plain inline string (no formula, no metadata).
-    Per column two groups: b"" where the cell exists, and its `` s="N"`` attribute."""
-    parts = []
-    for col in columns:
-        letters = b"".join(b"[%c%c]" % (ch, ch + 32) for ch in col_letter(col).encode("ascii"))
-        parts.append(rb'(?:<c r="%s[0-9]+"()( s="[0-9]+")?(?: t="[^"]*")?(?:/>|>(?:<v>[^<"]*</v>'
-                     rb'|<is><t(?: xml:space="preserve")?>[^<"]*</t></is>)?</c>))?' % letters)
-    return re.compile(b"".join(parts))
+_DIGITS = b"0123456789"
+_STYLE_DIGITS = re.compile(rb's="([0-9]+)"')  # every _STYLE and a few more
 
 
 def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValue]]],
@@ -572,44 +560,38 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
                 (starts_at.search(piece) and row in styles.by_cell):
             return None
     tails, present = _rendered(block, columns)
-    # rows with the same cells (and styles) and the same values present share a template
+    # rows with the same cells (and styles) and the same values present share a template.
+    # A row's cells are known by their text without digits and their styles: the digits are
+    # those of the row number and of the values (one regex over the row for each new kind)
     templates: dict[tuple, int] = {}
     plans: list[tuple[bytes, list[int]]] = []
-    cuts: list[int] = []
+    marked: dict[int, bool] = {}  # kind -> whether its rows may hold "<f" or 'm="'
     kinds: list[int] = []
     first_cell = b'<c r="' + col_letter(first).encode("ascii")
-    own = _own_tail(tuple(columns)).fullmatch
     for row, piece_index, mask in zip(block_rows, targets, present.tolist()):
         piece = pieces[piece_index]
         cut = piece.find(b'%s%d"' % (first_cell, row + 1))  # usually there: no regex needed
         if cut < 0:
             found = starts_at.search(piece)
             cut = found.start() if found else len(piece)
-        written = own(piece, cut)
-        if written is not None:  # the common case: one match tells the cells and styles
-            key = (written.groups(), mask)
-            kind = templates.get(key)
-            if kind is None:
-                groups = key[0]
-                style_of = {col: groups[2 * k + 1] or b"" for k, col in enumerate(columns)
-                            if groups[2 * k] is not None}
-                kind = templates[key] = len(plans)
-                plans.append(_tail_template(style_of, mask, columns, styles))
-        else:
-            key = (tuple(_TAIL_CELL.findall(piece, cut)), mask)
-            kind = templates.get(key)
-            if piece.find(b"<f", cut) >= 0 or piece.find(b'm="', cut) >= 0:
-                return None  # a formula or metadata: never copied
-            if kind is None:
-                style_of = _styles_found(key[0], col_of)
-                if style_of is None:
-                    return None
-                kind = templates[key] = len(plans)
-                plans.append(_tail_template(style_of, mask, columns, styles))
-        cuts.append(cut)
+        tail = piece[cut:]
+        key = (tail.translate(None, _DIGITS), tuple(_STYLE_DIGITS.findall(tail)), mask)
+        kind = templates.get(key)
+        if kind is None:
+            # a formula or metadata is never copied (nor are they in rows alike but for digits)
+            marked[len(plans)] = b"<f" in key[0] or b'm="' in key[0]
+            style_of = _styles_found(_TAIL_CELL.findall(tail), col_of)
+            if style_of is None:
+                return None
+            kind = templates[key] = len(plans)
+            plans.append(_tail_template(style_of, mask, columns, styles))
+        if marked[kind] and (b"<f" in tail or b'm="' in tail):
+            return None
+        pieces[piece_index] = piece[:cut]  # the row up to its first output cell
         kinds.append(kind)
     row_numbers = [b"%d" % (r + 1) for r in block_rows]
-    rendered: list[bytes] = [b""] * len(block_rows)
+    ends = [b"</row>"] * (len(pieces) - 1) + [b""]  # what follows each piece
+    target_of = np.asarray(targets, dtype=np.int64)
     written_cols: set[int] = set()
     rows_written: list[int] = []
     by_column = [tails[c] for c in columns]
@@ -621,14 +603,12 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
         numbers = _take(row_numbers, idx)
         args = [arg for k in used
                 for arg in ((numbers, _take(by_column[k], idx)) if k >= 0 else (numbers,))]
-        for i, text in zip(idx, map(template.__mod__, zip(*args))):
-            rendered[i] = text
+        for i, text in zip(target_of[idx].tolist(), map((template + b"</row>").__mod__,
+                                                        zip(*args))):
+            ends[i] = text
         if any(k >= 0 for k in used):  # the dimension covers values, not emptied cells
             rows_written += (block_rows[idx[0]], block_rows[idx[-1]])
             written_cols.update(columns[k] for k in used if k >= 0)
-    for i, (piece_index, cut) in enumerate(zip(targets, cuts)):
-        if rendered[i] or cut < len(pieces[piece_index]):
-            pieces[piece_index] = pieces[piece_index][:cut] + rendered[i]
     for row in special:
         row_cells, cols = _single_cells(row, cells.get(row, ()), styles)
         if row_cells:
@@ -638,7 +618,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     if rows_written:
         pieces[0] = _grow_dimension(pieces[0], (min(rows_written), min(written_cols),
                                                 max(rows_written), max(written_cols)))
-    return list(chain.from_iterable(zip(pieces, [b"</row>"] * (len(pieces) - 1) + [b""])))
+    return list(chain.from_iterable(zip(pieces, ends)))
 
 
 def _styles_found(existing: Sequence[tuple[bytes, bytes, bytes]], col_of: Mapping[bytes, int]
