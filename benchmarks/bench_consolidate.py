@@ -16,6 +16,10 @@ off by a quarter either way on a noisy machine, the median ratio is the result.
 
 Run: .venv/bin/python benchmarks/bench_consolidate.py [--files 200] [--rows 2000] [--no-pandas]
      [--repeat 3]
+     .venv/bin/python benchmarks/bench_consolidate.py --faelle kopien,eigene,realistisch
+     [--files 200] [--rows 2000] [--no-pandas]
+The cases of issue 18 (goals: 200 copies of one list within 2x the time of 200 files with
+own customers, peak RSS <= 1 GB): see :func:`cases`.
 """
 
 from __future__ import annotations
@@ -57,18 +61,32 @@ CITY = ("Hamburg", "Bremen", "Kiel", "München", "Augsburg", "Köln", "Essen", "
 TODAY = dt.date(2026, 11, 23)
 
 
-def make_territory(args: tuple[Path, int, int]) -> Path:
-    """One rep's list (XlsxWriter constant_memory): unique names, a few numbers shared with
-    the previous territory, some prospects and blanks."""
-    path, index, rows = args
-    rng = np.random.default_rng(index)
+def _names(seed: int, rows: int) -> tuple[np.random.Generator, list[str]]:
+    rng = np.random.default_rng(seed)
     letters = np.array(list("abcdefghiklmnoprstuvwz"))
     words = ["".join(w).title() for w in rng.choice(letters, (rows, 7))]
     names = [f"{FAMILY[f]} {w} {TRADE[t]} {FORM[k]}, {CITY[c]}" for w, f, t, k, c in zip(
         words, rng.integers(0, len(FAMILY), rows), rng.integers(0, len(TRADE), rows),
         rng.integers(0, len(FORM), rows), rng.integers(0, len(CITY), rows))]
-    ids = np.arange(rows) + 1_000_000 + index * rows
-    ids[:3] -= rows  # three customers also in the previous territory
+    return rng, names
+
+
+def make_territory(args: tuple) -> Path:
+    """One rep's list (XlsxWriter constant_memory): unique names, a few numbers shared with
+    the previous territory, some prospects and blanks. ``mode`` (optional 4th item):
+    "kopien": every file holds the same customers (one list copied to every rep, only the
+    Gebiet cells differ); "realistisch": own customers, 2 % of them (numbers and names) also
+    in the previous territory."""
+    path, index, rows = args[:3]
+    mode = args[3] if len(args) > 3 else ""
+    rng, names = _names(0 if mode == "kopien" else index, rows)
+    ids = np.arange(rows) + 1_000_000 + (0 if mode == "kopien" else index * rows)
+    if mode == "realistisch" and index:  # 2 %: the previous territory's last customers
+        shared = max(rows // 50, 1)
+        ids[:shared] += rows - shared - rows
+        names[:shared] = _names(index - 1, rows)[1][rows - shared:]
+    elif not mode:
+        ids[:3] -= rows  # three customers also in the previous territory
     revenue = np.round(rng.lognormal(9.6, 1.1, rows), -1)
     revenue[rng.random(rows) < 0.08] = 0.0
     potential = np.round(np.maximum(revenue / rng.uniform(0.08, 1.15, rows), 2000), -2)
@@ -135,6 +153,77 @@ def _rendered(customers: pd.DataFrame) -> master_rows.Deflated:
     return master_rows.deflate(master_rows.render_rows(customer_columns(customers),
                                                        customer_styles()))
 
+_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+kind, folder, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+start = time.perf_counter()
+if kind == "xl-cseg":
+    import datetime as dt
+    from xl_cseg.consolidate.run import consolidate
+    run = consolidate([folder], out, today=dt.date(2026, 11, 23))
+    rows, groups = len(run.data.customers), len(run.data.duplicates)
+else:  # pandas + openpyxl: read, combine, numbers in several territories, write
+    import pandas as pd
+    files = sorted(folder.glob("*.xlsx"))
+    frame = pd.concat([pd.read_excel(f, engine="openpyxl") for f in files], ignore_index=True)
+    spread = frame.groupby("Kunden-Nr")["Gebiet"].nunique()
+    dups = frame[frame["Kunden-Nr"].isin(spread.index[spread > 1])]
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="Kunden gesamt", index=False)
+        dups.to_excel(writer, sheet_name="Duplikate", index=False)
+    rows, groups = len(frame), len(dups)
+seconds = time.perf_counter() - start
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+print(json.dumps({{"seconds": seconds, "peak_mb": peak, "rows": rows, "duplicates": groups}}))
+"""
+
+
+def run_case(kind: str, folder: Path, out: Path) -> dict:
+    """One end-to-end run in a fresh process: seconds, peak RSS (the process or its largest
+    worker), rows and duplicate rows (xl-cseg: groups)."""
+    import json
+    import subprocess
+
+    code = _CHILD.format(root=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", code, kind, str(folder), str(out)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cases(names: list[str], files: int, rows: int, pandas: bool) -> None:
+    """The scenarios of issue 18: ``kopien`` (one list copied to every rep: all numbers
+    shared), ``eigene`` (own customers only; the reference for the copies), ``realistisch``
+    (own numbers, 2 % shared with the neighbour); each end to end in its own process, beside
+    pandas + openpyxl on the same files."""
+    workers = os.cpu_count() or 1
+    print(f"Fälle: {files} Dateien x {rows} Zeilen, {workers} Kerne")
+    found: dict[str, dict] = {}
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+            folder = Path(tmp) / "Gebiete"
+            folder.mkdir()
+            jobs = [(folder / f"Gebiet_{i:03d}.xlsx", i, rows, name) for i in range(files)]
+            with ProcessPoolExecutor(workers) as pool:
+                list(pool.map(make_territory, jobs))
+            ours = run_case("xl-cseg", folder, Path(tmp) / "Gesamt.xlsx")
+            line = (f"  {name:<12} xl-cseg {ours['seconds']:7.2f} s, {ours['peak_mb']:6.0f} MB, "
+                    f"{ours['duplicates']:,} Duplikat-Gruppen")
+            if pandas:
+                theirs = run_case("pandas", folder, Path(tmp) / "pandas.xlsx")
+                line += (f" | pandas+openpyxl {theirs['seconds']:7.2f} s, "
+                         f"{theirs['peak_mb']:6.0f} MB, {theirs['duplicates']:,} Duplikat-Zeilen"
+                         f" ({theirs['seconds'] / ours['seconds']:.1f}x)")
+            print(line, flush=True)
+            found[name] = ours
+    if "kopien" in found and "eigene" in found:
+        ratio = found["kopien"]["seconds"] / found["eigene"]["seconds"]
+        print(f"  Kopien / eigene Kunden: {ratio:.2f}x (Ziel <= 2x); Spitze "
+              f"{found['kopien']['peak_mb']:.0f} MB (Ziel <= 1024 MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
@@ -144,7 +233,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="reading and end-to-end pairs (interleaved); the median ratio is "
                              "the result")
+    parser.add_argument("--faelle", default="",
+                        help="nur diese Fälle, z. B. kopien,eigene,realistisch (je Ende zu "
+                             "Ende in einem eigenen Prozess, mit Spitzen-RSS)")
     args = parser.parse_args()
+    if args.faelle:
+        cases(args.faelle.split(","), args.files, args.rows, not args.no_pandas)
+        return
     workers = os.cpu_count() or 1
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-consolidate-") as tmp:
