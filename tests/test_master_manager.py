@@ -145,3 +145,16 @@ def test_overview_prints_on_one_landscape_page(master, tmp_path):
     second = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(document), "-"],
                             capture_output=True, text=True, check=True).stdout
     assert "Verteilung nach Segment" not in second  # nothing of the overview spilled over
+
+
+def test_invalid_central_parameters_are_refused_before_the_master_is_written(tmp_path):
+    from test_consolidate_support import parameter_workbook
+
+    from xl_cseg.jobs import ParameterFileError
+    bad = parameter_workbook(tmp_path / "Parameter.xlsm", {"Max_Vertriebskostenanteil": 1.5})
+    territory = xlsx_territory(tmp_path / "Nord.xlsx", customers(5, seed=1, first_id=1))
+    out = tmp_path / "Gesamt.xlsx"
+    with pytest.raises(ParameterFileError, match="Parameter!B") as caught:
+        consolidate([territory], out, params=bad, today=LATER, workers=1)
+    assert "150 %" in str(caught.value) and "Standardwert" not in str(caught.value)
+    assert not out.exists()

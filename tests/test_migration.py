@@ -103,13 +103,20 @@ def test_history_roundtrip(tmp_path):
         history.dates(tmp_path / "kaputt.sqlite")
 
 
-def test_migration_command(tmp_path):
+def migration_history(tmp_path, before, after):
+    """A history with two snapshots and the migration command as a CLI app."""
     db = tmp_path / "Gesamt.history.sqlite"
-    history.store(db, JAN, BEFORE)
-    history.store(db, JUN, AFTER)
+    history.store(db, JAN, before)
+    if after is not None:
+        history.store(db, JUN, after)
     app = typer.Typer()
     app.command("migration")(migration_command)
     app.command("unused")(lambda: None)
+    return db, app
+
+
+def test_migration_command(tmp_path):
+    db, app = migration_history(tmp_path, BEFORE, AFTER)
     out = tmp_path / "Migration.xlsx"
     result = CliRunner().invoke(app, ["migration", "--history", str(db), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -162,12 +169,7 @@ def test_downgrades_and_counts_per_territory():
 
 
 def test_command_lists_names_both_revenues_and_the_sheets(tmp_path):
-    db = tmp_path / "Gesamt.history.sqlite"
-    history.store(db, JAN, NAMED_BEFORE)
-    history.store(db, JUN, NAMED_AFTER)
-    app = typer.Typer()
-    app.command("migration")(migration_command)
-    app.command("unused")(lambda: None)
+    db, app = migration_history(tmp_path, NAMED_BEFORE, NAMED_AFTER)
     out = tmp_path / "Migration.xlsx"
     result = CliRunner().invoke(app, ["migration", "--history", str(db), "--out", str(out),
                                       "--top", "3"])
@@ -191,11 +193,7 @@ def test_command_lists_names_both_revenues_and_the_sheets(tmp_path):
 
 
 def test_one_snapshot_message_lists_what_exists(tmp_path):
-    db = tmp_path / "Gesamt.history.sqlite"
-    history.store(db, JAN, NAMED_BEFORE)
-    app = typer.Typer()
-    app.command("migration")(migration_command)
-    app.command("unused")(lambda: None)
+    db, app = migration_history(tmp_path, NAMED_BEFORE, None)
     result = CliRunner().invoke(app, ["migration", "--history", str(db)])
     assert result.exit_code == 2
     assert "keine zwei Stände (vorhanden: 31.01.2026 (5 Kunden))" in " ".join(result.output.split())

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core.distribution import distribution
 from ..core.identity import counted_once
-from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS
+from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS, ParameterFileError, refusal
 from ..io.targets import TargetRefused, check_output, new_folders
 from ..xlsx.atomic import check_writable
 from ..xlsx.errors import WorkbookError
@@ -210,6 +210,10 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
     if target.parent.exists():
         check_writable(target)
     central = central_parameters(params)
+    if params is not None and central.errors:  # refused before anything is read or written
+        raise ParameterFileError(f"„{Path(params).name}“: ungültige Parameter, nichts "
+                                 "geschrieben – " + "; ".join(map(refusal, central.errors)),
+                                 path=Path(params))
     own = {out: OWN_OUTPUT}
     if params is not None:
         own[params] = "Parameterquelle dieses Laufs"
