@@ -16,6 +16,8 @@ import pytest
 from test_consolidate_support import customers, demo_copy, read_master, xlsx_territory
 
 from tests.lo.harness import require_lo, requires_lo
+from tests.ooxml.poi import assert_poi_reads, needs_poi
+from tests.ooxml.schema import assert_schema_valid, needs_schemas
 from xl_cseg.consolidate.run import consolidate
 from xl_cseg.core.distribution import TOTAL
 
@@ -158,3 +160,29 @@ def test_invalid_central_parameters_are_refused_before_the_master_is_written(tmp
         consolidate([territory], out, params=bad, today=LATER, workers=1)
     assert "150 %" in str(caught.value) and "Standardwert" not in str(caught.value)
     assert not out.exists()
+
+
+@needs_schemas
+def test_master_and_migration_follow_the_schemas(master, tmp_path):
+    assert_schema_valid(master["out"])
+    assert_schema_valid(_migration_book(tmp_path))
+
+
+@needs_poi
+def test_apache_poi_reads_master_and_migration(master, tmp_path):
+    book = _migration_book(tmp_path)
+    results = assert_poi_reads([master["out"], book])
+    assert {"Übersicht", "Gebiete", "Pipeline", "Duplikate", "Importprotokoll"} <= \
+        set(results[master["out"]].sheets)
+    assert {"Migration", "Änderungen", "Herabstufungen"} <= set(results[book].sheets)
+
+
+def _migration_book(tmp_path: Path) -> Path:
+    from test_migration import NAMED_AFTER, NAMED_BEFORE
+
+    from xl_cseg.consolidate.migration_book import write_migration
+    from xl_cseg.core.migration import migration
+    out = tmp_path / "Migration.xlsx"
+    write_migration(migration(NAMED_BEFORE, NAMED_AFTER), dt.date(2026, 1, 31),
+                    dt.date(2026, 6, 30), out)
+    return out
