@@ -87,9 +87,9 @@ def test_count_once_option_and_the_overview_says_which(tmp_path):
     lines = {label: value for label, value, _ in each.data.overview}
     lines_once = {label: value for label, value, _ in once.data.overview}
     assert lines["Kunden"] == 35 and lines_once["Kunden"] == 30
-    assert lines["Kunden in mehreren Gebieten (Gruppen, Blatt Duplikate)"] == 5
-    assert lines["Kunden in mehreren Gebieten"].startswith("je Gebiet gezählt")
-    assert lines_once["Kunden in mehreren Gebieten"].startswith("einmal gezählt")
+    assert lines["Kunden in mehreren Gebieten"] == 5
+    assert lines["Zählweise dieser Kunden"].startswith("je Gebiet gezählt")
+    assert lines_once["Zählweise dieser Kunden"].startswith("einmal gezählt")
     assert once.data.distribution.by_code.loc["Gesamt", "Kunden"] == 30
     sheet = openpyxl.load_workbook(tmp_path / "out" / "einmal.xlsx", read_only=True)["Übersicht"]
     texts = [v for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str)]

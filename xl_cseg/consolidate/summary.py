@@ -154,6 +154,6 @@ def overview(results: Sequence[FileResult], sources: Sources, territories: pd.Da
         ("Gewichtete Pipeline", float(total["Gewichtete Pipeline"]), "eur"),
         ("Besuchsbedarf pro Jahr", float(total["Besuchsbedarf"]), "num"),
         ("Inside-Sales-FTE", float(total["Inside-Sales-FTE"]), "num"),
-        ("Kunden in mehreren Gebieten (Gruppen, Blatt Duplikate)", len(duplicates), "int"),
-        ("Kunden in mehreren Gebieten", way, "text"),
+        ("Kunden in mehreren Gebieten", len(duplicates), "int"),
+        ("Zählweise dieser Kunden", way, "text"),
     ]
