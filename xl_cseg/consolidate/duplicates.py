@@ -79,6 +79,7 @@ def find_groups(customers: pd.DataFrame, territory: np.ndarray | None = None) ->
     compared = np.array(compared_keys(customers["name_key"].tolist(), places.tolist()),
                         dtype=object) if count else np.array([], dtype=object)
     names, keys = _factorized(pd.Series(compared, dtype=object))
+    key_codes = names  # before typos join them
     similar = _similar_keys(keys, name_index(keys))
     if similar:  # codes of keys with a representative point to the representative's code
         remap = np.arange(len(keys))
@@ -105,20 +106,24 @@ def find_groups(customers: pd.DataFrame, territory: np.ndarray | None = None) ->
         "source": rows["source"].to_numpy(dtype=object),
         "revenue": pd.to_numeric(rows["revenue"], errors="coerce").to_numpy(dtype=float),
         "code": rows["code"].to_numpy(dtype=object), "by_id": crossing_id,
-        "by_name": crossing_name, "key": compared[listed], "name_code": names[listed]})
+        "by_name": crossing_name, "key_code": key_codes[listed], "name_code": names[listed]})
     by = frame.groupby("label", sort=False)
-    linked = frame[frame["by_name"]]  # names' similarity: among rows joined by name only
+    # names' similarity: among the distinct keys of rows joined by name (few per group)
+    linked = frame.loc[frame["by_name"], ["label", "name_code", "key_code"]].drop_duplicates()
+    linked["key"] = keys[linked["key_code"].to_numpy()] if len(linked) else []
     alike = linked.groupby(["label", "name_code"])["key"].agg(_least_similarity)\
         .groupby(level=0).min()
-    table = pd.DataFrame({
-        "customer_id": by["customer_id"].agg(_listing),
-        "name": by["name"].agg(_listing, " | "), "place": by["place"].agg(_listing),
-        "territories": by["territory"].agg(_listing),
-        "territory_count": by["territory"].nunique(),
-        "sources": by["source"].agg(_listing), "rows": by.size(),
-        "revenue": by["revenue"].sum(), "codes": by["code"].agg(_listing),
-        "by_id": by["by_id"].any(), "by_name": by["by_name"].any(),
-    })
+    table = pd.DataFrame({"rows": by.size(), "revenue": by["revenue"].sum(),
+                          "by_id": by["by_id"].any(), "by_name": by["by_name"].any()})
+    labels = frame["label"].to_numpy()
+    for column, values, separator in (("customer_id", "customer_id", ", "),
+                                      ("name", "name", " | "), ("place", "place", ", "),
+                                      ("territories", "territory", ", "),
+                                      ("sources", "source", ", "), ("codes", "code", ", ")):
+        texts, counts = _listings(labels, frame[values].to_numpy(dtype=object), separator)
+        table[column] = texts.reindex(table.index).fillna("")
+        if column == "territories":
+            table["territory_count"] = counts.reindex(table.index).fillna(0).astype(int)
     table["similarity"] = alike.reindex(table.index)
     table["reason"] = np.select([table["by_id"] & table["by_name"], table["by_id"]],
                                 [BY_BOTH, BY_ID], BY_NAME)
@@ -178,12 +183,35 @@ def _crossing(codes: np.ndarray, territory: np.ndarray, rows: np.ndarray) -> np.
     return (codes[rows] >= 0) & spread[np.maximum(codes[rows], 0)]
 
 
-def _listing(values: pd.Series, separator: str = ", ") -> str:
-    """The distinct values of a group, sorted, once each: "Nord, Süd" (… and a count)."""
-    found = sorted({str(v) for v in values if v is not None and v == v and str(v).strip()})
-    if len(found) > LISTED:
-        return separator.join(found[:LISTED]) + f" … ({len(found)})"
-    return separator.join(found)
+def _listings(labels: np.ndarray, values: np.ndarray, separator: str = ", "
+              ) -> tuple[pd.Series, pd.Series]:
+    """Per group label: its distinct values as text, sorted, once each ("Nord, Süd"; beyond
+    :data:`LISTED` "… (n)"), and how many there are. Each distinct value is converted and
+    ranked once; the (label, value) pairs are made distinct as integers."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([str(u).strip() for u in uniques], dtype=object)
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[np.argsort(texts.astype(str), kind="stable")] = np.arange(len(texts))
+    usable = np.flatnonzero(codes >= 0)
+    usable = usable[texts[codes[usable]] != ""] if len(usable) else usable
+    if not len(usable):
+        empty = pd.Series(dtype=object)
+        return empty, pd.Series(dtype=np.int64)
+    width = max(len(texts), 1)
+    pairs = np.unique(labels[usable].astype(np.int64) * width + rank[codes[usable]])
+    pair_label, pair_rank = np.divmod(pairs, width)
+    by_rank = np.empty(len(texts), dtype=object)
+    by_rank[rank] = texts
+    starts = np.flatnonzero(np.r_[True, pair_label[1:] != pair_label[:-1]])
+    ends = np.r_[starts[1:], len(pairs)]
+    out, counts = {}, {}
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        shown = by_rank[pair_rank[start:min(end, start + LISTED)]].tolist()
+        label = int(pair_label[start])
+        counts[label] = end - start
+        out[label] = separator.join(shown) + (f" … ({end - start})" if end - start > LISTED
+                                              else "")
+    return pd.Series(out, dtype=object), pd.Series(counts, dtype=np.int64)
 
 
 def _least_similarity(keys: pd.Series) -> float:
