@@ -147,11 +147,11 @@ def xlsxwriter_constant_memory(frame: pd.DataFrame, path: Path) -> None:
     wb.close()
 
 
-
 def _rendered(customers: pd.DataFrame) -> master_rows.Deflated:
     """All customers' rows of the master, rendered and deflated in one piece."""
     return master_rows.deflate(master_rows.render_rows(customer_columns(customers),
                                                        customer_styles()))
+
 
 _CHILD = """
 import json, resource, sys, time
