@@ -142,7 +142,8 @@ def test_sheets_tables_and_names(template):
 
     book = pc.CalamineWorkbook.from_filelike(io.BytesIO(template))
     assert book.sheet_names == ["Start", "Parameter", "Kunden", "Maßnahmen", "Planung",
-                                "Auswertung", "Aufträge", "Preise & Kosten", "xlwings.conf"]
+                                "Auswertung", "Aufträge", "Preise & Kosten", "Ansprechpartner",
+                                "xlwings.conf"]
     hidden = [m.name for m in book.sheets_metadata if str(m.visible) != "SheetVisibleEnum.Visible"]
     assert hidden == ["xlwings.conf"]
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
@@ -170,7 +171,8 @@ def test_libreoffice_loads_the_workbook(tmp_path, template):
     tpl, dem = results
     assert tpl["ok"], tpl
     assert tpl["sheets"] == ["Start", "Parameter", "Kunden", "Maßnahmen", "Planung",
-                             "Auswertung", "Aufträge", "Preise & Kosten", "xlwings.conf"]
+                             "Auswertung", "Aufträge", "Preise & Kosten", "Ansprechpartner",
+                                "xlwings.conf"]
     assert {"Kosten_je_Besuch", "Schwelle_C", "Schwelle_A"} <= set(tpl["named_ranges"])
     assert {"tblKunden", "tblMassnahmen"} <= set(tpl["database_ranges"])
     assert tpl["cells"]["Parameter!B6"] == 350

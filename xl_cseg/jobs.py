@@ -197,7 +197,8 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
             f'„{path.name}“, Blatt {table.sheet}: die Kundentabelle enthält keine Kunden (nur die '
             "Überschriften). Bitte Kunden eintragen und erneut segmentieren.", path=path)
     params, param_errors = read_parameters(source, values, today)
-    result = segment(table.raw, params, row_labels=table.raw.index.to_series() + 1,
+    raw, contacts, contact_notes = _with_contacts(source, table, today, params)
+    result = segment(raw, params, row_labels=table.raw.index.to_series() + 1,
                      scales=table.scales, years=table.years)
     errors = list(param_errors)
     notes = list(table.notes)
@@ -210,10 +211,48 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
     if len(table.years) >= 3:
         notes.append(f"{table.sheet}: Umsätze {min(table.years)} bis {max(table.years)} als "
                      "Kundenhistorie gelesen (Ø Wachstum, rückläufig seit)")
+    if contacts is not None:
+        _contact_risk(contacts, result, errors, notes, contact_notes)
     crossed_table = _crossed(source, table, result, dimensions, errors, notes)
     return SegmentReport(path=path, source=source, table=table, params=params, result=result,
                            distribution=distribution(result.output, result.inputs),
                          errors=errors, notes=notes, parameters=values, crossed=crossed_table)
+
+
+def _with_contacts(source: SheetSource, table: CustomerTable, today: _dt.date,
+                   params: Parameters):
+    """The customer rows with the loyalty derived from the sheet ``Ansprechpartner`` where a
+    row has none (the rows' own values win), the contacts' summary and notes; without the sheet
+    the rows as they are."""
+    from .core import contacts as rules
+    from .core.numbers import normalize_id
+    from .io.contacts import find_contacts_table
+
+    found = find_contacts_table(source)
+    if found is None or not found.rows:
+        return table.raw, None, []
+    ids = table.raw["customer_id"].map(normalize_id) if "customer_id" in table.raw else \
+        pd.Series(None, index=table.raw.index, dtype=object)
+    raw, summary, used = rules.with_contacts(table.raw, ids, found.raw, today,
+                                             int(params.tage_ohne_kontakt))
+    notes = [f"{table.cell(row, 'loyalty') if 'loyalty' in table.columns else table.sheet}: "
+             f"Verbundenheit {float(raw.at[row, 'loyalty']):g} aus den Ansprechpartnern "
+             "abgeleitet" for row in raw.index[used.to_numpy()]]
+    return raw, (found, summary, ids), notes
+
+
+def _contact_risk(contacts, result: SegmentResult, errors: list[str], notes: list[str],
+                  contact_notes: list[str]) -> None:
+    """The contact flags of A/B customers joined to ``Risiko``; the sheet's messages."""
+    from .core import contacts as rules
+
+    found, summary, ids = contacts
+    rules.add_contact_risk(result.output, ids, summary)
+    notes.extend(contact_notes)
+    for issue in summary.issues:
+        where = found.cell(issue.row, issue.field) if issue.field in found.columns else \
+            f"{found.sheet}!{issue.row + 1}"
+        (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
 
 
 def _crossed(source: SheetSource, table: CustomerTable, result: SegmentResult,

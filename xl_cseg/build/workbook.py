@@ -28,9 +28,11 @@ from ..io import plan_layout
 from ..io.names import OWNED_NAME, owned_formula
 from ..xlsx.definednames import set_local_name
 from . import sheet_kunden, sheet_massnahmen
+from ..core.contacts import add_contact_risk, with_contacts
 from ..core.pricing import pricing
 from ..io.pricing_sheet import pricing_content
 from .demo_data import demo_customers, demo_orders
+from .sheet_ansprechpartner import demo_contacts, write_ansprechpartner_sheet
 from .sheet_auftraege import write_auftraege_sheet
 from .sheet_content import write_content
 from .formats import make_formats
@@ -53,7 +55,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SHEETS: tuple[tuple[str, str], ...] = (
     ("Start", "shStart"), ("Parameter", "shParameter"), ("Kunden", "shKunden"),
     ("Maßnahmen", "shMassnahmen"), ("Planung", "shPlanung"), ("Auswertung", "shAuswertung"),
-    ("Aufträge", "shAuftraege"), ("Preise & Kosten", "shPreise"), ("xlwings.conf", "shConf"),
+    ("Aufträge", "shAuftraege"), ("Preise & Kosten", "shPreise"),
+    ("Ansprechpartner", "shAnsprechpartner"), ("xlwings.conf", "shConf"),
 )
 
 
@@ -74,7 +77,12 @@ def _demo_frames(params: Parameters):
         "Umsatz Vorvorjahr": "revenue_prev", "Umsatz Vorjahr": "revenue",
         "Potenzial": "potential", "Verbundenheit": "loyalty"})
     raw["customer_id"] = raw["customer_id"].astype(float)
-    result = segment(raw, params)
+    contacts = demo_contacts(demo_customers(), BUILD_DATE)
+    ids = raw["customer_id"].map(normalize_id)
+    raw_in, summary, _used = with_contacts(raw, ids, contacts, BUILD_DATE,
+                                           int(params.tage_ohne_kontakt))
+    result = segment(raw_in, params)
+    add_contact_risk(result.output, ids, summary)
     customers = raw.join(result.output)
     measures_in = demo_measures(customers, BUILD_DATE)
     pipeline = evaluate_pipeline(measures_in, customers[["customer_id", "code"]], None, BUILD_DATE,
@@ -150,6 +158,9 @@ def _build(variant: Variant, params: Parameters) -> bytes:
     write_auswertung_sheet(wb, sheets["Auswertung"], fmt, dist)
     write_auftraege_sheet(sheets["Aufträge"], fmt, orders, names)
     write_content(wb, sheets["Preise & Kosten"], fmt, pricing_content(priced, params))
+    write_ansprechpartner_sheet(sheets["Ansprechpartner"], fmt,
+                                demo_contacts(demo_customers(), BUILD_DATE) if variant.demo
+                                else None, names)
     write_conf_sheet(sheets["xlwings.conf"])
     sheets["Start"].activate()
     wb.close()

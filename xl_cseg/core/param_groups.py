@@ -39,7 +39,7 @@ GROUPS: tuple[ParamGroup, ...] = (
     ParamGroup("Potenzial", CENTRAL, "Potenzialgrenzen Win/Maintain, Mindestpotenzial",
                _specs("grenze_win", "grenze_maintain", "min_offenes_potenzial")),
     ParamGroup("Risiko", CENTRAL, "Risikoregeln",
-               _specs("risiko_rueckgang", "risiko_verbundenheit")),
+               _specs("risiko_rueckgang", "risiko_verbundenheit", "tage_ohne_kontakt")),
     ParamGroup("Planung", CENTRAL, "Planungsregeln (Wachstumsziel, Verlustquote, Überplanung)",
                _specs("ziel_wachstum", "sicher_verbundenheit", "verlustquote_risiko",
                       "ueberplanung", "tage_ohne_aktivitaet")),

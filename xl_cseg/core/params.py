@@ -142,6 +142,11 @@ SPECS: tuple[ParamSpec, ...] = (
               "Preise", minimum=0.0),
     ParamSpec("pauschale", "Bearbeitungspauschale", "Bearbeitungs- oder Versandpauschale", "EUR",
               15.0, "Je Auftrag unter dem Mindestbestellwert berechnet.", "Preise", minimum=0.0),
+    # Ansprechpartner (Entscheider beim Kunden)
+    ParamSpec("tage_ohne_kontakt", "Tage_ohne_Kontakt", "Risiko: kein Kontakt seit mehr als",
+              "Tage", 180.0, "A/B-Kunden, deren aktive Ansprechpartner so lange nicht "
+              "kontaktiert wurden, gelten als gefährdet (Blatt „Ansprechpartner“).",
+              "Ansprechpartner", kind="integer", minimum=1, maximum=3650),
 )
 
 SPEC_BY_KEY: dict[str, ParamSpec] = {s.key: s for s in SPECS}
