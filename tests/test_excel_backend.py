@@ -98,8 +98,9 @@ def test_source_reads_each_sheet_once_in_bulk():
     assert report.customers == 150
     assert all(len(book.calls("read", sheet.name)) <= 1 for sheet in book.sheets)
     assert book.calls("read") and all(r.startswith("$A$1:") for r in book.calls("read"))
-    # formulas: one block per table the reader scans (customers, measures), not per cell
-    assert book.calls("formula") == ["$A$2:$P$151", "$A$2:$O$31"]
+    # formulas: one block per table the reader scans (customers, contacts, measures), not per
+    # cell
+    assert book.calls("formula") == ["$A$2:$P$151", "$A$2:$H$198", "$A$2:$O$31"]
 
 
 def test_source_matches_file_source():
