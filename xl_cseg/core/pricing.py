@@ -81,47 +81,47 @@ class PricingResult:
 
 
 # -- parsing the optional inputs ----------------------------------------------------------------
-def parse_order_counts(raw: pd.Series | None, index: pd.Index) -> tuple[np.ndarray, list[Issue]]:
-    """``Aufträge/Jahr`` per customer: a whole number >= 0; anything else an error (NaN)."""
+def _parsed(raw: pd.Series | None, index: pd.Index, key: str, check
+            ) -> tuple[np.ndarray, list[Issue]]:
+    """One optional numeric column: ``check(value)`` gives (value to keep, German error)."""
     out = np.full(len(index), np.nan)
     issues: list[Issue] = []
     if raw is None:
         return out, issues
     for pos, (label, cell) in enumerate(zip(index, raw.reindex(index).to_numpy(dtype=object))):
         value, error = parse_number(cell)
+        if not error and value is not None:
+            value, error = check(value)
         if error:
-            issues.append(Issue(label, "orders", ERROR, error))
-        elif value is None:
-            continue
-        elif value < 0 or value != math.floor(value):
-            issues.append(Issue(label, "orders", ERROR, f"{german.number(value, 2)} ist keine ganze Zahl "
-                                                        "ab 0 (Aufträge pro Jahr)"))
-        else:
+            issues.append(Issue(label, key, ERROR, error))
+        elif value is not None:
             out[pos] = value
     return out, issues
+
+
+def _order_count(value: float) -> tuple[float | None, str | None]:
+    if value < 0 or value != math.floor(value):
+        return None, f"{german.number(value, 2)} ist keine ganze Zahl ab 0 (Aufträge pro Jahr)"
+    return value, None
+
+
+def _discount(value: float) -> tuple[float | None, str | None]:
+    share = value / 100.0 if value > 1 else value
+    if value < 0 or share > 1:
+        shown = f"{german.number(value * 100 if value <= 1 else value, 2)} %"
+        return None, f"{shown} liegt außerhalb 0 bis 100 %"
+    return share, None
+
+
+def parse_order_counts(raw: pd.Series | None, index: pd.Index) -> tuple[np.ndarray, list[Issue]]:
+    """``Aufträge/Jahr`` per customer: a whole number >= 0; anything else an error (NaN)."""
+    return _parsed(raw, index, "orders", _order_count)
 
 
 def parse_discounts(raw: pd.Series | None, index: pd.Index) -> tuple[np.ndarray, list[Issue]]:
     """``Rabatt`` per customer as a fraction: 0.08, "8 %" and 8 all mean 8 % (values above 1 are
     percent points); outside 0-100 % an error (NaN)."""
-    out = np.full(len(index), np.nan)
-    issues: list[Issue] = []
-    if raw is None:
-        return out, issues
-    for pos, (label, cell) in enumerate(zip(index, raw.reindex(index).to_numpy(dtype=object))):
-        value, error = parse_number(cell)
-        if error:
-            issues.append(Issue(label, "discount", ERROR, error))
-            continue
-        if value is None:
-            continue
-        share = value / 100.0 if value > 1 else value
-        if value < 0 or share > 1:
-            shown = f"{german.number(value * 100 if value <= 1 else value, 2)} %"
-            issues.append(Issue(label, "discount", ERROR, f"{shown} liegt außerhalb 0 bis 100 %"))
-        else:
-            out[pos] = share
-    return out, issues
+    return _parsed(raw, index, "discount", _discount)
 
 
 @dataclass(frozen=True)

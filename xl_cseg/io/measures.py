@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..core.pipeline import MEASURE_OUTPUT_FIELDS
-from ..xlsx.cellref import parse_range
 from .headers import HeaderMatch, normalize, output_key
-from .reader import HEADER_SCAN_ROWS, CustomerTable, _build, _header_cells
+from .reader import CustomerTable, _build, _header_cells, header_candidates
 from .source import SheetSource
 
 _ALIASES = {
@@ -50,11 +49,7 @@ def find_measures_table(source: SheetSource) -> CustomerTable | None:
         grid = source.grid(info)
         if not grid:
             continue
-        candidates = [(parse_range(t.ref)[0][0], parse_range(t.ref)[0][1],
-                       parse_range(t.ref)[1][1], t) for t in source.tables(info)
-                      if t.header_row_count]
-        if normalize(info.name) in SHEET_NAMES:
-            candidates += [(row, 0, None, None) for row in range(min(HEADER_SCAN_ROWS, len(grid)))]
+        candidates = header_candidates(source, info, grid, normalize(info.name) in SHEET_NAMES)
         for row, first, last, tinfo in candidates:
             headers = _header_cells(grid, row, first, last)
             match = _match(headers)

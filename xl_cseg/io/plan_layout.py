@@ -30,7 +30,8 @@ CHART_ROWS = (("Umsatz Vorjahr", ("Umsatz Vorjahr",)), ("Erwartete Basis", ("Erw
               ("Umsatzziel", ("Umsatzziel",)))
 
 
-def _value(value: Any) -> Any:
+def cell_value(value: Any) -> Any:
+    """A computed figure as a cell value: numpy scalars as Python's, NaN as blank."""
     if value is None:
         return None
     if hasattr(value, "item"):
@@ -111,7 +112,7 @@ def plan_cells(gap: Gap, cap: Capacity) -> dict[tuple[int, int], Any]:
         for i in range(reserved):
             row = rows[i] if i < len(rows) else None
             for c in range(4):
-                cells[(head + 1 + i, c)] = _value(row[c]) if row is not None else None
+                cells[(head + 1 + i, c)] = cell_value(row[c]) if row is not None else None
             if row is not None:
                 cells[(head + 1 + i, 2)] = UNIT_SHOWN.get(row[2], row[2])
 
@@ -121,11 +122,11 @@ def plan_cells(gap: Gap, cap: Capacity) -> dict[tuple[int, int], Any]:
     records = cand[list(CANDIDATE_COLUMNS)].to_numpy().tolist() if not cand.empty else []
     for i in range(CAND_ROWS):
         for c in range(len(CANDIDATE_COLUMNS)):
-            cells[(CAND_HEAD + 1 + i, SIDE_COL + c)] = _value(records[i][c]) if i < len(records) \
+            cells[(CAND_HEAD + 1 + i, SIDE_COL + c)] = cell_value(records[i][c]) if i < len(records) \
                 else None
     by_code = cap.by_code
     for i, code in enumerate(CODES):
         for c, column in enumerate(CODE_TABLE, start=1):
             value = by_code.at[code, column] if code in by_code.index else None
-            cells[(CODE_HEAD + 1 + i, SIDE_COL + c)] = _value(value)
+            cells[(CODE_HEAD + 1 + i, SIDE_COL + c)] = cell_value(value)
     return cells

@@ -8,7 +8,6 @@ customer as :func:`core.pricing.pricing` computes it.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ..core import german
@@ -17,6 +16,7 @@ from ..core.params import ABC_CLASSES, CODES, Parameters
 from ..core.pricing import CUSTOMER_COLUMNS, NOT_COVERED, TOTAL_COLUMNS, PricingResult
 from ..xlsx.cellref import a1
 from ..xlsx.new_sheet import Formula, SheetContent
+from .plan_layout import cell_value as _value
 
 SHEET = "Preise & Kosten"
 TITLE = "Preise & Kosten: Betreuungskosten und C-Kunden-Preispolitik"
@@ -40,16 +40,6 @@ _TOTAL_FORMAT = {"Kunden": "int", "Betroffene Kunden": "int",
 _SUMS = {"Aufträge unter Mindestbestellwert": "Aufträge unter Mindestbestellwert",
          "Pauschale/Jahr": "Pauschale/Jahr", "Bündelung spart": "Bündelung spart",
          "Betreuungskosten": "Betreuungskosten", "Umsatz": "Umsatz Vorjahr"}
-
-
-def _value(value: Any) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def _range(column: str, last: int) -> str:

@@ -122,6 +122,48 @@ def column_series(table: CustomerTable, header_text: str) -> pd.Series:
     return pd.Series([by_row.get(int(r), "") for r in index], index=index, dtype=object)
 
 
+def header_candidates(source: SheetSource, info: SheetInfo, grid: Grid, scan_rows: bool
+                      ) -> list[tuple[int, int, int | None, TableInfo | None]]:
+    """Header rows to try on a sheet, as (row, first col, last col, table): each Excel Table's
+    header, then with ``scan_rows`` the sheet's first rows."""
+    found: list[tuple[int, int, int | None, TableInfo | None]] = []
+    for tinfo in source.tables(info):
+        if tinfo.header_row_count:
+            (r0, c0), (_r1, c1) = parse_range(tinfo.ref)
+            found.append((r0, c0, c1, tinfo))
+    if scan_rows:
+        found += [(row, 0, None, None) for row in range(min(HEADER_SCAN_ROWS, len(grid)))]
+    return found
+
+
+def alias_match(headers: dict[int, Any], by_alias: dict[str, str]) -> HeaderMatch:
+    """Columns of a side table by their headers' aliases (the first column of each key)."""
+    columns: dict[str, int] = {}
+    for col, text in sorted(headers.items()):
+        key = by_alias.get(normalize(text))
+        if key:
+            columns.setdefault(key, col)
+    return HeaderMatch(columns=columns, outputs={}, duplicates={}, year_columns={})
+
+
+def find_named_table(source: SheetSource, sheet_names: tuple[str, ...],
+                     by_alias: dict[str, str], accept: Any) -> CustomerTable | None:
+    """A side table (orders, contacts) on a sheet of one of ``sheet_names``: the first header
+    whose alias match ``accept(match)`` takes; None when the workbook keeps none."""
+    for info in source.worksheets():
+        if normalize(info.name) not in sheet_names:
+            continue
+        grid = source.grid(info)
+        if not grid:
+            continue
+        for row, first, last, tinfo in header_candidates(source, info, grid, True):
+            headers = _header_cells(grid, row, first, last)
+            match = alias_match(headers, by_alias)
+            if accept(match):
+                return _build(source, info, grid, row, first, tinfo, match, headers)
+    return None
+
+
 def _header_cells(grid: Grid, row: int, first: int = 0, last: int | None = None
                   ) -> dict[int, Any]:
     cells = grid[row] if row < len(grid) else []

@@ -278,7 +278,8 @@ def sheet_changes(pkg: Package, contents: Sequence[SheetContent],
     taken = set(changes.additions)
     for content in contents:
         if content.name in existing:
-            _rewrite(pkg, existing[content.name].part, content, indices, changes, taken)
+            types = _insert(types, b"</Types>", _rewrite(pkg, existing[content.name].part,
+                                                         content, indices, changes, taken))
             continue
         part = _free_name(pkg, taken, "xl/worksheets/sheet{}.xml")
         taken.add(part)
@@ -289,19 +290,8 @@ def sheet_changes(pkg: Package, contents: Sequence[SheetContent],
         types = _insert(types, b"</Types>", _override(part, CT_WORKSHEET))
         drawing_rid = None
         if content.chart is not None:
-            drawing, chart = _free_name(pkg, taken, "xl/drawings/drawing{}.xml"), None
-            taken.add(drawing)
-            chart = _free_name(pkg, taken, "xl/charts/chart{}.xml")
-            taken.add(chart)
-            drawing_rid = "rId1"
-            changes.additions[_rels_of(part)] = _rels(
-                [(drawing_rid, DRAWING_TYPE, _relative(part, drawing))])
-            changes.additions[drawing] = drawing_xml(content.chart.anchor, "rId1")
-            changes.additions[_rels_of(drawing)] = _rels(
-                [("rId1", CHART_TYPE, _relative(drawing, chart))])
-            changes.additions[chart] = chart_xml(content.name, content.chart)
-            types = _insert(types, b"</Types>", _override(drawing, CT_DRAWING)
-                            + _override(chart, CT_CHART))
+            drawing_rid, overrides = _add_chart(pkg, part, content, changes, taken)
+            types = _insert(types, b"</Types>", overrides)
         changes.additions[part] = render_sheet(content, indices, drawing_rid)
     changes.replacements[wb_part] = workbook
     changes.replacements[wb_rels_part] = wb_rels
@@ -309,10 +299,27 @@ def sheet_changes(pkg: Package, contents: Sequence[SheetContent],
     return changes
 
 
+def _add_chart(pkg: Package, part: str, content: SheetContent, changes: PackageChanges,
+               taken: set[str]) -> tuple[str, bytes]:
+    """New drawing and chart parts for the sheet ``part`` (whose relationships part is new);
+    the drawing's relationship id and the content-type overrides to add."""
+    drawing = _free_name(pkg, taken, "xl/drawings/drawing{}.xml")
+    taken.add(drawing)
+    chart = _free_name(pkg, taken, "xl/charts/chart{}.xml")
+    taken.add(chart)
+    changes.additions[_rels_of(part)] = _rels([("rId1", DRAWING_TYPE, _relative(part, drawing))])
+    changes.additions[drawing] = drawing_xml(content.chart.anchor, "rId1")
+    changes.additions[_rels_of(drawing)] = _rels([("rId1", CHART_TYPE,
+                                                   _relative(drawing, chart))])
+    changes.additions[chart] = chart_xml(content.name, content.chart)
+    return "rId1", _override(drawing, CT_DRAWING) + _override(chart, CT_CHART)
+
+
 def _rewrite(pkg: Package, part: str, content: SheetContent, indices: Mapping[str, int],
-             changes: PackageChanges, taken: set[str]) -> None:
-    """An existing sheet of ours: its part rewritten, its chart rewritten or added."""
-    drawing_rid = None
+             changes: PackageChanges, taken: set[str]) -> bytes:
+    """An existing sheet of ours: its part rewritten, its chart rewritten (or added when the
+    sheet has no relationships yet); the content-type overrides to add."""
+    drawing_rid, overrides = None, b""
     if content.chart is not None:
         drawings = [r for r in pkg.relationships(part) if r.type == DRAWING_TYPE]
         charts = [r for r in pkg.relationships(drawings[0].target) if r.type == CHART_TYPE] \
@@ -321,21 +328,9 @@ def _rewrite(pkg: Package, part: str, content: SheetContent, indices: Mapping[st
             drawing_rid = drawings[0].id
             changes.replacements[charts[0].target] = chart_xml(content.name, content.chart)
         elif not pkg.relationships(part):
-            drawing = _free_name(pkg, taken, "xl/drawings/drawing{}.xml")
-            taken.add(drawing)
-            chart = _free_name(pkg, taken, "xl/charts/chart{}.xml")
-            taken.add(chart)
-            drawing_rid = "rId1"
-            changes.additions[_rels_of(part)] = _rels(
-                [(drawing_rid, DRAWING_TYPE, _relative(part, drawing))])
-            changes.additions[drawing] = drawing_xml(content.chart.anchor, "rId1")
-            changes.additions[_rels_of(drawing)] = _rels(
-                [("rId1", CHART_TYPE, _relative(drawing, chart))])
-            changes.additions[chart] = chart_xml(content.name, content.chart)
-            types = changes.replacements.get(CONTENT_TYPES) or pkg.read(CONTENT_TYPES)
-            changes.replacements[CONTENT_TYPES] = _insert(
-                types, b"</Types>", _override(drawing, CT_DRAWING) + _override(chart, CT_CHART))
+            drawing_rid, overrides = _add_chart(pkg, part, content, changes, taken)
     changes.replacements[part] = render_sheet(content, indices, drawing_rid)
+    return overrides
 
 
 def _rels_of(part: str) -> str:
