@@ -221,3 +221,30 @@ def test_a_crashed_reader_process_fails_only_its_file(tmp_path: Path,
     text = " ".join(result.output.split())
     assert "3 Dateien gelesen, 1 nicht gelesen" in text, text
     assert "b.xlsx" in text and "Absturz" in text
+
+
+def test_long_shared_text_in_millions_of_cells_is_refused_early(tmp_path: Path) -> None:
+    # a 60 MiB sheet inside a small file: every cell (no r attribute) refers to one shared
+    # string of 1,000 characters; the native readers would copy it into each (past 7 GB)
+    from hostile_support import SST, members
+
+    path = customer_list(tmp_path / "bombe.xlsx")
+    found = members(path)
+    index = next(d for i, d in found if i.filename == SST).count(b"<si>")
+    import random
+
+    rng = random.Random(17)  # a number per row keeps the ratio below the zip-bomb limit
+    cells = b'<c t="s"><v>%d</v></c>' % index * 100
+    rows = b"".join(b"<row>" + cells + b"<c><v>%d</v></c></row>" % rng.randrange(10**6)
+                    for _ in range(20 * 2**20 // len(cells)))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in found:
+            if info.filename == SHEET:
+                data = data.replace(b"</sheetData>", rows + b"</sheetData>")
+            elif info.filename == SST:
+                data = data.replace(b"</sst>", b"<si><t>" + b"y" * 1000 + b"</t></si></sst>")
+            zf.writestr(info, data)
+    result = _run("validate", str(path))
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "Blatt „Kunden“" in text and "gemeinsamer Texte" in text

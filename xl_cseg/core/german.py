@@ -27,19 +27,20 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 import numpy as np
 
 _SEPARATORS = str.maketrans(",.", ".,")
 _STEPS = tuple(Decimal(1).scaleb(-n) for n in range(11))  # 1, 0.1, 0.01, ...
+_EXACT = Context(prec=400)  # digits for the largest double (1.8e308) to the tenth decimal
 
 
 def _rounded(value: float, decimals: int, scale: int = 0) -> Decimal:
     """``value`` x 10**scale, rounded half away from zero at ``decimals`` (exact decimals)."""
     exact = Decimal(repr(float(value))).scaleb(scale)
-    return exact.quantize(_STEPS[decimals], rounding=ROUND_HALF_UP)
+    return exact.quantize(_STEPS[decimals], rounding=ROUND_HALF_UP, context=_EXACT)
 
 
 def _grouped(number: Decimal, decimals: int, strip: bool) -> str:

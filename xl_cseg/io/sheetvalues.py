@@ -288,6 +288,7 @@ class WorkbookValues:
         # measured, before they see the sheet: a sparse sheet is read from its XML
         extent = self.package.extent(sheet.part)
         self.package.merged_ranges(sheet.part)  # their references too
+        self.package.check_shared_text(sheet.part)  # no shared string copied a million times
         if not extent.dense_ok():
             return _sparse_grid(self.package, sheet, extent)
         plan = _plan(self.package, sheet.part, extent)

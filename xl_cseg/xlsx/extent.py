@@ -114,7 +114,7 @@ def sheet_extent(xml: bytes, sheet: str, part: str,
     if layout is True:
         layout = byte_layout(xml)
     if layout is None:
-        return _parsed_extent(xml, sheet, part, source)
+        return _tag_extent(xml, sheet, part, source) or _parsed_extent(xml, sheet, part, source)
     for pattern, what in ((_BAD_STRING_INDEX, "ist keine Nummer eines gemeinsamen Textes"),
                           (_BAD_TYPE, "ist kein Zelltyp")):
         for found in pattern.finditer(xml, layout.start, layout.end):
@@ -228,6 +228,71 @@ def _raise_bad(xml: bytes, offset: int, sheet: str, source: str | os.PathLike[st
     raise BadReference(source, sheet, text, why_bad(text) or "ist ungültig")
 
 
+_SHEET_DATA_ANY = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData[\s>/]")
+_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_R_ATTR = re.compile(rb'(?:^|\s)r\s*=\s*["\']([^"\']*)["\']')
+_S_TYPE = re.compile(rb'(?:^|\s)t\s*=\s*["\']s["\']')
+
+
+def _tag_extent(xml: bytes, sheet: str, part: str, source: str | os.PathLike[str] | None
+                ) -> Extent | None:
+    """The extent from the row and cell tags of a UTF-8 sheet whose layout is not the usual
+    one (prefixed names, cells without ``r``): one regular expression over the tags, positions
+    following their predecessors as the native readers count them; about a hundred times
+    faster than a streaming parse. None where the sheet needs the parse (another encoding,
+    comments or CDATA among the rows)."""
+    head = xml[:200].lstrip(b"\xef\xbb\xbf")
+    if xml.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+            head.startswith(b"<?xml") and b"encoding" in head.split(b"?>")[0]
+            and not re.search(rb"""encoding\s*=\s*["'](?i:utf-?8)["']""", head)):
+        return None
+    start = _SHEET_DATA_ANY.search(xml)
+    if start is None:
+        return Extent(0, -1, -1)
+    end = xml.find(b"sheetData>", start.end())
+    end = len(xml) if end < 0 else end
+    if xml.find(b"<!--", start.end(), end) >= 0 or xml.find(b"<![CDATA[", start.end(), end) >= 0:
+        return None
+    cells, last_row, last_col, row_cell, col_cell = 0, -1, -1, "", ""
+    row = col = -1
+    for m in _ROW_OR_CELL.finditer(xml, start.end(), end):
+        attrs = m.group(2)
+        r = _R_ATTR.search(attrs) if b"r" in attrs else None
+        if m.group(1) == b"row":
+            if r is not None:
+                text = r.group(1).decode("utf-8", "replace")
+                if not text.strip().isdigit() or not 1 <= int(text) <= MAX_ROWS:
+                    raise BadReference(source, sheet, f"Zeile {text}",
+                                       "ist keine Zeilennummer von 1 bis 1.048.576")
+                row = int(text) - 1
+            else:
+                row += 1
+            col = -1
+            continue
+        if r is not None:
+            ref = r.group(1).decode("utf-8", "replace")
+            why = why_bad(ref)
+            if why:
+                raise BadReference(source, sheet, ref, why)
+            letters = ref.rstrip("0123456789").lstrip("$")
+            col = 0
+            for ch in letters.upper():
+                col = col * 26 + ord(ch) - 64
+            col -= 1
+            cell_row = int(ref[len(ref.rstrip("0123456789")):]) - 1
+        else:
+            col, cell_row = col + 1, max(row, 0)
+            if col >= MAX_COLS:
+                raise BadReference(source, sheet, f"Zeile {cell_row + 1}",
+                                   "hat mehr als 16.384 Zellen")
+        cells += 1
+        if cell_row > last_row:
+            last_row, row_cell = cell_row, a1(cell_row, col)
+        if col > last_col:
+            last_col, col_cell = col, a1(cell_row, col)
+    return Extent(cells, last_row, last_col, row_cell, col_cell)
+
+
 def _parsed_extent(xml: bytes, sheet: str, part: str,
                    source: str | os.PathLike[str] | None) -> Extent:
     """The extent by a streaming parse (prefixed names, cells without ``r``: positions follow
@@ -300,3 +365,53 @@ class SheetTooSparse(WorkbookError):
             f"{cells} Zellen); so ein Blatt wird nicht gelesen. Bitte den Inhalt von {far} "
             "(oder die leeren Zeilen und Spalten hinter der Liste) löschen, speichern und "
             "erneut versuchen.", path=source)
+
+
+MAX_SHARED_TEXT = 256 * 1024 * 1024
+"""Most bytes of shared strings one sheet's cells may refer to in total: the native readers
+copy a shared string into every cell that refers to it (a 1,000-character text referred to by
+three million cells of a 326 KB file grew past 7 GB)."""
+_SHARED_INDEX = re.compile(rb't="s"[^>]*>\s*<v>\s*(\d{1,9})\s*</v>')
+
+
+class TooMuchText(WorkbookError):
+    """A sheet whose cells refer to more shared text than the readers can hold."""
+
+    def __init__(self, source: str | os.PathLike[str] | None, sheet: str, total: int) -> None:
+        name = os.path.basename(os.fspath(source)) if source is not None else "Die Arbeitsmappe"
+        super().__init__(
+            f"„{name}“, Blatt „{sheet}“: die Zellen verweisen zusammen auf "
+            f"{total / 2**20:,.0f} MiB gemeinsamer Texte (erlaubt sind "
+            f"{MAX_SHARED_TEXT / 2**20:,.0f} MiB; lange Texte in sehr vielen Zellen, mögliche "
+            "Zip-Bombe). Aus Sicherheitsgründen wird das Blatt nicht gelesen. Bitte die "
+            "wiederholten langen Texte entfernen und erneut speichern.".replace(",", "."),
+            path=source)
+
+
+def string_sizes(sst: bytes) -> np.ndarray:
+    """Bytes of each ``<si>`` item of a shared-string table (markup included: an upper bound
+    of its text), in order."""
+    data = np.frombuffer(sst, np.uint8)
+    if not len(data):
+        return np.empty(0, np.int64)
+    lt = np.flatnonzero(data[:-3] == 0x3C)
+    starts = lt[(data[lt + 1] == 0x73) & (data[lt + 2] == 0x69) &  # "<si" then ">" or space
+                ((data[lt + 3] == 0x3E) | (data[lt + 3] == 0x20) | (data[lt + 3] == 0x2F))]
+    return np.diff(np.append(starts, len(data))).astype(np.int64)
+
+
+def check_shared_text(sheet_xml: bytes, sizes: np.ndarray, sheet: str,
+                      source: str | os.PathLike[str] | None = None) -> None:
+    """Refuse a sheet whose cells refer to more than :data:`MAX_SHARED_TEXT` bytes of shared
+    strings (:class:`TooMuchText`): a bound from the count of shared-string cells and the
+    longest string first, counted exactly only when the bound is exceeded."""
+    if not len(sizes):
+        return
+    cells = sheet_xml.count(b't="s"')
+    if cells * int(sizes.max()) <= MAX_SHARED_TEXT:
+        return
+    index = np.array(_SHARED_INDEX.findall(sheet_xml), dtype=np.int64)
+    index = index[index < len(sizes)]  # one beyond the table: reported by the reader
+    total = int(sizes[index].sum())
+    if total > MAX_SHARED_TEXT:
+        raise TooMuchText(source, sheet, total)

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
 
+import numpy as np
 from lxml import etree
 
 from . import scan
 from .errors import CorruptWorkbook, NotAWorkbook, WorkbookError, os_reason
-from .extent import Extent, check_ref
+from .extent import Extent, check_ref, check_shared_text, string_sizes
 from .safexml import local, parse_xml
 from .safezip import ZIP_ERRORS, inflate_head, inflate_member
 from .cellref import parse_range
@@ -100,6 +101,7 @@ class Package:
         self._reads: dict[str, bytes] = {}  # the last few parts read, least recent first
         self._rels: dict[str, tuple[Relationship, ...]] = {}  # parsed once per source
         self._scans: dict[str, scan.SheetScan] = {}  # of the last few sheet parts read
+        self._string_sizes: np.ndarray | None = None  # bytes of each shared string
 
     def _current_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
@@ -412,6 +414,17 @@ class Package:
         """Cells present and the last row and column of a worksheet, every reference checked
         (:mod:`extent`); scanned once per part."""
         return self.sheet_scan(sheet_part).extent
+
+    def check_shared_text(self, sheet_part: str) -> None:
+        """Refuse a sheet whose cells refer to more shared text than the readers may copy
+        (:func:`extent.check_shared_text`); the table's item sizes are measured once."""
+        sst = self.shared_strings_part()
+        if sst is None:
+            return
+        if self._string_sizes is None:
+            self._string_sizes = string_sizes(self.read(sst))
+        part = self.part_name(sheet_part)
+        check_shared_text(self.read(part), self._string_sizes, self._sheet_name(part), self.path)
 
     def _sheet_name(self, part: str) -> str:
         return next((s.name for s in self._sheets if s.part == part), part)
