@@ -122,7 +122,7 @@ def test_damage_the_native_reader_accepts_is_read(build, tmp_path: Path) -> None
     result = _run("validate", str(path))
     assert result.exit_code in (0, 1), result.output
     if build is text_in_number:
-        assert 'Kunden!C3: "abc2000" ist keine Zahl' in " ".join(result.output.split())
+        assert 'Kunden!C3: „abc2000“ ist keine Zahl' in " ".join(result.output.split())
 
 
 def test_the_big_list_itself_is_fine(tmp_path: Path) -> None:
