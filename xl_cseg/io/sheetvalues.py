@@ -15,7 +15,7 @@ scan of the sheet XML). Which reader reads a sheet is decided here, and nowhere 
   doubt, and python-calamine reads the sheet;
 - every other sheet through python-calamine.
 
-Why fastexcel for big sheets, and the figures: ``benchmarks/bench_segment.py``.
+The figures behind fastexcel for big sheets: ``benchmarks/bench_read.py``.
 """
 
 from __future__ import annotations
