@@ -138,3 +138,18 @@ def test_demo_is_written_from_the_package_copy(tmp_path):
     report = jobs.demo_workbook_to(tmp_path / "d.xlsm", TODAY)
     assert report.written == tmp_path / "d.xlsm"
     assert demo_workbook().read_bytes() != (tmp_path / "d.xlsm").read_bytes()
+
+
+def test_every_writing_command_keeps_to_the_rules(rep_list, tmp_path):
+    other = typed_list(tmp_path / "Andere.xlsx", HEADERS, ROWS)
+    before = listing(tmp_path)
+    for args in (["whatif", str(rep_list), "--besuche-b", "3:5", "--out", str(other)],
+                 ["pricing", str(rep_list), "--out", str(other)],
+                 ["plan", str(rep_list), "--out", str(other)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "--force" in result.output, (args, result.output)
+    # the parameter workbook is an input of the run, never its output
+    result = runner.invoke(app, ["segment", str(rep_list), "--params", str(other),
+                                 "--out", str(other), "--force"])
+    assert result.exit_code == 2 and "Eingabedatei" in result.output, result.output
+    assert listing(tmp_path) == before

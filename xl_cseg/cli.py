@@ -358,8 +358,8 @@ def whatif(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsma
                None, "--max-kostenanteil", help="Maximaler Vertriebskostenanteil, z. B. 8:12:1 "
                                                 "(Prozent) oder 7,5;10"),
            out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                              help="Ergebnis hierhin schreiben statt in die Datei")
-           ) -> None:
+                                              help="Ergebnis hierhin schreiben statt in die Datei"),
+           force: bool = _force()) -> None:
     """Was wäre, wenn: C- und A-Schwelle, Kunden und Umsatz je Klasse für andere Kosten,
     Besuche oder Kostenanteile; mehrere Parameter ergeben ein Raster. Schreibt das Blatt
     „Was-wäre-wenn“ mit Diagramm."""
@@ -384,7 +384,7 @@ def whatif(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsma
         raise typer.Exit(jobs.EXIT_FAILED)
     try:
         with console.status("Rechne Szenarien …"):
-            report = jobs.whatif_workbook(workbook, values, out)
+            report = jobs.whatif_workbook(workbook, values, out, force=force)
     except (WorkbookError, WhatIfError) as exc:
         _fail(exc)
     result = report.result

@@ -384,10 +384,7 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
     ``out`` must not be an existing other file (unless ``force``) and must carry the extension
     the content needs; everything is checked before anything is written."""
     source = FileSource(path)
-    dst = target_path(source.path)
-    if out is not None:
-        dst = check_output(Path(out), (), package_suffix(source.package), force=force,
-                           in_place=source.path)
+    dst = output_target(source, out, [params] if params is not None else [], force=force)
     report, plan, edits = workbook_edits(source, today, params, dimensions)
     for table in (report.table, plan.measures):
         if table is not None:
@@ -398,6 +395,17 @@ def segment_workbook(path: str | Path, out: str | Path | None = None,
     report.plan = plan
     report.written = Path(out) if out is not None else report.path
     return report
+
+
+def output_target(source: FileSource, out: str | Path | None, inputs: list[Path] = (),
+                  *, force: bool = False) -> Path:
+    """The real file a run writes: the workbook itself, or ``out`` when it is allowed (a new
+    file or, with ``force``, an existing one; never another input of the run; the extension
+    the content needs). Checked before anything is computed or written."""
+    if out is None:
+        return target_path(source.path)
+    return check_output(Path(out), inputs, package_suffix(source.package), force=force,
+                        in_place=source.path)
 
 
 def demo_workbook_to(dst: Path, today: _dt.date | None = None, *, force: bool = False
@@ -471,10 +479,7 @@ def pricing_workbook(path: str | Path, out: str | Path | None = None,
 
     source = FileSource(path)
     report = pricing_source(source, overrides, today)
-    dst = target_path(source.path)
-    if out is not None:
-        dst = check_output(Path(out), (), package_suffix(source.package), force=force,
-                           in_place=source.path)
+    dst = output_target(source, out, force=force)
     content = pricing_sheet.pricing_content(report.result, report.result.params)
     with new_folders(dst):
         write_sheets(source, dst, [content], lambda _c, grid: pricing_sheet.is_ours(grid))
@@ -502,18 +507,17 @@ def whatif_source(source: SheetSource, values: dict, today: _dt.date | None = No
 
 
 def whatif_workbook(path: str | Path, values: dict, out: str | Path | None = None,
-                    today: _dt.date | None = None) -> WhatIfReport:
+                    today: _dt.date | None = None, *, force: bool = False) -> WhatIfReport:
     """:func:`whatif_source` on a file and the sheet ``Was-wäre-wenn`` (table and native chart)
     written into it (added or rewritten; every other part unchanged)."""
     from .io import whatif_sheet
     from .io.writer import write_sheets
 
     source = FileSource(path)
+    dst = output_target(source, out, force=force)
     report = whatif_source(source, values, today)
-    dst = Path(out) if out else source.path
-    if dst.resolve() != source.path.resolve():
-        dst.parent.mkdir(parents=True, exist_ok=True)
-    write_sheets(source, dst, [whatif_sheet.whatif_content(report.result)],
-                 lambda _c, grid: whatif_sheet.is_ours(grid))
-    report.written = dst
+    with new_folders(dst):
+        write_sheets(source, dst, [whatif_sheet.whatif_content(report.result)],
+                     lambda _c, grid: whatif_sheet.is_ours(grid))
+    report.written = Path(out) if out is not None else source.path
     return report
