@@ -91,6 +91,20 @@ def test_two_row_header_takes_last_year_and_skips_the_year_row(tmp_path):
     assert grid[1][5:] == [""] * (len(grid[1]) - 5)  # nothing written into the year row
 
 
+def test_merged_header_over_data_is_no_two_row_header(tmp_path):
+    def merged(wb, ws):
+        ws.delete_rows(1, ws.max_row)
+        ws.append(["Kunden-Nr", "Kunde", "Umsatz Vorjahr", None, "Potenzial"])
+        ws.merge_cells("C1:D1")
+        for cid, name, rev, pot in ROWS:
+            ws.append([cid, name, rev, rev / 2, pot])
+
+    path = typed_list(tmp_path / "Liste.xlsx", ["x"], [], extra=merged, autofilter=False)
+    report = jobs.segment_workbook(path, today=TODAY)
+    assert report.customers == 3
+    assert report.result.inputs["revenue"].tolist() == [60000, 20000, 5000]
+
+
 def test_missing_required_column_names_the_near_miss_and_the_mapping(tmp_path):
     headers = ["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Region", "Pot. geschätzt"]
     rows = [[*r[:3], "Nord", r[3]] for r in ROWS]

@@ -250,10 +250,11 @@ def _two_row_headers(grid: Grid, row: int, headers: dict[int, Any], merged: list
     below = grid[row + 1]
 
     def sub(c: int) -> str:
+        """A sub-header: a text or a year (a data row's amounts are none)."""
         value = below[c] if c < len(below) else ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value).strip()
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() and 1900 <= value <= 2100 else ""
+        return value.strip() if isinstance(value, str) else ""
 
     combined = dict(headers)
     for c0, c1 in spans:
