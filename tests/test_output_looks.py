@@ -16,7 +16,8 @@ from tests.lo.harness import SOFFICE, requires_lo
 from tests.ooxml.poi import assert_poi_reads, needs_poi
 from tests.ooxml.schema import assert_schema_valid, needs_schemas
 from xl_cseg import jobs
-from xl_cseg.core.columns import OUTPUT_FIELDS, PERCENT_FORMAT, TREND_FORMAT
+from xl_cseg.core.columns import (EUR_FORMAT, OUTPUT_FIELDS, PERCENT_FORMAT, PROBABILITY_FORMAT,
+                                 TREND_FORMAT)
 from xl_cseg.xlsx.sheet_frame import restyle_cells, widen_columns
 from xl_cseg.xlsx.styles import StyleSheet
 
@@ -205,3 +206,23 @@ def test_restyle_sets_only_the_named_cells():
     out = b"".join(restyle_cells([xml], {(5, 1): 9, (6, 1): 10}))
     assert out == xml.replace(b'r="B6" s="4"', b'r="B6" s="9"').replace(
         b'<c r="B7"/>', b'<c r="B7" s="10"/>')
+
+
+def test_measure_amounts_in_euro_and_probabilities_in_percent(tmp_path):
+    """A rep's own Maßnahmen sheet: the weighted revenue shows as €, the probability as %."""
+    path = rep_list(tmp_path / "Liste.xlsx")
+    book = openpyxl.load_workbook(path)
+    ws = book.create_sheet("Maßnahmen")
+    ws.append(["Kunden-Nr", "Maßnahme", "Status", "Erwarteter Umsatz"])
+    ws.append([1001, "Sortiment erweitern", "Angebot beim Einkauf", 12000])
+    ws.append([1003, "Erstbesuch", "in Erprobung", 5000])
+    book.save(path)  # the test's own input file, made before any run
+    report = jobs.segment_workbook(path)
+    assert report.exit_code in (0, 1)
+    ws = openpyxl.load_workbook(path)["Maßnahmen"]
+    heads = {ws.cell(row=1, column=c).value: c for c in range(1, ws.max_column + 1)}
+    assert ws.cell(row=2, column=heads["Gewichteter Umsatz"]).number_format == EUR_FORMAT
+    assert ws.cell(row=2, column=heads["Wahrscheinlichkeit"]).number_format == \
+        PROBABILITY_FORMAT
+    letter = openpyxl.utils.get_column_letter(heads["Gewichteter Umsatz"])
+    assert ws.column_dimensions[letter].width >= len("Gewichteter Umsatz") + 2
