@@ -97,7 +97,7 @@ def test_workbook_with_five_years(tmp_path):
         [2, "Wachsend", 10_000, 12_000, 14_400, 17_280, 20_736, 60_000],
         [3, "Fehler", 1000, "viel", -5, 1000, 1200, 9000]])
     report = jobs.segment_workbook(path, today=TODAY)
-    assert 'Kunden!D4: "viel" ist keine Zahl' in report.errors
+    assert 'Kunden!D4: „viel“ ist keine Zahl' in report.errors
     assert "Kunden!E4: negativer Betrag -5 € ist nicht zulässig" in report.errors
     assert any("Umsätze 2021 bis 2025 als Kundenhistorie" in n for n in report.notes)
     grid = pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Kunden").to_python()

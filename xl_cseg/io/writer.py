@@ -18,7 +18,7 @@ from ..core.columns import HISTORY_OUTPUT_FIELDS, OUTPUT_FIELDS, OUTPUT_KEYS, he
 from ..core.segment import SegmentResult
 from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import MAX_COLS, a1, col_letter, parse_range, range_ref
-from ..xlsx.definednames import set_local_name, sheet_index
+from ..xlsx.definednames import retarget_local_name, set_local_name
 from ..xlsx.errors import WorkbookError
 from ..xlsx.cellvalue import KEEP
 from ..xlsx.scan import SheetScan
@@ -309,18 +309,17 @@ class FileWriter:
 
     def _filter_names(self, xml: bytes | None, filters: dict[str, str]) -> bytes | None:
         """The workbook part with the hidden name Excel keeps for a sheet's autofilter
-        (``_xlnm._FilterDatabase``) following the grown filter, where the workbook has one."""
+        (``_xlnm._FilterDatabase``) following the grown filter, where the workbook has one
+        (its text replaced in place, the element where it was)."""
         pkg = self.source.package
         for sheet, ref in filters.items():
-            index = sheet_index(pkg.read(pkg.workbook_part), sheet)
-            if not any(n.name == FILTER_NAME and n.local_sheet_id == index
-                       for n in pkg.defined_names()):
-                continue
             (r0, c0), (r1, c1) = parse_range(ref)
             formula = (f"{quoted_sheet(sheet)}!${col_letter(c0)}${r0 + 1}:"
                        f"${col_letter(c1)}${r1 + 1}")
-            xml = set_local_name(pkg.read(pkg.workbook_part) if xml is None else xml,
-                                 FILTER_NAME, sheet, formula)
+            current = pkg.read(pkg.workbook_part) if xml is None else xml
+            changed = retarget_local_name(current, FILTER_NAME, sheet, formula)
+            if changed != current:
+                xml = changed
         return xml
 
     def _style(self, part: str, hint: tuple, exact: bool = False) -> int | None:

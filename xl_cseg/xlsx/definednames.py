@@ -65,3 +65,18 @@ def set_local_name(xml: bytes, name: str, sheet: str, formula: str | None, *,
     if after < 0:
         raise KeyError("workbook part without <sheets>")
     return xml[:after] + b"<%sdefinedNames>%s</%sdefinedNames>" % (p, new, p) + xml[after:]
+
+
+def retarget_local_name(xml: bytes, name: str, sheet: str, formula: str) -> bytes:
+    """``xml`` with the text of the existing name ``name`` local to ``sheet`` replaced in place
+    (its attributes and position kept; unchanged when there is no such name)."""
+    index = sheet_index(xml, sheet)
+    if index is None:
+        return xml
+    p = _prefix(xml)
+    element = re.compile(rb"(<%sdefinedName\b[^>]*>)(.*?)(</%sdefinedName>)" % (p, p), re.S)
+    for m in element.finditer(xml):
+        attrs = _attrs(m.group(1))
+        if attrs.get("name") == name and attrs.get("localSheetId") == str(index):
+            return xml[:m.start(2)] + escape_text(formula).encode("utf-8") + xml[m.end(2):]
+    return xml
