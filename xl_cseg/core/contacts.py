@@ -111,7 +111,7 @@ def summarize(contacts: pd.DataFrame, customer_ids: pd.Series, today: _dt.date,
         status_text = str(rec.get("status") or "").strip().casefold()
         status = _STATUS.get(status_text)
         if status is None:
-            issues.append(Issue(label, "status", ERROR, f'"{rec.get("status")}" ist kein Status '
+            issues.append(Issue(label, "status", ERROR, f'„{rec.get("status")}“ ist kein Status '
                                                         "(aktiv oder ausgeschieden)"))
             status = ACTIVE
         left_on, error = parse_date(rec.get("left_on"))
