@@ -153,3 +153,21 @@ def test_every_writing_command_keeps_to_the_rules(rep_list, tmp_path):
                                  "--out", str(other), "--force"])
     assert result.exit_code == 2 and "Eingabedatei" in result.output, result.output
     assert listing(tmp_path) == before
+
+
+def test_migration_out_keeps_to_the_rules(rep_list, tmp_path):
+    out = tmp_path / "Gesamt.xlsx"
+    for i, date in enumerate(("2026-01-31", "2026-06-30")):
+        args = ["consolidate", str(rep_list), "--out", str(out), "--date", date]
+        assert runner.invoke(app, args + (["--force"] if i else [])).exit_code == 0
+    history = tmp_path / "Gesamt.history.sqlite"
+    assert history.exists()
+    other = typed_list(tmp_path / "Andere.xlsx", HEADERS, ROWS)
+    before = listing(tmp_path)
+    for target, needle in ((other, "--force"), (tmp_path / "m.csv", ".xlsx"), (history, "Eingabe")):
+        result = runner.invoke(app, ["migration", "--history", str(history), "--out", str(target)])
+        assert result.exit_code == 2 and needle in result.output, result.output
+    assert listing(tmp_path) == before
+    result = runner.invoke(app, ["migration", "--history", str(history), "--out",
+                                 str(tmp_path / "Migration.xlsx")])
+    assert result.exit_code == 0, result.output
