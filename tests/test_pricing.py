@@ -284,3 +284,27 @@ def test_apache_poi_reads_the_added_sheets(tmp_path):
     assert {"Kunden", "Preise & Kosten", "Was-wäre-wenn"} <= set(result.sheets)
     rows, cells = result.sheets["Preise & Kosten"]
     assert rows >= 20 and cells > 100  # title, two total tables, the customer rows
+
+
+def test_rerun_on_the_template_keeps_the_sheets_vba_code_name(tmp_path):
+    from xl_cseg.build.workbook import TEMPLATE
+
+    path = tmp_path / "Gebiet.xlsm"
+    path.write_bytes(build_workbook(TEMPLATE))
+    with zipfile.ZipFile(path) as zf:
+        before = {n: zf.read(n) for n in zf.namelist()}
+    part = next(n for n, data in before.items() if n.startswith("xl/worksheets/sheet")
+                and b'codeName="shPreise"' in data)
+    from xl_cseg.xlsx.atomic import write_package
+    from xl_cseg.xlsx.safezip import open_package
+    from xl_cseg.xlsx.sheetwriter import write_sheet
+
+    pkg = open_package(path)  # a customer typed in, with the project's own writer
+    kunden = next(s.part for s in pkg.sheets() if s.name == "Kunden")
+    write_package(path, path, {kunden: write_sheet(pkg.sheet_scan(kunden), {
+        (1, 0): 1001.0, (1, 1): "Klein GmbH", (1, 4): 1800.0, (1, 5): 2000.0})})
+    jobs.pricing_workbook(path, today=TODAY)
+    with zipfile.ZipFile(path) as zf:
+        after = zf.read(part)
+        assert b'codeName="shPreise"' in after
+        assert zf.read("xl/vbaProject.bin") == before["xl/vbaProject.bin"]

@@ -91,14 +91,15 @@ def format_indices(styles_xml: bytes, keys: Sequence[str]) -> tuple[bytes, dict[
 
 
 # -- the worksheet part ------------------------------------------------------------------------
-def render_sheet(content: SheetContent, styles: Mapping[str, int], drawing_rid: str | None
-                 ) -> bytes:
-    """The worksheet XML of ``content`` (inline strings, formulas with their cached values)."""
+def render_sheet(content: SheetContent, styles: Mapping[str, int], drawing_rid: str | None,
+                 sheet_pr: bytes = b"") -> bytes:
+    """The worksheet XML of ``content`` (inline strings, formulas with their cached values);
+    ``sheet_pr``: the ``<sheetPr>`` element to keep (a VBA code name of a rewritten sheet)."""
     by_row: dict[int, list[tuple[int, Any]]] = {}
     for (r, c), value in content.cells.items():
         by_row.setdefault(r, []).append((c, value))
     out = [b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
-           f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'.encode()]
+           f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'.encode(), sheet_pr]
     if content.cells:
         rows = [r for r, _c in content.cells]
         cols = [c for _r, c in content.cells]
@@ -329,8 +330,15 @@ def _rewrite(pkg: Package, part: str, content: SheetContent, indices: Mapping[st
             changes.replacements[charts[0].target] = chart_xml(content.name, content.chart)
         elif not pkg.relationships(part):
             drawing_rid, overrides = _add_chart(pkg, part, content, changes, taken)
-    changes.replacements[part] = render_sheet(content, indices, drawing_rid)
+    old = pkg.read(part)
+    found = _SHEET_PR.search(old[:4096])
+    changes.replacements[part] = render_sheet(content, indices, drawing_rid,
+                                              found[0] if found else b"")
     return overrides
+
+
+# the first child of an unprefixed worksheet: its VBA code name and properties, kept on rewrite
+_SHEET_PR = re.compile(rb"<sheetPr\b[^>]*/>|<sheetPr\b[^>]*>.*?</sheetPr>", re.S)
 
 
 def _rels_of(part: str) -> str:
