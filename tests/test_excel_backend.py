@@ -392,3 +392,19 @@ def test_entry_point_uses_book_caller(monkeypatch):
     monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: book))
     summary = macros.validate()
     assert book.app.alerts and book.app.alerts[0][1] == summary.text
+
+
+def test_pricing_in_the_open_book_writes_its_sheet_with_formulas():
+    book = FakeBook.from_file(demo_workbook())
+    summary = macros.run_pricing(ExcelSource(book), ExcelWriter(book), dt.date(2026, 11, 1))
+    assert "Blatt „Preise & Kosten“ berechnet (150 Kunden)" in summary.text, summary.text
+    sheet = book.sheets["Preise & Kosten"]
+    from xl_cseg.io import pricing_sheet
+    assert sheet.values[(0, 0)] == pricing_sheet.TITLE  # 0-based cells
+    # totals are formulas over the customer rows; the rows hold the engine's values
+    formulas = [f for f in sheet.formulas.values() if f]
+    assert any(f.startswith("=COUNTIFS(") for f in formulas)
+    assert any(f.startswith("=SUMIFS(") for f in formulas)
+    head = [sheet.values.get((pricing_sheet.LIST_HEAD, c)) for c in range(17)]
+    assert head[0] == "Kunden-Nr" and head[-1] == "Preis-Hinweis"
+    assert sheet.values.get((pricing_sheet.FIRST + 149, 0)) is not None
