@@ -14,7 +14,7 @@ from .core.columns import header
 from .core.distribution import Distribution, distribution
 from .core.param_groups import ALL_NAMES, is_central, merged_values
 from .core.params import Parameters, parameters_from_names, with_month_default
-from .core.segment import ERROR, SegmentResult, segment
+from .core.segment import SegmentResult, messages, segment
 from .core.pipeline import (MEASURE_OUTPUT_FIELDS, PipelineResult, evaluate_pipeline,
                             measure_header, status_probabilities_from_names)
 from .core.planning import Capacity, Gap, capacity, gap_to_target
@@ -200,11 +200,9 @@ def analyse_source(source: SheetSource, today: _dt.date | None = None,
     raw, contacts, contact_notes = _with_contacts(source, table, today, params)
     result = segment(raw, params, row_labels=table.raw.index.to_series() + 1,
                      scales=table.scales, years=table.years)
-    errors = list(param_errors)
-    notes = list(table.notes)
-    for issue in result.issues:
-        where = table.cell(issue.row, issue.field) if issue.field else f"{table.sheet}!{issue.row + 1}"
-        (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
+    found, notes = messages(result.issues, table.place)
+    errors = list(param_errors) + found
+    notes = list(table.notes) + notes
     for key, text in table.year_columns.items():
         notes.append(f'{table.sheet}: Spalte „{text}“ als „{header(key)}“ gelesen')
     notes.extend(scale_notes(table))
@@ -249,10 +247,10 @@ def _contact_risk(contacts, result: SegmentResult, errors: list[str], notes: lis
     found, summary, ids = contacts
     rules.add_contact_risk(result.output, ids, summary)
     notes.extend(contact_notes)
-    for issue in summary.issues:
-        where = found.cell(issue.row, issue.field) if issue.field in found.columns else \
-            f"{found.sheet}!{issue.row + 1}"
-        (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
+    bad, noted = messages(summary.issues, lambda issue: found.cell(issue.row, issue.field)
+                          if issue.field in found.columns else f"{found.sheet}!{issue.row + 1}")
+    errors += bad
+    notes += noted
 
 
 def _crossed(source: SheetSource, table: CustomerTable, result: SegmentResult,
@@ -311,10 +309,9 @@ def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanRep
         customers = report.result.inputs[["customer_id"]].join(report.result.output[["code"]])
         pipeline = evaluate_pipeline(measures.raw, customers, probabilities, today,
                                      int(params.tage_ohne_aktivitaet))
-        for issue in pipeline.issues:
-            where = measures.cell(issue.row, issue.field) if issue.field else \
-                f"{measures.sheet}!{issue.row + 1}"
-            (errors if issue.severity == ERROR else notes).append(f"{where}: {issue.message}")
+        found, noted = messages(pipeline.issues, measures.place)
+        errors += found
+        notes += noted
         left_out = [str(row + 1) for row in pipeline.counted.index[~pipeline.counted.to_numpy()]]
         if left_out:
             notes.append(f"{measures.sheet}: {len(left_out)} Maßnahme(n) mit Fehlern zählen "
@@ -437,14 +434,9 @@ class PricingReport:
 
 
 def _located(table: CustomerTable | None, issues, errors: list[str], notes: list[str]) -> None:
-    for issue in issues:
-        if table is None or issue.row is None:
-            where = f"{table.sheet}: " if table is not None else ""
-        elif issue.field:
-            where = f"{table.cell(issue.row, issue.field)}: "
-        else:
-            where = f"{table.sheet}!{issue.row + 1}: "
-        (errors if issue.severity == ERROR else notes).append(f"{where}{issue.message}")
+    found, noted = messages(issues, table.place if table is not None else lambda _issue: "")
+    errors += found
+    notes += noted
 
 
 def pricing_source(source: SheetSource, overrides: dict | None = None,

@@ -21,7 +21,7 @@ from ..core.frames import plain_frame
 from ..core.identity import name_keys, place_keys
 from ..core.numbers import normalize_id
 from ..core.pipeline import evaluate_pipeline
-from ..core.segment import ERROR, Issue, segment
+from ..core.segment import Issue, messages, segment
 from ..core.territory import territory_names
 from ..io.measures import find_measures_table
 from ..io.reader import CustomerTable, find_customer_table
@@ -126,8 +126,7 @@ def _read(task: Task) -> FileResult:
     errors: list[str] = []
     notes = table.notes + [f'{table.sheet}: Spalte „{text}“ als „{header(key)}“ gelesen'
                            for key, text in table.year_columns.items()]
-    _sort(result.issues, lambda i: table.cell(i.row, i.field) if i.field
-          else f"{table.sheet}!{i.row + 1}", errors, notes)
+    _sort(result.issues, table.place, errors, notes)
     customers, territory_from = _customers(table, result.inputs, result.output, task,
                                            sheet_territory(source))
     measures = find_measures_table(source)
@@ -177,8 +176,9 @@ def sheet_territory(source: FileSource) -> str | None:
 
 def _sort(issues: list[Issue], where, errors: list[str], notes: list[str]) -> None:
     """Messages by severity, every one cell-addressed."""
-    for issue in issues:
-        (errors if issue.severity == ERROR else notes).append(f"{where(issue)}: {issue.message}")
+    found, noted = messages(issues, where)
+    errors += found
+    notes += noted
 
 
 def _customers(table: CustomerTable, inputs: pd.DataFrame, output: pd.DataFrame, task: Task,
@@ -222,7 +222,7 @@ def _measures(table: CustomerTable, customers: pd.DataFrame, task: Task, errors:
     result = evaluate_pipeline(table.raw, customers[["customer_id", "code"]],
                                task.central.probabilities, task.today,
                                int(params.tage_ohne_aktivitaet))
-    _sort(result.issues, lambda i: table.cell(i.row, i.field), errors, notes)
+    _sort(result.issues, table.place, errors, notes)
     frame = result.inputs.drop(columns=["probability"]).join(result.output)
     known = customers.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
     by_id = known.set_index("customer_id")

@@ -9,7 +9,7 @@ name the cell (``Kunden!D17``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Hashable, Mapping, NamedTuple
+from typing import Callable, Hashable, Iterable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,19 @@ def potential_error(potential: float) -> str | None:
 def is_prospect(revenue: np.ndarray, potential: np.ndarray) -> np.ndarray:
     """A blank revenue (NaN) with a potential: a prospect, whose revenue is 0."""
     return np.isnan(revenue) & (potential > 0)
+
+
+def messages(issues: Iterable[Issue], where: Callable[[Issue], str]
+             ) -> tuple[list[str], list[str]]:
+    """The issues as users read them, errors and notes apart, in their order: ``where(issue)``
+    names the place (``Kunden!D17``; "" for none) before the message."""
+    errors: list[str] = []
+    notes: list[str] = []
+    for issue in issues:
+        place = where(issue)
+        (errors if issue.severity == ERROR else notes).append(
+            f"{place}: {issue.message}" if place else issue.message)
+    return errors, notes
 
 
 def parse_numeric(series: pd.Series, key: str) -> tuple[pd.Series, list[Issue]]:

@@ -68,6 +68,13 @@ class CustomerTable:
         col = self.columns.get(key, self.outputs.get(key))
         return f"{self.sheet}!{a1(row, col)}" if col is not None else f"{self.sheet}!{row + 1}"
 
+    def place(self, issue: Any) -> str:
+        """Where a core issue is: its cell, its row (``Kunden!17``) or the sheet."""
+        if issue.row is None:
+            return self.sheet
+        return self.cell(issue.row, issue.field) if issue.field else \
+            f"{self.sheet}!{issue.row + 1}"
+
 
 def load(path: str | Path, current_year: int | None = None) -> tuple[FileSource, CustomerTable]:
     """Open the workbook file safely and locate its customer table."""
