@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import pandas as pd
 
+from .core import german
 from .core.columns import header
 from .core.distribution import Distribution, distribution
 from .core.param_groups import ALL_NAMES, is_central, merged_values
@@ -171,7 +172,7 @@ def scale_notes(table: CustomerTable) -> list[str]:
     unit = {1e3: "Tausend €", 1e6: "Millionen €", 1e9: "Milliarden €"}
     return [f"{table.sheet}!{table.cell(table.header_row, key).split('!')[1]}: Spalte "
             f"„{table.headers.get(table.columns[key], header(key))}“ in {unit.get(scale, scale)} "
-            f"gelesen (Werte x {scale:,.0f})".replace(",", ".")
+            f"gelesen (Werte x {german.number(scale)})"
             for key, scale in table.scales.items()]
 
 

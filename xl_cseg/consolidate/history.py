@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core import german
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshot (
     date TEXT PRIMARY KEY, created TEXT NOT NULL, customers INTEGER NOT NULL, source TEXT);
@@ -82,7 +84,7 @@ def check_free(con_or_db: sqlite3.Connection | Path, db: Path, date: _dt.date) -
     if found:
         created, count = found
         when = created.replace("T", " ")[:16] if created else "?"
-        raise SnapshotExists(f"In „{db.name}“ gibt es schon einen Stand vom {date:%d.%m.%Y} "
+        raise SnapshotExists(f"In „{db.name}“ gibt es schon einen Stand vom {german.date(date)} "
                              f"({count} Kunden, gespeichert {when}). Ersetzen mit --ersetzen "
                              "oder ein anderes Datum mit --date angeben.")
 
@@ -91,7 +93,7 @@ def listing(db: Path) -> str:
     """The stored snapshots for messages: "31.01.2026 (412 Kunden), 30.06.2026 (435 Kunden)"."""
     with closing(_connect(db, create=False)) as con:
         found = con.execute("SELECT date, customers FROM snapshot ORDER BY date").fetchall()
-    return ", ".join(f"{_dt.date.fromisoformat(d):%d.%m.%Y} ({n} Kunden)" for d, n in found) \
+    return ", ".join(f"{german.date(_dt.date.fromisoformat(d))} ({n} Kunden)" for d, n in found) \
         or "keiner"
 
 
@@ -106,8 +108,8 @@ def load(db: Path, date: _dt.date) -> pd.DataFrame:
     with closing(_connect(db, create=False)) as con:
         known = [d for (d,) in con.execute("SELECT date FROM snapshot ORDER BY date")]
         if date.isoformat() not in known:
-            shown = ", ".join(_dt.date.fromisoformat(d).strftime("%d.%m.%Y") for d in known)
-            raise HistoryError(f"In „{db.name}“ gibt es keinen Stand vom {date:%d.%m.%Y} "
+            shown = ", ".join(german.date(_dt.date.fromisoformat(d)) for d in known)
+            raise HistoryError(f"In „{db.name}“ gibt es keinen Stand vom {german.date(date)} "
                                f"(vorhanden: {shown or 'keiner'}).")
         found = con.execute(f"SELECT {', '.join(ROW_COLUMNS)} "
                             "FROM snapshot_row WHERE date = ? ORDER BY rowid",

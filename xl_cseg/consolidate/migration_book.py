@@ -8,6 +8,7 @@ import datetime as _dt
 import io
 from pathlib import Path
 
+from ..core import german
 from ..core.migration import Migration
 from . import master_rows
 from .master import Book, print_setup
@@ -23,7 +24,7 @@ def write_migration(result: Migration, before: _dt.date, after: _dt.date, dst: P
     stream = io.BytesIO()
     book = Book(stream, "Migration")
     ws = book.wb.add_worksheet("Migration")
-    ws.write_string(0, 0, f"Segment-Migration {before:%d.%m.%Y} → {after:%d.%m.%Y}", book.title)
+    ws.write_string(0, 0, f"Segment-Migration {german.date(before)} → {german.date(after)}", book.title)
     counts = result.territories.loc["Gesamt"]
     lines = (("Kunden mit anderem Segment", result.changed), ("Neue Kunden", result.new),
              ("Weggefallene Kunden", result.dropped),

@@ -82,11 +82,6 @@ class PackageTooLarge(WorkbookError):
         )
 
 
-def german_number(value: float) -> str:
-    """12345 -> "12.345" (thousands separated by dots)."""
-    return f"{value:,.0f}".replace(",", ".")
-
-
 class UnsafeXml(WorkbookError):
     def __init__(self, path: str | os.PathLike[str] | None, part: str, reason: str) -> None:
         self.part = part

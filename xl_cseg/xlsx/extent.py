@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from lxml import etree
 
+from ..core import german
 from .cellref import MAX_COLS, MAX_ROWS, a1
 from .errors import CorruptWorkbook, WorkbookError
 from .safexml import check_prolog, local
@@ -381,8 +382,8 @@ class TooMuchText(WorkbookError):
         name = os.path.basename(os.fspath(source)) if source is not None else "Die Arbeitsmappe"
         super().__init__(
             f"„{name}“, Blatt „{sheet}“: die Zellen verweisen zusammen auf "
-            f"{total / 2**20:,.0f} MiB gemeinsamer Texte (erlaubt sind "
-            f"{MAX_SHARED_TEXT / 2**20:,.0f} MiB; lange Texte in sehr vielen Zellen, mögliche "
+            f"{german.number(total / 2**20)} MiB gemeinsamer Texte (erlaubt sind "
+            f"{german.number(MAX_SHARED_TEXT / 2**20)} MiB; lange Texte in sehr vielen Zellen, mögliche "
             "Zip-Bombe). Aus Sicherheitsgründen wird das Blatt nicht gelesen. Bitte die "
             "wiederholten langen Texte entfernen und erneut speichern.".replace(",", "."),
             path=source)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import olefile
 from isal import isal_zlib
 
+from ..core import german
 from .errors import (
     CorruptWorkbook,
     EncryptedWorkbook,
@@ -20,7 +21,6 @@ from .errors import (
     PartTooLarge,
     WorkbookError,
     WorkbookNotFound,
-    german_number,
     os_reason,
 )
 
@@ -122,8 +122,8 @@ def load_infos(path: Path) -> list[zipfile.ZipInfo]:
         if key.endswith(XML_SUFFIXES):
             check_limits(info, path)
     if total > MAX_TOTAL_SIZE:
-        raise PackageTooLarge(path, f"wäre entpackt {german_number(total / MiB)} MiB groß, "
-                              f"erlaubt sind {german_number(MAX_TOTAL_SIZE / MiB)} MiB")
+        raise PackageTooLarge(path, f"wäre entpackt {german.number(total / MiB)} MiB groß, "
+                              f"erlaubt sind {german.number(MAX_TOTAL_SIZE / MiB)} MiB")
     check_doctypes(path, [i for i in infos if i.filename.lower().endswith(XML_SUFFIXES)])
     return infos
 
@@ -154,8 +154,8 @@ def _check_member_count(path: Path) -> None:
 
 
 def _too_many(path: Path, count: int) -> PackageTooLarge:
-    return PackageTooLarge(path, f"besteht aus {german_number(count)} Bestandteilen, erlaubt "
-                           f"sind {german_number(MAX_MEMBERS)}")
+    return PackageTooLarge(path, f"besteht aus {german.number(count)} Bestandteilen, erlaubt "
+                           f"sind {german.number(MAX_MEMBERS)}")
 
 
 def check_doctypes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
