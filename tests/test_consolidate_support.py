@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import xlsxwriter
-from test_xlsx_support import build_cfb
+from xlsx_support import build_cfb
 
 from xl_cseg.build.demo_data import demo_customers
 from xl_cseg.io.edits import SheetEdit

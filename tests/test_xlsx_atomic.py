@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_xlsx_support import simple_book
+from xlsx_support import simple_book
 
 from xl_cseg.xlsx import atomic
 from xl_cseg.xlsx.atomic import (

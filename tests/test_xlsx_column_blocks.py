@@ -9,7 +9,7 @@ import pytest
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_xlsx_support import cell_map, dimension, sheet_xml
+from xlsx_support import cell_map, dimension, sheet_xml
 
 from xl_cseg.xlsx.cellref import a1
 from xl_cseg.xlsx.cellvalue import KEEP, column_tails, render_value

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 import python_calamine
 from lxml import etree
-from test_xlsx_support import corpus_files, needs_corpus
+from xlsx_support import corpus_files, needs_corpus
 
 from xl_cseg.xlsx.atomic import write_package
 from xl_cseg.xlsx.cellref import parse_range, range_ref

@@ -8,9 +8,10 @@ import struct
 import zipfile
 from pathlib import Path
 
+import olefile
 import pytest
 import xlsxwriter
-from test_xlsx_support import build_cfb, replace_member, sheet_xml, simple_book
+from xlsx_support import build_cfb, replace_member, sheet_xml, simple_book
 
 from xl_cseg.xlsx import safezip
 from xl_cseg.xlsx.errors import (
@@ -443,3 +444,11 @@ def test_no_handle_kept_and_changes_detected(tmp_path: Path) -> None:
     with pytest.raises(WorkbookError) as info:
         package.read("xl/workbook.xml")
     assert "verändert" in info.value.message
+
+
+def test_cfb_builder_is_readable_by_olefile(tmp_path: Path) -> None:
+    path = tmp_path / "x.bin"
+    path.write_bytes(build_cfb({"EncryptionInfo": b"abc", "EncryptedPackage": b"def"}))
+    with olefile.OleFileIO(str(path)) as ole:
+        assert sorted("/".join(e) for e in ole.listdir()) == ["EncryptedPackage", "EncryptionInfo"]
+        assert ole.openstream("EncryptionInfo").read()[:3] == b"abc"

@@ -37,8 +37,7 @@ def format_number(value: float) -> str:
 
 
 def number_list(values: np.ndarray) -> bytes:
-    """The :func:`format_number` texts of many numbers, joined by commas, in a few C-level
-    passes (about ten times faster than ``repr`` per value)."""
+    """The :func:`format_number` texts of many numbers, joined by commas."""
     values = np.asarray(values, dtype=np.float64) + 0.0  # contiguous; no negative zero
     if not np.isfinite(values).all():
         raise ValueError("cannot write non-finite numbers (inf, nan) to cells")
@@ -92,7 +91,7 @@ def number_cells(values: np.ndarray, head: bytes = b"") -> list[bytes]:
 
 def wrapped(joined: bytes, head: bytes, tail: bytes) -> list[bytes]:
     """The items of comma-joined ``joined`` (which holds no other commas), each between ``head``
-    and ``tail``: many cells' XML in three C-level passes."""
+    and ``tail``."""
     if not joined:
         return []
     return (head + joined.replace(b",", tail + b"," + head) + tail).split(b",")
@@ -119,7 +118,7 @@ def encode_value(value: CellValue) -> Encoded | None:
 def render_value(value: CellValue) -> bytes | None:
     """Raw-XML cell tail for the byte-level writer: what follows the ``r``/``s`` attributes,
     e.g. `` t="b"><v>1</v></c>`` or ``><v>0.5</v></c>``; None for None."""
-    if type(value) is float:  # fast path for the most common case
+    if type(value) is float:  # the most common case first
         text = orjson.dumps(value + 0.0)  # + 0.0: no negative zero
         if text[-2:] == b".0":
             return b"><v>" + text[:-2] + b"</v></c>"

@@ -51,7 +51,7 @@ def byte_layout(xml: bytes) -> Layout | None:
             return None
         layout = Layout(m.start(), m.end(), end, False)
     s, e = layout.start, layout.end
-    # comments, CDATA, PIs (a one-byte search first: rare bytes are found fast)
+    # comments, CDATA, PIs (a one-byte search first)
     for mark in (b"!", b"?"):
         if xml.find(mark, s, e) >= 0 and xml.find(b"<" + mark, s, e) >= 0:
             return None

@@ -29,8 +29,7 @@ _ESCAPES = ((b"&", b"&amp;"), (b"<", b"&lt;"), (b">", b"&gt;"), (b'"', b"&quot;"
 
 def escaped_utf8(text: str) -> bytes:
     """``escape(clean_text(text))`` as UTF-8. Most texts need no cleaning: that is found on the
-    encoded bytes in a few C-level passes, and they are escaped there (a fraction of the time
-    the regexes take)."""
+    encoded bytes, and they are escaped there."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: removed by clean_text
