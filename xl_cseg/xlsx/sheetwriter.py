@@ -448,6 +448,21 @@ def _has_cells_from(sheet: SheetScan, col: int) -> bool:
     return _cells_from(col).search(sheet.xml, layout.start, layout.end) is not None
 
 
+_ROW_END = re.compile(rb"</row>")
+
+
+def _row_bounds(data: bytes) -> tuple[list[int], list[int]]:
+    """Where the pieces of ``data.split(b"</row>")`` start and stop in ``data``."""
+    stops = [found.start() for found in _ROW_END.finditer(data)]
+    return [0, *(stop + 6 for stop in stops)], [*stops, len(data)]
+
+
+def _row_pieces(data: bytes, starts: list[int], stops: list[int]) -> list[memoryview]:
+    """The pieces of ``data`` (see :func:`_row_bounds`) as views: no copy of the sheet."""
+    view = memoryview(data)
+    return [view[start:stop] for start, stop in zip(starts, stops)]
+
+
 def _pieces_of(filled: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
     """Index of each (0-based) row among the rows with content; None if one has none."""
     wanted = np.asarray(rows, dtype=np.int64) + 1
@@ -521,8 +536,9 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
     if not written_rows:
         return [sheet.xml]
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
-    pieces = _widen(sheet, sorted(written_cols)).split(b"</row>")
-    pieces[0] = _grow_dimension(pieces[0], box)
+    data = _widen(sheet, sorted(written_cols))
+    pieces = _row_pieces(data, *_row_bounds(data))
+    pieces[0] = _grow_dimension(bytes(pieces[0]), box)
     return list(chain.from_iterable(zip(pieces, adds)))
 
 
@@ -552,9 +568,11 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     piece_of = dict(zip(special, special_pieces.tolist()))
     col_of = {col_letter(c).encode("ascii"): c for c in columns}
     starts_at = _cells_from(first)
-    pieces = _widen(sheet, columns).split(b"</row>")
+    data = _widen(sheet, columns)
+    starts, stops = _row_bounds(data)
+    pieces = _row_pieces(data, starts, stops)
     for row in special:  # e.g. headers of new columns: only after the existing cells
-        piece = pieces[piece_of[row]]
+        piece = data[starts[piece_of[row]]:stops[piece_of[row]]]
         if any(c <= col_of.get(found[0].upper(), -1) for c, _v in cells.get(row, ())
                for found in _TAIL_CELL.findall(piece)) or \
                 (starts_at.search(piece) and row in styles.by_cell):
@@ -569,12 +587,12 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     kinds: list[int] = []
     first_cell = b'<c r="' + col_letter(first).encode("ascii")
     for row, piece_index, mask in zip(block_rows, targets, present.tolist()):
-        piece = pieces[piece_index]
-        cut = piece.find(b'%s%d"' % (first_cell, row + 1))  # usually there: no regex needed
+        start, stop = starts[piece_index], stops[piece_index]
+        cut = data.find(b'%s%d"' % (first_cell, row + 1), start, stop)  # usually there
         if cut < 0:
-            found = starts_at.search(piece)
-            cut = found.start() if found else len(piece)
-        tail = piece[cut:]
+            found = starts_at.search(data, start, stop)
+            cut = found.start() if found else stop
+        tail = data[cut:stop]
         key = (tail.translate(None, _DIGITS), tuple(_STYLE_DIGITS.findall(tail)), mask)
         kind = templates.get(key)
         if kind is None:
@@ -587,7 +605,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
             plans.append(_tail_template(style_of, mask, columns, styles))
         if marked[kind] and (b"<f" in tail or b'm="' in tail):
             return None
-        pieces[piece_index] = piece[:cut]  # the row up to its first output cell
+        pieces[piece_index] = pieces[piece_index][:cut - start]  # up to its first output cell
         kinds.append(kind)
     row_numbers = [b"%d" % (r + 1) for r in block_rows]
     ends = [b"</row>"] * (len(pieces) - 1) + [b""]  # what follows each piece
@@ -612,11 +630,11 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     for row in special:
         row_cells, cols = _single_cells(row, cells.get(row, ()), styles)
         if row_cells:
-            pieces[piece_of[row]] += row_cells
+            pieces[piece_of[row]] = bytes(pieces[piece_of[row]]) + row_cells
             rows_written.append(row)
             written_cols.update(cols)
     if rows_written:
-        pieces[0] = _grow_dimension(pieces[0], (min(rows_written), min(written_cols),
+        pieces[0] = _grow_dimension(bytes(pieces[0]), (min(rows_written), min(written_cols),
                                                 max(rows_written), max(written_cols)))
     return list(chain.from_iterable(zip(pieces, ends)))
 
