@@ -1,0 +1,160 @@
+"""Benchmark (issue 17): time and peak memory at the limits.
+
+- the duplicate case: 200,000 customers with one and the same number (``validate``);
+- a workbook at Excel's maximum: 1,048,575 customers (``segment``, then ``segment`` again on
+  its output: what the project writes it must read);
+- a zip bomb inside the limits: a 60 MiB sheet in a few hundred KB whose cells all refer to
+  one 1,000-character shared string (``validate``, refused), and a 60 MiB sheet of plain
+  numbers (``validate``, read);
+- the cost of the sheet check that runs before the native readers (:mod:`xlsx.extent`) on the
+  maximum sheet, in-process.
+
+Each command runs in a fresh subprocess; its peak RSS is the child's ``ru_maxrss``. The budget
+is 1.5 GB.
+
+    .venv/bin/python benchmarks/bench_limits.py [--only dup,max,bomb,extent]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+HEAD = ["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Potenzial", "Umsatz Vorvorjahr",
+        "Verbundenheit", "Gebiet"]
+CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.'
+      'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType='
+      '"application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+      'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+      '"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+      'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+      'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" '
+      'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+'
+      'xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+      'officedocument.spreadsheetml.styles+xml"/></Types>')
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8"?>\n<Relationships xmlns="http://schemas.'
+             'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="'
+             f'{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+BOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?>\n<Relationships xmlns="http://schemas.'
+             'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="'
+             f'{REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="'
+             f'{REL}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="'
+             f'{REL}/styles" Target="styles.xml"/></Relationships>')
+BOOK = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {NS} xmlns:r="{REL}">'
+        '<sheets><sheet name="Kunden" sheetId="1" r:id="rId1"/></sheets></workbook>')
+STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet {NS}><fonts '
+          'count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2">'
+          '<fill><patternFill patternType="none"/></fill><fill><patternFill patternType='
+          '"gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/>'
+          '<diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" '
+          'fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="1"><xf numFmtId="0" '
+          'fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs></styleSheet>')
+
+
+def package(path: Path, sheet_rows: bytes, strings: list[str]) -> Path:
+    sheet = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {NS}>'
+             "<sheetData>").encode() + sheet_rows + b"</sheetData></worksheet>"
+    sst = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst {NS} count='
+           f'"{len(strings)}" uniqueCount="{len(strings)}">'
+           + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for name, data in (("[Content_Types].xml", CT), ("_rels/.rels", ROOT_RELS),
+                           ("xl/workbook.xml", BOOK), ("xl/_rels/workbook.xml.rels", BOOK_RELS),
+                           ("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", sst),
+                           ("xl/styles.xml", STYLES)):
+            zf.writestr(name, data)
+    return path
+
+
+def customers(path: Path, rows: int, same_number: bool = False) -> Path:
+    """A list of ``rows`` customers below one header row (numbers, inline names)."""
+    head = b'<row r="1">' + b"".join(b'<c r="%s1" t="s"><v>%d</v></c>' % (c.encode(), i)
+                                      for i, c in enumerate("ABCDEFG")) + b"</row>"
+    body = (b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d" t="inlineStr"><is><t>Firma %d'
+            b'</t></is></c><c r="C%d"><v>%d</v></c><c r="D%d"><v>%d</v></c><c r="E%d"><v>%d'
+            b'</v></c><c r="F%d"><v>%d</v></c><c r="G%d" t="s"><v>%d</v></c></row>'
+            % (r, r, 100000 if same_number else 100000 + r, r, r, r, (r * 37) % 90000, r,
+               100000 + r % 7, r, (r * 31) % 80000, r, 1 + r % 5, r, 7 + r % 3)
+            for r in range(2, rows + 2))
+    return package(path, head + b"".join(body), HEAD + ["Nord", "Süd", "West"])
+
+
+def bomb(path: Path, long_text: bool) -> Path:
+    """A 60 MiB sheet of repeated cells (each row ends in one random number, which keeps the
+    compression ratio below the zip-bomb limit)."""
+    rng = random.Random(17)
+    cell = b'<c t="s"><v>7</v></c>' if long_text else b"<c><v>1</v></c>"
+    cells = cell * 100
+    head = b'<row r="1">' + b"".join(b'<c r="%s1" t="s"><v>%d</v></c>' % (c.encode(), i)
+                                      for i, c in enumerate("ABCD")) + b"</row>"
+    rows = b"".join(b"<row>" + cells + b"<c><v>%d</v></c></row>" % rng.randrange(10**6)
+                    for _ in range(60 * 2**20 // len(cells)))
+    strings = HEAD[:4] + ["a", "b", "c", "y" * 1000]
+    return package(path, head + rows, strings)
+
+
+def run(*args: str) -> tuple[float, float, int]:
+    """Seconds, peak RSS (MB) and exit code of ``xl-cseg ARGS`` in a fresh process."""
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "xl_cseg", *args], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    _pid, status, usage = os.wait4(child.pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def report(label: str, figures: tuple[float, float, int]) -> None:
+    seconds, mb, code = figures
+    print(f"{label:58s} {seconds:7.1f} s {mb:7.0f} MB  exit {code}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default="dup,max,bomb,extent")
+    wanted = set(parser.parse_args().only.split(","))
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        if "dup" in wanted:
+            path = customers(tmp / "dup.xlsx", 200_000, same_number=True)
+            report("validate, 200,000 rows of one customer number", run("validate", str(path)))
+        if "bomb" in wanted:
+            path = bomb(tmp / "bomb.xlsx", long_text=True)
+            report(f"validate, 60 MiB of cells -> one long text ({path.stat().st_size >> 10} KB)",
+                   run("validate", str(path)))
+            path = bomb(tmp / "numbers.xlsx", long_text=False)
+            report(f"validate, 60 MiB of number cells ({path.stat().st_size >> 10} KB)",
+                   run("validate", str(path)))
+        if "extent" in wanted or "max" in wanted:
+            path = customers(tmp / "max.xlsx", 1_048_575)
+        if "extent" in wanted:
+            sys.path.insert(0, str(ROOT))
+            from xl_cseg.xlsx.extent import sheet_extent
+
+            xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+            cpu = time.process_time()
+            sheet_extent(xml, "Kunden", "xl/worksheets/sheet1.xml")
+            print(f"{'sheet check before the native readers, 1,048,576 rows':58s} "
+                  f"{time.process_time() - cpu:7.1f} s CPU ({len(xml) >> 20} MiB of XML)")
+            del xml
+        if "max" in wanted:
+            out = tmp / "max-out.xlsx"
+            report("segment, 1,048,575 customers", run("segment", str(path), "--out", str(out)))
+            with zipfile.ZipFile(out) as zf:
+                size = zf.getinfo("xl/worksheets/sheet1.xml").file_size
+            report(f"segment again on its output (sheet part {size >> 20} MiB)",
+                   run("segment", str(out)))
+
+
+if __name__ == "__main__":
+    main()
