@@ -43,7 +43,8 @@ REFUSED = {
                                     ["xl/worksheets/sheet1.xml", "mehr Daten als angegeben"]),
     "unused_doctype": (unused_doctype, ["xl/sharedStrings.xml", "DOCTYPE"]),
     "too_many_members": (many_members, ["Bestandteilen", "10.000"]),
-    "header_over_all_columns": (header_over_all_columns, ["kein Platz", "XFD"]),
+    "header_over_all_columns": (header_over_all_columns,
+                                ["kein Platz", "(Umsatzentwicklung, ABC,", "16.384 Spalten"]),
 }
 
 
@@ -248,3 +249,16 @@ def test_long_shared_text_in_millions_of_cells_is_refused_early(tmp_path: Path) 
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert "Blatt „Kunden“" in text and "gemeinsamer Texte" in text
+
+
+def test_more_cells_than_the_limit_are_refused(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # the limit is 24 million cells (a 500 MiB sheet of repeated cells holds 35 million):
+    # here lowered, so that a small list stands for such a sheet
+    from xl_cseg.io import sheetvalues
+
+    monkeypatch.setattr(sheetvalues, "MAX_SHEET_CELLS", 10)
+    result = _run("validate", str(customer_list(tmp_path / "viele.xlsx")))
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "Blatt „Kunden“: 24 belegte Zellen, erlaubt sind 10" in text

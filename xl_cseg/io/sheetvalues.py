@@ -33,7 +33,8 @@ from arro3.core import DataType, RecordBatch
 
 from ..core.columns import MEASURE_OUTPUT_FIELDS, OUTPUT_FIELDS
 from ..xlsx.errors import CorruptWorkbook, WorkbookError
-from ..xlsx.extent import MAX_SPARSE_CELLS, Extent, SheetTooSparse
+from ..xlsx.extent import (MAX_SHEET_CELLS, MAX_SPARSE_CELLS, Extent, SheetTooSparse,
+                           TooManyCells)
 from ..xlsx.package import Package, SheetInfo
 from ..xlsx.probe import SharedStrings, date_styles, head_rows
 
@@ -289,6 +290,8 @@ class WorkbookValues:
         extent = self.package.extent(sheet.part)
         self.package.merged_ranges(sheet.part)  # their references too
         self.package.check_shared_text(sheet.part)  # no shared string copied a million times
+        if extent.cells > MAX_SHEET_CELLS:
+            raise TooManyCells(self.path, sheet.name, extent.cells, MAX_SHEET_CELLS)
         if not extent.dense_ok():
             return _sparse_grid(self.package, sheet, extent)
         plan = _plan(self.package, sheet.part, extent)

@@ -102,9 +102,8 @@ def _check_free(source: SheetSource, table: CustomerTable, layout: OutputLayout)
         raise OutputBlocked(
             f"{table.sheet}: rechts der Tabelle ist kein Platz für die Ausgabespalten "
             f"({', '.join(missing)}): die Tabelle reicht bis Spalte {col_letter(table.last_col)}, "
-            f"Excel hat nur {MAX_COLS:,} Spalten (bis XFD). Bitte nicht benötigte Spalten "
-            "löschen oder die Spalten mit diesen Überschriften in der Tabelle anlegen."
-            .replace(",", "."), path=table.path)
+            "Excel hat nur 16.384 Spalten (bis XFD). Bitte nicht benötigte Spalten löschen "
+            "oder die Spalten mit diesen Überschriften in der Tabelle anlegen.", path=table.path)
     last_row = max([table.header_row, *table.rows])
     grid, first, last = table.grid, table.header_row, min(last_row, len(table.grid) - 1)
     found = [(r, c) for c in range(c0, min(c1 + 1, grid_width(grid, first, last)))

@@ -30,6 +30,10 @@ MAX_GRID_CELLS = 1 << 25
 """Largest rectangle (rows x columns from A1) handed to the native readers: 32 columns of
 Excel's 1,048,576 rows. A sheet's XML within the part limit holds at most ~20 million cells,
 so only a sparse sheet (few cells far apart) can exceed it."""
+MAX_SHEET_CELLS = 24_000_000
+"""Most cells of one sheet: Excel's 1,048,576 rows of 22 columns (this project's own output for
+a list at Excel's maximum has 16); a 500 MiB sheet of repeated cells in a 2.6 MB file holds
+35 million."""
 MAX_SPARSE_CELLS = 2_000_000
 """Most cells of a sheet read by the own (sparse) path."""
 
@@ -70,8 +74,8 @@ class Extent(NamedTuple):
 
     def dense_ok(self) -> bool:
         """Whether the native readers may read the sheet: its rectangle is within
-        :data:`MAX_GRID_CELLS` (or not far beyond the cells present)."""
-        return self.grid_cells <= MAX_GRID_CELLS or self.grid_cells <= 4 * self.cells
+        :data:`MAX_GRID_CELLS`."""
+        return self.grid_cells <= MAX_GRID_CELLS
 
 
 def why_bad(ref: str) -> str:
@@ -353,13 +357,26 @@ def _parsed_extent(xml: bytes, sheet: str, part: str,
     return Extent(cells, last_row, last_col, row_cell, col_cell)
 
 
+class TooManyCells(WorkbookError):
+    """A sheet with more cells than :data:`MAX_SHEET_CELLS`."""
+
+    def __init__(self, source: str | os.PathLike[str] | None, sheet: str, cells: int,
+                 limit: int = MAX_SHEET_CELLS) -> None:
+        name = os.path.basename(os.fspath(source)) if source is not None else "Die Arbeitsmappe"
+        super().__init__(
+            f"„{name}“, Blatt „{sheet}“: {german.number(cells)} belegte Zellen, erlaubt sind "
+            f"{german.number(limit)} (mögliche Zip-Bombe). Aus Sicherheitsgründen wird das "
+            "Blatt nicht gelesen. Bitte nicht benötigte Zeilen und Spalten löschen und erneut "
+            "speichern.", path=source)
+
+
 class SheetTooSparse(WorkbookError):
     """A sheet whose few cells span a rectangle the readers cannot hold."""
 
     def __init__(self, source: str | os.PathLike[str] | None, sheet: str, extent: Extent) -> None:
         name = os.path.basename(os.fspath(source)) if source is not None else "Die Arbeitsmappe"
         far = extent.row_cell if extent.last_row >= extent.last_col else extent.col_cell
-        cells = f"{extent.cells:,}".replace(",", ".")
+        cells = german.number(extent.cells)
         super().__init__(
             f"„{name}“, Blatt „{sheet}“: die Zelle {far} liegt weit außerhalb der übrigen "
             f"Zellen (belegter Bereich A1:{a1(extent.last_row, extent.last_col)} mit nur "
@@ -383,10 +400,9 @@ class TooMuchText(WorkbookError):
         super().__init__(
             f"„{name}“, Blatt „{sheet}“: die Zellen verweisen zusammen auf "
             f"{german.number(total / 2**20)} MiB gemeinsamer Texte (erlaubt sind "
-            f"{german.number(MAX_SHARED_TEXT / 2**20)} MiB; lange Texte in sehr vielen Zellen, mögliche "
-            "Zip-Bombe). Aus Sicherheitsgründen wird das Blatt nicht gelesen. Bitte die "
-            "wiederholten langen Texte entfernen und erneut speichern.".replace(",", "."),
-            path=source)
+            f"{german.number(MAX_SHARED_TEXT / 2**20)} MiB; lange Texte in sehr vielen Zellen, "
+            "mögliche Zip-Bombe). Aus Sicherheitsgründen wird das Blatt nicht gelesen. Bitte die "
+            "wiederholten langen Texte entfernen und erneut speichern.", path=source)
 
 
 def string_sizes(sst: bytes) -> np.ndarray:
