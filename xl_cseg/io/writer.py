@@ -216,11 +216,15 @@ def fitting_width(header_text: str, values: Sequence[Any], number_format: str | 
     text_types = {t for t in types if issubclass(t, str)}
     number_types = {t for t in types
                     if issubclass(t, (int, float)) and not issubclass(t, bool)}
+    # a column of one kind and empty cells (the usual output column) is filtered in C: filter
+    # drops None and "" (length 0) or None and zeros (absolute value 0), neither changes a width
+    alone = types - {type(None)}
     if text_types:
-        texts = values if types == text_types else [v for v in values if isinstance(v, str)]
-        longest = max(map(len, set(texts)))
+        texts = filter(None, values) if alone == text_types else \
+            [v for v in values if isinstance(v, str)]
+        longest = max(map(len, texts), default=0)
     if number_types:
-        numbers = values if types == number_types else \
+        numbers = list(filter(None, values)) or [0] if alone == number_types else \
             [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
         big = float(np.max(np.abs(np.asarray(numbers, dtype=float))))
         if number_format and "%" in number_format:
