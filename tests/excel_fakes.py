@@ -194,6 +194,18 @@ class Collection(list):
         return super().__getitem__(key)
 
 
+class SheetCollection(Collection):
+    """``book.sheets``: also ``add(name, after=…)`` as xlwings has it (appended at the end)."""
+
+    def __init__(self, book: "FakeBook") -> None:
+        super().__init__()
+        self.book = book
+
+    def add(self, name: str | None = None, before: Any = None, after: Any = None) -> "FakeSheet":
+        self.book.write(("add", name or "", ""))
+        return self.book.add(name or f"Tabelle{len(self) + 1}")
+
+
 class FakeSheet:
     def __init__(self, book: "FakeBook", name: str, visible: bool = True) -> None:
         self.book, self.name, self.visible = book, name, visible
@@ -298,7 +310,7 @@ class FakeBook:
     def __init__(self, fullname: str = "Mappe.xlsm") -> None:
         self.fullname = fullname
         self.app = FakeApp()
-        self.sheets: Collection = Collection()
+        self.sheets: Collection = SheetCollection(self)
         self.names: FakeNames = FakeNames()
         self.log: list[tuple[str, str, str]] = []
         self.results: dict[tuple[str, str], Any] = {}  # (sheet, formula) -> its value

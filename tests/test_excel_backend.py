@@ -408,3 +408,12 @@ def test_pricing_in_the_open_book_writes_its_sheet_with_formulas():
     head = [sheet.values.get((pricing_sheet.LIST_HEAD, c)) for c in range(17)]
     assert head[0] == "Kunden-Nr" and head[-1] == "Preis-Hinweis"
     assert sheet.values.get((pricing_sheet.FIRST + 149, 0)) is not None
+
+
+def test_what_if_in_the_open_book_writes_the_values_even_without_a_chart():
+    book = FakeBook.from_file(demo_workbook())
+    summary = macros.run_whatif(ExcelSource(book), ExcelWriter(book), dt.date(2026, 11, 1))
+    sheet = book.sheets["Was-wäre-wenn"]  # added after the last sheet
+    assert book.sheets[len(book.sheets) - 1] is sheet
+    assert sheet.values[(4, 0)] == "heute"
+    assert "Diagramm konnte nicht angelegt werden" in summary.text  # the fake draws no charts

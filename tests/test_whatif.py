@@ -216,3 +216,14 @@ def test_added_parts_follow_the_ecma_schemas(tmp_path):
             errors = [e.message for e in schema.error_log
                       if "XML/1998/namespace}space" not in e.message]
             assert not errors, (part, errors[:3])
+
+
+def test_ribbon_entry_point_on_a_file_writes_the_sheet_and_chart(tmp_path):
+    from xl_cseg import macros
+
+    path = _user_list(tmp_path / "liste.xlsx")
+    summary = macros.run_on_file("whatif", path)
+    assert "Kosten je Besuch von 70 % bis 130 % von 350 €" in summary.text, summary.text
+    assert "245 €: C-Schwelle 9.800 €" in summary.text and summary.ok
+    with zipfile.ZipFile(path) as zf:
+        assert "xl/charts/chart1.xml" in zf.namelist()

@@ -178,6 +178,32 @@ def run_pricing(source: SheetSource, writer: WorkbookWriter,
                                                 ("Hinweise", report.notes))), not report.errors)
 
 
+WHATIF_STEPS = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)  # the button's cost per visit, x today's
+
+
+def run_whatif(source: SheetSource, writer: WorkbookWriter,
+               today: _dt.date | None = None) -> Summary:
+    """Was-wäre-wenn: the cost per visit from 70 % to 130 % of today's, into the sheet of that
+    name with its chart (other ranges: xl-cseg whatif)."""
+    from .io import whatif_sheet
+
+    params = jobs.analyse_source(source, today).params
+    values = {"kosten_je_besuch": [round(params.cost_per_visit * f, 2) for f in WHATIF_STEPS]}
+    report = jobs.whatif_source(source, values, today)
+    writer.write_sheets(source, [whatif_sheet.whatif_content(report.result)],
+                        lambda _content, grid: whatif_sheet.is_ours(grid))
+    rows = report.result.table
+    lines = [f"{r['Szenario']}: C-Schwelle {german.amount(r['C-Schwelle'])}, "
+             f"{r['C Kunden']} C-Kunden, {r['Klassenwechsel']} Klassenwechsel"
+             for r in rows.to_dict("records")]
+    missing = getattr(writer, "charts_missing", [])
+    chart = "" if not missing else "\n\nDas Diagramm konnte nicht angelegt werden; die Werte " \
+                                   "stehen im Blatt."
+    head = (f"Blatt „{whatif_sheet.SHEET}“ berechnet: Kosten je Besuch von 70 % bis 130 % von "
+            f"{german.amount(params.cost_per_visit)} (andere Bereiche: xl-cseg whatif).")
+    return Summary(TITLE, _text(head, "\n".join(lines)) + chart, not report.segment.errors)
+
+
 def run_freeze(source: SheetSource, writer: WorkbookWriter) -> Summary:
     """Replace every ``=CSEG_…`` formula by its current (in files: last saved) value."""
     edits: list[SheetEdit] = []
@@ -325,6 +351,8 @@ def _run(name: str, source: SheetSource, writer: WorkbookWriter,
             return run_plan(source, writer, today)
         case "pricing":
             return run_pricing(source, writer, today)
+        case "whatif":
+            return run_whatif(source, writer, today)
         case "consolidate":
             return run_consolidate(source, folder(), today)
         case "push_params":
@@ -412,6 +440,11 @@ def compute_plan(book: Any = None) -> Summary:
 def pricing(book: Any = None) -> Summary:
     """Preise & Kosten: Betreuungskosten, Pauschale und Bündelung je Kunde und Segment."""
     return _in_excel("pricing", book)
+
+
+def whatif(book: Any = None) -> Summary:
+    """Was-wäre-wenn: C-Schwelle und Klassen für Kosten je Besuch von 70 % bis 130 %."""
+    return _in_excel("whatif", book)
 
 
 def consolidate(book: Any = None) -> Summary:

@@ -100,6 +100,12 @@ RIBBON: tuple[RibbonGroup, ...] = (
             "dem Mindestbestellwert und die Ersparnis durch Bündeln; schreibt das Blatt "
             "Preise & Kosten.",
             "pricing"),
+        RibbonButton(
+            "btnWhatIf", "Was-wäre-wenn", "CsegWhatIf", "ChartInsert",
+            "C-Kunden-Schwelle durchspielen",
+            "Rechnet C- und A-Schwelle, Kunden je Klasse und Klassenwechsel für Kosten je "
+            "Besuch von 70 % bis 130 % des heutigen Werts; Blatt Was-wäre-wenn mit Diagramm.",
+            "whatif"),
     )),
     RibbonGroup("grpGebiete", "Gebiete", (
         RibbonButton(

@@ -347,6 +347,35 @@ class ExcelWriter:
             cells.update(content.cells)
             edits.append(SheetEdit(sheet=sheet, cells=cells))
         self.apply(edits)
+        self.charts_missing = [c.name for c in contents
+                               if c.chart is not None and not self._chart(c)]
+
+    CHART_NAME = "xl-cseg"
+
+    def _chart(self, content: Any) -> bool:
+        """The sheet's native chart through Excel's chart objects (our earlier one replaced);
+        False when Excel refuses (the values are written all the same)."""
+        chart = content.chart
+        try:
+            ws = self.book.sheets[content.name]
+            for old in list(ws.charts):
+                if old.name == self.CHART_NAME:
+                    old.delete()
+            c0, r0, c1, r1 = chart.anchor
+            first = ws.range((r0 + 1, c0 + 1))
+            last = ws.range((r1 + 1, c1 + 1))
+            made = ws.charts.add(left=first.left, top=first.top, width=last.left - first.left,
+                                 height=last.top - first.top)
+            made.name = self.CHART_NAME
+            made.chart_type = "line_markers" if chart.kind == "line" else \
+                ("column_stacked" if chart.stacked else "column_clustered")
+            col, top, bottom = chart.categories
+            columns = [col, *(c for _name, c in chart.series)]
+            made.set_source_data(ws.range(",".join(
+                f"{range_ref(top - 1, c, bottom, c)}" for c in columns)))
+            return True
+        except Exception:  # noqa: BLE001 - a chart Excel will not draw must not lose the values
+            return False
 
     def _write(self, ws: Any, rect: Rect, rows: list[list[Any]]) -> None:
         self._range(ws, rect).value = rows

@@ -27,6 +27,10 @@ Public Sub CsegPricing(control As IRibbonControl)
     RunPython "import xl_cseg.macros as m; m.pricing()"
 End Sub
 
+Public Sub CsegWhatIf(control As IRibbonControl)
+    RunPython "import xl_cseg.macros as m; m.whatif()"
+End Sub
+
 Public Sub CsegConsolidate(control As IRibbonControl)
     RunPython "import xl_cseg.macros as m; m.consolidate()"
 End Sub
