@@ -310,7 +310,7 @@ def test_strip_zip64_extra() -> None:
 
 @pytest.mark.parametrize("mode", ["whole", "chunked"])
 def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str) -> None:
-    """Parts above FAST_COMPRESS_SIZE (deflated by ISA-L): zipfile, zlib and unzip read them
+    """Parts above BIG_PART_SIZE (deflated by ISA-L): zipfile, zlib and unzip read them
     back, the metadata is kept, the members after it stay raw copies."""
     chunked = mode != "whole"
     src, dst = tmp_path / "src.xlsx", tmp_path / "dst.xlsx"
@@ -319,7 +319,7 @@ def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str) -> N
     rows = [b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, rng.randrange(10**9))
             for i in range(1, 60_000)]
     content = b"<worksheet><sheetData>" + b"".join(rows) + b"</sheetData></worksheet>"
-    assert len(content) > atomic.FAST_COMPRESS_SIZE
+    assert len(content) > atomic.BIG_PART_SIZE
     chunks = [content[i:i + 70_001] for i in range(0, len(content), 70_001)]
     write_package(src, dst, {SHEET: chunks if chunked else content})
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:

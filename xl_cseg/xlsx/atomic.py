@@ -263,7 +263,7 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence
         return infos, list(zout.filelist)
 
 
-FAST_COMPRESS_SIZE = 1 << 20
+BIG_PART_SIZE = 1 << 20
 
 
 def _chunks(content: bytes | Sequence[bytes]) -> Sequence[bytes]:
@@ -285,7 +285,7 @@ def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo,
     size = sum(map(len, chunks))
     new.file_size = size
     new.external_attr = info.external_attr
-    if size > FAST_COMPRESS_SIZE and new.compress_type == zipfile.ZIP_DEFLATED:
+    if size > BIG_PART_SIZE and new.compress_type == zipfile.ZIP_DEFLATED:
         write_deflated(zout, new, chunks, size)
         return
     with zout.open(new, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:

@@ -187,7 +187,6 @@ class _Writer:
         self.xml = xml
         self.layout = layout
         self.style_attr = styles.attr
-        self.styled = bool(styles.by_col or styles.by_cell)
         self.out: list[bytes] = []
         self.cursor = layout.start
         self.box: list[int] | None = None  # [first_row, first_col, last_row, last_col]
