@@ -88,6 +88,10 @@ class FakeRange:
         return self.c0 + 1
 
     @property
+    def api(self) -> "FakeRangeApi":
+        return FakeRangeApi(self)
+
+    @property
     def last_cell(self) -> "FakeRange":
         return FakeRange(self.sheet, self.r1, self.c1, self.r1, self.c1)
 
@@ -172,6 +176,46 @@ class FakeRange:
         return FakeRange(self.sheet, *m) if m else self
 
 
+class FakeRangeApi:
+    """The COM side of a range: ``AutoFilter()`` without arguments toggles the sheet's filter
+    like Excel's Range.AutoFilter (on over this range, or off when one is on)."""
+
+    def __init__(self, rng: FakeRange) -> None:
+        self._rng = rng
+
+    def AutoFilter(self) -> None:  # noqa: N802 - COM name
+        sheet = self._rng.sheet
+        sheet.book.log.append(("autofilter", sheet.name, self._rng.address))
+        if sheet.api.AutoFilterMode:
+            sheet.api.AutoFilterMode = False
+        else:
+            sheet.autofilter = (self._rng.r0, self._rng.c0, self._rng.r1, self._rng.c1)
+
+
+class FakeSheetApi:
+    """The COM side of a worksheet: its autofilter (``AutoFilterMode``, ``FilterMode`` when
+    criteria are set, ``AutoFilter.Range.Address``)."""
+
+    def __init__(self, sheet: "FakeSheet") -> None:
+        self._sheet = sheet
+        self.FilterMode = False
+
+    @property
+    def AutoFilterMode(self) -> bool:  # noqa: N802 - COM name
+        return self._sheet.autofilter is not None
+
+    @AutoFilterMode.setter
+    def AutoFilterMode(self, on: bool) -> None:  # noqa: N802 - COM name
+        if not on:
+            self._sheet.autofilter = None
+            self.FilterMode = False
+
+    @property
+    def AutoFilter(self) -> Any:  # noqa: N802 - COM name
+        com_range = type("Range", (), {"Address": FakeRange(self._sheet, *self._sheet.autofilter).address})
+        return type("AutoFilter", (), {"Range": com_range()})()
+
+
 class FakeTable:
     def __init__(self, sheet: "FakeSheet", name: str, ref: str, headers: bool = True,
                  totals: bool = False) -> None:
@@ -216,7 +260,9 @@ class FakeSheet:
         self.colors: dict[tuple[int, int], Any] = {}
         self.fonts: dict[tuple[int, int], dict] = {}
         self.merges: list[tuple[int, int, int, int]] = []
+        self.autofilter: tuple[int, int, int, int] | None = None  # (r0, c0, r1, c1)
         self.tables: Collection = Collection()
+        self.api = FakeSheetApi(self)
 
     def range(self, first: Any, last: Any = None) -> FakeRange:
         if isinstance(first, str):

@@ -417,3 +417,41 @@ def test_what_if_in_the_open_book_writes_the_values_even_without_a_chart():
     assert book.sheets[len(book.sheets) - 1] is sheet
     assert sheet.values[(4, 0)] == "heute"
     assert "Diagramm konnte nicht angelegt werden" in summary.text  # the fake draws no charts
+
+
+def _plain_list_with_filter(criteria: bool = False) -> tuple[FakeBook, FakeSheet]:
+    book = FakeBook()
+    sheet = book.add("Kunden")
+    for c, h in enumerate(["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Potenzial"]):
+        sheet.put((0, c), h)
+    for r in range(1, 5):
+        sheet.values.update({(r, 0): f"K{r}", (r, 1): f"Firma {r}", (r, 2): 1000.0 * r,
+                             (r, 3): 3000.0 * r})
+    sheet.autofilter = (0, 0, 4, 3)
+    sheet.api.FilterMode = criteria
+    return book, sheet
+
+
+def test_plain_autofilter_in_book_grows_over_the_new_columns():
+    book, sheet = _plain_list_with_filter()
+    macros.segment(book=book)
+    last = max(c for r, c in sheet.values if r == 0)
+    assert sheet.values[(0, last)] == OUTPUT_FIELDS[-1].header
+    assert sheet.autofilter == (0, 0, 4, last)
+
+
+def test_autofilter_with_criteria_in_book_is_left_as_the_rep_set_it():
+    book, sheet = _plain_list_with_filter(criteria=True)
+    macros.segment(book=book)
+    assert sheet.autofilter == (0, 0, 4, 3) and sheet.api.FilterMode is True
+
+
+def test_failed_write_in_book_restores_the_autofilter(monkeypatch):
+    book, sheet = _plain_list_with_filter()
+
+    def refuse(self, edit, undo):
+        raise ComError("Blatt geschützt")
+
+    monkeypatch.setattr(ExcelWriter, "_mark", refuse)
+    macros.segment(book=book)
+    assert sheet.autofilter == (0, 0, 4, 3)

@@ -16,6 +16,7 @@ from ..xlsx.errors import WorkbookError
 from ..xlsx.package import SheetInfo, TableInfo
 from ..xlsx.cellvalue import KEEP
 from ..xlsx.new_sheet import Formula
+from ..xlsx.sheet_frame import filter_over
 from ..xlsx.styles import is_percent
 from .cellvalues import from_xlwings, xlwings_special
 from .edits import SheetEdit
@@ -256,6 +257,7 @@ class ExcelWriter:
                 step = f"Formate in {edit.sheet.name}"
                 self._style(ws, edit, cells)
                 self._layout(ws, edit)
+                self._filter(ws, edit, undo)
                 if edit.owned_columns is not None:
                     step = f"Name {OWNED_NAME} in {edit.sheet.name}"
                     self._mark(edit, undo)
@@ -287,6 +289,33 @@ class ExcelWriter:
                 ws.range((row + 1, 1)).entire_row.row_height = height
             except Exception:  # noqa: BLE001 - cosmetic
                 continue
+
+    @staticmethod
+    def _filter(ws: Any, edit: SheetEdit, undo: list[Callable[[], None]]) -> None:
+        """A plain worksheet autofilter over the table grown over the new columns (an Excel
+        Table's filter grows with the table). Only a filter without active criteria is
+        re-applied, so no filtering the rep has set is lost; what Excel or the platform
+        refuses (a Mac without the property, a protected sheet) leaves the filter as it was."""
+        if edit.filter_to is None or edit.table is not None:
+            return
+        try:
+            api = ws.api
+            if not api.AutoFilterMode or api.FilterMode:
+                return
+            old = str(api.AutoFilter.Range.Address).replace("$", "")
+            grown = filter_over(old, *edit.filter_to)
+            if grown is None:
+                return
+            api.AutoFilterMode = False
+            ws.range(grown).api.AutoFilter()
+        except Exception:  # noqa: BLE001 - cosmetic: values are written either way
+            return
+
+        def restore(ws: Any = ws, old: str = old) -> None:
+            ws.api.AutoFilterMode = False
+            ws.range(old).api.AutoFilter()
+
+        undo.append(restore)
 
     def _mark(self, edit: SheetEdit, undo: list[Callable[[], None]]) -> None:
         """The sheet's marker of the columns this project owns (a hidden sheet-local name), so
