@@ -54,8 +54,9 @@ GROUPS: tuple[ParamGroup, ...] = (
     ParamGroup("Ziel", REP, "Umsatzziel absolut des Gebiets", _specs("ziel_umsatz")),
     ParamGroup("Abwesenheit", REP, "Urlaub, Krankheit, Messen, interne Tage",
                _specs("urlaub", "krankheit", "messen", "interne_tage")),
-    ParamGroup("Kundentage", REP, "Kundentage je Woche, Besuche je Kundentag",
-               _specs("kundentage_woche", "besuche_tag")),
+    ParamGroup("Kundentage", REP, "Kundentage je Woche, Besuche je Kundentag, Reservezeit, "
+               "Bundesland",
+               _specs("kundentage_woche", "besuche_tag", "reserve_anteil", "bundesland")),
     ParamGroup("Daten", REP, "Monate im laufenden Jahr erfasst", _specs("monate_lfd_jahr")),
 )
 

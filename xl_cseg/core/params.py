@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, make_dataclass, replace
 from typing import Any, Mapping
 
 from . import german
+from .holidays import NATIONWIDE, STATES
 from .numbers import parse_number, percent_points
 
 ABC_CLASSES = ("A", "B", "C")
@@ -127,6 +128,14 @@ SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("besuche_tag", "Besuche_je_Kundentag", "Besuche je Kundentag", "Besuche", 3.0,
               "Realistische Anzahl Kundenbesuche an einem Kundentag.", "Kapazität", minimum=0.1,
               maximum=20.0),
+    ParamSpec("reserve_anteil", "Reserve_Anteil", "Reservezeit je Woche", "%", 0.20,
+              "Anteil der Besuchstermine einer Woche, der im Besuchsplan frei bleibt "
+              "(Unvorhergesehenes, kurzfristige Angebote, Kundenanfragen).", "Kapazität",
+              kind="percent", minimum=0.0, maximum=0.9),
+    ParamSpec("bundesland", "Bundesland", "Bundesland (Feiertage)", "", NATIONWIDE,
+              "Feiertage dieses Bundeslands bleiben im Besuchsplan frei: " + ", ".join(STATES)
+              + " oder bundesweit (nur die bundesweiten Feiertage).", "Kapazität",
+              kind="choice", choices=(NATIONWIDE, *STATES)),
     ParamSpec("is_kunden_tag", "IS_Kunden_je_Tag", "Inside Sales: Kunden je Tag", "Kunden", 12.0,
               "Ein geschulter Inside-Sales-Mitarbeiter bearbeitet 10-15 C-Kunden am Tag.",
               "Kapazität", minimum=1.0, maximum=100.0),

@@ -366,7 +366,7 @@ def capacity(segment_output: pd.DataFrame, params: Parameters,
     cost_per_visit = params.cost_per_visit
 
     by_code = _by_code(code, visits, contacts, revenue.fillna(0.0), params, is_capacity)
-    thin_out = _thin_out(by_code, demand - field_capacity)
+    thin_out = thin_out_visits(by_code, demand - field_capacity)
     by_code.loc[thin_out.index, "Besuche streichen"] = thin_out["Besuche streichen"]
     by_code.loc["Gesamt"] = by_code.loc[list(CODES)].sum()
     by_code.loc["Gesamt", ["Besuche je Kunde", "Kontakte je Kunde"]] = np.nan
@@ -432,9 +432,11 @@ def _by_code(code: pd.Series, visits: pd.Series, contacts: pd.Series, revenue: p
 MIN_VISIT_SHARE = {"A": 0.5, "B": 0.25, "C": 0.0}
 
 
-def _thin_out(by_code: pd.DataFrame, excess: float) -> pd.DataFrame:
+def thin_out_visits(by_code: pd.DataFrame, excess: float) -> pd.DataFrame:
     """Visits to cut per code, lowest revenue per visit first, until demand fits capacity; no
-    code goes below its floor (:data:`MIN_VISIT_SHARE`), so a remainder may stay uncovered."""
+    code goes below its floor (:data:`MIN_VISIT_SHARE`), so a remainder may stay uncovered.
+    ``by_code``: columns Kunden, Besuche, Umsatz je Besuch, indexed by code (the capacity check
+    and the visit plan both thin out with this rule)."""
     remaining = math.ceil(excess - 1e-9) if excess > 0 else 0
     order = by_code[by_code["Besuche"] > 0].sort_values("Umsatz je Besuch", kind="stable")
     cuts: dict[str, float] = {}
