@@ -412,6 +412,56 @@ def whatif(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsma
     raise typer.Exit(jobs.EXIT_ROW_ERRORS if problems or report.segment.errors else jobs.EXIT_OK)
 
 
+@app.command()
+def visits(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsmappe (.xlsx/.xlsm)"),
+           von: str = typer.Option(..., "--von", help="erster Tag des Plans (30.06.2026 oder "
+                                                      "2026-06-30)"),
+           wochen: int = typer.Option(..., "--wochen", help="Wochen, die geplant werden (1-53)"),
+           ics_file: Optional[Path] = typer.Option(None, "--ics", help="die Termine auch als "
+                                                                       "Kalenderdatei (.ics)"),
+           out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                              help="Ergebnis hierhin schreiben statt in die Datei"),
+           force: bool = _force()) -> None:
+    """Besuchsplan und Anrufliste: die Besuche laut Kanalmatrix gleichmäßig auf die Kundentage
+    verteilen (Feiertage, Abwesenheiten, Reserve frei), Kunden eines Tages nah beieinander;
+    schreibt die Blätter „Besuchsplan“ und „Anrufliste“, mit --ics eine Kalenderdatei."""
+    from .consolidate.cli import _date
+
+    start = _date(von, "--von")
+    try:
+        with console.status("Plane Besuche …"):
+            report = jobs.visits_workbook(workbook, start, wochen, ics_file, out, force=force)
+    except WorkbookError as exc:
+        _fail(exc)
+    plan = report.plan
+    apps = plan.appointments
+    prospects = int((apps["reason"] == "Interessent").sum())
+    console.print(f"[bold]{escape(report.segment.path.name)}[/bold]: Besuchsplan "
+                  f"{german.date(plan.start)} bis {german.date(plan.end)}: "
+                  f"{german.count(len(apps) - prospects, 'Termin', 'Termine')} an "
+                  f"{german.count(len(plan.days), 'Kundentag', 'Kundentagen')} "
+                  f"({german.count(report.kept, 'Termin', 'Termine')} behalten), "
+                  f"{german.count(prospects, 'Vorschlag', 'Vorschläge')} für Interessenten, "
+                  f"{german.count(len(plan.calls), 'Anruf', 'Anrufe')} für Inside Sales.")
+    table = Table(title="Besuche je Segment", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Segment", no_wrap=True)
+    for col in plan.by_code.columns:
+        table.add_column(col, justify="right", no_wrap=True)
+    for code, row in plan.by_code.iterrows():
+        if code != "Gesamt" and not row.any():
+            continue
+        table.add_row(str(code), *(german.number(v) for v in row.tolist()),
+                      style="bold" if code == "Gesamt" else None)
+    console.print(table)
+    _list("Hinweise", report.notes, "yellow")
+    _list("Fehler", report.errors, "red")
+    console.print(f"Geschrieben: {escape(str(report.written))} (Blätter „Besuchsplan“ und "
+                  "„Anrufliste“)")
+    if report.calendar is not None:
+        console.print(f"Kalender: {escape(str(report.calendar))}")
+    raise typer.Exit(report.exit_code)
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"xl-cseg {__version__}")

@@ -32,6 +32,7 @@ from .xlsx.errors import WorkbookError
 
 if TYPE_CHECKING:
     from .core.pricing import PricingResult
+    from .core.visits import VisitPlan
     from .core.whatif import WhatIf
 
 EXIT_OK, EXIT_ROW_ERRORS, EXIT_FAILED = 0, 1, 2
@@ -513,4 +514,147 @@ def whatif_workbook(path: str | Path, values: dict, out: str | Path | None = Non
         write_sheets(source, dst, [whatif_sheet.whatif_content(report.result)],
                      lambda _c, grid: whatif_sheet.is_ours(grid))
     report.written = Path(out) if out is not None else source.path
+    return report
+
+
+# -- visit plan and call list -------------------------------------------------------------------
+class PlanRefused(WorkbookError):
+    """The period cannot be planned (German message); nothing written."""
+
+
+@dataclass
+class VisitReport:
+    """What ``xl-cseg visits`` planned (and wrote)."""
+
+    segment: SegmentReport
+    plan: "VisitPlan"
+    kept: int  # appointments kept from the sheet (past or fixed)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    written: Path | None = None
+    calendar: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ROW_ERRORS if self.errors else EXIT_OK
+
+
+LAT_HEADERS = ("breitengrad", "breite", "lat", "latitude")
+LON_HEADERS = ("laengengrad", "laenge", "lon", "lng", "longitude")
+
+
+def _visit_customers(report: SegmentReport, today: _dt.date) -> pd.DataFrame:
+    """The segmented customers as the visit plan reads them (code, visits a year, place, last
+    contact, the cell a message names)."""
+    from .core.numbers import parse_number
+    from .io.headers import normalize
+    from .io.reader import column_series
+
+    table, result = report.table, report.result
+    rows = result.output.index
+    raw = table.raw.loc[rows]
+    frame = pd.DataFrame({
+        "customer_id": result.inputs["customer_id"].astype(str),
+        "name": result.inputs["name"].fillna("").astype(str),
+        "code": result.output["code"], "visits": result.output["visits"].astype(float),
+        "revenue": result.inputs["revenue"].astype(float),
+        "potential": result.inputs["potential"].astype(float),
+        "potential_class": result.output["potential_class"],
+        "city": raw["city"].map(lambda v: "" if v is None else str(v).strip())
+        if "city" in raw else "",
+    }, index=rows)
+    if "postcode" in raw:  # without the column the plan goes without route (one note)
+        frame["postcode"] = raw["postcode"].map(lambda v: "" if v is None else str(v).strip())
+    frame["where"] = [table.cell(r, "postcode" if "postcode" in table.columns else "customer_id")
+                      for r in rows]
+    for key, words in (("lat", LAT_HEADERS), ("lon", LON_HEADERS)):
+        head = next((str(h) for h in table.headers.values() if normalize(h) in words), None)
+        if head is not None:
+            values = column_series(table, head).loc[rows]
+            frame[key] = [parse_number(v)[0] if v not in (None, "") else None for v in values]
+            frame[key] = frame[key].astype(float)
+    frame["last_contact"] = None
+    from .core import contacts as contact_rules
+    from .io.contacts import find_contacts_table
+
+    found = find_contacts_table(report.source)
+    if found is not None and found.rows:
+        summary = contact_rules.summarize(found.raw, frame["customer_id"], today,
+                                          int(report.params.tage_ohne_kontakt))
+        last = summary.per_customer["last_contact"].to_dict()
+        frame["last_contact"] = [last.get(cid) for cid in frame["customer_id"]]
+    return frame
+
+
+def visits_source(source: SheetSource, start: _dt.date, weeks: int,
+                  today: _dt.date | None = None) -> VisitReport:
+    """Segment, then plan the visits and calls from ``start`` for ``weeks`` weeks; the
+    appointments of an existing ``Besuchsplan`` before ``today`` or marked fixed are kept.
+    Nothing is written."""
+    from .core.pipeline import WON, LOST
+    from .core.visits import PlanError, visit_plan
+    from .io.visit_sheet import kept_appointments, read_absences
+
+    today = today or _dt.date.today()
+    report = analyse_source(source, today)
+    plan_report = plan_source(report, today)
+    customers = _visit_customers(report, today)
+    errors, notes = list(report.errors), list(report.notes)
+    missing = customers["code"].isna()
+    for where in customers["where"][missing]:
+        notes.append(f"{where}: ohne Segment (Eingabefehler) nicht im Besuchsplan")
+    planned = customers[~missing]
+    if "postcode" not in customers:
+        notes.append(f"{report.table.sheet}: die Kundentabelle hat keine Spalte „PLZ“: Besuche "
+                     "ohne Tourenbezug geplant (Spalten „PLZ“ und „Ort“ ergänzen)")
+    measures = None
+    pipeline = plan_report.pipeline
+    if pipeline is not None:
+        inputs = pipeline.inputs
+        open_ = ~inputs["status"].isin([WON, LOST]) & pipeline.counted
+        measures = inputs.loc[open_, ["customer_id", "measure", "next_step", "due_date"]].copy()
+        measures["customer_id"] = measures["customer_id"].astype(str)
+    prospect_mask = ((planned["revenue"] == 0) & (planned["potential"] > 0)) | \
+        planned["potential_class"].isin(["Win", "Grow"])
+    prospects = planned[prospect_mask].assign(
+        kind=["Interessent" if r == 0 else "Wachstumskunde" for r in
+              planned["revenue"][prospect_mask]])
+    prospects = prospects.sort_values("potential", ascending=False, kind="stable")
+    fixed, kept_issues = kept_appointments(source, today)
+    absences, absence_issues = read_absences(source)
+    try:
+        plan = visit_plan(planned, start, weeks, report.params, today=today, absences=absences,
+                          fixed=fixed, measures=measures, prospects=prospects)
+    except PlanError as exc:
+        raise PlanRefused(f"„{source.path.name}“: {exc}; nichts geschrieben.",
+                          path=source.path) from exc
+    for issue in [*kept_issues, *absence_issues, *plan.issues]:
+        (errors if issue.error else notes).append(str(issue))
+    return VisitReport(segment=report, plan=plan, kept=0 if fixed is None else len(fixed),
+                       errors=errors, notes=notes)
+
+
+def visits_workbook(path: str | Path, start: _dt.date, weeks: int,
+                    calendar: str | Path | None = None, out: str | Path | None = None,
+                    today: _dt.date | None = None, *, force: bool = False,
+                    stamp: _dt.datetime | None = None) -> VisitReport:
+    """:func:`visits_source` on a file; the sheets ``Besuchsplan`` and ``Anrufliste`` written
+    into it (added or rewritten; every other part unchanged) and, with ``calendar``, the
+    appointments as an ``.ics`` file. Every target is checked before anything is written."""
+    from .io import ics, visit_sheet
+    from .io.writer import write_sheets
+
+    source = FileSource(path)
+    dst = output_target(source, out, force=force)
+    cal = ics.check_calendar_target(Path(calendar), force) if calendar is not None else None
+    report = visits_source(source, start, weeks, today)
+    contents = [visit_sheet.plan_content(report.plan, report.segment.params),
+                visit_sheet.calls_content(report.plan)]
+    with new_folders(dst):
+        write_sheets(source, dst, contents, visit_sheet.is_ours)
+    report.written = Path(out) if out is not None else source.path
+    if cal is not None:
+        ics.write_calendar(cal, ics.calendar_text(
+            report.plan, stamp or _dt.datetime.now(_dt.timezone.utc)))
+        report.calendar = Path(calendar)
     return report

@@ -51,7 +51,7 @@ CONTACT_HEADERS = {"customer_id": "Kunden-Nr", "name": "Name", "role": "Rolle",
 @dataclass(frozen=True, eq=False)
 class ContactSummary:
     """Per customer number (index): contacts, active contacts, derived loyalty, the flags (list
-    of German texts); issues tied to a row and field of the contact sheet."""
+    of German texts), the last contact with an active contact (a date or None); issues tied to a row and field of the contact sheet."""
 
     per_customer: pd.DataFrame
     issues: list[Issue] = field(default_factory=list)
@@ -153,8 +153,9 @@ def summarize(contacts: pd.DataFrame, customer_ids: pd.Series, today: _dt.date,
         rows.append({"customer_id": cid, "contacts": len(found), "active": len(active),
                      "loyalty": derived_loyalty([c["loyalty"] for c in active],
                                                 [c["role"] for c in active]),
-                     "flags": flags})
-    frame = pd.DataFrame(rows, columns=["customer_id", "contacts", "active", "loyalty", "flags"])
+                     "flags": flags, "last_contact": max(dates) if dates else None})
+    frame = pd.DataFrame(rows, columns=["customer_id", "contacts", "active", "loyalty", "flags",
+                                        "last_contact"])
     return ContactSummary(per_customer=frame.set_index("customer_id"), issues=issues)
 
 

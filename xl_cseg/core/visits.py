@@ -314,6 +314,7 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
     cities = _frame_column(customers, "city", "")
     wheres = _frame_column(customers, "where", "")
     position = {cid: i for i, cid in enumerate(ids)}
+    has_postcodes = "postcode" in customers  # without the column no row is flagged
 
     # appointments kept from the sheet: they take their day's slots and their customer's slots
     appointments: list[dict] = []
@@ -396,11 +397,12 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
             continue
         usable[best] -= 1
         booked[best].append(i)
-        note = "" if postcodes[i] else "keine PLZ: ohne Tourenbezug geplant"
+        note = "keine PLZ: ohne Tourenbezug geplant" if has_postcodes and not postcodes[i] \
+            else ""
         appointments.append(_appointment(day_dates[best], cid, names[i], codes[i],
                                          postcodes[i], cities[i], REGULAR, note, False,
                                          _uid(cid, "besuch", k)))
-    for i in field_idx:
+    for i in field_idx if has_postcodes else ():
         if not postcodes[i] and need[i]:
             issues.append(PlanIssue(wheres[i] or "", f"Kunde {ids[i]} hat keine PLZ: "
                                                      "geplant, aber ohne Tourenbezug"))

@@ -43,7 +43,7 @@ FORMATS: dict[str, str | None] = {
     "eur": '#,##0 "€"', "eur_bold": '#,##0 "€"',
     "pct": "0.0%", "pct_bold": "0.0%",
     "int": "#,##0", "int_bold": "#,##0",
-    "dec": "#,##0.0", "date": "DD.MM.YYYY",
+    "dec": "#,##0.0", "date": "DD.MM.YYYY", "time": "hh:mm",
 }
 
 
