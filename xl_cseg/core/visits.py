@@ -356,16 +356,14 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
     capacity = int(usable[usable > 0].sum())
     cuts = thin_out_visits(by_code, float(by_code["Besuche"].sum()) - capacity)
     cut_per_code = cuts["Besuche streichen"].to_dict() if len(cuts) else {}
-    # thinning: each customer of a thinned code loses its share of the cut, evenly spread
+    # thinning: the code's cut shared among its customers by their visits (largest remainder),
+    # each customer's kept visits evenly spread over its slots
     for code, cut in cut_per_code.items():
         members = [i for i in field_idx if code_of[i] == code and need[i]]
-        total = sum(len(need[i]) for i in members)
-        keep_share = 1.0 - cut / total if total else 1.0
-        for i in members:
+        counts = [len(need[i]) for i in members]
+        for i, keep in zip(members, _apportion(counts, sum(counts) - int(cut),
+                                               [_phase(ids[i]) for i in members])):
             n = len(need[i])
-            keep = int(math.floor(n * keep_share + _phase(ids[i]) - 1e-9)) if keep_share < 1 \
-                else n
-            keep = max(0, min(n, keep))
             step = n / keep if keep else 0
             need[i] = [need[i][int(j * step)] for j in range(keep)]
 
@@ -429,6 +427,25 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
                       _frame_column(customers, "last_contact"))
     return VisitPlan(start=start, end=end, days=days, appointments=frame, calls=calls,
                      by_code=by_code, holidays=hol, issues=issues)
+
+
+def _apportion(counts: list[int], total: int, ties: list[float]) -> list[int]:
+    """``total`` shared in proportion to ``counts`` (whole numbers, none above its count):
+    floors first, the rest to the largest remainders (``ties`` decide equal ones)."""
+    whole = sum(counts)
+    if whole <= 0 or total <= 0:
+        return [0] * len(counts)
+    exact = [c * total / whole for c in counts]
+    out = [min(c, int(math.floor(e + 1e-9))) for c, e in zip(counts, exact)]
+    order = sorted(range(len(counts)), key=lambda j: (-(exact[j] - out[j]), ties[j], j))
+    left = total - sum(out)
+    for j in order:
+        if left <= 0:
+            break
+        if out[j] < counts[j]:
+            out[j] += 1
+            left -= 1
+    return out
 
 
 def _appointment(day, cid, name, code, postcode, city, reason, note, fixed, uid) -> dict:
