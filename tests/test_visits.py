@@ -283,3 +283,22 @@ def test_slots_are_even_and_numbered_on_a_fixed_calendar(cid, per_year, start, l
     # a later period numbers the same slots the same
     later = visit_slots(cid, per_year, first + _dt.timedelta(days=1), last)
     assert {k for k, _a in later} <= {k for k, _a in slots}
+
+
+places = st.tuples(st.sampled_from(["", "10115", "10117", "10200", "80331", "19999", "1011"]),
+                   st.one_of(st.just(float("nan")), st.floats(47.0, 55.0)),
+                   st.floats(6.0, 15.0))
+
+
+@given(booked=st.lists(places, min_size=1, max_size=8), other=places)
+def test_day_route_distance_is_the_nearest_booked_place(booked, other):
+    from xl_cseg.core.visits import DayRoute, place_distance, postcode_key
+
+    def clean(p):
+        return (postcode_key(p[0]), p[1], p[2] if p[1] == p[1] else float("nan"))
+
+    route = DayRoute()
+    for p in booked:
+        route.add(clean(p))
+    expected = min(place_distance(clean(other), clean(p)) for p in booked)
+    assert route.nearest(clean(other)) == pytest.approx(expected, rel=1e-9, abs=1e-9)

@@ -53,6 +53,7 @@ DAY_START_MINUTES = 8 * 60 + 30  # first appointment 08:30
 DAY_SPAN_MINUTES = 9 * 60  # appointments spread until 17:30
 KM_PER_DAY_OFF = 3.0  # a day nearer the aim is worth this many kilometres
 EMPTY_DAY_KM = 40.0  # cost of opening an empty day (a far day is worse, a near one better)
+PROSPECT_KM = 35.0  # a prospect this near a day's route is suggested for its free slots
 _EPOCH = _dt.date(2000, 1, 3)  # a Monday: the fixed calendar the visit slots count from
 
 APPOINTMENT_COLUMNS = ("date", "weekday", "time", "customer_id", "name", "code", "postcode",
@@ -222,7 +223,7 @@ def visit_slots(customer_id: str, per_year: float, start: _dt.date, end: _dt.dat
 
 
 # -- distances ---------------------------------------------------------------------------------
-def _postcode_key(value: object) -> str:
+def postcode_key(value: object) -> str:
     text = "".join(ch for ch in str(value or "") if ch.isdigit())
     return text if len(text) >= 4 else ""
 
@@ -230,7 +231,7 @@ def _postcode_key(value: object) -> str:
 _PREFIX_KM = {5: 0.0, 4: 5.0, 3: 15.0, 2: 35.0, 1: 90.0, 0: 250.0}
 
 
-def _distance(a: tuple, b: tuple) -> float:
+def place_distance(a: tuple, b: tuple) -> float:
     """Kilometres between two places (postcode, lat, lon): great circle when both have
     coordinates, else by the postcode's common leading digits (no postcode: 150)."""
     pa, lat_a, lon_a = a
@@ -250,6 +251,62 @@ def _distance(a: tuple, b: tuple) -> float:
     return _PREFIX_KM[common]
 
 
+class DayRoute:
+    """The places booked on one customer day, kept so that the distance of a further customer
+    to the nearest of them (:func:`place_distance`) takes a few set look-ups: the postcode
+    prefixes of the booked places, and the coordinates of those that have them (figures in
+    ``benchmarks/bench_visits.py``)."""
+
+    __slots__ = ("count", "prefixes", "plain_prefixes", "blank", "plain_blank", "lat", "lon")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.prefixes: set[str] = set()  # every booked postcode's prefixes 1-5
+        self.plain_prefixes: set[str] = set()  # the same of places without coordinates
+        self.blank = self.plain_blank = False  # a booked place without postcode
+        self.lat: list[float] = []
+        self.lon: list[float] = []
+
+    def add(self, place: tuple) -> None:
+        postcode, lat, lon = place
+        self.count += 1
+        located = lat == lat and lon == lon
+        if located:
+            self.lat.append(lat)
+            self.lon.append(lon)
+        keys = {postcode[:k] for k in range(1, 6)} if postcode else set()
+        self.prefixes |= keys
+        self.blank |= not postcode
+        if not located:
+            self.plain_prefixes |= keys
+            self.plain_blank |= not postcode
+
+    def nearest(self, place: tuple) -> float:
+        """Kilometres from ``place`` to the nearest booked place (inf when none)."""
+        postcode, lat, lon = place
+        best = math.inf
+        if lat == lat and lon == lon:
+            if self.lat:
+                phi1, phi2 = math.radians(lat), np.radians(self.lat)
+                dphi, dlmb = phi2 - phi1, np.radians(self.lon) - math.radians(lon)
+                h = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
+                best = float(12742.0 * np.arcsin(np.minimum(1.0, np.sqrt(h))).min())
+            prefixes, blank = self.plain_prefixes, self.plain_blank
+        else:
+            prefixes, blank = self.prefixes, self.blank
+        if prefixes or blank:
+            if not postcode:
+                return min(best, 150.0)
+            common = 0
+            for k in range(min(len(postcode), 5), 0, -1):
+                if postcode[:k] in prefixes:
+                    common = k
+                    break
+            best = min(best, _PREFIX_KM[common] if prefixes else math.inf,
+                       150.0 if blank else math.inf)
+        return best
+
+
 def _route(places: list[tuple]) -> list[int]:
     """Order of one day's visits: by postcode; with coordinates nearest neighbour from the
     lowest postcode."""
@@ -259,7 +316,7 @@ def _route(places: list[tuple]) -> list[int]:
     route = [order[0]]
     left = order[1:]
     while left:
-        nxt = min(left, key=lambda i: (_distance(places[route[-1]], places[i]), i))
+        nxt = min(left, key=lambda i: (place_distance(places[route[-1]], places[i]), i))
         route.append(nxt)
         left.remove(nxt)
     return route
@@ -295,7 +352,7 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
     day_index = {d: i for i, d in enumerate(day_dates)}
     day_offset = np.array([(d - start).days for d in day_dates], dtype=float)
     usable = days["usable"].to_numpy(dtype=int).copy()
-    booked: list[list[int]] = [[] for _ in range(n_days)]  # customer positions per day
+    routes = [DayRoute() for _ in range(n_days)]  # the places booked per day
 
     ids = [str(x) for x in _frame_column(customers, "customer_id", "")]
     codes = _frame_column(customers, "code")
@@ -306,7 +363,7 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
     contacts_year = customers["contacts"].to_numpy(dtype=float) if "contacts" in customers \
         else matrix_contacts
     revenue = np.nan_to_num(np.array(_frame_column(customers, "revenue", 0.0), dtype=float))
-    postcodes = [_postcode_key(p) for p in _frame_column(customers, "postcode", "")]
+    postcodes = [postcode_key(p) for p in _frame_column(customers, "postcode", "")]
     lat = np.array(_frame_column(customers, "lat", np.nan), dtype=float)
     lon = np.array(_frame_column(customers, "lon", np.nan), dtype=float)
     places = list(zip(postcodes, lat.tolist(), lon.tolist()))
@@ -331,7 +388,7 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
         if d in day_index:
             usable[day_index[d]] -= 1
             if i is not None:
-                booked[day_index[d]].append(i)
+                routes[day_index[d]].add(places[i])
         if i is not None:
             fixed_by_customer.setdefault(i, []).append(d)
 
@@ -374,27 +431,17 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
              for k, aim in need[i]]
     slots.sort()
     missed: dict[str, int] = {}
-    day_iter_limit = n_days
+    day_offsets = day_offset.tolist()
     for _rank, aim, cid, i, k in slots:
         half = 365.0 / per_year[i] / 2.0
         lo = int(np.searchsorted(day_offset, aim - half, side="left"))
         hi = int(np.searchsorted(day_offset, aim + half, side="right"))
-        best, best_cost = -1, math.inf
-        for j in range(lo, min(hi, day_iter_limit)):
-            if usable[j] <= 0:
-                continue
-            if booked[j]:
-                near = min(_distance(places[i], places[o]) for o in booked[j])
-            else:
-                near = EMPTY_DAY_KM
-            cost = near + KM_PER_DAY_OFF * abs(day_offset[j] - aim)
-            if cost < best_cost:
-                best, best_cost = j, cost
+        best = _best_day(places[i], aim, lo, hi, day_offsets, usable, routes)
         if best < 0:
             missed[code_of[i]] = missed.get(code_of[i], 0) + 1
             continue
         usable[best] -= 1
-        booked[best].append(i)
+        routes[best].add(places[i])
         note = "keine PLZ: ohne Tourenbezug geplant" if has_postcodes and not postcodes[i] \
             else ""
         appointments.append(_appointment(day_dates[best], cid, names[i], codes[i],
@@ -407,7 +454,7 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
 
     _next_steps(appointments, measures, start, end)
     planned_ids = {a["customer_id"] for a in appointments}
-    appointments += _prospects(prospects, booked, usable, day_dates, places, planned_ids)
+    appointments += _prospects(prospects, routes, usable, day_dates, planned_ids)
     frame = _ordered(appointments, places, position)
     by_code["Besuche geplant"] = 0.0
     planned = frame[~frame["fixed"] & (frame["reason"] != PROSPECT)]["code"].value_counts()
@@ -427,6 +474,33 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
                       _frame_column(customers, "last_contact"))
     return VisitPlan(start=start, end=end, days=days, appointments=frame, calls=calls,
                      by_code=by_code, holidays=hol, issues=issues)
+
+
+def _best_day(place: tuple, aim: float, lo: int, hi: int, offsets: list[float],
+              usable: np.ndarray, routes: list[DayRoute]) -> int:
+    """The customer day in ``lo .. hi - 1`` with room where the visit costs least: kilometres to
+    the day's nearest booked place (:data:`EMPTY_DAY_KM` for an empty day) plus
+    :data:`KM_PER_DAY_OFF` per day from the aim; the earlier day on a tie; -1 when none has
+    room. Days are tried outward from the aim and the search stops where the days off alone
+    cost more than the best found."""
+    best, best_cost = -1, math.inf
+    right = bisect.bisect_left(offsets, aim, lo, hi)
+    left = right - 1
+    while left >= lo or right < hi:
+        if right >= hi or (left >= lo and aim - offsets[left] <= offsets[right] - aim):
+            j, left = left, left - 1
+        else:
+            j, right = right, right + 1
+        off = KM_PER_DAY_OFF * abs(offsets[j] - aim)
+        if off > best_cost:  # days come nearest first: every further one costs more
+            break
+        if usable[j] <= 0:
+            continue
+        route = routes[j]
+        cost = (route.nearest(place) if route.count else EMPTY_DAY_KM) + off
+        if cost < best_cost or cost == best_cost and j < best:
+            best, best_cost = j, cost
+    return best
 
 
 def _apportion(counts: list[int], total: int, ties: list[float]) -> list[int]:
@@ -497,25 +571,26 @@ def _next_steps(appointments: list[dict], measures: pd.DataFrame | None, start: 
         pick["note"] = "; ".join(x for x in (text, pick["note"]) if x)
 
 
-def _prospects(prospects: pd.DataFrame | None, booked: list[list[int]], usable: np.ndarray,
-               day_dates: list[_dt.date], places: list[tuple], planned: set) -> pd.DataFrame:
-    """Free slots (beyond the reserve) offered to the nearest prospects or growth customers,
-    each at most once."""
+def _prospects(prospects: pd.DataFrame | None, routes: list[DayRoute], usable: np.ndarray,
+               day_dates: list[_dt.date], planned: set) -> list[dict]:
+    """Free slots (beyond the reserve) offered to the prospects or growth customers nearest the
+    day's route (within :data:`PROSPECT_KM`), each at most once."""
     rows: list[dict] = []
     if prospects is None or not len(prospects):
         return rows
     cand_ids = [str(x) for x in _frame_column(prospects, "customer_id", "")]
-    cand_places = list(zip([_postcode_key(p) for p in _frame_column(prospects, "postcode", "")],
+    cand_places = list(zip([postcode_key(p) for p in _frame_column(prospects, "postcode", "")],
                            np.array(_frame_column(prospects, "lat", np.nan), dtype=float).tolist(),
                            np.array(_frame_column(prospects, "lon", np.nan), dtype=float).tolist()))
-    free = [c for c in range(len(cand_ids)) if cand_ids[c] not in planned and cand_places[c][0]]
+    free = [c for c in range(len(cand_ids)) if cand_ids[c] not in planned
+            and (cand_places[c][0] or cand_places[c][1] == cand_places[c][1])]
     recs = prospects.to_dict("records")
     for j in range(len(day_dates)):
-        while usable[j] > 0 and booked[j] and free:
-            c = min(free, key=lambda c: (min(_distance(cand_places[c], places[o])
-                                             for o in booked[j]), c))
-            if min(_distance(cand_places[c], places[o]) for o in booked[j]) > 35.0:
-                break  # no candidate near the day's route
+        if usable[j] <= 0 or not routes[j].count or not free:
+            continue
+        near = sorted((routes[j].nearest(cand_places[c]), c) for c in free)
+        chosen = [c for km, c in near if km <= PROSPECT_KM][:int(usable[j])]
+        for c in chosen:
             free.remove(c)
             usable[j] -= 1
             rec = recs[c]
@@ -543,7 +618,7 @@ def _ordered(appointments: list[dict], places: list[tuple], position: dict[str, 
             i = position.get(str(rec["customer_id"]))
             place = rec.pop("_place", None)
             spots.append(place or (places[i] if i is not None else
-                                   (_postcode_key(rec["postcode"]), math.nan, math.nan)))
+                                   (postcode_key(rec["postcode"]), math.nan, math.nan)))
         step = min(DAY_SPAN_MINUTES // max(len(group), 1), 150)
         for n, k in enumerate(_route(spots)):
             rec = group[k]
