@@ -8,8 +8,10 @@ member is copied unchanged, atomically.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
+from operator import is_
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -217,15 +219,15 @@ def fitting_width(header_text: str, values: Sequence[Any], number_format: str | 
     number_types = {t for t in types
                     if issubclass(t, (int, float)) and not issubclass(t, bool)}
     # a column of one kind and empty cells (the usual output column) is filtered in C: filter
-    # drops None and "" (length 0) or None and zeros (absolute value 0), neither changes a width
+    # drops None and "" (length 0) or None and zeros (absolute value 0), neither changes a width;
+    # a mixed one (a trend is a number or "neu") by the exact types present, also in C
     alone = types - {type(None)}
     if text_types:
-        texts = filter(None, values) if alone == text_types else \
-            [v for v in values if isinstance(v, str)]
+        texts = filter(None, values) if alone == text_types else _of_types(values, text_types)
         longest = max(map(len, texts), default=0)
     if number_types:
         numbers = list(filter(None, values)) or [0] if alone == number_types else \
-            [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            list(_of_types(values, number_types))
         big = float(np.max(np.abs(np.asarray(numbers, dtype=float))))
         if number_format and "%" in number_format:
             shown = f"{big * 100:,.1f} %"
@@ -236,6 +238,12 @@ def fitting_width(header_text: str, values: Sequence[Any], number_format: str | 
         longest = max(longest, len(shown))
     need = max(len(header_text) * 1.15 + 3.0, min(longest * 1.1 + 2.0, MAX_WIDTH))
     return round(need, 2)
+
+
+def _of_types(values: Sequence[Any], types: set[type]) -> Iterable[Any]:
+    """The ``values`` whose type is one of ``types`` (exactly; in no particular order)."""
+    return chain.from_iterable(compress(values, map(is_, map(type, values), repeat(kind)))
+                               for kind in types)
 
 
 class FileWriter:
