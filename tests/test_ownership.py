@@ -63,7 +63,10 @@ def test_second_run_writes_the_columns_it_made_and_adds_none(tmp_path):
     first = header_row(path)
     report = jobs.segment_workbook(path, today=TODAY)
     assert header_row(path) == first
-    assert len([n for n in report.notes if "ist Ihre eigene" in n]) == 2
+    said = [n for n in report.notes if "ist Ihre eigene" in n]
+    assert len(said) == 2
+    # the note names the column as it stands in the sheet, not our plain header
+    assert "„ABC (berechnet)“" in said[0] and "„Kanal (berechnet)“" in said[1]
 
 
 def test_columns_with_our_headers_but_no_marker_are_the_reps(tmp_path):

@@ -87,11 +87,13 @@ def foreign_notes(table: CustomerTable, layout: OutputLayout, header_of: Callabl
         if key not in layout.columns:
             continue
         col = layout.columns[key]
+        # a column kept from an earlier run shows the header it has in the sheet
+        result = str(table.headers.get(col, layout.headers[key])).strip()
         for own in cols:
             shown = str(table.headers.get(own, header_of(key))).strip()
             notes.append(f"{table.sheet}!{a1(table.header_row, own)}: Spalte „{shown}“ ist Ihre "
                          "eigene (nicht von xl-cseg angelegt) und bleibt unverändert; das "
-                         f"Ergebnis steht in „{layout.headers[key]}“ (Spalte {col_letter(col)})")
+                         f"Ergebnis steht in „{result}“ (Spalte {col_letter(col)})")
     return notes
 
 
