@@ -308,3 +308,23 @@ def test_rerun_on_the_template_keeps_the_sheets_vba_code_name(tmp_path):
         after = zf.read(part)
         assert b'codeName="shPreise"' in after
         assert zf.read("xl/vbaProject.bin") == before["xl/vbaProject.bin"]
+
+
+def test_piped_cli_tables_cut_no_figure_or_header(tmp_path):
+    """A rep's list piped to a log: the wide pricing table keeps ``10,9 %`` and its headers
+    whole instead of rich's ``10,9…`` and ``Kund…``."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Kunden"
+    sheet.append(["Kundenliste Nord"])
+    sheet.append(["Kunden-Nr", "Kunde", "Umsatz Vorjahr", "Potenzial"])
+    for row in (["N1", "Schmidt GmbH", 45000, 90000], ["N2", "Köhler AG", 12000, 60000],
+                ["N5", "Brandt e.K.", 800, 20000]):
+        sheet.append(row)
+    path = tmp_path / "liste.xlsx"
+    book.save(path)
+    result = runner.invoke(app, ["pricing", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "10,9 %" in result.output  # C-Win: 1,400 EUR of 12,800 EUR
+    assert "…" not in result.output
+    assert "Kunden   betroffen   Aufträge < MBW" in result.output

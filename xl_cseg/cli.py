@@ -10,6 +10,7 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from . import __version__, jobs
@@ -28,6 +29,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 # piped output (logs, CI) gets room for the distribution tables instead of rich's 80 columns
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def show(table: Table) -> None:
+    """Print a table at its natural width when the console is narrower: a figure or a header
+    cut to „10,9…“ is lost to the reader, a long line only wraps."""
+    needed = Measurement.get(console, console.options.update_width(1000), table).maximum
+    if needed <= console.width:
+        console.print(table)
+    else:  # rich never prints wider than its console: a console of the table's width
+        Console(highlight=False, width=needed, file=console.file).print(table)
 
 MAX_LISTED = 40
 
@@ -81,11 +92,11 @@ def print_report(report: jobs.SegmentReport, verb: str) -> None:
                   f"A-Schwelle {german.amount(p.a_threshold)}, "
                   f"ABC-Methode {p.abc_methode}.")
     print_parameters(report)
-    console.print(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))
-    console.print(distribution_table("Verteilung nach Segment", report.distribution.by_code))
-    console.print(matrix_table(report.distribution))
+    show(distribution_table("Verteilung nach ABC-Klasse", report.distribution.by_abc))
+    show(distribution_table("Verteilung nach Segment", report.distribution.by_code))
+    show(matrix_table(report.distribution))
     if report.crossed is not None:
-        console.print(crossed_table(report.crossed))
+        show(crossed_table(report.crossed))
     _list("Hinweise", report.all_notes, "yellow")
     _list("Fehler", report.all_errors, "red")
     if report.written:
@@ -328,8 +339,8 @@ def pricing(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsm
                   f"{german.amount(p.kosten_je_auftrag)}, Mindestbestellwert "
                   f"{german.amount(p.mindestbestellwert)}, Pauschale {german.amount(p.pauschale)}, "
                   f"max. Vertriebskostenanteil {german.percent(p.max_kostenanteil)}.")
-    console.print(pricing_table("Je Segment", result.by_code))
-    console.print(pricing_table("Je ABC-Klasse", result.by_abc))
+    show(pricing_table("Je Segment", result.by_code))
+    show(pricing_table("Je ABC-Klasse", result.by_abc))
     total = result.totals
     console.print(f"Pauschale bringt {german.amount(total['Pauschale/Jahr'])} im Jahr "
                   f"({int(total['Betroffene Kunden'])} Kunden betroffen); Bündeln auf den "
@@ -402,7 +413,7 @@ def whatif(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsma
                       german.amount(row["C Umsatz"]), f"{row['Klassenwechsel']}", f"{row['neu C']}",
                       f"{row['nicht mehr C']}",
                       style="bold" if row["Szenario"] == "heute" else None)
-    console.print(table)
+    show(table)
     if len(frame) > MAX_WHATIF_ROWS:
         console.print(f"… und {len(frame) - MAX_WHATIF_ROWS} weitere Szenarien (siehe Blatt "
                       "„Was-wäre-wenn“)")
@@ -452,7 +463,7 @@ def visits(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsma
             continue
         table.add_row(str(code), *(german.number(v) for v in row.tolist()),
                       style="bold" if code == "Gesamt" else None)
-    console.print(table)
+    show(table)
     _list("Hinweise", report.notes, "yellow")
     _list("Fehler", report.errors, "red")
     console.print(f"Geschrieben: {escape(str(report.written))} (Blätter „Besuchsplan“ und "
