@@ -14,7 +14,7 @@ from xl_cseg.build.ribbon import (
 
 ENTRY_POINTS = {
     "segment", "validate", "freeze_values", "update_pipeline", "compute_plan", "pricing", "whatif",
-    "consolidate", "push_params", "check_setup", "open_help",
+    "visits", "consolidate", "push_params", "check_setup", "open_help",
 }
 NS = {"c": CUSTOMUI_NS}
 BUTTONS = [button for group in RIBBON for button in group.buttons]
@@ -30,7 +30,7 @@ def test_ribbon_xml_is_valid_customui14():
         "Segmentierung", "Pipeline && Planung", "Gebiete", "Hilfe"]
     assert [b.get("onAction") for b in tab.iter(f"{{{CUSTOMUI_NS}}}button")] == [
         "CsegSegment", "CsegValidate", "CsegFreezeValues", "CsegUpdatePipeline", "CsegComputePlan",
-        "CsegPricing", "CsegWhatIf", "CsegConsolidate", "CsegPushParams", "CsegCheckSetup", "CsegOpenHelp"]
+        "CsegPricing", "CsegWhatIf", "CsegVisits", "CsegConsolidate", "CsegPushParams", "CsegCheckSetup", "CsegOpenHelp"]
 
 
 def test_ribbon_xml_is_deterministic():

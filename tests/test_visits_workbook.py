@@ -202,3 +202,52 @@ def test_apache_poi_reads_the_plan(tmp_path):
     jobs.visits_workbook(path, START, 8, today=TODAY)
     result = assert_poi_reads([path], cells=True)[path]
     assert {"Besuchsplan", "Anrufliste"} <= set(result.sheets)
+
+
+def test_ribbon_entry_point_on_a_file_plans_four_weeks_and_writes_the_calendar(tmp_path):
+    from xl_cseg import macros
+
+    path = _list(tmp_path / "liste.xlsx")
+    summary = macros.run_on_file("visits", path, today=_dt.date(2027, 1, 6))  # a Wednesday
+    assert "Besuchsplan 11.01.2027 bis 07.02.2027" in summary.text, summary.text
+    assert summary.ok and "Kalenderdatei" in summary.text
+    calendar = tmp_path / "liste Besuchsplan.ics"
+    events = list(icalendar.Calendar.from_ical(calendar.read_bytes()).walk("VEVENT"))
+    assert len(events) == len(_plan_rows(path))
+    # a foreign calendar of that name stays as it is; the sheets are written all the same
+    calendar.write_text("BEGIN:VCALENDAR\r\nPRODID:-//Outlook//DE\r\nEND:VCALENDAR\r\n")
+    summary = macros.run_on_file("visits", path, today=_dt.date(2027, 1, 6))
+    assert "Keine Kalenderdatei" in summary.text and "Outlook" in calendar.read_text()
+
+
+def test_in_the_open_book_dates_and_times_get_their_formats(tmp_path):
+    from tests.excel_fakes import FakeBook
+    from xl_cseg import macros
+    from xl_cseg.io.excel import ExcelSource, ExcelWriter
+
+    path = _list(tmp_path / "liste.xlsx")
+    book = FakeBook.from_file(path)
+    book.fullname = str(tmp_path / "offen.xlsx")
+    summary = macros.run_visits(ExcelSource(book), ExcelWriter(book), _dt.date(2027, 1, 6))
+    assert "Besuchsplan 11.01.2027" in summary.text, summary.text
+    sheet = book.sheets[visit_sheet.SHEET]
+    assert sheet.values[(0, 0)] == visit_sheet.TITLE
+    first = visit_sheet.HEAD + 1
+    assert sheet.formats[(first, 0)] == "DD.MM.YYYY" and sheet.formats[(first, 2)] == "hh:mm"
+    # a second click keeps nothing in the future, plans again and leaves no old cells
+    again = macros.run_visits(ExcelSource(book), ExcelWriter(book), _dt.date(2027, 1, 6))
+    assert again.ok
+
+
+def test_plan_mentions_the_visit_plan(tmp_path):
+    path = _list(tmp_path / "liste.xlsx")
+    result = runner.invoke(app, ["plan", str(path)])
+    assert "Besuchsplan:" not in result.output
+    jobs.visits_workbook(path, START, 4, today=TODAY)
+    result = runner.invoke(app, ["plan", str(path)])
+    text = " ".join(result.output.split())
+    rows = _plan_rows(path)
+    first, last = min(r["Datum"] for r in rows), max(r["Datum"] for r in rows)
+    count = f"{len(rows)} Termin" + ("e" if len(rows) != 1 else "")
+    assert f"Besuchsplan: Blatt „Besuchsplan“: {count} vom {first:%d.%m.%Y} bis " \
+        f"{last:%d.%m.%Y}" in text, text

@@ -216,6 +216,8 @@ def plan(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsmapp
     print_parameters(report)
     console.print(plan_table("Umsatzziel und Lücke", plan_report.gap.as_rows()))
     console.print(plan_table("Kapazität", plan_report.capacity.as_rows()))
+    if plan_report.visits:
+        console.print(f"Besuchsplan: {escape(plan_report.visits)}")
     _list("Hinweise", report.all_notes, "yellow")
     _list("Fehler", report.all_errors, "red")
     console.print(f"Geschrieben: {escape(str(report.written))}")

@@ -101,6 +101,7 @@ class PlanReport:
     capacity: Capacity
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    visits: str | None = None  # the workbook's visit plan in one line, when it has one
 
 
 def read_parameters(source: SheetSource | str | Path, values: ParameterValues | None = None,
@@ -321,8 +322,10 @@ def plan_source(report: SegmentReport, today: _dt.date | None = None) -> PlanRep
     gap = gap_to_target(report.result.output, report.result.inputs, pipeline, params)
     cap = capacity(report.result.output, params, report.result.inputs)
     errors += [f"{by_name.get(i.name.casefold(), i.name)}: {i.message}" for i in cap.issues]
+    from .io.visit_sheet import plan_summary
+
     return PlanReport(measures=measures, pipeline=pipeline, gap=gap, capacity=cap,
-                      errors=errors, notes=notes)
+                      errors=errors, notes=notes, visits=plan_summary(source))
 
 
 def workbook_edits(source: SheetSource, today: _dt.date | None = None,

@@ -154,7 +154,8 @@ def run_plan(source: SheetSource, writer: WorkbookWriter,
             f"Lücke zum Ziel: {german.amount(gap.gap)}; gewichtete Pipeline "
             f"{german.amount(gap.weighted_pipeline)}{coverage}.\n"
             f"Auslastung Außendienst: {german.percent(cap.utilisation)}; Inside Sales: "
-            f"{german.number(cap.is_fte, 1)} Stellen.")
+            f"{german.number(cap.is_fte, 1)} Stellen."
+            + (f"\n{report.plan.visits}" if report.plan.visits else ""))
     return Summary(TITLE, _text(head, _issues(report)), not report.all_errors)
 
 
@@ -202,6 +203,43 @@ def run_whatif(source: SheetSource, writer: WorkbookWriter,
     head = (f"Blatt „{whatif_sheet.SHEET}“ berechnet: Kosten je Besuch von 70 % bis 130 % von "
             f"{german.amount(params.cost_per_visit)} (andere Bereiche: xl-cseg whatif).")
     return Summary(TITLE, _text(head, "\n".join(lines)) + chart, not report.segment.errors)
+
+
+VISIT_WEEKS = 4  # the button plans four weeks from next Monday (other periods: xl-cseg visits)
+
+
+def run_visits(source: SheetSource, writer: WorkbookWriter,
+               today: _dt.date | None = None) -> Summary:
+    """Besuchsplan: four weeks from next Monday into the sheets Besuchsplan and Anrufliste, the
+    appointments also as a calendar file beside the workbook (``<Mappe> Besuchsplan.ics``; one
+    that xl-cseg did not write stays as it is)."""
+    from .io import ics, visit_sheet
+
+    today = today or _dt.date.today()
+    start = today + _dt.timedelta(days=7 - today.weekday())
+    report = jobs.visits_source(source, start, VISIT_WEEKS, today)
+    plan = report.plan
+    writer.write_sheets(source, [visit_sheet.plan_content(plan, report.segment.params),
+                                 visit_sheet.calls_content(plan)], visit_sheet.is_ours)
+    notes = list(report.notes)
+    calendar = source.path.with_name(f"{source.path.stem} Besuchsplan.ics")
+    try:
+        ics.write_calendar(ics.check_calendar_target(calendar),
+                           ics.calendar_text(plan, _dt.datetime.now(_dt.timezone.utc)))
+        where = f"Kalenderdatei: {calendar}"
+    except WorkbookError as exc:
+        where = f"Keine Kalenderdatei: {exc}"
+    prospects = int((plan.appointments["reason"] == "Interessent").sum())
+    head = (f"Besuchsplan {german.date(plan.start)} bis {german.date(plan.end)}: "
+            f"{german.count(len(plan.appointments) - prospects, 'Termin', 'Termine')} an "
+            f"{german.count(len(plan.days), 'Kundentag', 'Kundentagen')} "
+            f"({german.count(report.kept, 'Termin', 'Termine')} behalten), "
+            f"{german.count(prospects, 'Vorschlag', 'Vorschläge')} für Interessenten, "
+            f"{german.count(len(plan.calls), 'Anruf', 'Anrufe')} für Inside Sales; ohne Termin: "
+            f"{german.number(plan.unplanned)} Besuche.\n{where}\n"
+            "Andere Zeiträume: xl-cseg visits MAPPE --von DATUM --wochen N.")
+    return Summary(TITLE, _text(head, _problems(("Fehler", report.errors), ("Hinweise", notes))),
+                   not report.errors)
 
 
 def run_freeze(source: SheetSource, writer: WorkbookWriter) -> Summary:
@@ -353,6 +391,8 @@ def _run(name: str, source: SheetSource, writer: WorkbookWriter,
             return run_pricing(source, writer, today)
         case "whatif":
             return run_whatif(source, writer, today)
+        case "visits":
+            return run_visits(source, writer, today)
         case "consolidate":
             return run_consolidate(source, folder(), today)
         case "push_params":
@@ -445,6 +485,11 @@ def pricing(book: Any = None) -> Summary:
 def whatif(book: Any = None) -> Summary:
     """Was-wäre-wenn: C-Schwelle und Klassen für Kosten je Besuch von 70 % bis 130 %."""
     return _in_excel("whatif", book)
+
+
+def visits(book: Any = None) -> Summary:
+    """Besuchsplan: vier Wochen ab dem nächsten Montag, Anrufliste und Kalenderdatei."""
+    return _in_excel("visits", book)
 
 
 def consolidate(book: Any = None) -> Summary:

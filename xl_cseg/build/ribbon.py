@@ -106,6 +106,13 @@ RIBBON: tuple[RibbonGroup, ...] = (
             "Rechnet C- und A-Schwelle, Kunden je Klasse und Klassenwechsel für Kosten je "
             "Besuch von 70 % bis 130 % des heutigen Werts; Blatt Was-wäre-wenn mit Diagramm.",
             "whatif"),
+        RibbonButton(
+            "btnVisits", "Besuchsplan", "CsegVisits", "DateAndTimeInsert",
+            "Besuchsplan und Anrufliste",
+            "Verteilt die Besuche laut Kanalmatrix ab dem nächsten Montag auf vier Wochen "
+            "Kundentage (Feiertage, Abwesenheiten und Reserve bleiben frei), Kunden eines Tages "
+            "nah beieinander; Blätter Besuchsplan und Anrufliste, Kalenderdatei neben der Mappe.",
+            "visits"),
     )),
     RibbonGroup("grpGebiete", "Gebiete", (
         RibbonButton(

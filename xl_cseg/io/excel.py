@@ -355,8 +355,10 @@ class ExcelWriter:
 
     def write_sheets(self, source: Any, contents: Sequence[Any], recognise: Callable) -> None:
         """Sheets of our own (:class:`xlsx.new_sheet.SheetContent`) in the open book: a missing
-        one is added after the last sheet; an existing one of ours gets the new cells and its
-        other cells cleared; one holding anything else is refused before anything changes."""
+        one is added after the last sheet; an existing one of ours gets the new cells (with
+        their number formats: dates, times, amounts) and its other cells cleared; one holding
+        anything else is refused before anything changes."""
+        from ..xlsx.new_sheet import FORMATS
         from .writer import check_ours
 
         check_ours(source, contents, recognise)
@@ -374,7 +376,9 @@ class ExcelWriter:
                         if value != "":
                             cells[(r, c)] = None
             cells.update(content.cells)
-            edits.append(SheetEdit(sheet=sheet, cells=cells))
+            styles = {rc: ("format", FORMATS[key]) for rc, key in content.formats.items()
+                      if FORMATS.get(key) and rc in content.cells}
+            edits.append(SheetEdit(sheet=sheet, cells=cells, styles=styles))
         self.apply(edits)
         self.charts_missing = [c.name for c in contents
                                if c.chart is not None and not self._chart(c)]

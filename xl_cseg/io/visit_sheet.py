@@ -84,7 +84,7 @@ def plan_content(plan: VisitPlan, params: Parameters) -> SheetContent:
                 cells[(r, c)] = value
     _week_view(plan, cells, formats)
     widths = {0: 11, 1: 11, 2: 8, 3: 11, 4: 30, 5: 11, 6: 7, 7: 18, 8: 28, 9: 40, 10: 6,
-              WEEK_COL: 5, WEEK_COL + 1: 11, **{WEEK_COL + 2 + i: 28 for i in range(5)},
+              WEEK_COL: 11, WEEK_COL + 1: 11, **{WEEK_COL + 2 + i: 28 for i in range(5)},
               WEEK_COL + 7: 8, WEEK_COL + 8: 6}
     return SheetContent(name=SHEET, cells=cells, formats=formats, widths=widths,
                         freeze_row=HEAD + 1)
@@ -212,6 +212,30 @@ def kept_appointments(source: SheetSource, today: _dt.date
                      "reason": row[8] or "", "note": row[9] or ""})
     return pd.DataFrame(rows, columns=["date", "customer_id", "name", "code", "postcode", "city",
                                        "reason", "note"]), issues
+
+
+def plan_summary(source: SheetSource) -> str | None:
+    """One German line about the workbook's ``Besuchsplan`` (appointments, first and last day,
+    how many are fixed); None when it has none of ours."""
+    info = next((s for s in source.worksheets() if s.name == SHEET), None)
+    if info is None:
+        return None
+    grid = source.grid(info)
+    if not grid or not grid[0] or str(grid[0][0]).strip() != TITLE:
+        return None
+    days, fixed = [], 0
+    for row in grid[HEAD + 1:]:
+        day, _error = parse_date(row[0] if row else None)
+        if day is None:
+            continue
+        days.append(day)
+        fixed += len(row) > 10 and str(row[10] or "").strip().casefold() not in FIXED_WORDS
+    if not days:
+        return f"Blatt „{SHEET}“ ohne Termine (neu planen: xl-cseg visits)."
+    return (f"Blatt „{SHEET}“: {german.count(len(days), 'Termin', 'Termine')} vom "
+            f"{german.date(min(days))} bis {german.date(max(days))}"
+            + (f", davon {fixed} fest" if fixed else "")
+            + " (neu planen: xl-cseg visits oder „Besuchsplan“ im Menüband).")
 
 
 def read_absences(source: SheetSource) -> tuple[list[Absence], list[PlanIssue]]:
