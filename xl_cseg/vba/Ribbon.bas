@@ -31,6 +31,10 @@ Public Sub CsegWhatIf(control As IRibbonControl)
     RunPython "import xl_cseg.macros as m; m.whatif()"
 End Sub
 
+Public Sub CsegVisits(control As IRibbonControl)
+    RunPython "import xl_cseg.macros as m; m.visits()"
+End Sub
+
 Public Sub CsegConsolidate(control As IRibbonControl)
     RunPython "import xl_cseg.macros as m; m.consolidate()"
 End Sub
