@@ -240,3 +240,26 @@ def test_callback_without_procedure_fails_the_build(tmp_path, monkeypatch):
     with pytest.raises(build.BuildError, match="CsegSegment"):
         build.build_all(target, tmp_path / "data")
     assert not target.exists()
+
+
+def test_start_sheet_shows_every_ribbon_button_whole(template):
+    """Rendered by LibreOffice the Start sheet cut „Werte einfrie“ and printed the long
+    descriptions over the next rows: column B holds each label, each row its wrapped lines."""
+    import math
+
+    import openpyxl
+    sheet = openpyxl.load_workbook(io.BytesIO(template), read_only=False)["Start"]
+    label_width = sheet.column_dimensions["B"].width
+    tip_width = sheet.column_dimensions["C"].width
+    rows = {}
+    for row in sheet.iter_rows(min_col=2, max_col=3):
+        label, tip = row[0].value, row[1].value
+        if isinstance(label, str) and any(label == f"{g.label}: {b.label}"
+                                          for g in RIBBON for b in g.buttons):
+            rows[label] = (row[0].row, tip)
+    assert len(rows) == sum(len(g.buttons) for g in RIBBON)
+    for label, (r, tip) in rows.items():
+        assert len(label) <= label_width, label
+        lines = math.ceil(len(tip) / tip_width)
+        height = sheet.row_dimensions[r].height or 15
+        assert height >= 15 * lines, (label, height, lines)

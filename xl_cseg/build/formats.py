@@ -44,6 +44,7 @@ class Formats:
     subtitle: Format
     text: Format
     wrap: Format
+    bold_top: Format
     bold: Format
     header: Format
     header_out: Format
@@ -88,6 +89,7 @@ def make_formats(wb: Workbook) -> Formats:
         subtitle=f(bold=True, font_size=12, font_color=ACCENT),
         text=f(),
         wrap=f(text_wrap=True, valign="top"),
+        bold_top=f(bold=True, valign="top"),
         bold=f(bold=True),
         header=f(bold=True, font_color="#FFFFFF", bg_color=ACCENT, text_wrap=True, **border),
         header_out=f(bold=True, font_color=ACCENT, bg_color="#D9E2F3", text_wrap=True, **border),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from xlsxwriter.worksheet import Worksheet
 
 from .formats import Formats
@@ -52,11 +54,33 @@ CONF = (
 )
 
 
+TEXT_WIDTH = 126  # columns B and C together: the page's text width
+LINE_HEIGHT = 15  # points per line of 11 pt text
+
+
+def button_rows() -> list[tuple[str, str]]:
+    """The ribbon's buttons as (label, description) lines of the Start sheet."""
+    return [(f"{group.label}: {button.label}", button.supertip)
+            for group in RIBBON for button in group.buttons]
+
+
+def label_width() -> int:
+    """Column B fits the longest bold button label."""
+    return max(len(label) for label, _tip in button_rows()) + 2
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Wrapped lines of ``text`` in a column ``width`` characters wide (rounded up: a row a
+    little too high is white space, one too low hides the text under the next row)."""
+    return max(1, math.ceil(len(text) / width))
+
+
 def write_start_sheet(ws: Worksheet, fmt: Formats) -> None:
     ws.hide_gridlines(2)
     ws.set_column(0, 0, 3)
-    ws.set_column(1, 1, 26)
-    ws.set_column(2, 2, 100)
+    labels = label_width()
+    ws.set_column(1, 1, labels)
+    ws.set_column(2, 2, TEXT_WIDTH - labels)
     ws.write_string(0, 1, "Kundensegmentierung", fmt.title)
     ws.merge_range(1, 1, 1, 2, INTRO, fmt.wrap)
     ws.set_row(1, 62)
@@ -72,11 +96,13 @@ def write_start_sheet(ws: Worksheet, fmt: Formats) -> None:
     row = paragraphs(3, "Erste Schritte", STEPS)
     ws.write_string(row, 1, "Menüband „Kundensegmentierung“", fmt.subtitle)
     row += 1
-    for group in RIBBON:
-        for button in group.buttons:
-            ws.write_string(row, 1, f"{group.label}: {button.label}", fmt.bold)
-            ws.write_string(row, 2, button.supertip, fmt.wrap)
-            row += 1
+    for label, tip in button_rows():
+        ws.write_string(row, 1, label, fmt.bold_top)
+        ws.write_string(row, 2, tip, fmt.wrap)
+        lines = lines_needed(tip, TEXT_WIDTH - labels)
+        if lines > 1:  # Excel and LibreOffice keep a wrapped row at one line's height
+            ws.set_row(row, LINE_HEIGHT * lines)
+        row += 1
     paragraphs(row + 1, "Python und xlwings", SETUP)
 
 
