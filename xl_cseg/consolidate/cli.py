@@ -87,6 +87,11 @@ def consolidate_command(
     old_days: int = typer.Option(30, "--alt-tage", min=0, metavar="N",
                                  help="Gebietsdateien, die länger nicht gespeichert wurden, "
                                       "als veraltet markieren"),
+    nach: Optional[list[str]] = typer.Option(
+        None, "--nach", metavar="SPALTE",
+        help="Spalte des Kaufverhaltens (z. B. Produktart) aller Gebietsdateien, mit den "
+             "Segmenten gekreuzt (Blatt Kaufverhalten); bis zu zweimal. Spalten aus der "
+             "Spaltenzuordnung jeder Datei (Zeile Dimension) kommen dazu"),
 ) -> None:
     """Alle Gebietsdateien einlesen, zentral segmentieren und zu einer Gesamtauswertung
     zusammenführen."""
@@ -112,7 +117,7 @@ def consolidate_command(
     try:
         run = consolidate(paths, out, params, today, snapshot or today is not None, history_path,
                           jobs, progress, replace, old_days, force=force,
-                          once=once)
+                          once=once, dimensions=nach or ())
     except (WorkbookError, history.HistoryError) as exc:
         _fail(exc)
     finally:
@@ -162,6 +167,7 @@ def consolidate_command(
                       "Zeile im Blatt Duplikate); in den Summen "
                       + ("einmal gezählt." if once else "je Gebiet gezählt (--einmal-zaehlen: "
                                                         "einmal)."))
+    _dimension_summary(data)
     times = ", ".join(f"{k} {german.number(v, 1)} s" for k, v in run.seconds.items())
     console.print(f"Geschrieben: {escape(str(run.out))} ({times})")
     if run.history is not None:
@@ -169,6 +175,24 @@ def consolidate_command(
                       f"{german.count(run.stored, 'Kunde', 'Kunden')} in "
                       f"{escape(str(run.history))}")
     raise typer.Exit(run.exit_code)
+
+
+def _dimension_summary(data) -> None:
+    """One line per buying-behaviour dimension of the master, and what could not be done."""
+    from .master import DIMENSIONS_SHEET
+
+    for text in data.dimension_errors:
+        err.print(f"[yellow]{escape(text)}.[/yellow]", soft_wrap=True)
+    for t in data.dimensions:
+        values = t.table.drop(index=TOTAL, level=0).index.get_level_values(0).unique()
+        line = (f"Kaufverhalten {escape(t.name)}: "
+                f"{german.count(len(values), 'Wert', 'Werte')} "
+                f"({escape(', '.join(map(str, values[:6])))}{' …' if len(values) > 6 else ''})"
+                f" x Segment im Blatt {DIMENSIONS_SHEET}")
+        if t.missing and not t.combined:
+            line += (f"; {german.count(len(t.missing), 'Datei', 'Dateien')} ohne diese Spalte "
+                     "(Importprotokoll)")
+        console.print(line + ".", soft_wrap=True)
 
 
 def migration_command(

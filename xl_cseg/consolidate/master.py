@@ -1,5 +1,6 @@
 """The master workbook: ``Übersicht`` (figures and native charts), ``Kunden gesamt`` (every
-customer, rows rendered by the workers), ``Gebiete``, ``Pipeline``, ``Duplikate`` and ``Importprotokoll``.
+customer, rows rendered by the workers), ``Gebiete``, ``Pipeline``, ``Duplikate``,
+``Kaufverhalten`` (when the files keep buying-behaviour columns) and ``Importprotokoll``.
 
 Every cell is a value: text is written as text (``=HYPERLINK(...)`` stays a string), so the
 master holds no formulas and no links to the territory files.
@@ -11,7 +12,7 @@ import datetime as _dt
 import io
 import math
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -24,12 +25,14 @@ from ..core import german
 from ..core.columns import (CONSOLIDATION_FIELDS, DATE_FORMAT, EXTRA_INPUT_FIELDS, FIELD_BY_KEY,
                             ID, INPUT_FIELDS, MEASURE_FIELDS, MEASURE_OUTPUT_FIELDS,
                             OUTPUT_FIELDS, Field, header)
+from ..core.dimensions import COLUMNS as DIMENSION_COLUMNS, NO_VALUE
 from ..core.distribution import TOTAL, Distribution
 from ..core.params import CODES, POTENTIAL_CLASSES
 from ..core.pipeline import measure_header
 from ..xlsx.cellvalue import MAX_TEXT
 from . import master_rows
 from .reader import CUSTOMER_COLUMNS, OUTPUT_PROPERTY
+from .summary import DimensionTable
 
 CUSTOMERS_SHEET = "Kunden gesamt"
 _CUSTOMERS_PART = "xl/worksheets/sheet2.xml"  # the second sheet XlsxWriter writes
@@ -74,6 +77,8 @@ class MasterData:
     parameter_errors: Sequence[str]
     date: _dt.date
     rendered: list[master_rows.Deflated]  # the customers' rows, file by file (deflated)
+    dimensions: list[DimensionTable] = field(default_factory=list)  # sheet Kaufverhalten
+    dimension_errors: list[str] = field(default_factory=list)  # --nach names no file has
 
 
 def _title(key: str) -> str:
@@ -158,6 +163,8 @@ def write_master(data: MasterData, dst: Path) -> None:
     _territories(book, territories, data.territories)
     _pipeline(book, book.wb.add_worksheet("Pipeline"), data.measures)
     _duplicates(book, book.wb.add_worksheet("Duplikate"), data.duplicates)
+    if data.dimensions:
+        _dimensions(book, book.wb.add_worksheet(DIMENSIONS_SHEET), data.dimensions)
     _log(book, book.wb.add_worksheet(LOG_SHEET), data)
     _overview(book, overview, data)
     overview.activate()
@@ -251,6 +258,15 @@ def _log(book: Book, ws, data: MasterData) -> None:
     for text in data.parameter_errors:
         ws.write_string(row, 0, f"Parameterdatei: {text}")
         row += 1
+    for text in data.dimension_errors:
+        ws.write_string(row, 0, text)
+        row += 1
+    lacking = [(t.name, ", ".join(f for f, _n in t.missing)) for t in data.dimensions
+               if t.missing and not t.combined]
+    for name, files in lacking:
+        ws.write_string(row, 0, f"Ohne Spalte „{name}“ (Kunden als „{NO_VALUE}“ im Blatt "
+                                f"{DIMENSIONS_SHEET}): {files}"[:MAX_TEXT])
+        row += 1
     kinds = {"Kunden": "int", "Maßnahmen": "int", "Fehler": "int", "Hinweise": "int",
              "Abweichende Parameter": "int", "Zuletzt gespeichert": "date", "Sekunden": "num"}
     log = data.log
@@ -271,6 +287,43 @@ def _log(book: Book, ws, data: MasterData) -> None:
     for col, name in enumerate(log.columns):
         ws.set_column(col, col, widths.get(name, 9))
     print_setup(ws, end - 1, len(log.columns) - 1)
+
+
+DIMENSIONS_SHEET = "Kaufverhalten"
+_DIMENSION_KINDS = {"Kunden": "int", "Umsatz": "eur", "Potenzial": "eur",
+                    "Offenes Potenzial": "eur"}
+
+
+def _dimensions(book: Book, ws, tables: Sequence[DimensionTable]) -> None:
+    """Per dimension a block: value x code (customers, revenue, potential, open potential),
+    each value's total and the grand total in bold, the files without the column below."""
+    ws.write_string(0, 0, "Auswertung nach Kaufverhalten", book.title)
+    ws.write_string(1, 0, "Je Merkmal: Kunden, Umsatz Vorjahr, Potenzial und offenes Potenzial "
+                          "je Wert und Segment")
+    row = 3
+    for t in tables:
+        ws.write_string(row, 0, f"{t.name} x Segment", book.bold)
+        frame = t.table.reset_index()
+        frame.columns = [t.name, "Segment", *DIMENSION_COLUMNS]
+        keys = list(frame.columns)
+        for col, key in enumerate(keys):
+            ws.write_string(row + 1, col, key, book.head)
+        for i, values in enumerate(frame.itertuples(index=False, name=None), start=row + 2):
+            total = values[1] == TOTAL
+            for col, (key, value) in enumerate(zip(keys, values)):
+                book.cell(ws, i, col, value, _DIMENSION_KINDS.get(key, "text"), total)
+        row += len(frame) + 2
+        if t.missing:
+            files = ", ".join(f"{f} ({german.number(n)})" for f, n in t.missing)
+            ws.write_string(row, 0, f"Ohne diese Spalte, als „{NO_VALUE}“ gezählt: "
+                                    f"{files}"[:MAX_TEXT])
+            row += 1
+        row += 1
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 14)
+    ws.set_column(2, 2, 10)
+    ws.set_column(3, len(DIMENSION_COLUMNS) + 1, 16)
+    print_setup(ws, row - 2, len(DIMENSION_COLUMNS) + 1)
 
 
 TOP_TERRITORIES = 15

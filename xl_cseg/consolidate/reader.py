@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.columns import INPUT_KEYS, OUTPUT_KEYS, header
+from ..core.dimensions import dimension_key, dimension_names, dimension_values
 from ..core.frames import plain_frame
 from ..core.identity import name_keys, place_keys
 from ..core.numbers import normalize_id
@@ -24,7 +25,7 @@ from ..core.pipeline import evaluate_pipeline
 from ..core.segment import Issue, messages, segment
 from ..core.territory import territory_names
 from ..io.measures import find_measures_table
-from ..io.reader import CustomerTable, find_customer_table
+from ..io.reader import CustomerTable, column_series, find_customer_table, read_dimensions
 from ..io.source import FileSource, named_values
 from ..xlsx.atomic import lock_files
 from ..xlsx.errors import WorkbookError
@@ -54,6 +55,7 @@ class Task:
     central: ParameterSet
     today: _dt.date
     styles: dict[int, int] | None = None  # Kunden gesamt's column styles: render the rows
+    dimensions: tuple[str, ...] = ()  # ``--nach``: buying-behaviour columns of every file
 
 
 @dataclass
@@ -74,6 +76,10 @@ class FileResult:
     deviations: list[tuple[str, Any, Any]] = field(default_factory=list)
     seconds: float = 0.0
     rendered: Deflated | None = None  # the customers' rows in Kunden gesamt, deflated
+    # buying-behaviour columns: the name asked for (``--nach`` or the file's Spaltenzuordnung)
+    # -> the customers' values (texts, see core.dimensions.dimension_values), one per customer
+    # row, as a categorical: codes and the few distinct values cross the process boundary
+    dimensions: dict[str, pd.Categorical] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -133,13 +139,32 @@ def _read(task: Task) -> FileResult:
     measure_rows = None
     if measures is not None:
         measure_rows = _measures(measures, customers, task, errors, notes)
+    dimensions = _dimensions(source, table, result.inputs.index, task.dimensions)
     notes += [f"{task.path.name}: in Excel geöffnet ({lock.name}); gelesen wurde der zuletzt "
               "gespeicherte Stand" for lock in lock_files(task.path) if lock.exists()]
     return FileResult(task.path, task.source, OK, customers=customers, measures=measure_rows,
                       errors=errors, error_count=len(errors), notes=notes,
                       note_count=len(notes), deviations=deviations(found, cells, task.central),
                       saved=last_saved(source.package), target=found.params.ziel_umsatz,
-                      territory_from=territory_from)
+                      territory_from=territory_from, dimensions=dimensions)
+
+
+def _dimensions(source: FileSource, table: CustomerTable, index: pd.Index,
+                wanted: tuple[str, ...]) -> dict[str, pd.Categorical]:
+    """The values of the buying-behaviour columns asked for with ``--nach`` and named in the
+    file's ``Spaltenzuordnung`` (``Dimension | Produktart``) that the customer table has, keyed
+    by the name as asked for (the master matches names across files case-blind)."""
+    names: dict[str, str] = {}
+    for name in [*wanted, *read_dimensions(source)]:
+        names.setdefault(dimension_key(name), name)  # the first spelling
+    headers = [str(h) for h in table.headers.values()]
+    found: dict[str, pd.Categorical] = {}
+    for name in names.values():
+        header_text, _missing = dimension_names([name], headers)
+        if header_text:
+            values = dimension_values(column_series(table, header_text[0]).reindex(index))
+            found[name] = pd.Categorical(values)
+    return found
 
 
 def last_saved(pkg: Package) -> _dt.datetime | None:

@@ -7,7 +7,7 @@ import datetime as _dt
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.dimensions import MAX_DIMENSIONS, dimension_key
 from ..core.distribution import distribution
 from ..core.identity import counted_once
 from ..jobs import EXIT_FAILED, EXIT_OK, EXIT_ROW_ERRORS, ParameterFileError, refusal
@@ -28,8 +29,8 @@ from .master import LOG_SHEET, MasterData, customer_columns, customer_styles, wr
 from .parameters import ParameterSet, central_parameters
 from .reader import CUSTOMER_COLUMNS, MEASURE_COLUMNS, OK, FileResult, Task, read_territory
 from .sources import FAILED, Sources, collect
-from .summary import (OLD_DAYS, deviation_rows, import_log, message_rows, overview,
-                      territory_table)
+from .summary import (OLD_DAYS, deviation_rows, dimension_names_found, dimension_notes,
+                      dimension_tables, import_log, message_rows, overview, territory_table)
 
 OWN_OUTPUT = "Ausgabedatei dieses Laufs"
 Progress = Callable[[FileResult, int, int], None]  # result, files done, files in total
@@ -58,16 +59,21 @@ class Consolidation:
             return EXIT_FAILED
         failed = any(r.status == FAILED for r in self.results) or \
             any(s.status == FAILED for s in self.sources.skipped)
-        return EXIT_ROW_ERRORS if failed or any(r.error_count for r in self.results) else EXIT_OK
+        return EXIT_ROW_ERRORS if failed or any(r.error_count for r in self.results) \
+            or self.data.dimension_errors else EXIT_OK
 
 
 def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: int | None = None,
-             progress: Progress | None = None) -> list[FileResult]:
+             progress: Progress | None = None, dimensions: Sequence[str] = ()
+             ) -> list[FileResult]:
     """Read every file on ``workers`` processes (default: one more than there are cores: a
     worker waits while fastexcel parses in its thread, and for its results to be taken; on 2
-    cores 3 workers read 200 files 10-15 % faster than 2); results in input order."""
+    cores 3 workers read 200 files 10-15 % faster than 2); results in input order.
+    ``dimensions``: buying-behaviour columns to read from every file (besides each file's own
+    from its Spaltenzuordnung)."""
     styles = customer_styles()
-    tasks = [Task(p, sources.display(p), central, today, styles) for p in sources.files]
+    tasks = [Task(p, sources.display(p), central, today, styles, tuple(dimensions))
+             for p in sources.files]
     workers = min(workers or default_workers(), len(tasks))
     results: list[FileResult | None] = [None] * len(tasks)
 
@@ -147,10 +153,14 @@ def _frame(parts: Iterable[pd.DataFrame | None], columns: Iterable[str]) -> pd.D
 
 
 def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
-            today: _dt.date, old_days: int = OLD_DAYS, once: bool = False) -> MasterData:
+            today: _dt.date, old_days: int = OLD_DAYS, once: bool = False,
+            dimensions: Sequence[str] = ()) -> MasterData:
     """Everything the master workbook shows, from the files' results. ``once``: a customer in
-    several territories counts once in the overview's totals and distribution (the row with
-    the highest revenue of its group), else once per territory."""
+    several territories counts once in the overview's totals, distribution and dimensions
+    (the row with the highest revenue of its group), else once per territory.
+    ``dimensions``: the ``--nach`` names (the first two are used; each file's own
+    Spaltenzuordnung dimensions come after them). A file without a dimension's column gets a
+    note (its customers count as "ohne Angabe")."""
     read = [r for r in results if r.customers is not None and len(r.customers)]
     customers = _frame((r.customers for r in read), (*CUSTOMER_COLUMNS, "name_key", "place_key"))
     measures = _frame((r.measures for r in results), MEASURE_COLUMNS)
@@ -166,6 +176,19 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
         keep = counted_once(groups.row_group, customers["revenue"].to_numpy(dtype=float))
         counted = customers[keep]
     figures = distribution(counted, counted)
+    wanted = list(dimensions)[:MAX_DIMENSIONS]
+    dimension_errors = [f"Auswertung nach Kaufverhalten: höchstens {MAX_DIMENSIONS} Merkmale "
+                        f"mit --nach, verwendet {', '.join(wanted)}"] \
+        if len(dimensions) > MAX_DIMENSIONS else []
+    having = {dimension_key(n) for r in read for n in r.dimensions}
+    unknown = [n for n in wanted if dimension_key(n) not in having]
+    known = [n for n in wanted if n not in unknown]
+    tables = dimension_tables(read, counted, dimension_names_found(read, known), known)
+    notes = dimension_notes(tables, unknown)
+    dimension_errors += notes.pop("", [])
+    for r in read:  # before the log counts them
+        r.notes += notes.get(r.source, [])
+        r.note_count = len(r.notes)
     return MasterData(
         customers=customers, measures=measures, territories=territories,
         duplicates=groups.table,
@@ -173,7 +196,8 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
         messages=message_rows(results),
         overview=overview(results, sources, territories, groups.table, today, old_days,
                           counted if once else None),
-        distribution=figures, parameters=central.label,
+        distribution=figures, dimensions=tables, dimension_errors=dimension_errors,
+        parameters=central.label,
         parameter_errors=central.errors, date=today,
         rendered=[r.rendered for r in read])
 
@@ -191,14 +215,16 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
                 snapshot: bool = False, history_path: Path | None = None,
                 workers: int | None = None, progress: Progress | None = None,
                 replace: bool = False, old_days: int = OLD_DAYS, *,
-                force: bool = False, once: bool = False) -> Consolidation:
+                force: bool = False, once: bool = False,
+                dimensions: Sequence[str] = ()) -> Consolidation:
     """Read, re-segment and combine; write the master workbook ``out`` (and the snapshot).
 
     Raises :class:`WorkbookError` when the parameter file cannot be read or ``out`` cannot be
     written, :class:`history.SnapshotExists` (before reading anything) when ``today`` has a
     snapshot already and ``replace`` is not set; a territory file that cannot be read is
     logged and skipped. ``out`` must be a new ``.xlsx`` (an existing file only with ``force``,
-    never one of the inputs).
+    never one of the inputs). ``dimensions``: ``--nach`` columns (up to two), see
+    :func:`combine`.
     """
     out, today = Path(out), today or _dt.date.today()
     paths = [Path(p) for p in paths]
@@ -226,9 +252,9 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
             "mit --out einen anderen Dateinamen angeben.", path=out)
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
-    results = read_all(sources, central, today, workers, progress)
+    results = read_all(sources, central, today, workers, progress, dimensions[:MAX_DIMENSIONS])
     seconds["lesen"], clock = time.perf_counter() - clock, time.perf_counter()
-    data = combine(sources, central, results, today, old_days, once)
+    data = combine(sources, central, results, today, old_days, once, dimensions)
     seconds["zusammenführen"], clock = time.perf_counter() - clock, time.perf_counter()
     with new_folders(target):
         write_master(data, target)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..core import german
+from ..core.dimensions import MAX_DIMENSIONS, NO_VALUE, crossed, dimension_key
 from ..core.distribution import NO_SEGMENT, TOTAL, class_rows
 from ..core.params import CODES, Parameters
 from ..core.planning import GROUP_CAPACITY_COLUMNS, capacity_by_group, territory_gaps
@@ -157,3 +160,70 @@ def overview(results: Sequence[FileResult], sources: Sources, territories: pd.Da
         ("Kunden in mehreren Gebieten", len(duplicates), "int"),
         ("Zählweise dieser Kunden", way, "text"),
     ]
+
+
+@dataclass
+class DimensionTable:
+    """One buying-behaviour dimension over all files: the crossing with the codes and the
+    files without that column (their customers count as :data:`core.dimensions.NO_VALUE`)."""
+
+    name: str  # as first asked for (``--nach``) or named in a file's Spaltenzuordnung
+    table: pd.DataFrame  # core.dimensions.crossed
+    missing: list[tuple[str, int]]  # (file, customers) of the files without the column
+    combined: bool = False  # the two ``--nach`` dimensions together ("Mehrweg / Premium")
+
+
+def dimension_names_found(results: Sequence[FileResult], wanted: Sequence[str]) -> list[str]:
+    """The dimensions of the run: ``--nach`` first, then every file's, each once (case and
+    spaces ignored, the first spelling kept)."""
+    names: dict[str, str] = {}
+    for name in [*wanted, *(n for r in results for n in r.dimensions)]:
+        names.setdefault(dimension_key(name), name)
+    return list(names.values())
+
+
+def dimension_tables(read: Sequence[FileResult], counted: pd.DataFrame,
+                     names: Sequence[str], combined: Sequence[str] = ()) -> list[DimensionTable]:
+    """Per dimension (and for the two ``combined`` ones together) the crossing of ``counted``
+    (the customers of the ``read`` files concatenated in order, or the rows of them counted
+    once) with the codes, by :func:`core.dimensions.crossed`."""
+    if not names or not len(counted):
+        return []
+    values: dict[str, list[np.ndarray]] = {dimension_key(n): [] for n in names}
+    missing: dict[str, list[tuple[str, int]]] = {dimension_key(n): [] for n in names}
+    for r in read:
+        mine = {dimension_key(n): v for n, v in r.dimensions.items()}
+        for key in values:
+            found = mine.get(key)
+            values[key].append(np.full(r.rows, NO_VALUE, dtype=object) if found is None
+                               else np.asarray(found, dtype=object))
+            if found is None:
+                missing[key].append((r.source, r.rows))
+    columns = {n: np.concatenate(values[dimension_key(n)]) for n in names}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(sum(r.rows for r in read)))
+    tables = [DimensionTable(n, crossed(counted, counted, frame[[n]]), missing[dimension_key(n)])
+              for n in names]
+    if len(combined) == MAX_DIMENSIONS:
+        gone = {f for n in combined for f in missing[dimension_key(n)]}
+        tables.append(DimensionTable(" / ".join(combined),
+                                     crossed(counted, counted, frame[list(combined)]),
+                                     sorted(gone), combined=True))
+    return tables
+
+
+def dimension_notes(tables: Sequence[DimensionTable], unknown: Sequence[str]
+                    ) -> dict[str, list[str]]:
+    """Per file the notes on the dimensions it lacks; under "" the ``--nach`` names no file
+    has."""
+    notes: dict[str, list[str]] = {}
+    for t in tables:
+        if t.combined:
+            continue  # its parts are noted
+        for source, count in t.missing:
+            notes.setdefault(source, []).append(
+                f"Spalte „{t.name}“ (Auswertung nach Kaufverhalten) fehlt; "
+                f"{german.count(count, 'Kunde', 'Kunden')} als „{NO_VALUE}“ gezählt")
+    if unknown:
+        notes[""] = [f"Auswertung nach Kaufverhalten: Spalte „{n}“ (--nach) in keiner "
+                     "Gebietsdatei gefunden" for n in unknown]
+    return notes

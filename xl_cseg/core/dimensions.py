@@ -76,12 +76,17 @@ def by_value(table: pd.DataFrame) -> pd.DataFrame:
     return matrix[columns].astype(int)
 
 
+def dimension_key(name: str) -> str:
+    """A dimension's name as names are matched: case and spaces ignored."""
+    return " ".join(str(name).split()).casefold()
+
+
 def dimension_names(wanted: Sequence[str], headers: Sequence[str]) -> tuple[list[str], list[str]]:
     """The table's headers for the wanted dimensions (case and spaces ignored) and the wanted
     names that are no header (for a German message)."""
-    by_key = {" ".join(str(h).split()).casefold(): str(h) for h in headers}
+    by_key = {dimension_key(h): str(h) for h in headers}
     found, missing = [], []
     for name in wanted:
-        header = by_key.get(" ".join(str(name).split()).casefold())
+        header = by_key.get(dimension_key(name))
         (found.append(header) if header else missing.append(str(name)))
     return list(dict.fromkeys(found)), missing
