@@ -4,6 +4,8 @@ files without the column count as "ohne Angabe" and the import log names them.""
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -137,6 +139,22 @@ def test_two_nach_columns_also_crossed_together(folder, tmp_path):
     assert both[("Gesamt", "Gesamt")][0] == 6
     assert [t.name for t in run.data.dimensions] == ["Produktart", "Preissegment",
                                                     "Produktart / Preissegment"]
+    # the third block would cross the first page's end: it starts on a new page
+    with zipfile.ZipFile(out) as zf:
+        names = re.findall(rb'<sheet name="([^"]+)"', zf.read("xl/workbook.xml"))
+        sheet = zf.read(f"xl/worksheets/sheet{names.index('Kaufverhalten'.encode()) + 1}.xml")
+    start = next(i for i, r in enumerate(rows) if r[0] == "Produktart / Preissegment x Segment")
+    assert f'<brk id="{start}"'.encode() in sheet
+
+
+def test_more_than_two_nach_columns_the_first_two(folder, tmp_path):
+    run = consolidate([folder], tmp_path / "Gesamt.xlsx", workers=1,
+                      dimensions=["Preissegment", "Produktart", "Kunde"])
+    assert run.data.dimension_errors == ["Auswertung nach Kaufverhalten: höchstens 2 Merkmale "
+                                         "mit --nach, verwendet Preissegment, Produktart"]
+    assert [t.name for t in run.data.dimensions] == ["Preissegment", "Produktart",
+                                                    "Preissegment / Produktart"]
+    assert run.exit_code == 1
 
 
 def test_no_dimension_no_sheet(tmp_path):

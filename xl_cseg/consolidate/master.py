@@ -290,6 +290,7 @@ def _log(book: Book, ws, data: MasterData) -> None:
 
 
 DIMENSIONS_SHEET = "Kaufverhalten"
+PAGE_ROWS = 34  # rows of 15 pt on a landscape A4 page with print_setup's margins
 _DIMENSION_KINDS = {"Kunden": "int", "Umsatz": "eur", "Potenzial": "eur",
                     "Offenes Potenzial": "eur"}
 
@@ -300,10 +301,15 @@ def _dimensions(book: Book, ws, tables: Sequence[DimensionTable]) -> None:
     ws.write_string(0, 0, "Auswertung nach Kaufverhalten", book.title)
     ws.write_string(1, 0, "Je Merkmal: Kunden, Umsatz Vorjahr, Potenzial und offenes Potenzial "
                           "je Wert und Segment")
-    row = 3
+    row, page, breaks, width = 3, 0, [], 18
     for t in tables:
-        ws.write_string(row, 0, f"{t.name} x Segment", book.bold)
         frame = t.table.reset_index()
+        # a block that would cross a page break starts on a new page (when it fits on one)
+        if row > page and row + len(frame) + 4 > page + PAGE_ROWS:
+            breaks.append(row)
+            page = row
+        width = max(width, len(t.name), *(len(str(v)) for v in frame.iloc[:, 0]))
+        ws.write_string(row, 0, f"{t.name} x Segment", book.bold)
         frame.columns = [t.name, "Segment", *DIMENSION_COLUMNS]
         keys = list(frame.columns)
         for col, key in enumerate(keys):
@@ -319,11 +325,13 @@ def _dimensions(book: Book, ws, tables: Sequence[DimensionTable]) -> None:
                                     f"{files}"[:MAX_TEXT])
             row += 1
         row += 1
-    ws.set_column(0, 0, 24)
+    ws.set_column(0, 0, min(width + 2, 50))
     ws.set_column(1, 1, 14)
     ws.set_column(2, 2, 10)
     ws.set_column(3, len(DIMENSION_COLUMNS) + 1, 16)
     print_setup(ws, row - 2, len(DIMENSION_COLUMNS) + 1)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
 
 
 TOP_TERRITORIES = 15
