@@ -180,3 +180,15 @@ def test_master_with_dimensions_opens_in_poi(folder, tmp_path):
     consolidate([folder], out, workers=1, dimensions=["Preissegment"])
     sheets = assert_poi_reads([out])[out].sheets
     assert sheets["Kaufverhalten"][1] > 0
+
+
+def test_a_column_of_names_is_no_classification(folder, tmp_path, monkeypatch):
+    from xl_cseg.consolidate import summary
+
+    monkeypatch.setattr(summary, "MAX_VALUES", 4)  # 6 customer names
+    run = consolidate([folder], tmp_path / "Gesamt.xlsx", workers=1,
+                      dimensions=["Kunde", "Preissegment"])
+    assert run.data.dimension_errors == [
+        "Auswertung nach Kaufverhalten: Spalte „Kunde“ hat 6 verschiedene Werte (mehr als 4) "
+        "und ist keine Einteilung; nicht ausgewertet"]
+    assert [t.name for t in run.data.dimensions] == ["Preissegment", "Produktart"]

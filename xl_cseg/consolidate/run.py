@@ -183,7 +183,8 @@ def combine(sources: Sources, central: ParameterSet, results: list[FileResult],
     having = {dimension_key(n) for r in read for n in r.dimensions}
     unknown = [n for n in wanted if dimension_key(n) not in having]
     known = [n for n in wanted if n not in unknown]
-    tables = dimension_tables(read, counted, dimension_names_found(read, known), known)
+    tables = dimension_tables(read, counted, dimension_names_found(read, known), known,
+                              dimension_errors)
     notes = dimension_notes(tables, unknown)
     dimension_errors += notes.pop("", [])
     for r in read:  # before the log counts them

@@ -182,11 +182,16 @@ def dimension_names_found(results: Sequence[FileResult], wanted: Sequence[str]) 
     return list(names.values())
 
 
+MAX_VALUES = 1000  # more different values are no classification (a name, a number)
+
+
 def dimension_tables(read: Sequence[FileResult], counted: pd.DataFrame,
-                     names: Sequence[str], combined: Sequence[str] = ()) -> list[DimensionTable]:
+                     names: Sequence[str], combined: Sequence[str] = (),
+                     refused: list[str] | None = None) -> list[DimensionTable]:
     """Per dimension (and for the two ``combined`` ones together) the crossing of ``counted``
     (the customers of the ``read`` files concatenated in order, or the rows of them counted
-    once) with the codes, by :func:`core.dimensions.crossed`."""
+    once) with the codes, by :func:`core.dimensions.crossed`. A column with more than
+    :data:`MAX_VALUES` different values is left out, with a German message in ``refused``."""
     if not names or not len(counted):
         return []
     values: dict[str, list[np.ndarray]] = {dimension_key(n): [] for n in names}
@@ -200,6 +205,16 @@ def dimension_tables(read: Sequence[FileResult], counted: pd.DataFrame,
             if found is None:
                 missing[key].append((r.source, r.rows))
     columns = {n: np.concatenate(values[dimension_key(n)]) for n in names}
+    for n in list(names):
+        count = len(pd.unique(columns[n]))
+        if count > MAX_VALUES:
+            (refused if refused is not None else []).append(
+                f"Auswertung nach Kaufverhalten: Spalte „{n}“ hat {german.number(count)} "
+                f"verschiedene Werte (mehr als {german.number(MAX_VALUES)}) und ist keine "
+                "Einteilung; nicht ausgewertet")
+            del columns[n]
+    names = [n for n in names if n in columns]
+    combined = [n for n in combined if n in columns]
     frame = pd.DataFrame(columns, index=pd.RangeIndex(sum(r.rows for r in read)))
     tables = [DimensionTable(n, crossed(counted, counted, frame[[n]]), missing[dimension_key(n)])
               for n in names]
