@@ -237,3 +237,22 @@ def test_match_headers_reads_years_against_the_current_year():
     match = match_headers({0: "Kunden-Nr", 1: "Kunde", 2: "Umsatz 2024", 3: "Umsatz 2025",
                            4: "Potenzial"}, 2026)
     assert match.columns["revenue"] == 3 and match.columns["revenue_prev"] == 2
+
+
+def test_csv_opened_without_splitting_names_the_cell_and_the_separator(tmp_path):
+    """A semicolon export opened with LibreOffice's defaults keeps each line in one cell (and
+    mangles the umlauts): the refusal says where the header line is and what to choose."""
+    path = csv_export(tmp_path, "Export", [
+        "Kundenliste Außendienst Süd – Stand 30.06.2026;;;",
+        "Kunden-Nr;Kunde;Umsatz Vorjahr;Potenzial",
+        "10001;Müller GmbH;14.000,50 €;80.000,00 €",
+        "10002;Bäckerei Größl;3.200,00 €;9.000,00 €"], split=False)
+    before = path.read_bytes()
+    for command in ("validate", "segment"):
+        result = runner.invoke(app, [command, str(path)])
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert "Export!A2: die Kopfzeile steht in einer Zelle" in said, said
+        assert "Trennzeichen Semikolon" in said and "verstümmelt" in said
+        assert "Traceback" not in said
+    assert path.read_bytes() == before

@@ -34,9 +34,11 @@ def require_soffice() -> None:
     require(soffice_missing())
 
 
-def csv_export(folder: Path, name: str, lines: Sequence[str], *, timeout: float = 120) -> Path:
+def csv_export(folder: Path, name: str, lines: Sequence[str], *, timeout: float = 120,
+               split: bool = True) -> Path:
     """``lines`` (``;``-separated, UTF-8) written as ``name``.csv and converted by LibreOffice
-    to ``name``.xlsx in ``folder``; the path of the .xlsx."""
+    to ``name``.xlsx in ``folder``; the path of the .xlsx. ``split=False``: converted with
+    LibreOffice's defaults (comma, not UTF-8), as a CSV opened without the import dialog."""
     require_soffice()
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / f"{name}.csv"
@@ -44,8 +46,9 @@ def csv_export(folder: Path, name: str, lines: Sequence[str], *, timeout: float 
     profile = Path(tempfile.mkdtemp(prefix="xl-cseg-lo-"))
     try:
         # separator ;, quote ", UTF-8, from line 1, default column types, German locale
+        infilter = [f"--infilter=CSV:59,34,76,1,,{GERMAN}"] if split else []
         subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-                        f"--infilter=CSV:59,34,76,1,,{GERMAN}", "--convert-to", "xlsx",
+                        *infilter, "--convert-to", "xlsx",
                         "--outdir", str(folder), str(csv)],
                        check=True, capture_output=True, timeout=timeout,
                        env={**os.environ, "HOME": str(profile)})

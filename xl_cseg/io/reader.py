@@ -228,9 +228,43 @@ def find_customer_table(source: SheetSource, current_year: int) -> CustomerTable
                 continue
             return _build(source, info, grid, row, first, tinfo, match, headers,
                           2 if two_rows is not None else 1)
+    if not findings:
+        findings = [hint for info in sheets if (hint := _unsplit_csv(source, info, current_year))]
     detail = ("; ".join(dict.fromkeys(findings)) if findings else
               "keine Kopfzeile mit Kunden-Nr, Kunde, Umsatz Vorjahr und Potenzial gefunden")
     raise NoCustomerTable(f'„{path.name}“: keine Kundentabelle gefunden ({detail}).', path=path)
+
+
+CSV_SEPARATORS = {";": "Semikolon", "\t": "Tabulator", ",": "Komma", "|": "senkrechter Strich"}
+CSV_ROWS = 30  # the rows looked at for a CSV line in one cell
+
+
+def _unsplit_csv(source: SheetSource, info: SheetInfo, current_year: int) -> str | None:
+    """A CSV export opened without splitting its columns: the header line in one cell
+    (``Kunden-Nr;Kunde;Umsatz Vorjahr;…``). Names that cell and the separator to choose."""
+    grid = source.grid(info)
+    for r, row in enumerate(grid[:CSV_ROWS]):
+        for c, value in enumerate(row):
+            if not isinstance(value, str):
+                continue
+            for sep, name in CSV_SEPARATORS.items():
+                parts = [p.strip().strip('"') for p in value.split(sep)]
+                if len(parts) < 3:
+                    continue
+                headers = {i: p for i, p in enumerate(parts) if p}
+                if required_missing(match_headers(headers, current_year, {})):
+                    continue
+                shown = value if len(value) <= 40 else value[:40] + " …"
+                garbled = any(isinstance(v, str) and ("Ã" in v or "â€" in v)
+                              for line in grid[:CSV_ROWS] for v in line)
+                return (f"{info.name}!{a1(r, c)}: die Kopfzeile steht in einer Zelle („{shown}“) – "
+                        "die CSV-Datei wurde nicht in Spalten aufgeteilt. Bitte die CSV-Datei "
+                        f"über „Daten > Aus Text/CSV“ öffnen, als Trennzeichen {name}"
+                        + (" und als Dateiursprung den Zeichensatz der Datei wählen (die Umlaute "
+                           "sind verstümmelt, „Ã¼“ statt „ü“: meist UTF-8)" if garbled else
+                           " wählen")
+                        + ", dann als Excel-Arbeitsmappe (.xlsx) speichern")
+    return None
 
 
 def header_rows(grid: Grid) -> Iterator[int]:
