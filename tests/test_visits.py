@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_cseg.core.holidays import easter_sunday, holidays, state_code
+from xl_cseg.core.holidays import easter_sunday, holidays
 from xl_cseg.core.params import CODES, Parameters, parameters_from_names
 from xl_cseg.core.planning import thin_out_visits
 from xl_cseg.core.visits import (NEXT_STEP, PROSPECT, Absence, PlanError, check_period,
@@ -45,10 +45,12 @@ def test_easter_and_movable_feasts():
 
 
 def test_state_names_and_the_parameter():
-    assert state_code("Nordrhein-Westfalen") == state_code("nrw") == "NW"
-    assert state_code("") == "bundesweit" and state_code("Atlantis") is None
+    for text in ("Nordrhein-Westfalen", "nrw", "NW", " nw "):
+        assert parameters_from_names({"Bundesland": text})[0].bundesland == "NW"
     params, issues = parameters_from_names({"Bundesland": "by", "Reserve_Anteil": "25 %"})
     assert params.bundesland == "BY" and params.reserve_anteil == 0.25 and not issues
+    params, issues = parameters_from_names({"Bundesland": "Thüringen"})
+    assert params.bundesland == "TH" and not issues
     params, issues = parameters_from_names({"Bundesland": "Atlantis"})
     assert params.bundesland == "bundesweit" and issues and "Bundesland" == issues[0].name
 

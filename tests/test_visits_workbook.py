@@ -251,3 +251,24 @@ def test_plan_mentions_the_visit_plan(tmp_path):
     count = f"{len(rows)} Termin" + ("e" if len(rows) != 1 else "")
     assert f"Besuchsplan: Blatt „Besuchsplan“: {count} vom {first:%d.%m.%Y} bis " \
         f"{last:%d.%m.%Y}" in text, text
+
+
+def test_week_view_shows_customers_holidays_and_absences(tmp_path):
+    path = _list(tmp_path / "liste.xlsx")
+    report = jobs.visits_workbook(path, _dt.date(2026, 12, 21), 6, today=TODAY)
+    grid = pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(
+        visit_sheet.SHEET).to_python(skip_empty_area=False)
+    col = visit_sheet.WEEK_COL
+    assert tuple(grid[visit_sheet.HEAD][col:col + 9]) == visit_sheet.WEEK_COLUMNS
+    weeks = {row[col]: row[col:col + 9] for row in grid[visit_sheet.HEAD + 1:]
+             if isinstance(row[col], (int, float)) and row[col]}
+    # columns: KW, Woche ab, Montag ... Freitag, Termine, frei
+    assert weeks[52][6] == "1. Weihnachtstag"  # Friday 25 December 2026
+    assert weeks[53][6] == "Neujahr"  # Friday 1 January 2027, ISO week 53 of 2026
+    assert list(weeks[3][2:7]) == ["Urlaub"] * 5  # 18 to 22 January
+    apps = report.plan.appointments
+    for week, row in weeks.items():
+        shown = sum(len(str(v).split("; ")) for v in row[2:7]
+                    if v and v not in ("Urlaub", "Neujahr", "1. Weihnachtstag",
+                                       "2. Weihnachtstag"))
+        assert shown == row[7] == sum(1 for d in apps["date"] if d.isocalendar()[1] == week)

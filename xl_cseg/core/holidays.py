@@ -39,21 +39,6 @@ def easter_sunday(year: int) -> _dt.date:
     return _dt.date(year, month, day + 1)
 
 
-def state_code(text: str) -> str | None:
-    """``"NW"``, ``"nrw"``, ``"Nordrhein-Westfalen"`` -> ``"NW"``; ``"bundesweit"`` or blank ->
-    :data:`NATIONWIDE`; None when unknown."""
-    word = str(text or "").strip().casefold()
-    if not word or word in (NATIONWIDE, "deutschland", "de"):
-        return NATIONWIDE
-    aliases = {"nrw": "NW", "bay": "BY", "bawü": "BW", "mvp": "MV"}
-    if word in aliases:
-        return aliases[word]
-    for code, name in STATES.items():
-        if word in (code.casefold(), name.casefold(), name.casefold().replace("ü", "ue")):
-            return code
-    return None
-
-
 @lru_cache(maxsize=64)
 def holidays(year: int, state: str = NATIONWIDE) -> dict[_dt.date, str]:
     """Public holidays of ``year`` in ``state`` (a code of :data:`STATES` or

@@ -38,6 +38,7 @@ class ParamSpec:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     optional: bool = False
+    synonyms: tuple[tuple[str, str], ...] = ()  # (casefolded text, choice) a choice accepts
 
 
 SPECS: tuple[ParamSpec, ...] = (
@@ -135,7 +136,9 @@ SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("bundesland", "Bundesland", "Bundesland (Feiertage)", "", NATIONWIDE,
               "Feiertage dieses Bundeslands bleiben im Besuchsplan frei: " + ", ".join(STATES)
               + " oder bundesweit (nur die bundesweiten Feiertage).", "Kapazität",
-              kind="choice", choices=(NATIONWIDE, *STATES)),
+              kind="choice", choices=(NATIONWIDE, *STATES),
+              synonyms=(*((name.casefold(), code) for code, name in STATES.items()),
+                        ("nrw", "NW"), ("deutschland", NATIONWIDE))),
     ParamSpec("is_kunden_tag", "IS_Kunden_je_Tag", "Inside Sales: Kunden je Tag", "Kunden", 12.0,
               "Ein geschulter Inside-Sales-Mitarbeiter bearbeitet 10-15 C-Kunden am Tag.",
               "Kapazität", minimum=1.0, maximum=100.0),
@@ -280,6 +283,9 @@ def _coerce(spec: ParamSpec, raw: Any) -> tuple[Any, str | None]:
         for choice in spec.choices:
             if text == choice.casefold():
                 return choice, None
+        synonym = dict(spec.synonyms).get(text)
+        if synonym is not None:
+            return synonym, None
         allowed = ", ".join(spec.choices)
         return spec.default, f'„{raw}“ ist keine gültige Auswahl ({allowed}); ' \
                              f"Standardwert {spec.default} verwendet"

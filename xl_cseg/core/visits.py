@@ -99,6 +99,14 @@ class VisitPlan:
     by_code: pd.DataFrame  # UNPLANNED_COLUMNS per code
     holidays: dict[_dt.date, str]
     issues: list[PlanIssue] = field(default_factory=list)
+    absences: list[Absence] = field(default_factory=list)  # those that count
+
+    def away(self, day: _dt.date) -> str | None:
+        """The reason the rep is away on ``day`` ("abwesend" without one), or None."""
+        for a in self.absences:
+            if a.first <= day <= a.last:
+                return a.label or "abwesend"
+        return None
 
     @property
     def regular(self) -> int:
@@ -473,7 +481,7 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
     calls = call_list(ids, names, codes, contacts_year, start, end, params, hol, measures,
                       _frame_column(customers, "last_contact"))
     return VisitPlan(start=start, end=end, days=days, appointments=frame, calls=calls,
-                     by_code=by_code, holidays=hol, issues=issues)
+                     by_code=by_code, holidays=hol, issues=issues, absences=kept)
 
 
 def _best_day(place: tuple, aim: float, lo: int, hi: int, offsets: list[float],

@@ -119,6 +119,8 @@ def _week_view(plan: VisitPlan, cells: dict, formats: dict) -> None:
         for i, day in enumerate(week):
             if day in plan.holidays:
                 cells[(r, col + 2 + i)] = plan.holidays[day]
+            elif plan.away(day) and not by_day.get(day):
+                cells[(r, col + 2 + i)] = plan.away(day)
             elif by_day.get(day):
                 cells[(r, col + 2 + i)] = "; ".join(by_day[day])
         cells[(r, col + 7)] = sum(len(by_day.get(d, [])) for d in week)
