@@ -166,6 +166,11 @@ def test_call_list_spreads_contacts_at_the_daily_limit():
     assert calls[calls["customer_id"] == "C1"]["open_measures"].iloc[0] == "Webshop zeigen"
     assert calls["last_contact"].iloc[0] == _dt.date(2026, 11, 2)
     assert plan.appointments.empty  # C-Grow: no field visits
+    assert not plan.issues
+    many = visit_plan(_customers(rows * 3), MONDAY, 4, Parameters(is_kunden_tag=12.0),
+                      today=TODAY)  # ~276 contacts, 20 days x 12
+    assert len(many.calls) == 240
+    assert any("Inside Sales" in str(i) and "ohne Tag" in str(i) for i in many.issues)
 
 
 # -- bad input ---------------------------------------------------------------------------------

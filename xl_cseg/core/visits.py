@@ -478,8 +478,12 @@ def visit_plan(customers: pd.DataFrame, start: _dt.date, weeks: int, params: Par
             issues.append(PlanIssue("", f"{code}: {german.number(short)} von "
                                         f"{german.number(by_code.at[code, 'Besuche benötigt'])} "
                                         "Besuchen ohne Termin (zu wenig Kundentage)"))
-    calls = call_list(ids, names, codes, contacts_year, start, end, params, hol, measures,
-                      _frame_column(customers, "last_contact"))
+    calls, no_day = call_list(ids, names, codes, contacts_year, start, end, params, hol,
+                              measures, _frame_column(customers, "last_contact"))
+    if no_day:
+        issues.append(PlanIssue("", f"Inside Sales: {german.number(no_day)} Kontakte ohne Tag "
+                                    f"(höchstens {german.number(params.is_kunden_tag)} je Tag, "
+                                    "IS_Kunden_je_Tag)"))
     return VisitPlan(start=start, end=end, days=days, appointments=frame, calls=calls,
                      by_code=by_code, holidays=hol, issues=issues, absences=kept)
 
@@ -639,10 +643,10 @@ def _ordered(appointments: list[dict], places: list[tuple], position: dict[str, 
 def call_list(ids: list[str], names: list, codes: list, contacts_year: np.ndarray,
               start: _dt.date, end: _dt.date, params: Parameters,
               hol: dict[_dt.date, str], measures: pd.DataFrame | None,
-              last_contact: list) -> pd.DataFrame:
+              last_contact: list) -> tuple[pd.DataFrame, int]:
     """Inside-sales contacts in the period, spread over the working days (Monday to Friday
     without holidays), at most ``IS_Kunden_je_Tag`` a day; each customer's open measures and
-    last contact beside it."""
+    last contact beside it. Returns the calls and how many found no day with room."""
     days = []
     d = start
     while d <= end:
@@ -680,4 +684,5 @@ def call_list(ids: list[str], names: list, codes: list, contacts_year: np.ndarra
                      "name": names[i], "code": codes[i], "open_measures": open_text.get(cid, ""),
                      "last_contact": last if isinstance(last, _dt.date) else None})
     frame = pd.DataFrame(rows, columns=list(CALL_COLUMNS))
-    return frame.sort_values(["date", "customer_id"], kind="stable").reset_index(drop=True)
+    return (frame.sort_values(["date", "customer_id"], kind="stable").reset_index(drop=True),
+            len(wanted) - len(rows))
