@@ -318,3 +318,32 @@ def test_master_opens_in_libreoffice(scenario):
     assert got["'Kunden gesamt'!E2"] == kunden.iloc[0]["Kunde"]
     assert got[f"'Kunden gesamt'!F{last}"] == pytest.approx(kunden.iloc[-1]["Umsatz Vorjahr"])
     assert np.isfinite(got[f"'Kunden gesamt'!F{last}"])
+
+
+def test_no_territory_file_read_writes_no_master_and_no_snapshot(scenario, tmp_path):
+    """A typo in the folder name, or a folder of a CSV renamed to .xlsx and an empty file:
+    exit 2 meant „nothing written“, yet an empty master replaced the good one (``--force``)
+    and an empty snapshot would have made every customer „weggefallen“."""
+    app = typer.Typer()
+    app.command("consolidate")(consolidate_command)
+    app.command("unused")(lambda: None)
+    out = tmp_path / "Gesamt.xlsx"
+    good = CliRunner().invoke(app, ["consolidate", str(scenario["folder"] / "West.xlsx"),
+                                    "--out", str(out), "--date", "2026-03-31", "--jobs", "1"])
+    assert good.exit_code == 0, good.output
+    before = out.read_bytes()
+    db = out.with_name("Gesamt.history.sqlite")
+    bad_folder = tmp_path / "Gebeite"
+    bad_folder.mkdir()
+    (bad_folder / "Nord.xlsx").write_text("Kunden-Nr;Kunde\n1;Müller\n", encoding="utf-8")
+    (bad_folder / "Süd.xlsx").write_bytes(b"")
+    for args in ([str(tmp_path / "Gebiete-fehlt")], [str(bad_folder)]):
+        result = CliRunner().invoke(app, ["consolidate", *args, "--out", str(out), "--force",
+                                          "--snapshot", "--ersetzen", "--jobs", "1"])
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2, said
+        assert "Keine Gebietsdatei gelesen, nichts geschrieben" in said
+        assert "Traceback" not in said and "Geschrieben" not in said
+        assert out.read_bytes() == before
+        assert history.dates(db) == [TODAY.replace(month=3, day=31)]
+    assert "Nord.xlsx" in said and "Süd.xlsx" in said

@@ -50,8 +50,7 @@ class Consolidation:
     @property
     def problems(self) -> list[tuple[str, str, str]]:
         """(file, status, reason) of every file that was not read."""
-        return [(r.source, r.status, r.message) for r in self.results if r.status != OK] + \
-            [(self.sources.display(s.path), s.status, s.reason) for s in self.sources.skipped]
+        return not_read(self.sources, self.results)
 
     @property
     def exit_code(self) -> int:
@@ -61,6 +60,26 @@ class Consolidation:
             any(s.status == FAILED for s in self.sources.skipped)
         return EXIT_ROW_ERRORS if failed or any(r.error_count for r in self.results) \
             or self.data.dimension_errors else EXIT_OK
+
+
+def not_read(sources: Sources, results: Sequence[FileResult]) -> list[tuple[str, str, str]]:
+    """(file, status, reason) of every file that was not read."""
+    return [(r.source, r.status, r.message) for r in results if r.status != OK] + \
+        [(sources.display(s.path), s.status, s.reason) for s in sources.skipped]
+
+
+class NothingRead(WorkbookError):
+    """Not one territory file could be read: no master and no snapshot are written (an empty
+    master would replace a good one, an empty snapshot make every customer „weggefallen“)."""
+
+
+def _nothing_read(sources: Sources, results: Sequence[FileResult]) -> str:
+    problems = not_read(sources, results)
+    listed = "; ".join(f"{name}: {reason}" for name, _status, reason in problems[:10])
+    more = f" und {len(problems) - 10} weitere" if len(problems) > 10 else ""
+    return ("Keine Gebietsdatei gelesen, nichts geschrieben"
+            + (f" ({listed}{more})" if listed else " (keine .xlsx/.xlsm-Dateien gefunden)")
+            + ". Bitte Ordner und Dateien prüfen.")
 
 
 def read_all(sources: Sources, central: ParameterSet, today: _dt.date, workers: int | None = None,
@@ -255,6 +274,8 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
     seconds: dict[str, float] = {}
     results = read_all(sources, central, today, workers, progress, dimensions[:MAX_DIMENSIONS])
     seconds["lesen"], clock = time.perf_counter() - clock, time.perf_counter()
+    if not any(r.status == OK for r in results):
+        raise NothingRead(_nothing_read(sources, results), path=out)
     data = combine(sources, central, results, today, old_days, once, dimensions)
     seconds["zusammenführen"], clock = time.perf_counter() - clock, time.perf_counter()
     with new_folders(target):
