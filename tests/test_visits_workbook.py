@@ -124,12 +124,20 @@ def test_replanning_keeps_past_and_fixed_appointments(tmp_path):
     fixed_customer = str(ws.cell(target_row, 4).value)
     ws.cell(target_row, 1).value = moved
     ws.cell(target_row, 11).value = "x"
+    # and types a note of their own beside another future appointment (kept like a fixed one)
+    noted_row = next(r for r in range(target_row + 1, ws.max_row + 1) if ws.cell(r, 1).value)
+    noted = (ws.cell(noted_row, 1).value.date(), str(ws.cell(noted_row, 4).value))
+    ws.cell(noted_row, 10).value = "Herr Maier: Muster mitbringen"
     wb.save(path)
     later = _dt.date(2027, 2, 1)
     report = jobs.visits_workbook(path, later, 4, today=later)
     kept = [r for r in rows if r["Datum"] < later]
     new_rows = _plan_rows(path)
-    assert report.kept == len(kept) + 1
+    assert report.kept == len(kept) + 2
+    assert any(r["Datum"] == noted[0] and r["Kunden-Nr"] == noted[1]
+               and r["Hinweis"] == "Herr Maier: Muster mitbringen" for r in new_rows)
+    assert any(n.startswith(f"Besuchsplan!J{noted_row}") and "eigener Hinweis" in n
+               for n in report.notes)
     for old in kept:  # the past stays as it was
         assert any(r["Datum"] == old["Datum"] and r["Kunden-Nr"] == old["Kunden-Nr"]
                    for r in new_rows)

@@ -4,6 +4,7 @@ back for re-planning (one layout for every writer and reader)."""
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 import pandas as pd
@@ -56,8 +57,9 @@ def plan_content(plan: VisitPlan, params: Parameters) -> SheetContent:
         f"{german.number(params.kundentage_woche, 1)} Kundentage je Woche, "
         f"{german.number(params.besuche_tag, 1)} Besuche je Kundentag, "
         f"{german.percent(params.reserve_anteil)} Reserve je Woche, Feiertage "
-        f"{params.bundesland}. Ein Termin mit Eintrag in „fest“ oder in der Vergangenheit bleibt "
-        "beim nächsten Lauf stehen; die übrigen werden neu geplant (xl-cseg visits).")
+        f"{params.bundesland}. Ein Termin mit Eintrag in „fest“, mit eigenem Hinweis oder in der "
+        "Vergangenheit bleibt beim nächsten Lauf stehen; die übrigen werden neu geplant "
+        "(xl-cseg visits).")
     apps = plan.appointments
     regular = int((apps["reason"] != PROSPECT).sum())
     cells[(2, 0)] = (f"{german.count(regular, 'Termin', 'Termine')} an "
@@ -207,6 +209,10 @@ def kept_appointments(source: SheetSource, today: _dt.date
             continue
         fixed = str(row[10] if row[10] is not None else "").strip().casefold() not in \
             FIXED_WORDS
+        if not fixed and day >= today and is_own_note(row[9]):
+            fixed = True  # what the rep typed is never planned away
+            issues.append(PlanIssue(f"{SHEET}!{a1(r, 9)}", "eigener Hinweis: der Termin bleibt "
+                                                            "stehen wie ein fester"))
         if not fixed and day >= today:
             continue
         rows.append({"date": day, "customer_id": cid, "name": row[4] or "", "code": row[5],
@@ -214,6 +220,17 @@ def kept_appointments(source: SheetSource, today: _dt.date
                      "reason": row[8] or "", "note": row[9] or ""})
     return pd.DataFrame(rows, columns=["date", "customer_id", "name", "code", "postcode", "city",
                                        "reason", "note"]), issues
+
+
+_OUR_NOTES = re.compile(r"(keine PLZ: ohne Tourenbezug geplant|Vorschlag: .* nahe der Tour|"
+                        r".*\(fällig \d\d\.\d\d\.\d{4}\)|fällig \d\d\.\d\d\.\d{4})")
+
+
+def is_own_note(value: Any) -> bool:
+    """A ``Hinweis`` the rep typed (not one of the texts the plan writes there)."""
+    text = str(value if value is not None else "").strip()
+    return bool(text) and not all(_OUR_NOTES.fullmatch(part.strip())
+                                  for part in text.split("; "))
 
 
 def plan_summary(source: SheetSource) -> str | None:
