@@ -280,3 +280,28 @@ def test_week_view_shows_customers_holidays_and_absences(tmp_path):
                     if v and v not in ("Urlaub", "Neujahr", "1. Weihnachtstag",
                                        "2. Weihnachtstag"))
         assert shown == row[7] == sum(1 for d in apps["date"] if d.isocalendar()[1] == week)
+
+
+def test_calendar_times_follow_summer_time_and_texts_are_escaped():
+    import pandas as pd
+
+    from xl_cseg.core.params import Parameters
+    from xl_cseg.core.visits import visit_plan
+    from xl_cseg.io.ics import calendar_text
+
+    customers = pd.DataFrame([{"customer_id": "7", "name": "Müller, Söhne; Partner " + "x" * 80,
+                               "code": "A-Grow", "visits": 52.0, "revenue": 1.0,
+                               "postcode": "10115", "city": "Berlin"}])
+    plan = visit_plan(customers, _dt.date(2027, 3, 15), 4, Parameters(), today=TODAY)
+    text = calendar_text(plan, _dt.datetime(2027, 3, 1, 12, tzinfo=_dt.timezone.utc))
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    events = list(icalendar.Calendar.from_ical(text.encode()).walk("VEVENT"))
+    assert len(events) == 4
+    for event in events:  # summer time from 28 March 2027
+        start = event["DTSTART"].dt
+        summer = start.date() > _dt.date(2027, 3, 28)
+        assert start.utcoffset() == _dt.timedelta(hours=2 if summer else 1)
+    assert {e["DTSTART"].dt.utcoffset() for e in events} == {_dt.timedelta(hours=1),
+                                                              _dt.timedelta(hours=2)}
+    assert str(events[0]["SUMMARY"]).startswith("Besuch Müller, Söhne; Partner xxx")
+    assert str(events[0]["DTSTAMP"].dt) == "2027-03-01 12:00:00+00:00"
