@@ -456,10 +456,25 @@ def _row_bounds(data: bytes) -> tuple[list[int], list[int]]:
     return [0, *(stop + 6 for stop in stops)], [*stops, len(data)]
 
 
-def _row_pieces(data: bytes, starts: list[int], stops: list[int]) -> list[memoryview]:
-    """The pieces of ``data`` (see :func:`_row_bounds`) as views: no copy of the sheet."""
+JOINED_ROWS = 4096  # rows per chunk of a patched sheet
+
+
+def _joined(data: bytes, starts: list[int], stops: list[int], ends: list[bytes | None],
+            replaced: Mapping[int, bytes]) -> list[bytes]:
+    """The patched sheet in chunks of :data:`JOINED_ROWS` rows: piece ``i`` of ``data``
+    (``data[starts[i]:stops[i]]``, or ``replaced[i]``) followed by ``ends[i]``. Each run of
+    ``ends`` is dropped from the list once joined, so the rendered rows and the joined chunks
+    are not held both (nor a view per row)."""
     view = memoryview(data)
-    return [view[start:stop] for start, stop in zip(starts, stops)]
+    out: list[bytes] = []
+    for lo in range(0, len(starts), JOINED_ROWS):
+        hi = min(lo + JOINED_ROWS, len(starts))
+        pieces = list(map(view.__getitem__, map(slice, starts[lo:hi], stops[lo:hi])))
+        for i in (i for i in replaced if lo <= i < hi):
+            pieces[i - lo] = replaced[i]
+        out.append(b"".join(chain.from_iterable(zip(pieces, ends[lo:hi]))))
+        ends[lo:hi] = repeat(None, hi - lo)
+    return out
 
 
 def _pieces_of(filled: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
@@ -524,6 +539,7 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
                 adds[i] = text
         written_rows += (block_rows[idx[0]], block_rows[idx[-1]])
         written_cols.update(used)
+    tails = row_numbers = numbers = args = rendered = None  # the rendered rows are in adds
     for row in special:  # header cells, other single cells, rows with cell styles
         merged = {c: block[c][position[row]] for c in columns} if row in position else {}
         merged.update(cells.get(row, ()))
@@ -536,9 +552,9 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
         return [sheet.xml]
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
     data = _widen(sheet, sorted(written_cols))
-    pieces = _row_pieces(data, *_row_bounds(data))
-    pieces[0] = _grow_dimension(bytes(pieces[0]), box)
-    return list(chain.from_iterable(zip(pieces, adds)))
+    starts, stops = _row_bounds(data)
+    return _joined(data, starts, stops, adds,
+                   {0: _grow_dimension(data[starts[0]:stops[0]], box)})
 
 
 _TAIL_CELL = re.compile(rb'<c r="([A-Za-z]+)[0-9]+"([^>]*?)(/?)>')
@@ -569,7 +585,6 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     starts_at = _cells_from(first)
     data = _widen(sheet, columns)
     starts, stops = _row_bounds(data)
-    pieces = _row_pieces(data, starts, stops)
     for row in special:  # e.g. headers of new columns: only after the existing cells
         piece = data[starts[piece_of[row]]:stops[piece_of[row]]]
         if any(c <= col_of.get(found[0].upper(), -1) for c, _v in cells.get(row, ())
@@ -604,10 +619,10 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
             plans.append(_tail_template(style_of, mask, columns, styles))
         if marked[kind] and (b"<f" in tail or b'm="' in tail):
             return None
-        pieces[piece_index] = pieces[piece_index][:cut - start]  # up to its first output cell
+        stops[piece_index] = cut  # the piece goes up to its first output cell
         kinds.append(kind)
     row_numbers = [b"%d" % (r + 1) for r in block_rows]
-    ends = [b"</row>"] * (len(pieces) - 1) + [b""]  # what follows each piece
+    ends: list[bytes | None] = [b"</row>"] * (len(starts) - 1) + [b""]  # after each piece
     target_of = np.asarray(targets, dtype=np.int64)
     written_cols: set[int] = set()
     rows_written: list[int] = []
@@ -626,16 +641,20 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
         if any(k >= 0 for k in used):  # the dimension covers values, not emptied cells
             rows_written += (block_rows[idx[0]], block_rows[idx[-1]])
             written_cols.update(columns[k] for k in used if k >= 0)
+    tails = by_column = row_numbers = numbers = args = None
+    replaced: dict[int, bytes] = {}
     for row in special:
         row_cells, cols = _single_cells(row, cells.get(row, ()), styles)
         if row_cells:
-            pieces[piece_of[row]] = bytes(pieces[piece_of[row]]) + row_cells
+            at = piece_of[row]
+            replaced[at] = data[starts[at]:stops[at]] + row_cells
             rows_written.append(row)
             written_cols.update(cols)
     if rows_written:
-        pieces[0] = _grow_dimension(bytes(pieces[0]), (min(rows_written), min(written_cols),
-                                                max(rows_written), max(written_cols)))
-    return list(chain.from_iterable(zip(pieces, ends)))
+        first_piece = replaced.get(0, data[starts[0]:stops[0]])
+        replaced[0] = _grow_dimension(first_piece, (min(rows_written), min(written_cols),
+                                                    max(rows_written), max(written_cols)))
+    return _joined(data, starts, stops, ends, replaced)
 
 
 def _styles_found(existing: Sequence[tuple[bytes, bytes, bytes]], col_of: Mapping[bytes, int]
