@@ -217,6 +217,7 @@ def test_bad_cli_amount_is_a_german_message(tmp_path):
     path = _user_list(tmp_path / "liste.xlsx")
     result = runner.invoke(app, ["pricing", str(path), "--mindestbestellwert", "viel"])
     assert result.exit_code == 2 and "--mindestbestellwert" in result.output
+    assert "„viel“" in result.output and "'viel'" not in result.output  # German quotes
 
 
 def _cells(content) -> dict[str, object]:

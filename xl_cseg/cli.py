@@ -288,7 +288,8 @@ def _amount_option(value: Optional[str], option: str) -> Optional[float]:
 
     number, error = parse_number(value)
     if error or number is None or number < 0:
-        _fail(ValueError(f"{option}: {error or 'bitte einen Betrag ab 0 angeben'} ({value!r})"))
+        said = error or f"„{value}“: bitte einen Betrag ab 0 angeben"
+        _fail(ValueError(f"{option}: {said}"))
     return number
 
 
