@@ -176,6 +176,9 @@ def test_cli_pricing_adds_the_sheet_and_leaves_everything_else(tmp_path):
     assert "Kunden!E5" in result.output and "zwölf" in result.output
     assert "Kunden!F5" in result.output and "außerhalb 0 bis 100 %" in result.output
     assert "Aufträge!A3" in result.output and "4711" in result.output
+    summary = " ".join(result.output.split())
+    assert "1 Kunde nicht kostendeckend betreut" in summary, summary  # not "1 Kunden"
+    assert "1 C-Kunde mit Rabatt" in summary
     after = _members(path)
     changed = {n for n in before if before[n] != after.get(n)}
     assert changed <= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",

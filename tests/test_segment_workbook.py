@@ -177,7 +177,7 @@ def test_bad_input_cell_addressed_messages_and_nothing_lost(tmp_path):
     assert "Kunden!D5: fehlt (wird nicht geschätzt)" in text
     assert "Kunden!C6: 01.05.2024 ist ein Datum, keine Zahl" in text
     assert "Kunden!A7: fehlt" in text
-    assert "Kunden!D8: ist 0: bitte Potenzial schätzen" in text
+    assert "Kunden!D8: ist 0, bitte Potenzial schätzen" in text
     assert "Kunden!C9: Fehlerwert #NV statt einer Zahl" in text
     assert "Kunden!C11: Fehlerwert #DIV/0! statt einer Zahl" in text
     g = grid(path, "Kunden")

@@ -249,7 +249,7 @@ def test_share_of_wallet():
     assert call("CSEG_AUSSCHOEPFUNG", None, 80000.0) == 0.0  # prospect
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, None) == error("Potenzial fehlt (wird nicht geschätzt)")
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, 0.0) == error(
-        "Potenzial ist 0: bitte Potenzial schätzen")
+        "Potenzial ist 0, bitte Potenzial schätzen")
     assert call("CSEG_AUSSCHOEPFUNG", 20000.0, "viel") == error('„viel“ ist keine Zahl (Potenzial)')
 
 

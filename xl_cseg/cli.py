@@ -346,10 +346,11 @@ def pricing(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsm
     show(pricing_table("Je ABC-Klasse", result.by_abc))
     total = result.totals
     console.print(f"Pauschale bringt {german.amount(total['Pauschale/Jahr'])} im Jahr "
-                  f"({int(total['Betroffene Kunden'])} Kunden betroffen); Bündeln auf den "
+                  f"({german.count(int(total['Betroffene Kunden']), 'Kunde', 'Kunden')} betroffen); Bündeln auf den "
                   f"Mindestbestellwert spart {german.amount(total['Bündelung spart'])}; "
-                  f"{int(total['Nicht kostendeckend'])} Kunden nicht kostendeckend betreut; "
-                  f"{int(total['Listenpreis durchsetzen'])} C-Kunden mit Rabatt "
+                  f"{german.count(int(total['Nicht kostendeckend']), 'Kunde', 'Kunden')} nicht "
+                  "kostendeckend betreut; "
+                  f"{german.count(int(total['Listenpreis durchsetzen']), 'C-Kunde', 'C-Kunden')} mit Rabatt "
                   "(Listenpreis durchsetzen).")
     _list("Hinweise", report.notes, "yellow")
     _list("Fehler", report.errors, "red")

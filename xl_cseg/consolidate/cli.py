@@ -235,10 +235,10 @@ def migration_command(
         _fail(exc)
     counts = result.territories.loc[TOTAL]
     console.print(f"Segment-Migration {german.date(before)} → {german.date(after)}: "
-                  f"{german.number(result.changed)} Kunden mit anderem Segment, "
+                  f"{german.count(result.changed, 'Kunde', 'Kunden')} mit anderem Segment, "
                   f"{german.number(result.new)} neu, {german.number(result.dropped)} weggefallen; "
-                  f"{german.number(result.downgrades.shape[0])} Herabstufungen "
-                  f"({german.number(counts['Kunden vorher'])} Kunden vorher, "
+                  f"{german.count(result.downgrades.shape[0], 'Herabstufung', 'Herabstufungen')} "
+                  f"({german.count(counts['Kunden vorher'], 'Kunde', 'Kunden')} vorher, "
                   f"{german.number(counts['Kunden nachher'])} nachher).")
     console.print(result.basis, style="dim")
     for title, matrix in (("Kunden", result.customers),

@@ -52,7 +52,7 @@ class SegmentResult:
 
 # the potential is never estimated: missing or 0 is an error of the row
 POTENTIAL_MISSING = "fehlt (wird nicht geschätzt)"
-POTENTIAL_ZERO = "ist 0: bitte Potenzial schätzen"
+POTENTIAL_ZERO = "ist 0, bitte Potenzial schätzen"
 
 
 def potential_error(potential: float) -> str | None:
