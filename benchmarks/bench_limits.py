@@ -17,7 +17,8 @@ Peak memory of ``segment`` at 1,048,575 customers (one run each, 2 shared cores)
     sheet writer                                  segment            again on its output
     rows and their output as 2 x 1M chunks        39.6 s  2,403 MB   74.9 s  3,309 MB
     chunks of 4,096 rows joined as assembled      64.4 s* 2,137 MB   36.4 s  2,682 MB
-    (* with a test run beside it on the same cores)
+    and row bounds as arrays of 8-byte integers   20.1 s  2,141 MB   33.7 s  2,618 MB
+    (* with a test run beside it on the same cores; times vary with the other helpers' load)
 
 Where the rest goes (sampled RSS by phase, first run): reading the sheet (inflated part, cell
 values, frames) ~930 MB; segmentation and the output frames ~1,430 MB before the writer starts
@@ -25,7 +26,9 @@ values, frames) ~930 MB; segmentation and the output frames ~1,430 MB before the
 the block holds the output values as Python objects); rendering adds the cell tails and the
 rendered rows; the patched part itself is 752 MiB. The rerun holds the 752 MiB input part and
 its ~800 MiB patched copy at once, so it stays over 1.5 GB until the patched rows are rendered
-into the deflater batch by batch instead of being held whole (not done yet).
+into the deflater batch by batch instead of being held whole (not done yet). Dropping the
+package's cached copy of the original part before the deflate did not lower the peak (the
+peak is while the patched rows are assembled, not while they are deflated).
 
     .venv/bin/python benchmarks/bench_limits.py [--only dup,max,bomb,extent]
 """
