@@ -21,7 +21,7 @@ from xl_cseg.io.source import FileSource
 from xl_cseg.xlsx.errors import WorkbookError
 from xl_cseg.xlsx.safezip import open_package
 
-CORPUS = Path("/work/shared/corpus/excel-made")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "excel-made"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus folder {CORPUS} missing")
 
 cells = st.one_of(

@@ -165,7 +165,7 @@ def test_libreoffice_opens_the_what_if_sheet(tmp_path):
     assert report["cells"]["Meine Kunden!C2"] == 5000
 
 
-ECMA = Path("/work/shared/schemas/ecma-376")
+ECMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "ecma-376"
 DML_MAIN = "http://schemas.openxmlformats.org/drawingml/2006/main"
 
 

@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 from lxml import etree
 
-CORPUS = Path("/work/shared/corpus/excel-made")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "excel-made"
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 

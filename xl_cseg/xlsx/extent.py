@@ -280,28 +280,34 @@ def _tag_extent(xml: bytes, sheet: str, part: str, source: str | os.PathLike[str
                 row += 1
             col = -1
             continue
-        if r is not None:
-            ref = r.group(1).decode("utf-8", "replace")
-            why = why_bad(ref)
-            if why:
-                raise BadReference(source, sheet, ref, why)
-            letters = ref.rstrip("0123456789").lstrip("$")
-            col = 0
-            for ch in letters.upper():
-                col = col * 26 + ord(ch) - 64
-            col -= 1
-            cell_row = int(ref[len(ref.rstrip("0123456789")):]) - 1
-        else:
-            col, cell_row = col + 1, max(row, 0)
-            if col >= MAX_COLS:
-                raise BadReference(source, sheet, f"Zeile {cell_row + 1}",
-                                   "hat mehr als 16.384 Zellen")
+        ref = None if r is None else r.group(1).decode("utf-8", "replace")
+        col, cell_row = _cell_position(ref, row, col, source, sheet)
         cells += 1
         if cell_row > last_row:
             last_row, row_cell = cell_row, a1(cell_row, col)
         if col > last_col:
             last_col, col_cell = col, a1(cell_row, col)
     return Extent(cells, last_row, last_col, row_cell, col_cell)
+
+
+def _cell_position(ref: str | None, row: int, col: int,
+                   source: str | os.PathLike[str] | None, sheet: str) -> tuple[int, int]:
+    """(column, row), 0-based, of a cell with reference ``ref`` (checked), or of a cell without
+    one: the next column of the current ``row`` after ``col``, as the native readers count."""
+    if ref is None:
+        col, cell_row = col + 1, max(row, 0)
+        if col >= MAX_COLS:
+            raise BadReference(source, sheet, f"Zeile {cell_row + 1}",
+                               "hat mehr als 16.384 Zellen")
+        return col, cell_row
+    why = why_bad(ref)
+    if why:
+        raise BadReference(source, sheet, ref, why)
+    letters = ref.rstrip("0123456789").lstrip("$")
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col - 1, int(ref[len(ref.rstrip("0123456789")):]) - 1
 
 
 def _parsed_extent(xml: bytes, sheet: str, part: str,
@@ -326,22 +332,7 @@ def _parsed_extent(xml: bytes, sheet: str, part: str,
                     row = int(r) - 1 if r is not None else row + 1
                     col = -1
                 elif name == "c":
-                    ref = el.get("r")
-                    if ref is not None:
-                        why = why_bad(ref)
-                        if why:
-                            raise BadReference(source, sheet, ref, why)
-                        letters = ref.rstrip("0123456789").lstrip("$")
-                        col = 0
-                        for ch in letters.upper():
-                            col = col * 26 + ord(ch) - 64
-                        col -= 1
-                        cell_row = int(ref[len(ref.rstrip("0123456789")):]) - 1
-                    else:
-                        col, cell_row = col + 1, max(row, 0)
-                        if col >= MAX_COLS:
-                            raise BadReference(source, sheet, f"Zeile {cell_row + 1}",
-                                               "hat mehr als 16.384 Zellen")
+                    col, cell_row = _cell_position(el.get("r"), row, col, source, sheet)
                     cells += 1
                     if el.get("t") == "s":
                         v = next((child.text or "" for child in el if local(child.tag) == "v"),
