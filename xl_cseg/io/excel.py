@@ -376,8 +376,8 @@ class ExcelWriter:
                         if value != "":
                             cells[(r, c)] = None
             cells.update(content.cells)
-            styles = {rc: ("format", FORMATS[key]) for rc, key in content.formats.items()
-                      if FORMATS.get(key) and rc in content.cells}
+            styles = {rc: ("format", FORMATS[key][0]) for rc, key in content.formats.items()
+                      if key in FORMATS and FORMATS[key][0] and rc in content.cells}
             edits.append(SheetEdit(sheet=sheet, cells=cells, styles=styles))
         self.apply(edits)
         self.charts_missing = [c.name for c in contents

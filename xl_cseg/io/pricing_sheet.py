@@ -127,7 +127,7 @@ def pricing_content(result: PricingResult | None, params: Parameters) -> SheetCo
     widths = {0: 14, 1: 28, 2: 12, 3: 7, 4: 14, 5: 12, 6: 14, 7: 16, 8: 26, 9: 14, 10: 14,
               11: 12, 12: 15, 13: 12, 14: 26, 15: 9, 16: 36}
     return SheetContent(name=SHEET, cells=cells, formats=formats, widths=widths,
-                        freeze_row=None)
+                        freeze_row=None, notes=(1,))
 
 
 def is_ours(grid: list[list[Any]]) -> bool:

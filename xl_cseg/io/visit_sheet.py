@@ -89,7 +89,7 @@ def plan_content(plan: VisitPlan, params: Parameters) -> SheetContent:
               WEEK_COL: 11, WEEK_COL + 1: 11, **{WEEK_COL + 2 + i: 28 for i in range(5)},
               WEEK_COL + 7: 8, WEEK_COL + 8: 6}
     return SheetContent(name=SHEET, cells=cells, formats=formats, widths=widths,
-                        freeze_row=HEAD + 1)
+                        freeze_row=HEAD + 1, notes=(1, 2))
 
 
 def _week_view(plan: VisitPlan, cells: dict, formats: dict) -> None:
@@ -169,7 +169,7 @@ def calls_content(plan: VisitPlan) -> SheetContent:
                 cells[(r, c)] = value if isinstance(value, str) else str(value)
     widths = {0: 11, 1: 11, 2: 11, 3: 30, 4: 11, 5: 44, 6: 14, 7: 9}
     return SheetContent(name=CALL_SHEET, cells=cells, formats=formats, widths=widths,
-                        freeze_row=head + 1)
+                        freeze_row=head + 1, notes=(1,))
 
 
 def is_ours(content: SheetContent, grid: list[list[Any]]) -> bool:

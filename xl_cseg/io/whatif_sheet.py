@@ -55,7 +55,7 @@ def whatif_content(result: WhatIf) -> SheetContent:
                   anchor=(width + 1, HEAD, width + 11, HEAD + 22))
     widths = {0: 24, **{c: 14 for c in range(1, width)}}
     return SheetContent(name=SHEET, cells=cells, formats=formats, widths=widths, chart=chart,
-                        freeze_row=HEAD + 1)
+                        freeze_row=HEAD + 1, notes=(1,))
 
 
 def is_ours(grid: list[list[Any]]) -> bool:

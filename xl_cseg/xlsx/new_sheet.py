@@ -36,15 +36,18 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 
-# number formats a sheet of ours may ask for, by key (None: the workbook's default format); the
-# workbook builder gives the same keys its own look (bold headers and totals)
-FORMATS: dict[str, str | None] = {
-    "header": None, "bold": None,
-    "eur": '#,##0 "€"', "eur_bold": '#,##0 "€"',
-    "pct": "0.0%", "pct_bold": "0.0%",
-    "int": "#,##0", "int_bold": "#,##0",
-    "dec": "#,##0.0", "date": "DD.MM.YYYY", "time": "hh:mm",
+# the looks a sheet of ours may ask for, by key: (number format code or None for General, bold,
+# wrapped text); the workbook builder gives the same keys its own look
+FORMATS: dict[str, tuple[str | None, bool, bool]] = {
+    "header": (None, True, True), "bold": (None, True, False), "note": (None, False, True),
+    "eur": ('#,##0 "€"', False, False), "eur_bold": ('#,##0 "€"', True, False),
+    "pct": ("0.0%", False, False), "pct_bold": ("0.0%", True, False),
+    "int": ("#,##0", False, False), "int_bold": ("#,##0", True, False),
+    "dec": ("#,##0.0", False, False), "date": ("DD.MM.YYYY", False, False),
+    "time": ("hh:mm", False, False),
 }
+LINE_HEIGHT = 15.0  # points per line of text at the default font
+NOTE_WIDTH = 150.0  # characters an explanation spans at most (landscape, fit to width)
 
 
 @dataclass(frozen=True)
@@ -78,16 +81,67 @@ class SheetContent:
     widths: dict[int, float] = field(default_factory=dict)
     chart: Chart | None = None
     freeze_row: int | None = None
-
+    notes: tuple[int, ...] = ()  # rows whose text in column A explains the sheet: wrapped
 
 # -- styles ------------------------------------------------------------------------------------
 def format_indices(styles_xml: bytes, keys: Sequence[str]) -> tuple[bytes, dict[str, int]]:
     """``styles.xml`` with the number formats of ``keys`` appended where missing (existing
     entries unchanged, see :class:`styles.StyleSheet`) and each key's cell format index."""
     sheet = StyleSheet(styles_xml)
-    indices = {key: sheet.with_format(None, FORMATS[key]) for key in dict.fromkeys(keys)
-               if FORMATS[key] is not None}
+    indices = {}
+    for key in dict.fromkeys(keys):
+        code, bold, wrap = FORMATS[key]
+        indices[key] = sheet.with_look(code, bold=bold, wrap=wrap)
     return sheet.patched(), indices
+
+
+# -- the layout: widths, wrapped notes, row heights ------------------------------------------------
+def laid_out(content: SheetContent) -> tuple[dict[int, float], dict[int, float],
+                                             list[tuple[int, int, int]]]:
+    """Column widths (each wide enough for the longest word of its headers), row heights (for
+    the wrapped header and note rows) and the merged note cells (row, first col, last col)."""
+    widths = dict(content.widths)
+    head_lines: dict[int, int] = {}
+    for (r, c), key in content.formats.items():
+        text = content.cells.get((r, c))
+        if key != "header" or not isinstance(text, str):
+            continue
+        words = text.split() or [""]
+        widths[c] = max(widths.get(c, 8.43), max(len(w) for w in words) * 1.1 + 2)
+        head_lines[r] = max(head_lines.get(r, 1), _lines(text, widths[c]))
+    for (r, c), key in content.formats.items():  # the lines once every width is known
+        text = content.cells.get((r, c))
+        if key == "header" and isinstance(text, str):
+            head_lines[r] = max(head_lines.get(r, 1), _lines(text, widths[c]))
+    heights = {r: n * LINE_HEIGHT for r, n in head_lines.items() if n > 1}
+    merges = []
+    if content.notes:
+        last_col = max(c for _r, c in content.cells)
+        span, total = 0, 0.0
+        while span <= last_col and total < NOTE_WIDTH:
+            total += widths.get(span, 8.43)
+            span += 1
+        for r in content.notes:
+            text = content.cells.get((r, 0))
+            if not isinstance(text, str):
+                continue
+            if span > 1:
+                merges.append((r, 0, span - 1))
+            heights[r] = _lines(text, total) * LINE_HEIGHT
+    return widths, heights, merges
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` wraps to in a cell ``width`` characters wide (words kept whole)."""
+    room = max(width - 1.5, 4.0)
+    lines, used = 1, 0.0
+    for word in text.split():
+        need = len(word) * 1.05 + (1 if used else 0)
+        if used and used + need > room:
+            lines, used = lines + 1, len(word) * 1.05
+        else:
+            used += need
+    return lines
 
 
 # -- the worksheet part ------------------------------------------------------------------------
@@ -98,8 +152,13 @@ def render_sheet(content: SheetContent, styles: Mapping[str, int], drawing_rid: 
     by_row: dict[int, list[tuple[int, Any]]] = {}
     for (r, c), value in content.cells.items():
         by_row.setdefault(r, []).append((c, value))
+    widths, heights, merges = laid_out(content)
+    formats = dict(content.formats)
+    for r in content.notes:
+        if isinstance(content.cells.get((r, 0)), str):
+            formats[(r, 0)] = "note"
     out = [b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
-           f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'.encode(), sheet_pr]
+           f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'.encode(), _fit_to_page(sheet_pr)]
     if content.cells:
         rows = [r for r, _c in content.cells]
         cols = [c for _r, c in content.cells]
@@ -109,25 +168,43 @@ def render_sheet(content: SheetContent, styles: Mapping[str, int], drawing_rid: 
         out.append(f'<pane ySplit="{content.freeze_row}" topLeftCell="A{content.freeze_row + 1}" '
                    'activePane="bottomLeft" state="frozen"/>'.encode())
     out.append(b'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>')
-    if content.widths:
+    if widths:
         out.append(b"<cols>")
-        for col, width in sorted(content.widths.items()):
+        for col, width in sorted(widths.items()):
             out.append(f'<col min="{col + 1}" max="{col + 1}" width="{width:g}" '
                        'customWidth="1"/>'.encode())
         out.append(b"</cols>")
     out.append(b"<sheetData>")
     for r in sorted(by_row):
-        out.append(f'<row r="{r + 1}">'.encode())
+        height = f' ht="{heights[r]:g}" customHeight="1"' if r in heights else ""
+        out.append(f'<row r="{r + 1}"{height}>'.encode())
         for c, value in sorted(by_row[r], key=lambda item: item[0]):
-            out.append(_cell(r, c, value, styles.get(content.formats.get((r, c), ""))))
+            out.append(_cell(r, c, value, styles.get(formats.get((r, c), ""))))
         out.append(b"</row>")
     out.append(b"</sheetData>")
-    out.append(b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-               b'footer="0.3"/>')
+    if merges:
+        out.append(f'<mergeCells count="{len(merges)}">'.encode())
+        out += [f'<mergeCell ref="{a1(r, c0)}:{a1(r, c1)}"/>'.encode() for r, c0, c1 in merges]
+        out.append(b"</mergeCells>")
+    out.append(b'<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" '
+               b'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+               b'fitToHeight="0"/>')
     if drawing_rid:
         out.append(f'<drawing r:id="{drawing_rid}"/>'.encode())
     out.append(b"</worksheet>")
     return b"".join(out)
+
+
+def _fit_to_page(sheet_pr: bytes) -> bytes:
+    """The ``<sheetPr>`` to write (the kept one or a new one) with ``fitToPage`` set, so that
+    the page setup's fit to width applies."""
+    if not sheet_pr:
+        return b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+    if b"pageSetUpPr" in sheet_pr:
+        return sheet_pr
+    if sheet_pr.endswith(b"/>") and sheet_pr.count(b">") == 1:
+        return sheet_pr[:-2].rstrip() + b'><pageSetUpPr fitToPage="1"/></sheetPr>'
+    return sheet_pr.replace(b"</sheetPr>", b'<pageSetUpPr fitToPage="1"/></sheetPr>')
 
 
 def _cell(r: int, c: int, value: Any, style: int | None) -> bytes:
@@ -262,7 +339,8 @@ def sheet_changes(pkg: Package, contents: Sequence[SheetContent],
     """The parts to replace and to add so that the workbook holds ``contents`` (new sheets
     appended after the last sheet; a sheet of the same name rewritten in place)."""
     changes = changes or PackageChanges()
-    keys = sorted({k for c in contents for k in c.formats.values()})
+    keys = sorted({k for c in contents for k in c.formats.values()}
+                  | ({"note"} if any(c.notes for c in contents) else set()))
     styles_part = next((r.target for r in pkg.relationships(pkg.workbook_part)
                         if r.type.endswith("/styles") and not r.external), None)
     indices: dict[str, int] = {}

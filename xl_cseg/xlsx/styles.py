@@ -69,8 +69,17 @@ class StyleSheet:
             for found in re.finditer(rb"<%sxf\b[^>]*?(?:/>|>.*?</%sxf>)" % (p, p), body, re.S):
                 fmt = re.search(rb'\snumFmtId="(\d+)"', found[0].split(b">", 1)[0])
                 self.xfs.append(_Xf(found[0], int(fmt[1]) if fmt else 0))
+        self._fonts = re.compile(rb"<%sfonts\b([^>]*?)(/?)>" % p).search(xml)
+        self.fonts: list[bytes] = []
+        if self._fonts is not None and not self._fonts[2]:
+            end = xml.index(b"</%sfonts>" % self.prefix, self._fonts.end())
+            self._fonts_end = end
+            body = xml[self._fonts.end():end]
+            self.fonts = [m[0] for m in re.finditer(
+                rb"<%sfont\b[^>]*?(?:/>|>.*?</%sfont>)" % (p, p), body, re.S)]
         self.new_formats: list[tuple[int, str]] = []
         self.new_xfs: list[bytes] = []
+        self.new_fonts: list[bytes] = []
 
     # --- questions ----------------------------------------------------------------------
 
@@ -106,12 +115,56 @@ class StyleSheet:
                                                           % self.prefix, 0)
         if source.num_fmt == fmt_id:
             return base
-        wanted = _with_num_fmt(source.raw, fmt_id)
+        return self._xf_index(_with_num_fmt(source.raw, fmt_id))
+
+    def with_look(self, code: str | None = None, *, bold: bool = False,
+                  wrap: bool = False) -> int:
+        """Index of a cell format like the default format 0 with number format ``code`` (None:
+        General), a bold font and/or wrapped, top-aligned text; an identical existing format
+        (and font) is reused, else appended. Existing fonts and formats never change."""
+        if self._xfs is None or self._xfs[2]:
+            raise StylesError(f"{self.part}: keine Zellformate (cellXfs)")
+        raw = self._xf(0).raw if self._has(0) else \
+            b'<%sxf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' % self.prefix
+        wanted = raw
+        if code is not None and self._format_id(code) != (self._xf(0).num_fmt if self._has(0)
+                                                          else 0):
+            wanted = _with_num_fmt(wanted, self._format_id(code))
+        if bold:
+            font = self._bold_font(_attr(raw, b"fontId"))
+            if font is not None:  # None: no fonts part to append to, the font stays
+                wanted = _with_attr(_with_attr(wanted, b"fontId", b"%d" % font),
+                                    b"applyFont", b"1")
+        if wrap:
+            wanted = _with_wrap(_with_attr(wanted, b"applyAlignment", b"1"), self.prefix)
+        return 0 if wanted == raw else self._xf_index(wanted)
+
+    def _xf_index(self, wanted: bytes) -> int:
         for i in range(len(self.xfs) + len(self.new_xfs)):
             if self._xf(i).raw == wanted:
                 return i
         self.new_xfs.append(wanted)
         return len(self.xfs) + len(self.new_xfs) - 1
+
+    def _bold_font(self, base: int) -> int | None:
+        """Index of a font like ``base`` but bold (``base`` itself when it is bold)."""
+        fonts = [*self.fonts, *self.new_fonts]
+        if not fonts:
+            return None
+        raw = fonts[base] if 0 <= base < len(fonts) else fonts[0]
+        if re.search(rb"<(?:\w+:)?b(?:\s+val=\"(?:1|true)\")?\s*/>", raw):
+            return fonts.index(raw)
+        p = self.prefix
+        if raw.endswith(b"/>") and b"</" not in raw:
+            wanted = raw[:-2].rstrip() + b"><%sb/></%sfont>" % (p, p)
+        else:
+            head_end = raw.index(b">") + 1
+            wanted = raw[:head_end] + b"<%sb/>" % p + re.sub(
+                rb"<(?:\w+:)?b\s+val=\"(?:0|false)\"\s*/>", b"", raw[head_end:])
+        if wanted in fonts:
+            return fonts.index(wanted)
+        self.new_fonts.append(wanted)
+        return len(fonts)
 
     def _format_id(self, code: str) -> int:
         """The id of format ``code``: a format of the workbook with this code (writers such as
@@ -138,7 +191,7 @@ class StyleSheet:
 
     @property
     def changed(self) -> bool:
-        return bool(self.new_xfs or self.new_formats)
+        return bool(self.new_xfs or self.new_formats or self.new_fonts)
 
     def patched(self) -> bytes:
         """The styles part with the appended entries (the original bytes if there are none)."""
@@ -165,6 +218,11 @@ class StyleSheet:
                     close = xml.index(b"</%snumFmts>" % p, self._fmts.end())
                     edits.append((self._fmts.start(), self._fmts.end(), head))
                     edits.append((close, close, entries))
+        if self.new_fonts:
+            count = len(self.fonts) + len(self.new_fonts)
+            edits.append((self._fonts.start(), self._fonts.end(),
+                          _with_count(self._fonts[0], count)))
+            edits.append((self._fonts_end, self._fonts_end, b"".join(self.new_fonts)))
         if self.new_xfs:
             count = len(self.xfs) + len(self.new_xfs)
             edits.append((self._xfs.start(), self._xfs.end(), _with_count(self._xfs[0], count)))
@@ -181,6 +239,37 @@ def _with_count(tag: bytes, count: int) -> bytes:
     if re.search(rb'\scount="\d*"', tag):
         return re.sub(rb'(\scount=")\d*(")', rb"\g<1>%d\g<2>" % count, tag, count=1)
     return re.sub(rb"(/?>)$", rb' count="%d"\1' % count, tag, count=1)
+
+
+def _attr(raw: bytes, name: bytes) -> int:
+    found = re.search(rb'\s%s="(\d+)"' % name, raw.split(b">", 1)[0])
+    return int(found[1]) if found else 0
+
+
+def _with_attr(raw: bytes, name: bytes, value: bytes) -> bytes:
+    """An element's bytes with attribute ``name`` set to ``value`` on its start tag."""
+    head, sep, rest = raw.partition(b">")
+    pattern = rb'(\s%s=")[^"]*(")' % name
+    if re.search(pattern, head):
+        head = re.sub(pattern, rb"\g<1>" + value + rb"\g<2>", head, count=1)
+    else:
+        slash = head.endswith(b"/")
+        head = (head[:-1] if slash else head) + b' %s="%s"' % (name, value) + (b"/" if slash
+                                                                               else b"")
+    return head + sep + rest
+
+
+def _with_wrap(raw: bytes, prefix: bytes) -> bytes:
+    """An ``<xf>`` element's bytes with wrapped, top-aligned text."""
+    found = re.search(rb"<(?:\w+:)?alignment\b[^>]*?/?>", raw)
+    if found:
+        tag = _with_attr(_with_attr(found[0], b"wrapText", b"1"), b"vertical", b"top")
+        return raw[:found.start()] + tag + raw[found.end():]
+    alignment = b'<%salignment vertical="top" wrapText="1"/>' % prefix
+    if raw.endswith(b"/>") and raw.count(b">") == 1:
+        return raw[:-2].rstrip() + b">" + alignment + b"</%sxf>" % prefix
+    head_end = raw.index(b">") + 1  # alignment is the first child of xf
+    return raw[:head_end] + alignment + raw[head_end:]
 
 
 def _with_num_fmt(raw: bytes, fmt_id: int) -> bytes:
