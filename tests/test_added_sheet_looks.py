@@ -132,3 +132,47 @@ def test_added_sheets_open_in_poi(added):
     sheet, path, _before = added
     results = assert_poi_reads([path])
     assert sheet in results[path].sheets
+
+
+# -- where the pricing sheet says its parameters came from ----------------------------------------
+def _pricing_note(tmp_path: Path, *options: str) -> str:
+    path = typed_list(tmp_path / "liste.xlsx", HEADERS, ROWS, title_rows=["Gebiet Köln"])
+    result = runner.invoke(app, ["pricing", str(path), *options])
+    assert result.exit_code in (0, 1), result.output
+    return openpyxl.load_workbook(path)["Preise & Kosten"]["A2"].value
+
+
+def test_pricing_sheet_says_defaults_for_a_list_without_parameters(tmp_path):
+    note = _pricing_note(tmp_path)
+    assert "Blatt „Parameter“" not in note
+    assert "Standardwerte" in note
+
+
+def test_pricing_sheet_names_the_params_workbook(tmp_path):
+    from tests.test_written_files import _controller
+
+    controller = _controller(tmp_path / "Controlling.xlsm", 420.0)
+    note = _pricing_note(tmp_path, "--params", str(controller), "--pauschale", "20")
+    assert "Besuche/Jahr x 420 €" in note
+    assert "Parameter aus Controlling.xlsm" in note and "Blatt „Parameter“" not in note
+    assert "Pauschale aus der Befehlszeile" in note
+
+
+def test_pricing_sheet_names_the_lists_own_parameter_sheet(tmp_path):
+    def own_parameters(wb, _ws) -> None:
+        from openpyxl.workbook.defined_name import DefinedName
+
+        sheet = wb.create_sheet("Annahmen")
+        sheet.append(["Kosten je Besuch", 380])
+        name = DefinedName("Kosten_je_Besuch", attr_text="Annahmen!$B$1")
+        try:
+            wb.defined_names["Kosten_je_Besuch"] = name
+        except TypeError:  # openpyxl < 3.1
+            wb.defined_names.append(name)
+
+    path = typed_list(tmp_path / "liste.xlsx", HEADERS, ROWS, title_rows=["Gebiet Köln"],
+                      extra=own_parameters)
+    result = runner.invoke(app, ["pricing", str(path)])
+    assert result.exit_code in (0, 1), result.output
+    note = openpyxl.load_workbook(path)["Preise & Kosten"]["A2"].value
+    assert "Besuche/Jahr x 380 €" in note and "Parameter auf dem Blatt „Annahmen“" in note

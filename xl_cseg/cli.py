@@ -322,6 +322,7 @@ def pricing(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsm
                 None, "--kosten-je-auftrag", help="Prozesskosten je Auftrag in EUR"),
             out: Optional[Path] = typer.Option(None, "--out", "-o",
                                                help="Ergebnis hierhin schreiben statt in die Datei"),
+            params: Optional[Path] = PARAMS_OPTION,
             force: bool = _force()) -> None:
     """Betreuungskosten je Kunde und C-Kunden-Preispolitik; schreibt das Blatt „Preise & Kosten“."""
     overrides = {key: value for key, value in (
@@ -331,7 +332,8 @@ def pricing(workbook: Path = typer.Argument(..., metavar="MAPPE", help="Arbeitsm
         if value is not None}
     try:
         with console.status("Rechne Betreuungskosten …"):
-            report = jobs.pricing_workbook(workbook, out, overrides, force=force)
+            report = jobs.pricing_workbook(workbook, out, overrides, force=force,
+                                           params_path=params)
     except WorkbookError as exc:
         _fail(exc)
     result, p = report.result, report.result.params

@@ -445,14 +445,16 @@ def _located(table: CustomerTable | None, issues, errors: list[str], notes: list
 
 
 def pricing_source(source: SheetSource, overrides: dict | None = None,
-                   today: _dt.date | None = None) -> PricingReport:
+                   today: _dt.date | None = None, params_path: Path | None = None
+                   ) -> PricingReport:
     """Segment, then cost to serve and pricing (``overrides``: parameter values by key that win
-    over the workbook's, e.g. from the command line); nothing is written."""
+    over the workbook's, e.g. from the command line; ``params_path``: a parameter workbook, see
+    :func:`parameter_values`); nothing is written."""
     from .core.pricing import pricing
     from .io.orders import find_orders_table
 
     today = today or _dt.date.today()
-    report = analyse_source(source, today)
+    report = analyse_source(source, today, params_path)
     params = report.params.with_values(**(overrides or {})) if overrides else report.params
     orders = find_orders_table(source)
     raw = report.table.raw.loc[report.result.output.index]
@@ -466,18 +468,33 @@ def pricing_source(source: SheetSource, overrides: dict | None = None,
                          notes=notes)
 
 
+def pricing_origin(report: PricingReport) -> str:
+    """Where the run's parameters came from, for the sheet's text."""
+    from .io.pricing_sheet import params_origin
+
+    values = report.segment.parameters
+    text = params_origin(values.label, values.cells) if values is not None else \
+        params_origin("Standardwerte", {})
+    overridden = [label for key, label in (("mindestbestellwert", "Mindestbestellwert"),
+                                           ("pauschale", "Pauschale"),
+                                           ("kosten_je_auftrag", "Kosten je Auftrag"))
+                  if getattr(report.result.params, key) != getattr(report.segment.params, key)]
+    return text + (" (" + ", ".join(overridden) + " aus der Befehlszeile)" if overridden else "")
+
+
 def pricing_workbook(path: str | Path, out: str | Path | None = None,
                      overrides: dict | None = None, today: _dt.date | None = None, *,
-                     force: bool = False) -> PricingReport:
+                     force: bool = False, params_path: Path | None = None) -> PricingReport:
     """:func:`pricing_source` on a file, and the sheet ``Preise & Kosten`` written (added or
     rewritten; every other part unchanged)."""
     from .io import pricing_sheet
     from .io.writer import write_sheets
 
     source = FileSource(path)
-    report = pricing_source(source, overrides, today)
+    report = pricing_source(source, overrides, today, params_path)
     dst = output_target(source, out, force=force)
-    content = pricing_sheet.pricing_content(report.result, report.result.params)
+    content = pricing_sheet.pricing_content(report.result, report.result.params,
+                                            pricing_origin(report))
     with new_folders(dst):
         write_sheets(source, dst, [content], lambda _c, grid: pricing_sheet.is_ours(grid))
     report.written = Path(out) if out is not None else source.path

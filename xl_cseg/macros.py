@@ -166,7 +166,8 @@ def run_pricing(source: SheetSource, writer: WorkbookWriter,
 
     report = jobs.pricing_source(source, None, today)
     result = report.result
-    writer.write_sheets(source, [pricing_sheet.pricing_content(result, result.params)],
+    writer.write_sheets(source, [pricing_sheet.pricing_content(result, result.params,
+                                                               jobs.pricing_origin(report))],
                         lambda _content, grid: pricing_sheet.is_ours(grid))
     total = result.totals
     head = (f"Blatt „{pricing_sheet.SHEET}“ berechnet ({report.segment.customers} Kunden).\n"

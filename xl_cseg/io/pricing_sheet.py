@@ -63,8 +63,31 @@ def _total_formula(column: str, key_col: str | None, key_cell: str | None, last:
     return f"SUMIFS({source}{cond})" if key_col else f"SUM({source})"
 
 
-def pricing_content(result: PricingResult | None, params: Parameters) -> SheetContent:
-    """Cells, formats and widths of the sheet (``result`` None: the empty template)."""
+# where the parameters of the shipped workbook are
+TEMPLATE_ORIGIN = "Parameter auf dem Blatt „Parameter“"
+
+
+def params_origin(label: str, cells: dict[str, str]) -> str:
+    """Where a run's parameters came from, as the sheet says it: the sheets of the workbook's
+    parameter cells, the ``--params`` workbook, or the defaults (``label`` and ``cells`` as in
+    :class:`jobs.ParameterValues`)."""
+    if label.startswith("Standardwerte") or not cells:
+        return ("Parameter: Standardwerte (die Mappe hat keine Parameterzellen; zentrale Werte "
+                "mit xl-cseg pricing --params)")
+    if not label.startswith("aus der Mappe"):
+        return f"Parameter {label}"
+    sheets = sorted({addr.rsplit("!", 1)[0].strip("'") for addr in cells.values() if "!" in addr})
+    if not sheets:
+        return "Parameter aus den benannten Zellen der Mappe"
+    quoted = ", ".join(f"„{s}“" for s in sheets)
+    return f"Parameter auf dem Blatt {quoted}" if len(sheets) == 1 else \
+        f"Parameter auf den Blättern {quoted}"
+
+
+def pricing_content(result: PricingResult | None, params: Parameters,
+                    origin: str = TEMPLATE_ORIGIN) -> SheetContent:
+    """Cells, formats and widths of the sheet (``result`` None: the empty template);
+    ``origin``: where the parameters came from (see :func:`params_origin`)."""
     cells: dict[tuple[int, int], Any] = {}
     formats: dict[tuple[int, int], str] = {}
     cells[(0, 0)] = TITLE
@@ -74,7 +97,7 @@ def pricing_content(result: PricingResult | None, params: Parameters) -> SheetCo
         f"{german.amount(params.kosten_je_auftrag)}; über {german.percent(params.max_kostenanteil)} des Umsatzes: "
         f"„{NOT_COVERED}“. Aufträge unter {german.amount(params.mindestbestellwert)} zahlen "
         f"{german.amount(params.pauschale)} Pauschale; gebündelt auf den Mindestbestellwert spart jeder "
-        "entfallende Auftrag seine Prozesskosten. Parameter auf dem Blatt „Parameter“; "
+        f"entfallende Auftrag seine Prozesskosten. {origin}; "
         "neu rechnen mit „Preise & Kosten“ im Menüband oder xl-cseg pricing.")
     customers = result.customers if result is not None else None
     n = len(customers) if customers is not None else 0
