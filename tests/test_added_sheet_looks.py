@@ -176,3 +176,27 @@ def test_pricing_sheet_names_the_lists_own_parameter_sheet(tmp_path):
     assert result.exit_code in (0, 1), result.output
     note = openpyxl.load_workbook(path)["Preise & Kosten"]["A2"].value
     assert "Besuche/Jahr x 380 €" in note and "Parameter auf dem Blatt „Annahmen“" in note
+
+
+# -- the consolidation's overview counts what the console says -------------------------------------
+def test_overview_counts_unread_files_and_files_with_row_errors_apart(tmp_path):
+    areas = tmp_path / "Gebiete"
+    areas.mkdir()
+    headers = [*HEADERS, "Gebiet"]
+    typed_list(areas / "Nord.xlsx", headers, [[*r, "Nord"] for r in ROWS],
+               title_rows=["Gebiet Nord"])
+    bad = [[*r, "Süd"] for r in ROWS]
+    bad[2][2], bad[5][3] = "vierzehn", "viel"  # two cells that are no numbers
+    typed_list(areas / "Süd.xlsx", headers, bad, title_rows=["Gebiet Süd"])
+    (areas / "Kaputt.xlsx").write_bytes(b"PK\x03\x04 kein echtes Paket")
+    out = tmp_path / "Gesamt.xlsx"
+    result = runner.invoke(app, ["consolidate", str(areas), "--out", str(out), "--jobs", "1",
+                                 "--date", "2026-06-30"])
+    assert result.exit_code in (0, 1), result.output
+    assert "2 Fehler in 1 Datei" in result.output
+    rows = openpyxl.load_workbook(out, read_only=True)["Übersicht"]
+    figures = {r[0]: r[1] for r in rows.iter_rows(values_only=True) if r[0]}
+    assert "Dateien mit Fehler" not in figures
+    assert figures["Dateien gelesen"] == 2 and figures["Dateien nicht gelesen"] == 1
+    assert figures["Dateien mit Zeilenfehlern"] == 1
+    assert figures["Zeilenfehler (Importprotokoll)"] == 2

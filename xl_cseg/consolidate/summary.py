@@ -141,10 +141,13 @@ def overview(results: Sequence[FileResult], sources: Sources, territories: pd.Da
            "je Gebiet gezählt (einmal zählen: --einmal-zaehlen)")
     statuses = [r.status for r in results] + [s.status for s in sources.skipped]
     today = today or _dt.date.today()
-    old = sum(older_than(r.saved, today, days) for r in results if r.status == OK)
+    read = [r for r in results if r.status == OK]
+    old = sum(older_than(r.saved, today, days) for r in read)
     return [
         ("Dateien gelesen", statuses.count(OK), "int"),
-        ("Dateien mit Fehler", statuses.count(FAILED), "int"),
+        ("Dateien nicht gelesen", statuses.count(FAILED), "int"),
+        ("Dateien mit Zeilenfehlern", sum(bool(r.error_count) for r in read), "int"),
+        ("Zeilenfehler (Importprotokoll)", sum(r.error_count for r in read), "int"),
         ("Dateien übersprungen", statuses.count(SKIPPED), "int"),
         (f"Dateien älter als {days} Tage", old, "int"),
         ("Gebiete", len(territories) - 1, "int"),
