@@ -781,13 +781,7 @@ def _tree(xml: bytes, edits: RowEdits, style_of: StyleOf) -> bytes:
             if all(enc is None for _, enc in items):
                 continue
             row_el = data.makeelement(q("row"), {"r": str(row + 1)})
-            i = bisect_right(row_nums, row)
-            if i < len(row_nums):
-                row_map[row_nums[i]].addprevious(row_el)
-            else:
-                data.append(row_el)
-            row_nums.insert(i, row)
-            row_map[row] = row_el
+            _insert_in_order(data, row_nums, row_map, row, row_el)
         _patch_row(data, row_el, row, items, style_of, q)
     box = bounds((row, col) for row, items in edits.items() for col, enc in items if enc)
     for child in root:
@@ -797,6 +791,19 @@ def _tree(xml: bytes, edits: RowEdits, style_of: StyleOf) -> bytes:
     return etree.tostring(
         tree, encoding="UTF-8", xml_declaration=True, standalone=tree.docinfo.standalone
     )
+
+
+def _insert_in_order(parent: etree._Element, keys: list[int], by_key: dict[int, etree._Element],
+                     key: int, el: etree._Element) -> None:
+    """``el`` (a row or cell numbered ``key``) put into ``parent`` before the first child with a
+    higher number; ``keys`` (sorted) and ``by_key`` are kept up to date."""
+    i = bisect_right(keys, key)
+    if i < len(keys):
+        by_key[keys[i]].addprevious(el)
+    else:
+        parent.append(el)
+    keys.insert(i, key)
+    by_key[key] = el
 
 
 def _patch_row(
@@ -822,13 +829,7 @@ def _patch_row(
             style = style_of(row, col)
             if style is not None:
                 cell.set("s", str(style))
-            i = bisect_right(cols, col)
-            if i < len(cols):
-                cell_map[cols[i]].addprevious(cell)
-            else:
-                row_el.append(cell)
-            cols.insert(i, col)
-            cell_map[col] = cell
+            _insert_in_order(row_el, cols, cell_map, col, cell)
             created.append(col)
         else:
             _check_shared_master(data, cell, q)
