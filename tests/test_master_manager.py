@@ -186,3 +186,43 @@ def _migration_book(tmp_path: Path) -> Path:
     write_migration(migration(NAMED_BEFORE, NAMED_AFTER), dt.date(2026, 1, 31),
                     dt.date(2026, 6, 30), out)
     return out
+
+
+def _message_rows(path: Path) -> tuple[list[tuple], int]:
+    """The rows below the messages table's header in ``Importprotokoll`` and the sheet's row
+    count, read with openpyxl (cells at their positions)."""
+    ws = openpyxl.load_workbook(path)["Importprotokoll"]
+    rows = [tuple(c.value for c in row[:3]) for row in ws.iter_rows()]
+    title = next(i for i, r in enumerate(rows) if str(r[0]).startswith("Fehler und Hinweise ("))
+    assert rows[title + 1] == ("Datei", "Art", "Meldung")
+    return rows[title + 2:], ws.max_row
+
+
+def test_every_message_is_in_the_log_sheet_below_its_header(master):
+    shown, last = _message_rows(master["out"])
+    expected = [tuple(r) for r in master["run"].data.messages.itertuples(index=False)]
+    assert shown == expected and len(expected) > 25
+    ws = openpyxl.load_workbook(master["out"], read_only=True)["Importprotokoll"]
+    assert ws.max_row == last  # the dimension ends with the last message
+
+
+def test_messages_written_in_batches_keep_their_text(tmp_path, monkeypatch):
+    """Messages are rendered below the sheet's own rows a batch at a time; text that looks like
+    markup or a formula stays text."""
+    from xl_cseg.consolidate import master_rows
+
+    monkeypatch.setattr(master_rows, "BELOW_ROWS", 4)
+    rows = customers(12, seed=3, first_id=800_000, territory="West")
+    for i, text in enumerate(['<b>&amp;"x"</b>', "=SUMME(A1:A9)", "  zwei  Leerzeichen ",
+                              "Zeile\nzwei", "vierzehn", "ä&ö<ü>", "@x", "+1"]):
+        rows[i]["revenue"] = text
+    xlsx_territory(tmp_path / "West.xlsx", rows)
+    out = tmp_path / "Gesamt.xlsx"
+    run = consolidate([tmp_path / "West.xlsx"], out, today=LATER, workers=1)
+    expected = [tuple(r) for r in run.data.messages.itertuples(index=False)]
+    assert len(expected) >= 8 and any("SUMME" in m for _f, _k, m in expected)
+    shown, _last = _message_rows(out)
+    assert shown == expected
+    ws = openpyxl.load_workbook(out)["Importprotokoll"]
+    assert all(c.data_type == "s" for row in ws.iter_rows(min_row=ws.max_row - len(expected) + 1)
+               for c in row[:3])

@@ -165,19 +165,23 @@ def write_master(data: MasterData, dst: Path) -> None:
     _duplicates(book, book.wb.add_worksheet("Duplikate"), data.duplicates)
     if data.dimensions:
         _dimensions(book, book.wb.add_worksheet(DIMENSIONS_SHEET), data.dimensions)
-    _log(book, book.wb.add_worksheet(LOG_SHEET), data)
+    log = book.wb.add_worksheet(LOG_SHEET)
+    messages, messages_row = _log(book, log, data)
     _overview(book, overview, data)
     overview.activate()
     book.wb.close()
     template = stream.getvalue()
+    log_part = f"xl/worksheets/sheet{book.wb.worksheets().index(log) + 1}.xml"
     with zipfile.ZipFile(io.BytesIO(template)) as zf:
-        sheet_xml = zf.read(_CUSTOMERS_PART)
+        sheet_xml, log_xml = zf.read(_CUSTOMERS_PART), zf.read(log_part)
     if master_rows.column_styles(sheet_xml) != customer_styles():
         raise RuntimeError("the workers rendered Kunden gesamt with other styles than the master "
                            "has")  # a programming error: customer_styles() builds a Book alike
     last_row, last_col = len(data.customers) + 1, xl_col_to_name(len(CUSTOMER_COLUMNS) - 1)
     part = master_rows.with_deflated_rows(sheet_xml, data.rendered, last_row, last_col)
-    master_rows.write_streamed(template, dst, {_CUSTOMERS_PART: part})
+    master_rows.write_streamed(template, dst, {
+        _CUSTOMERS_PART: part,
+        log_part: master_rows.with_rows_below(log_xml, messages, messages_row)})
 
 
 def customer_columns(customers: pd.DataFrame) -> list[master_rows.MasterColumn]:
@@ -251,7 +255,10 @@ def _duplicates(book: Book, ws, duplicates: pd.DataFrame) -> None:
 MAX_MESSAGE_ROWS = 1_000_000  # below Excel's 1,048,576 rows with the log above them
 
 
-def _log(book: Book, ws, data: MasterData) -> None:
+def _log(book: Book, ws, data: MasterData) -> tuple[list[master_rows.MasterColumn], int]:
+    """Everything of ``Importprotokoll`` but the rows of its last table, the messages (there
+    can be a million): those are returned, as columns, with the (0-based) row they start in;
+    :func:`master_rows.with_rows_below` renders them below what XlsxWriter wrote."""
     ws.write_string(0, 0, "Importprotokoll", book.title)
     ws.write_string(1, 0, f"Parameter: {data.parameters}")
     row = 2
@@ -276,17 +283,22 @@ def _log(book: Book, ws, data: MasterData) -> None:
     if len(messages) > MAX_MESSAGE_ROWS:
         shown = f"die ersten {MAX_MESSAGE_ROWS:,} von {len(messages):,}".replace(",", ".")
         messages = messages.iloc[:MAX_MESSAGE_ROWS]
-    for title, frame in (("Parameter, die von den zentralen Werten abweichen", data.deviations),
-                         (f"Fehler und Hinweise ({shown}; Anzahl je Datei in den Spalten "
-                          "Fehler und Hinweise oben)", messages)):
-        ws.write_string(end + 1, 0, title, book.bold)
-        end = book.table(ws, frame, list(frame.columns), end + 2, list(frame.columns), {},
-                         filter_=False)
+    ws.write_string(end + 1, 0, "Parameter, die von den zentralen Werten abweichen", book.bold)
+    deviations = data.deviations
+    end = book.table(ws, deviations, list(deviations.columns), end + 2, list(deviations.columns),
+                     {}, filter_=False)
+    ws.write_string(end + 1, 0, f"Fehler und Hinweise ({shown}; Anzahl je Datei in den Spalten "
+                                "Fehler und Hinweise oben)", book.bold)
+    for col, key in enumerate(messages.columns):
+        ws.write_string(end + 2, col, key, book.head)
+    first_message = end + 3
+    end = first_message + len(messages)
     widths = {"Datei": 30, "Status": 13, "Meldung": 60, "Gebiete": 18, "Gebiet aus": 22,
               "Zuletzt gespeichert": 12, "Veraltet": 18}
     for col, name in enumerate(log.columns):
         ws.set_column(col, col, widths.get(name, 9))
     print_setup(ws, end - 1, len(log.columns) - 1)
+    return [master_rows.MasterColumn(messages[key]) for key in messages.columns], first_message
 
 
 DIMENSIONS_SHEET = "Kaufverhalten"

@@ -1,5 +1,5 @@
-"""The rows of the master's big sheet (``Kunden gesamt``), written into the package XlsxWriter
-made for it.
+"""The rows of the master's big sheets (``Kunden gesamt``; the messages at the foot of
+``Importprotokoll``), written into the package XlsxWriter made for it.
 
 XlsxWriter lays out the workbook (styles, the big sheet's header row, column formats, filter,
 the small sheets and charts). Each consolidate worker renders the rows of its file with the cell
@@ -31,6 +31,7 @@ from isal import isal_zlib
 
 from ..xlsx.atomic import (check_writable, cleanup_stale_temps, new_file_mode, target_path,
                            temp_beside, write_packed)
+from ..xlsx.cellref import col_index, col_letter
 from ..xlsx.cellvalue import MAX_TEXT, number_cells, render_value, text_cells, wrapped
 
 _COL = re.compile(rb'<col\s+min="(\d+)"\s+max="(\d+)"[^>]*?\sstyle="(\d+)"')
@@ -195,6 +196,30 @@ def with_deflated_rows(sheet_xml: bytes, rows: Sequence[Deflated], last_row: int
     dimension grown."""
     head, tail = _around_rows(sheet_xml, last_row, last_col)
     return DeflatedPart([deflate(head), *rows, deflate(tail, last=True)])
+
+
+_LAST_ROW = re.compile(rb'<row r="(\d+)"')
+_DIMENSION_REF = re.compile(rb'<dimension ref="(?:[A-Z]+[0-9]+:)?([A-Z]+)[0-9]+"/>')
+BELOW_ROWS = 65_536  # rows rendered and deflated at a time below a sheet's own rows
+
+
+def with_rows_below(sheet_xml: bytes, columns: Sequence[MasterColumn], first_row: int
+                    ) -> DeflatedPart:
+    """The sheet part with the rows of ``columns`` (plain cells from column A, no styles)
+    appended, the first in (0-based) ``first_row``, right below the sheet's last row; the
+    dimension grown. Rendered and deflated :data:`BELOW_ROWS` at a time."""
+    rows = _LAST_ROW.findall(sheet_xml)
+    if (int(rows[-1]) if rows else 0) != first_row:
+        raise RuntimeError("rows to append must follow the sheet's last row")  # a programming error
+    count = len(columns[0].values) if columns else 0
+    found = _DIMENSION_REF.search(sheet_xml)
+    widest = max(len(columns), col_index(found[1].decode()) + 1 if found else 1)
+    head, tail = _around_rows(sheet_xml, max(first_row + count, 1), col_letter(widest - 1))
+    segments = [deflate(head)]
+    for lo in range(0, count, BELOW_ROWS):
+        part = [MasterColumn(c.values.iloc[lo:lo + BELOW_ROWS], c.numeric_ids) for c in columns]
+        segments.append(deflate(render_rows(part, {})))
+    return DeflatedPart([*segments, deflate(tail, last=True)])
 
 
 def write_streamed(template: bytes, dst: Path, replaced: Mapping[str, DeflatedPart]) -> None:
