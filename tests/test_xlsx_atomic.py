@@ -24,6 +24,7 @@ from xl_cseg.xlsx.atomic import (
     cleanup_stale_temps,
     write_package,
 )
+from xl_cseg.xlsx.chunks import Chunks
 from xl_cseg.xlsx.errors import CorruptWorkbook, WorkbookError, WorkbookLocked, WorkbookReadOnly
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -308,11 +309,10 @@ def test_strip_zip64_extra() -> None:
     assert atomic._strip_zip64(b"") == b""
 
 
-@pytest.mark.parametrize("mode", ["whole", "chunked"])
+@pytest.mark.parametrize("mode", ["whole", "chunked", "streamed"])
 def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str) -> None:
     """Parts above BIG_PART_SIZE (deflated by ISA-L): zipfile, zlib and unzip read them
     back, the metadata is kept, the members after it stay raw copies."""
-    chunked = mode != "whole"
     src, dst = tmp_path / "src.xlsx", tmp_path / "dst.xlsx"
     _odd_zip(src)
     rng = random.Random(3)
@@ -321,7 +321,9 @@ def test_big_replaced_member_is_standard_deflate(tmp_path: Path, mode: str) -> N
     content = b"<worksheet><sheetData>" + b"".join(rows) + b"</sheetData></worksheet>"
     assert len(content) > atomic.BIG_PART_SIZE
     chunks = [content[i:i + 70_001] for i in range(0, len(content), 70_001)]
-    write_package(src, dst, {SHEET: chunks if chunked else content})
+    given = {"whole": content, "chunked": chunks,
+             "streamed": Chunks(chunks.__getitem__, range(len(chunks)))}[mode]
+    write_package(src, dst, {SHEET: given})
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:
         assert b.testzip() is None
         assert b.namelist() == a.namelist()
@@ -348,3 +350,38 @@ def test_batches_of_a_chunk_list_keep_every_byte_in_order(chunks: list[bytes]):
         assert b"".join(batches) == b"".join(chunks)
         assert all(batches)  # none empty
         assert len(batches) <= len(b"".join(chunks)) // 4096 + 2  # few, big ones
+
+
+@pytest.mark.parametrize("size", [3, 40_000])  # a small part, one deflated by ISA-L
+def test_a_streamed_member_is_written_as_its_chunks_joined(tmp_path: Path, size: int) -> None:
+    path = simple_book(tmp_path / "mappe.xlsx")
+    chunks = [b"<row r=\"%d\"><c><v>%d</v></c></row>" % (i, i * 7919) for i in range(size)]
+    made: list[int] = []
+
+    def make(i: int) -> bytes:
+        made.append(i)
+        return chunks[i]
+
+    write_package(path, tmp_path / "listed.xlsx", {SHEET: chunks})
+    write_package(path, tmp_path / "streamed.xlsx", {SHEET: Chunks(make, range(size))})
+    assert (tmp_path / "streamed.xlsx").read_bytes() == (tmp_path / "listed.xlsx").read_bytes()
+    assert made == list(range(size))  # each chunk made once, in order
+
+
+def test_a_failure_while_a_streamed_member_is_made_writes_nothing(tmp_path: Path) -> None:
+    """The error is raised as it is (not as a damaged source), the workbook stays as it was
+    and no temp file is left, also when most of the member was written already."""
+    path = simple_book(tmp_path / "mappe.xlsx")
+    original = path.read_bytes()
+    rng = random.Random(5)
+    chunk = b"".join(b"<v>%d</v>" % rng.randrange(10**9) for _ in range(100_000))
+
+    def make(i: int) -> bytes:
+        if i == 7:
+            raise ValueError("text longer than 32767 characters cannot be stored in a cell")
+        return chunk
+
+    with pytest.raises(ValueError, match="longer than"):
+        write_package(path, path, {SHEET: Chunks(make, range(9))})
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mappe.xlsx"]

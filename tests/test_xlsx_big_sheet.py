@@ -3,6 +3,14 @@ are in benchmarks/bench_sheetwriter.py)."""
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
+import pytest
+from xlsx_support import simple_book
+
+from xl_cseg.xlsx.atomic import write_package
+from xl_cseg.xlsx.cellvalue import MAX_TEXT
 from xl_cseg.xlsx.scan import SheetScan
 from xl_cseg.xlsx.sheetwriter import ColumnBlock, write_sheet
 
@@ -65,3 +73,34 @@ def test_big_sheet_append_and_overwrite() -> None:
         assert overwritten.count(b"<c ") == appended.count(b"<c ") - 9 * ROWS
         # the columns written again (a rerun) come out as the first time
         assert _write(appended, _outputs(15), block) == appended
+
+
+def test_a_big_patched_sheet_is_streamed_into_the_zip(tmp_path: Path) -> None:
+    """The chunks the writer makes as they are read give the same file as their list."""
+    path = simple_book(tmp_path / "mappe.xlsx")
+    xml = _big_sheet()
+    for cells in (_outputs(15), _outputs(3)):  # new columns, columns written before
+        chunks = write_sheet(SheetScan(xml), {}, block=_block(cells))
+        write_package(path, tmp_path / "listed.xlsx", {"xl/worksheets/sheet1.xml": list(chunks)})
+        write_package(path, tmp_path / "streamed.xlsx", {"xl/worksheets/sheet1.xml": chunks})
+        assert (tmp_path / "streamed.xlsx").read_bytes() == \
+            (tmp_path / "listed.xlsx").read_bytes()
+        with zipfile.ZipFile(tmp_path / "streamed.xlsx") as zf:
+            assert zf.read("xl/worksheets/sheet1.xml") == _write(xml, cells, True)
+
+
+@pytest.mark.parametrize("again", [False, True])  # new columns, the columns of a first run
+def test_a_text_too_long_in_the_last_rows_leaves_the_workbook_as_it_was(
+        tmp_path: Path, again: bool) -> None:
+    """The rows are rendered while the zip is written: an over-long text near the end still
+    ends the write with nothing written and no temp file left."""
+    path = simple_book(tmp_path / "mappe.xlsx")
+    original = path.read_bytes()
+    xml = _write(_big_sheet(), _outputs(15), True) if again else _big_sheet()
+    cells = _outputs(15)
+    cells[ROWS - 2, 15] = "x" * (MAX_TEXT + 1)
+    chunks = write_sheet(SheetScan(xml), {}, block=_block(cells))
+    with pytest.raises(ValueError, match="longer than"):
+        write_package(path, path, {"xl/worksheets/sheet1.xml": chunks})
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mappe.xlsx"]

@@ -25,6 +25,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
@@ -210,15 +211,29 @@ def temp_beside(dst: Path) -> Iterator[tuple[BinaryIO, Path]]:
         _fsync_dir(dst.parent)
 
 
+Content = bytes | Sequence[bytes] | Iterable[bytes]
+"""A member's new content: whole, a list of chunks, or chunks made as they are read (any
+other iterable, e.g. :class:`chunks.Chunks`: streamed into the deflater, never held whole;
+an error while they are made leaves the target as it was)."""
+
+
+class _ContentFailed(Exception):
+    """Making a streamed member's chunks failed (not the zip): ``error`` is raised as it is."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def write_package(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
-    replacements: Mapping[str, bytes | Sequence[bytes]],
+    replacements: Mapping[str, Content],
     additions: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write ``src`` to ``dst`` (may be the same file) with the named members' content replaced
-    (whole, or as a sequence of chunks that are streamed into the zip) and ``additions`` (new
-    members, e.g. a sheet of our own) appended after the copied ones."""
+    (see :data:`Content`) and ``additions`` (new members, e.g. a sheet of our own) appended
+    after the copied ones. Nothing is moved over ``dst`` unless all of it was written."""
     additions = additions or {}
     src, dst = Path(src), target_path(dst)
     check_writable(dst)
@@ -226,6 +241,8 @@ def write_package(
     with temp_beside(dst) as (out, tmp):
         try:
             infos, sent = _write(src, out, replacements, additions)
+        except _ContentFailed as failed:  # e.g. a text too long for a cell, found on rendering
+            raise failed.error from None
         except ZIP_ERRORS as exc:
             raise CorruptWorkbook(src, str(exc)) from exc
         out.flush()
@@ -234,7 +251,7 @@ def write_package(
                   stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
 
 
-def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence[bytes]],
+def _write(src: Path, out: BinaryIO, replacements: Mapping[str, Content],
            additions: Mapping[str, bytes] | None = None
            ) -> tuple[list[zipfile.ZipInfo], list[zipfile.ZipInfo]]:
     """Copy ``src`` into ``out``, then add ``additions``; the members expected (those read,
@@ -266,12 +283,20 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, bytes | Sequence
 BIG_PART_SIZE = 1 << 20
 
 
-def _chunks(content: bytes | Sequence[bytes]) -> Sequence[bytes]:
-    return (content,) if isinstance(content, (bytes, bytearray)) else content
+def _made(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks of a streamed member, an error in making one raised as :class:`_ContentFailed`."""
+    made = iter(chunks)
+    while True:
+        try:
+            chunk = next(made)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - raised again as it is by write_package
+            raise _ContentFailed(exc) from exc
+        yield chunk
 
 
-def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo,
-                    data: bytes | Sequence[bytes]) -> None:
+def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo, data: Content) -> None:
     new = zipfile.ZipInfo(info.filename, info.date_time)
     new.compress_type = (
         info.compress_type if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
@@ -281,13 +306,31 @@ def _write_replaced(zout: zipfile.ZipFile, info: zipfile.ZipInfo,
     new.create_system = info.create_system
     new.create_version = info.create_version
     new.internal_attr = info.internal_attr
-    chunks = _chunks(data)
-    size = sum(map(len, chunks))
-    new.file_size = size
     new.external_attr = info.external_attr
+    rest: Iterator[bytes] = iter(())
+    if isinstance(data, (bytes, bytearray)):
+        chunks: Sequence[bytes] = (data,)
+    elif isinstance(data, (list, tuple)):
+        chunks = data
+    else:  # made as read: as many as make a big part, then the rest streamed (if it is big)
+        chunks, rest, pending = [], _made(data), 0
+        for chunk in rest:
+            chunks.append(chunk)
+            pending += len(chunk)
+            if pending > BIG_PART_SIZE:
+                break
+    size = sum(map(len, chunks))
     if size > BIG_PART_SIZE and new.compress_type == zipfile.ZIP_DEFLATED:
-        write_deflated(zout, new, chunks, size)
+        if isinstance(data, (bytes, bytearray, list, tuple)):
+            new.file_size = size
+            write_deflated(zout, new, chunks, size)
+        else:
+            write_deflated(zout, new, chain(chunks, rest))
         return
+    if not isinstance(data, (bytes, bytearray, list, tuple)):
+        chunks.extend(rest)  # a small part, or one stored without compression
+        size = sum(map(len, chunks))
+    new.file_size = size
     with zout.open(new, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
         member.write(b"".join(chunks))
 
@@ -424,7 +467,7 @@ def _descriptor_length(raw: BinaryIO, info: zipfile.ZipInfo, offset: int) -> int
 
 def _verify(
     tmp: Path, infos: list[zipfile.ZipInfo], sent: list[zipfile.ZipInfo],
-    replacements: Mapping[str, bytes | Sequence[bytes]], dst: Path
+    replacements: Mapping[str, object], dst: Path
 ) -> None:
     """Re-open the written file: same members in order, copied ones intact, new ones readable."""
     sent_infos = {info.filename: info for info in sent}

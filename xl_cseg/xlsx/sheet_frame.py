@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from .cellref import a1, parse_range, range_ref
+from .chunks import spliced
 
 DEFAULT_WIDTH = 8.43  # Excel's column width when a sheet names none (Calibri 11)
 _TAG_ATTR = rb'\s%s="([^"]*)"'
@@ -30,13 +31,13 @@ def _set_attr(tag: bytes, name: bytes, value: bytes) -> bytes:
     return tag[:end] + b' %s="%s"' % (name, value) + tag[end:]
 
 
-def _head_and_rest(chunks: Sequence[bytes], marker: bytes) -> tuple[bytes, list[bytes]] | None:
-    """The chunks joined up to and including the one holding ``marker``, and the rest."""
+def _head(chunks: Sequence[bytes], marker: bytes) -> tuple[bytes, int] | None:
+    """The chunks joined up to and including the one holding ``marker``, and how many."""
     joined = b""
     for i, chunk in enumerate(chunks):
         joined += chunk
         if marker in joined:
-            return joined, list(chunks[i + 1:])
+            return joined, i + 1
     return None
 
 
@@ -45,16 +46,16 @@ def _prefix(xml_head: bytes) -> bytes:
     return found[1] + b":" if found and found[1] else b""
 
 
-def widen_columns(chunks: Sequence[bytes], widths: Mapping[int, float]) -> list[bytes]:
+def widen_columns(chunks: Sequence[bytes], widths: Mapping[int, float]) -> Sequence[bytes]:
     """The worksheet with columns ``widths`` (0-based col -> width) at least that wide."""
-    split = _head_and_rest(chunks, b"sheetData")
-    if not widths or split is None:
-        return list(chunks)
-    head, rest = split
+    split = _head(chunks, b"sheetData") if widths else None
+    if split is None:
+        return chunks
+    head, count = split
     p = _prefix(head)
     data = re.search(rb"<%ssheetData\b" % re.escape(p), head)
     if data is None:
-        return list(chunks)
+        return chunks
     fmt = re.search(rb"<%ssheetFormatPr\b[^>]*>" % re.escape(p), head)
     default = float(_attr(fmt[0], b"defaultColWidth") or DEFAULT_WIDTH) if fmt else DEFAULT_WIDTH
     cols = re.search(rb"<%scols\b[^>]*>(.*?)</%scols>" % (re.escape(p), re.escape(p)), head,
@@ -64,7 +65,7 @@ def widen_columns(chunks: Sequence[bytes], widths: Mapping[int, float]) -> list[
         for tag in re.finditer(rb"<%scol\b[^>]*?/>" % re.escape(p), cols[1]):
             lo, hi = _attr(tag[0], b"min"), _attr(tag[0], b"max")
             if lo is None or hi is None:
-                return list(chunks)  # not a plain list of ranges: leave it alone
+                return chunks  # not a plain list of ranges: leave it alone
             entries.append((int(lo), int(hi), tag[0]))
     wanted = {c + 1: w for c, w in widths.items()}
     changed = False
@@ -93,14 +94,14 @@ def widen_columns(chunks: Sequence[bytes], widths: Mapping[int, float]) -> list[
             changed = True
             result.append((c, c, _sized(b'<%scol min="%d" max="%d"/>' % (p, c, c), wanted[c])))
     if not changed:
-        return list(chunks)
+        return chunks
     result.sort(key=lambda e: e[0])
     body = b"".join(tag for _lo, _hi, tag in result)
     if cols is not None:
         head = head[:cols.start(1)] + body + head[cols.end(1):]
     else:
         head = head[:data.start()] + b"<%scols>%s</%scols>" % (p, body, p) + head[data.start():]
-    return [head, *rest]
+    return spliced(chunks, 0, count, head)
 
 
 def column_style(xml: bytes, col: int) -> int | None:
@@ -151,13 +152,14 @@ def autofilter_ref(chunks: Sequence[bytes]) -> str | None:
     return found[1].decode("ascii", "replace") if found is not None else None
 
 
-def extend_autofilter(chunks: Sequence[bytes], ref: str) -> list[bytes]:
+def extend_autofilter(chunks: Sequence[bytes], ref: str) -> Sequence[bytes]:
     """The worksheet with its ``<autoFilter>`` covering ``ref`` (unchanged without one)."""
     start, tail = _tail(chunks)
     found = _find_filter(tail)
     if found is None:
-        return list(chunks)
-    return [*chunks[:start], tail[:found.start(1)] + ref.encode("ascii") + tail[found.end(1):]]
+        return chunks
+    return spliced(chunks, start, len(chunks),
+                   tail[:found.start(1)] + ref.encode("ascii") + tail[found.end(1):])
 
 
 def filter_over(filter_ref: str, header_row: int, last_col: int, last_row: int) -> str | None:
@@ -172,11 +174,11 @@ def filter_over(filter_ref: str, header_row: int, last_col: int, last_row: int) 
     return range_ref(r0, c0, max(r1, last_row), last_col)
 
 
-def set_row_heights(chunks: Sequence[bytes], heights: Mapping[int, float]) -> list[bytes]:
+def set_row_heights(chunks: Sequence[bytes], heights: Mapping[int, float]) -> Sequence[bytes]:
     """The worksheet with the existing rows of ``heights`` (0-based row -> points) that high.
     For the few owned rows of a small sheet (a row not found is left alone)."""
     if not heights:
-        return list(chunks)
+        return chunks
     xml = b"".join(chunks)
     by_number = {b"%d" % (r + 1): h for r, h in heights.items()}
     pattern = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(%s)"[^>]*?/?>'
@@ -189,11 +191,12 @@ def set_row_heights(chunks: Sequence[bytes], heights: Mapping[int, float]) -> li
     return [pattern.sub(sized, xml)]
 
 
-def restyle_cells(chunks: Sequence[bytes], styles: Mapping[tuple[int, int], int]) -> list[bytes]:
+def restyle_cells(chunks: Sequence[bytes], styles: Mapping[tuple[int, int], int]
+                  ) -> Sequence[bytes]:
     """The worksheet with the existing cells of ``styles`` ((row, col) -> cellXfs index) set to
     that style. For the few owned cells of a small sheet (a cell not found is left alone)."""
     if not styles:
-        return list(chunks)
+        return chunks
     xml = b"".join(chunks)
     by_ref = {a1(r, c).encode("ascii"): s for (r, c), s in styles.items()}
     pattern = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="(%s)"[^>]*?(/?)>'

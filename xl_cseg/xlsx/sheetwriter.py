@@ -31,6 +31,7 @@ import numpy as np
 from lxml import etree
 
 from .cellref import MAX_COLS, MAX_ROWS, a1, col_index, col_letter
+from .chunks import Chunks
 from .cellvalue import (KEEP, CellValue, Encoded, bounds, cell_tail, column_tails, encode_value,
                         grown_ref, render_value, widened_spans)
 from .errors import SharedFormulaConflict
@@ -464,22 +465,23 @@ def _row_bounds(data: bytes) -> tuple[array, array]:
 JOINED_ROWS = 4096  # rows per chunk of a patched sheet
 
 
-def _joined(data: bytes, starts: Sequence[int], stops: Sequence[int], ends: list[bytes | None],
-            replaced: Mapping[int, bytes]) -> list[bytes]:
-    """The patched sheet in chunks of :data:`JOINED_ROWS` rows: piece ``i`` of ``data``
-    (``data[starts[i]:stops[i]]``, or ``replaced[i]``) followed by ``ends[i]``. Each run of
-    ``ends`` is dropped from the list once joined, so the rendered rows and the joined chunks
-    are not held both (nor a view per row)."""
+def _joined(data: bytes, starts: Sequence[int], stops: Sequence[int],
+            ends: Callable[[int, int], Sequence[bytes]], replaced: Mapping[int, bytes]) -> Chunks:
+    """The patched sheet in chunks of :data:`JOINED_ROWS` rows, each made when it is read:
+    piece ``i`` of ``data`` (``data[starts[i]:stops[i]]``, or ``replaced[i]``) followed by its
+    end (``ends(lo, hi)``: those of pieces ``lo`` to ``hi - 1``)."""
     view = memoryview(data)
-    out: list[bytes] = []
-    for lo in range(0, len(starts), JOINED_ROWS):
-        hi = min(lo + JOINED_ROWS, len(starts))
+    count = len(starts)
+
+    def make(chunk: int) -> bytes:
+        lo = chunk * JOINED_ROWS
+        hi = min(lo + JOINED_ROWS, count)
         pieces = list(map(view.__getitem__, map(slice, starts[lo:hi], stops[lo:hi])))
         for i in (i for i in replaced if lo <= i < hi):
             pieces[i - lo] = replaced[i]
-        out.append(b"".join(chain.from_iterable(zip(pieces, ends[lo:hi]))))
-        ends[lo:hi] = repeat(None, hi - lo)
-    return out
+        return b"".join(chain.from_iterable(zip(pieces, ends(lo, hi))))
+
+    return Chunks(make, range(-(-count // JOINED_ROWS)))
 
 
 def _pieces_of(filled: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
@@ -516,41 +518,28 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
     if targets is None or special_pieces is None:
         return None
     piece_of = dict(zip(special, special_pieces.tolist()))
-    adds: list[bytes] = [b"</row>"] * len(filled_rows) + [b""]
     written_rows: list[int] = []
     written_cols: set[int] = set()
-    tails, filled = _rendered(block, columns)
+    filled = _present(block, columns)
     position = _positions(block_rows, special)
     if position:
         filled[list(position.values())] = 0
-    numbers_of = np.asarray(block_rows, dtype=np.int64) + 1
-    row_numbers = list(map(b"%d".__mod__, numbers_of.tolist()))
-    for key in np.unique(filled):
-        if key == 0:
-            continue
-        idx = np.flatnonzero(filled == key).tolist()
-        used = [c for bit, c in enumerate(columns) if key >> bit & 1]
-        template = b"".join(b'<c r="%s%%s"%s%%s' % (col_letter(c).encode("ascii"),
-                                                   styles.attr(-1, c).replace(b"%", b"%%"))
-                            for c in used) + b"</row>"
-        numbers = _take(row_numbers, idx)
-        args = [arg for c in used for arg in (numbers, _take(tails[c], idx))]
-        rendered = list(map(template.__mod__, zip(*args)))
-        at = targets[idx]
-        if len(at) == 1 or bool(np.all(np.diff(at) == 1)):  # consecutive: one slice assignment
-            adds[at[0]:at[-1] + 1] = rendered
-        else:
-            for i, text in zip(at.tolist(), rendered):
-                adds[i] = text
-        written_rows += (block_rows[idx[0]], block_rows[idx[-1]])
-        written_cols.update(used)
-    tails = row_numbers = numbers = args = rendered = None  # the rendered rows are in adds
+    keys, kinds = np.unique(filled, return_inverse=True)
+    plans: list[tuple[bytes, list[int]] | None] = []
+    for key in keys.tolist():
+        used = [bit for bit in range(len(columns)) if key >> bit & 1]
+        plans.append((b"".join(b'<c r="%s%%s"%s%%s' % (
+            col_letter(columns[k]).encode("ascii"), styles.attr(-1, columns[k]).replace(
+                b"%", b"%%")) for k in used) + b"</row>", used) if used else None)
+    _note_written(block_rows, filled != 0, [columns[k] for k in _bits(filled)], written_rows,
+                  written_cols)
+    fixed: dict[int, bytes] = {}
     for row in special:  # header cells, other single cells, rows with cell styles
         merged = {c: block[c][position[row]] for c in columns} if row in position else {}
         merged.update(cells.get(row, ()))
         row_cells, cols = _single_cells(row, sorted(merged.items()), styles)
         if row_cells:
-            adds[piece_of[row]] = row_cells + b"</row>"
+            fixed[piece_of[row]] = row_cells + b"</row>"
             written_rows.append(row)
             written_cols.update(cols)
     if not written_rows:
@@ -558,8 +547,83 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
     data = _widen(sheet, sorted(written_cols))
     starts, stops = _row_bounds(data)
-    return _joined(data, starts, stops, adds,
+    ends = _RowEnds(len(starts), targets, kinds.ravel(), plans, block_rows,
+                    [block[c] for c in columns], fixed)
+    return _joined(data, starts, stops, ends,
                    {0: _grow_dimension(data[starts[0]:stops[0]], box)})
+
+
+def _bits(masks: np.ndarray) -> list[int]:
+    """The bits set in any of ``masks``."""
+    union = int(np.bitwise_or.reduce(masks)) if len(masks) else 0
+    return [bit for bit in range(union.bit_length()) if union >> bit & 1]
+
+
+def _note_written(block_rows: Sequence[int], valued: np.ndarray, cols: Sequence[int],
+                  rows: list[int], written_cols: set[int]) -> None:
+    """Add the first and last of the block rows where ``valued`` (a value is written) to
+    ``rows`` and ``cols`` to ``written_cols`` (for the ``<dimension>``)."""
+    at = np.flatnonzero(valued)
+    if len(at) and cols:
+        numbers = np.asarray(block_rows, dtype=np.int64)[at]
+        rows += (int(numbers.min()), int(numbers.max()))
+        written_cols.update(cols)
+
+
+class _RowEnds:
+    """What follows each piece of a patched sheet: ``</row>``, or a block row's new cells and
+    ``</row>``, made for a run of pieces at a time (the values of those rows rendered only
+    then), so that neither the cell tails nor the rendered rows are ever held all at once.
+
+    ``targets``: the piece of each block row; ``kinds``: per block row its plan, ``plans[kind]``
+    a ``%`` template (row number and value tail per used column, or the row number alone for
+    a used column ``-1 - k``: an emptied cell) and the used column positions, or None (the
+    piece ends in ``</row>`` alone); ``values``: per column position one value per block row;
+    ``fixed``: piece -> its end, made already."""
+
+    def __init__(self, pieces: int, targets: np.ndarray, kinds: np.ndarray,
+                 plans: Sequence[tuple[bytes, list[int]] | None], block_rows: Sequence[int],
+                 values: Sequence[Sequence[CellValue]], fixed: Mapping[int, bytes]) -> None:
+        self.pieces = pieces
+        self.order = np.argsort(targets, kind="stable")
+        self.targets = np.asarray(targets, dtype=np.int64)[self.order]
+        self.kinds = np.asarray(kinds, dtype=np.int64)[self.order]
+        self.numbers = (np.asarray(block_rows, dtype=np.int64) + 1)[self.order]
+        self.plans, self.values, self.fixed = plans, values, fixed
+
+    def __call__(self, lo: int, hi: int) -> list[bytes]:
+        """The ends of pieces ``lo`` to ``hi - 1``."""
+        ends = [b"</row>"] * (hi - lo)
+        if hi == self.pieces:
+            ends[-1] = b""
+        a, b = np.searchsorted(self.targets, (lo, hi)).tolist()
+        if a < b:
+            positions = self.order[a:b].tolist()
+            kinds = self.kinds[a:b]
+            at = (self.targets[a:b] - lo).tolist()
+            numbers = list(map(b"%d".__mod__, self.numbers[a:b].tolist()))
+            tails: dict[int, list[bytes | None]] = {}
+            for kind in np.unique(kinds).tolist():
+                plan = self.plans[kind]
+                if plan is None:
+                    continue
+                template, used = plan
+                idx = np.flatnonzero(kinds == kind).tolist()
+                row_numbers = _take(numbers, idx)
+                args: list[tuple] = []
+                for k in used:
+                    if k < 0:
+                        args.append(row_numbers)
+                        continue
+                    if k not in tails:
+                        tails[k] = column_tails(_take(self.values[k], positions))
+                    args += (row_numbers, _take(tails[k], idx))
+                for i, text in zip(_take(at, idx), map(template.__mod__, zip(*args))):
+                    ends[i] = text
+        for i, end in self.fixed.items():
+            if lo <= i < hi:
+                ends[i - lo] = end
+        return ends
 
 
 _TAIL_CELL = re.compile(rb'<c r="([A-Za-z]+)[0-9]+"([^>]*?)(/?)>')
@@ -596,7 +660,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
                for found in _TAIL_CELL.findall(piece)) or \
                 (starts_at.search(piece) and row in styles.by_cell):
             return None
-    tails, present = _rendered(block, columns)
+    present = _present(block, columns)
     # rows with the same cells (and styles) and the same values present share a template.
     # A row's cells are known by their text without digits and their styles: the digits are
     # those of the row number and of the values (one regex over the row for each new kind)
@@ -626,27 +690,17 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
             return None
         stops[piece_index] = cut  # the piece goes up to its first output cell
         kinds.append(kind)
-    row_numbers = [b"%d" % (r + 1) for r in block_rows]
-    ends: list[bytes | None] = [b"</row>"] * (len(starts) - 1) + [b""]  # after each piece
-    target_of = np.asarray(targets, dtype=np.int64)
     written_cols: set[int] = set()
     rows_written: list[int] = []
-    by_column = [tails[c] for c in columns]
     kinds_array = np.array(kinds, dtype=np.int64)
-    for kind, (template, used) in enumerate(plans):
-        idx = np.flatnonzero(kinds_array == kind).tolist()
-        if not idx or not used:
-            continue
-        numbers = _take(row_numbers, idx)
-        args = [arg for k in used
-                for arg in ((numbers, _take(by_column[k], idx)) if k >= 0 else (numbers,))]
-        for i, text in zip(target_of[idx].tolist(), map((template + b"</row>").__mod__,
-                                                        zip(*args))):
-            ends[i] = text
-        if any(k >= 0 for k in used):  # the dimension covers values, not emptied cells
-            rows_written += (block_rows[idx[0]], block_rows[idx[-1]])
-            written_cols.update(columns[k] for k in used if k >= 0)
-    tails = by_column = row_numbers = numbers = args = None
+    present_kinds = np.unique(kinds_array).tolist()
+    valued = np.zeros(len(plans), dtype=bool)  # the dimension covers values, not emptied cells
+    for kind in present_kinds:
+        valued[kind] = any(k >= 0 for k in plans[kind][1])
+    _note_written(block_rows, valued[kinds_array] if len(plans) else valued,
+                  sorted({columns[k] for kind in present_kinds for k in plans[kind][1]
+                          if k >= 0}), rows_written, written_cols)
+    row_plans = [(template + b"</row>", used) if used else None for template, used in plans]
     replaced: dict[int, bytes] = {}
     for row in special:
         row_cells, cols = _single_cells(row, cells.get(row, ()), styles)
@@ -659,6 +713,8 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
         first_piece = replaced.get(0, data[starts[0]:stops[0]])
         replaced[0] = _grow_dimension(first_piece, (min(rows_written), min(written_cols),
                                                     max(rows_written), max(written_cols)))
+    ends = _RowEnds(len(starts), target_array, kinds_array, row_plans, block_rows,
+                    [block[c] for c in columns], {})
     return _joined(data, starts, stops, ends, replaced)
 
 
@@ -696,21 +752,20 @@ def _tail_template(style_of: Mapping[int, bytes], mask: int, columns: list[int],
     return b"".join(parts), used
 
 
-def _rendered(block: Mapping[int, Sequence[CellValue]], columns: list[int]
-              ) -> tuple[dict[int, list[bytes | None]], np.ndarray]:
-    """Cell tails per column, and per row a bit per column (in ``columns`` order) where a cell
-    is written."""
-    tails = {}
+def _present(block: Mapping[int, Sequence[CellValue]], columns: list[int]) -> np.ndarray:
+    """Per row a bit per column (in ``columns`` order) where a cell is written (a value other
+    than None and :data:`KEEP`)."""
     written = np.zeros(len(block[columns[0]]) if columns else 0, dtype=np.int64)
     for bit, c in enumerate(columns):
         types = set(map(type, block[c]))
-        tails[c] = column_tails(block[c], types)
         if type(None) not in types and type(KEEP) not in types:  # a cell in every row
             written |= 1 << bit
             continue
-        present = np.fromiter(map(is_not, tails[c], repeat(None)), bool, len(tails[c]))
+        present = np.fromiter(map(is_not, block[c], repeat(None)), bool, len(block[c]))
+        if type(KEEP) in types:
+            present &= np.fromiter(map(is_not, block[c], repeat(KEEP)), bool, len(block[c]))
         written |= present.astype(np.int64) << bit
-    return tails, written
+    return written
 
 
 def _single_cells(row: int, items: Sequence[tuple[int, CellValue]], styles: Styles
