@@ -36,8 +36,9 @@ _CREATED = re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*<")
 
 def cli(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONHASHSEED": HASH_SEED}
+    # in the checkout: "python -c" puts the working folder first on the path, before PYTHONPATH
     return subprocess.run([sys.executable, "-c", ENTRY, *args], env=env, text=True,
-                          capture_output=True, check=False)
+                          capture_output=True, check=False, cwd=checkout)
 
 
 def customers(rows: int) -> list[list]:
@@ -142,7 +143,7 @@ def corpus_with_customers(src: Path, dst: Path, old: Path) -> bool:
     first worksheet (by the old checkout's writer, so both sides start from the same bytes)."""
     env = {**os.environ, "PYTHONPATH": str(old)}
     done = subprocess.run([sys.executable, "-c", PLACE_CUSTOMERS, str(src), str(dst)], env=env,
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, cwd=old)
     return done.returncode == 0 and dst.exists()
 
 
@@ -175,7 +176,17 @@ def seconds_column(path: Path) -> tuple[str, bytes] | None:
             get_column_letter(header.index("Sekunden") + 1).encode())
 
 
-def differences(a: Path, b: Path, clocked: bool = False) -> list[str]:
+_MARKED_TEXT = re.compile(rb'<t xml:space="preserve">([^<]*)</t>')
+
+
+def _unmarked(xml: bytes) -> bytes:
+    """``xml`` with the ``xml:space="preserve"`` of texts that do not need it removed (texts
+    without blanks at their ends; written since issue 15 only where needed)."""
+    return _MARKED_TEXT.sub(
+        lambda m: m[0] if m[1] != m[1].strip() else b"<t>%s</t>" % m[1], xml)
+
+
+def differences(a: Path, b: Path, clocked: bool = False, unmarked: bool = False) -> list[str]:
     found = []
     timed = seconds_column(a) if clocked else None
     with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
@@ -189,6 +200,8 @@ def differences(a: Path, b: Path, clocked: bool = False) -> list[str]:
             if timed and x.filename == timed[0]:
                 figure = re.compile(rb'(<c r="%s[0-9]+"[^>]*><v>)[^<]*' % timed[1])
                 da, db = figure.sub(rb"\1", da), figure.sub(rb"\1", db)
+            if unmarked and da != db and x.filename.endswith(".xml"):
+                da, db = _unmarked(da), _unmarked(db)
             if da != db:
                 at = next((i for i in range(min(len(da), len(db))) if da[i] != db[i]),
                           min(len(da), len(db)))
@@ -208,6 +221,9 @@ def main() -> None:
     parser.add_argument("old", type=Path, help="the checkout to compare with")
     parser.add_argument("--new", type=Path, default=HERE.parent)
     parser.add_argument("--rows", type=int, default=2000, help="customers of the big list")
+    parser.add_argument("--unmarked", action="store_true",
+                        help='compare texts without blanks at their ends with and without '
+                             'xml:space="preserve" as the same (the older side marks every text)')
     args = parser.parse_args()
     old, new = args.old.resolve(), args.new.resolve()
     failed = 0
@@ -248,7 +264,8 @@ def main() -> None:
                 if a.exists() != b.exists():
                     problems.append(f"run {run}: written by only one side")
                 elif a.exists():
-                    problems += [f"run {run}: {d}" for d in differences(a, b)]
+                    problems += [f"run {run}: {d}"
+                                 for d in differences(a, b, unmarked=args.unmarked)]
             failed += bool(problems)
             print(f"{'DIFFERENT' if problems else 'identical'}: {label} (segment, then rerun; "
                   f"exit codes {o_codes})")
@@ -264,7 +281,8 @@ def main() -> None:
             masters[side] = work / f"{side}-Gesamt.xlsx"
             done = cli(checkout, "consolidate", str(folder), "--out", str(masters[side]))
             masters[side + "-code"] = done.returncode
-        problems = differences(masters["old"], masters["new"], clocked=True) \
+        problems = differences(masters["old"], masters["new"], clocked=True,
+                               unmarked=args.unmarked) \
             if masters["old"].exists() and masters["new"].exists() else ["not written"]
         failed += bool(problems)
         print(f"{'DIFFERENT' if problems else 'identical'}: consolidate master (exit codes "

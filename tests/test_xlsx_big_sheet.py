@@ -67,7 +67,7 @@ def test_big_sheet_append_and_overwrite() -> None:
         assert last.encode() in appended
         assert b'<row r="%d" spans="1:24">' % ROWS in appended
         assert b'<c r="B77" s="1"><v>77.5</v></c>' in appended
-        assert b'<c r="D5" t="inlineStr"><is><t xml:space="preserve">B</t></is></c>' in \
+        assert b'<c r="D5" t="inlineStr"><is><t>B</t></is></c>' in \
             overwritten
         assert b'<c r="E5"><v>1.04</v></c>' in overwritten
         assert overwritten.count(b"<c ") == appended.count(b"<c ") - 9 * ROWS

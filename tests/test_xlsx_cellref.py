@@ -136,11 +136,14 @@ def test_render_value() -> None:
     assert render_value(7) == b"><v>7</v></c>"
     assert render_value(True) == b' t="b"><v>1</v></c>'
     assert render_value("a<b & c") == (
-        b' t="inlineStr"><is><t xml:space="preserve">a&lt;b &amp; c</t></is></c>'
+        b' t="inlineStr"><is><t>a&lt;b &amp; c</t></is></c>'
     )
     assert render_value("Grüße") == (
-        ' t="inlineStr"><is><t xml:space="preserve">Grüße</t></is></c>'.encode()
+        ' t="inlineStr"><is><t>Grüße</t></is></c>'.encode()
     )
+    assert render_value(" a") == b' t="inlineStr"><is><t xml:space="preserve"> a</t></is></c>'
+    assert render_value("a\n") == b' t="inlineStr"><is><t xml:space="preserve">a\n</t></is></c>'
+    assert render_value("a  b") == b' t="inlineStr"><is><t>a  b</t></is></c>'
 
 
 def test_xml_text_helpers() -> None:

@@ -85,7 +85,7 @@ def test_new_columns_are_appended_and_widen_spans() -> None:
     block = ColumnBlock([1, 2], {3: ["C-Win", None], 4: [0.25, 1.0]})
     text = _write(xml, {(0, 3): "Segment", (0, 4): "x"}, default_styles={4: 9}, block=block)
     assert b'<row r="2" spans="1:5"><c r="A2" s="1"><v>10</v></c><c r="B2" s="1"><v>11</v></c>' \
-           b'<c r="C2" s="1"><v>12</v></c><c r="D2" t="inlineStr"><is><t xml:space="preserve">' \
+           b'<c r="C2" s="1"><v>12</v></c><c r="D2" t="inlineStr"><is><t>' \
            b'C-Win</t></is></c><c r="E2" s="9"><v>0.25</v></c></row>' in text
     assert b'<c r="E3" s="9"><v>1</v></c></row>' in text
     assert b'<c r="D3"' not in text
@@ -152,7 +152,7 @@ def test_columns_written_before_are_rewritten_keeping_styles(cell: str) -> None:
     row = f'<row r="2" spans="1:5"><c r="A2"><v>1</v></c>{cell}<c r="E2" s="9"><v>0.5</v></c></row>'
     xml = sheet_xml(row, dimension="A1:E2")
     out = _write(xml, {}, block=ColumnBlock([1], {3: ["B-Grow"], 4: [None]}))
-    assert b'<c r="A2"><v>1</v></c><c r="D2" s="7" t="inlineStr"><is><t xml:space="preserve">' \
+    assert b'<c r="A2"><v>1</v></c><c r="D2" s="7" t="inlineStr"><is><t>' \
            b'B-Grow</t></is></c><c r="E2" s="9"/></row>' in out
 
 

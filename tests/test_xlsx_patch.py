@@ -62,7 +62,7 @@ def test_self_closing_cell_gets_value_and_keeps_style() -> None:
     out = _patch(BASE, {(0, 2): '=HYPERLINK("x")'})
     new = (
         b'<c r="C1" s="2" t="inlineStr">'
-        b'<is><t xml:space="preserve">=HYPERLINK(&quot;x&quot;)</t></is></c>'
+        b'<is><t>=HYPERLINK(&quot;x&quot;)</t></is></c>'
     )
     assert out == BASE.replace(b'<c r="C1" s="2"/>', new)
     assert cell_map(out)[0, 2] == ("2", "inlineStr", '=HYPERLINK("x")')
@@ -72,7 +72,7 @@ def test_insert_cell_between_existing_cells() -> None:
     out = _patch(BASE, {(1, 1): "neu"})
     expected = BASE.replace(
         b'</is></c><c r="C2"',
-        b'</is></c><c r="B2" t="inlineStr"><is><t xml:space="preserve">neu</t></is></c><c r="C2"',
+        b'</is></c><c r="B2" t="inlineStr"><is><t>neu</t></is></c><c r="C2"',
     )
     assert out == expected
 
@@ -124,7 +124,7 @@ def test_none_clears_value_but_keeps_style() -> None:
 def test_formula_and_error_cells_are_replaced() -> None:
     out = _patch(BASE, {(3, 0): 1, (3, 1): "ok"})
     assert b'<c r="A4"><v>1</v></c>' in out
-    assert b'<c r="B4" t="inlineStr"><is><t xml:space="preserve">ok</t></is></c>' in out
+    assert b'<c r="B4" t="inlineStr"><is><t>ok</t></is></c>' in out
     assert b"SUM(" not in out
 
 

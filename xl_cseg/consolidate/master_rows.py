@@ -83,7 +83,7 @@ def _objects(items: list[bytes]) -> np.ndarray:
 def _inline(texts: list[str], s: bytes) -> list[bytes]:
     """Inline string cells, texts longer than Excel's limit cut to it."""
     content = [t[:MAX_TEXT] for t in texts] if max(map(len, texts)) > MAX_TEXT else texts
-    return text_cells(content, b"<c%s" % s, space="where_needed")
+    return text_cells(content, b"<c%s" % s)
 
 
 def _cells(column: MasterColumn, style: int | None) -> list[bytes]:

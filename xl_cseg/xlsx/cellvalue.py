@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from .cellref import parse_range, range_ref
-from .xmltext import clean_text, escape, escaped_utf8
+from .xmltext import ILLEGAL_CHARS, clean_text, escape, escaped_utf8
 
 CellValue = None | str | int | float | bool
 KEEP = object()
@@ -49,19 +49,18 @@ def number_list(values: np.ndarray) -> bytes:
 
 
 _SEP = "\ue000"  # a private-use character: texts joined by it are cleaned in one pass
-_INLINE_HEAD = b' t="inlineStr"><is><t xml:space="preserve">'
 _INLINE_PLAIN = b' t="inlineStr"><is><t>'
+_INLINE_SPACED = b' t="inlineStr"><is><t xml:space="preserve">'
 _INLINE_TAIL = b"</t></is></c>"
 
 
-def text_cells(texts: list[str], head: bytes = b"", *, space: str = "always") -> list[bytes]:
+def text_cells(texts: list[str], head: bytes = b"") -> list[bytes]:
     """Inline-string cells of many texts, each ``head`` + its tail: cleaned, escaped and encoded
     in one pass over their join (one by one where a text holds the separator or is too long;
-    a text longer than Excel's limit after cleaning raises ``ValueError``). ``space``:
-    ``"always"`` marks every text ``xml:space="preserve"`` (as :func:`render_value`),
-    ``"where_needed"`` only texts with leading or trailing whitespace."""
-    always = space == "always"
-    start = head + (_INLINE_HEAD if always else _INLINE_PLAIN)
+    a text longer than Excel's limit after cleaning raises ``ValueError``). Marked
+    ``xml:space="preserve"`` only where the text begins or ends with whitespace (as
+    :func:`render_value`)."""
+    start = head + _INLINE_PLAIN
     joined = _SEP.join(texts)
     if joined.count(_SEP) != len(texts) - 1 or max(map(len, texts), default=0) > MAX_TEXT:
         cells = [start + _escaped(text) + _INLINE_TAIL for text in texts]
@@ -69,11 +68,11 @@ def text_cells(texts: list[str], head: bytes = b"", *, space: str = "always") ->
         sep = _SEP.encode("utf-8")
         cells = (start + escaped_utf8(joined).replace(sep, _INLINE_TAIL + sep + start)
                  + _INLINE_TAIL).split(sep)
-    if not always:
-        padded = np.flatnonzero(np.fromiter(map(ne, texts, map(str.strip, texts)), bool,
-                                            len(texts)))
-        for i in padded.tolist():  # leading or trailing blanks are kept only with xml:space
-            cells[i] = head + _INLINE_HEAD + escaped_utf8(texts[i]) + _INLINE_TAIL
+    if ILLEGAL_CHARS.search(joined):  # removed characters may leave a text's blank at its end
+        texts = list(map(clean_text, texts))
+    padded = np.flatnonzero(np.fromiter(map(ne, texts, map(str.strip, texts)), bool, len(texts)))
+    for i in padded.tolist():
+        cells[i] = head + _INLINE_SPACED + cells[i][len(start):]
     return cells
 
 
@@ -130,10 +129,22 @@ def render_value(value: CellValue) -> bytes | None:
     t, text, inline = encoded
     t_attr = b' t="%s"' % t.encode("ascii") if t else b""
     if inline:
-        inner = b'<is><t xml:space="preserve">%s</t></is>' % escape(text).encode("utf-8")
+        inner = b"<is>%s%s</t></is>" % (_text_tag(text), escape(text).encode("utf-8"))
     else:
         inner = b"<v>%s</v>" % text.encode("ascii")
     return b"%s>%s</c>" % (t_attr, inner)
+
+
+def keeps_blanks(text: str) -> bool:
+    """Whether an inline text needs ``xml:space="preserve"``: it begins or ends with whitespace
+    (without it python-calamine and fastexcel drop a leading or trailing blank, as Excel does;
+    Excel marks exactly these texts)."""
+    return text != text.strip()
+
+
+def _text_tag(text: str) -> bytes:
+    """The ``<t>`` start tag for an (already cleaned) inline text."""
+    return b'<t xml:space="preserve">' if keeps_blanks(text) else b"<t>"
 
 
 def cell_tail(value: CellValue) -> bytes | None:

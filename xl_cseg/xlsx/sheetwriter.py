@@ -33,7 +33,7 @@ from lxml import etree
 from .cellref import MAX_COLS, MAX_ROWS, a1, col_index, col_letter
 from .chunks import Chunks
 from .cellvalue import (KEEP, CellValue, Encoded, bounds, cell_tail, column_tails, encode_value,
-                        grown_ref, render_value, widened_spans)
+                        grown_ref, keeps_blanks, render_value, widened_spans)
 from .errors import SharedFormulaConflict
 from .safexml import local, parse_xml
 from .scan import SheetScan
@@ -907,7 +907,8 @@ def _set_value(cell: etree._Element, enc: Encoded, q: Callable[[str], str]) -> N
         cell.set("t", t)
     if inline:
         t_el = etree.SubElement(etree.SubElement(cell, q("is")), q("t"))
-        t_el.set(XML_SPACE, "preserve")
+        if keeps_blanks(text):
+            t_el.set(XML_SPACE, "preserve")
         t_el.text = text
     else:
         etree.SubElement(cell, q("v")).text = text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Characters that XML 1.0 forbids (lone surrogates cannot be encoded either).
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Excel decodes "_xHHHH_" in strings; a literal one needs its underscore escaped as "_x005F_".
 _XSTRING = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _XSTRING_CODE = re.compile("_x([0-9A-Fa-f]{4})_")
@@ -15,8 +15,8 @@ _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 def clean_text(text: str) -> str:
     """Remove characters illegal in XML 1.0 and protect literal ``_xHHHH_`` sequences."""
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub("", text)
+    if ILLEGAL_CHARS.search(text):
+        text = ILLEGAL_CHARS.sub("", text)
     if "_x" in text:
         text = _XSTRING.sub(r"_x005F_\1", text)
     return text
