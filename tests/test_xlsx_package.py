@@ -452,3 +452,29 @@ def test_cfb_builder_is_readable_by_olefile(tmp_path: Path) -> None:
     with olefile.OleFileIO(str(path)) as ole:
         assert sorted("/".join(e) for e in ole.listdir()) == ["EncryptedPackage", "EncryptionInfo"]
         assert ole.openstream("EncryptionInfo").read()[:3] == b"abc"
+
+
+def test_a_released_sheet_is_read_again_when_needed_and_its_scan_kept(tmp_path: Path) -> None:
+    """A job lets go of a big sheet's bytes while it computes: the scan keeps what it found,
+    the bytes come back unchanged when they are needed, a file changed meanwhile is refused."""
+    import time
+
+    from xl_cseg.xlsx.errors import WorkbookError
+
+    path = simple_book(tmp_path / "mappe.xlsx")
+    pkg = open_package(path)
+    part = pkg.sheets()[0].part
+    xml = pkg.read(part)
+    scan = pkg.sheet_scan(part)
+    rows = scan.rows_with_content
+    pkg.release(part)
+    assert scan.released and pkg.sheet_scan(part) is scan
+    assert scan.rows_with_content is rows  # kept, not found again
+    assert scan.xml == xml and not scan.released  # read again
+    assert pkg.sheet_scan(part) is scan
+    pkg.release(part)
+    time.sleep(0.01)
+    path.write_bytes(path.read_bytes())
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    with pytest.raises(WorkbookError, match="verändert"):
+        pkg.sheet_scan(part)

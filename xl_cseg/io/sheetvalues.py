@@ -236,11 +236,12 @@ def _columns_of(loaded: Any | None) -> list[list[Any] | None] | None:
     return columns
 
 
-def _assemble(package: Package, part: str, head: list[list[Any]],
-             columns: list[list[Any] | None] | None, offset: int,
-             complete: Callable[[], list[list[Any]]]) -> ColumnGrid | None:
+def _assemble(head: list[list[Any]], columns: list[list[Any] | None] | None, offset: int,
+              last_row: int | None, complete: Callable[[], list[list[Any]]]
+              ) -> ColumnGrid | None:
     """The grid, if the overlap row shows that fastexcel's columns start at ``offset`` (and
-    at no other column), and the rows end where the sheet's last row is."""
+    at no other column), and the rows end where the sheet's last row is (``last_row``, see
+    :func:`_last_row`)."""
     if not columns or all(column is None for column in columns):
         return None
     overlap = PROBE_ROWS - 1
@@ -257,7 +258,7 @@ def _assemble(package: Package, part: str, head: list[list[Any]],
     ]
     if offsets != [offset]:
         return None
-    if _last_row(package.read(part)) != overlap + len(next(c for c in columns if c is not None)):
+    if last_row != overlap + len(next(c for c in columns if c is not None)):
         return None
     return ColumnGrid(head, overlap, offset, columns, complete)
 
@@ -297,9 +298,12 @@ class WorkbookValues:
         plan = _plan(self.package, sheet.part, extent)
         if plan is None:
             return self._calamine(sheet.name)
-        columns = _load_columns(self.path, sheet.name, plan.columns, plan.dtypes)
         part = self.package.part_name(sheet.part)
-        return _assemble(self.package, part, plan.head, columns, plan.offset,
+        last_row = _last_row(self.package.read(part))
+        self.package.sheet_scan(part).may_hold_formula_or_error  # noqa: B018 - kept by the scan
+        self.package.release(part)  # fastexcel reads the file itself: not held meanwhile
+        columns = _load_columns(self.path, sheet.name, plan.columns, plan.dtypes)
+        return _assemble(plan.head, columns, plan.offset, last_row,
                          lambda: self._calamine(sheet.name)) or self._calamine(sheet.name)
 
     def close(self) -> None:

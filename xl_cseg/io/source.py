@@ -6,6 +6,8 @@ The table finder, the parameter reader and the output layout only need what
 
 from __future__ import annotations
 
+import ctypes
+
 from pathlib import Path
 from typing import Any, Collection, Protocol
 
@@ -60,9 +62,11 @@ class FileSource:
 
     def release_values(self) -> None:
         """Free the cell values read so far (a job's edits are computed; the writer needs only
-        the package)."""
+        the package), and give the memory freed since the sheets were read back to the
+        system before the writer inflates the sheet part again."""
         self._grids.clear()
         self.values.close()
+        give_back_memory()
 
     def grid(self, sheet: SheetInfo) -> Grid:
         if sheet.name not in self._grids:
@@ -84,6 +88,19 @@ class FileSource:
 
     def defined_names(self) -> list[tuple[str, Any, str]]:
         return list(self.package.defined_names())
+
+
+def give_back_memory() -> None:
+    """Return the free memory of the C heap to the system (glibc's ``malloc_trim``): what a
+    native reader and a big job's intermediate values freed stays with the process otherwise
+    (1,048,575 customers, again on the output: 140 MB). Nothing where there is no glibc."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
 
 
 def named_values(source: SheetSource) -> tuple[dict[str, Any], dict[str, NamedCell]]:

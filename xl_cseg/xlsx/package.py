@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+
 import posixpath
 import re
 import zipfile
 from collections.abc import Collection
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -131,12 +132,7 @@ class Package:
         if info is None:
             raise CorruptWorkbook(self.path, f"Bestandteil {part} fehlt")
         try:
-            if self._current_stamp() != self._stamp:
-                raise WorkbookError(
-                    f"„{self.path.name}“ wurde während der Verarbeitung verändert. "
-                    "Bitte erneut versuchen.",
-                    path=self.path,
-                )
+            self._check_unchanged()
             data = self._reads.pop(info.filename, None)
             if data is None:
                 data = inflate_member(self.path, info)
@@ -148,6 +144,14 @@ class Package:
             raise CorruptWorkbook(self.path, str(exc)) from exc
         except OSError as exc:
             raise CorruptWorkbook(self.path, os_reason(exc)) from exc
+
+    def _check_unchanged(self) -> None:
+        if self._current_stamp() != self._stamp:
+            raise WorkbookError(
+                f"„{self.path.name}“ wurde während der Verarbeitung verändert. "
+                "Bitte erneut versuchen.",
+                path=self.path,
+            )
 
     def read_head(self, part: str, size: int) -> bytes:
         """The first ``size`` bytes of a part (all of it when it is read already)."""
@@ -383,15 +387,34 @@ class Package:
         """The scan of a sheet part: made once and kept while the part's bytes are (a job
         scans the sheet it reads and then writes)."""
         part = self.part_name(sheet_part)
-        xml = self.read(part)
         found = self._scans.pop(part, None)
-        if found is None or found.xml is not xml:
-            found = scan.SheetScan(xml, part=part, source=str(self.path),
-                                   sheet=self._sheet_name(part))
+        if found is not None and found.released:  # its bytes are read again when needed
+            try:
+                self._check_unchanged()
+            except OSError as exc:
+                raise CorruptWorkbook(self.path, os_reason(exc)) from exc
+        else:
+            xml = self.read(part)
+            if found is None or found.xml is not xml:
+                found = scan.SheetScan(xml, part=part, source=str(self.path),
+                                       sheet=self._sheet_name(part),
+                                       reload=partial(self.read, part))
         self._scans[part] = found  # most recent last
         while len(self._scans) > READ_CACHE_PARTS:
             del self._scans[next(iter(self._scans))]
         return found
+
+    def release(self, part: str) -> None:
+        """Let go of a part's bytes (inflated again when next needed; a sheet's scan keeps
+        what it found): e.g. while a native reader reads a big sheet from the file itself,
+        and while a job computes before it writes."""
+        info = self.info(part)
+        if info is None:
+            return
+        self._reads.pop(info.filename, None)
+        found = self._scans.get(info.filename)
+        if found is not None:
+            found.release()
 
     def special_cells(
         self,

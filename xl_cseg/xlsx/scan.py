@@ -48,10 +48,28 @@ class SheetScan:
     it along. Raises :class:`UnsafeXml` for a DOCTYPE."""
 
     def __init__(self, xml: bytes, *, part: str = "worksheet", source: str | None = None,
-                 sheet: str | None = None):
+                 sheet: str | None = None, reload: Callable[[], bytes] | None = None):
         check_prolog(xml, part, source)
-        self.xml, self.part, self.source = xml, part, source
+        self._xml: bytes | None = xml
+        self.part, self.source = part, source
         self.sheet = sheet or part  # the sheet's name in messages
+        self._reload = reload
+
+    @property
+    def xml(self) -> bytes:
+        """The part's bytes (read again through ``reload`` after :meth:`release`)."""
+        if self._xml is None:
+            self._xml = self._reload()
+        return self._xml
+
+    @property
+    def released(self) -> bool:
+        return self._xml is None
+
+    def release(self) -> None:
+        """Let go of the bytes where they can be read again; what was found stays."""
+        if self._reload is not None:
+            self._xml = None
 
     @cached_property
     def extent(self) -> Extent:
