@@ -348,3 +348,20 @@ def test_a1_helper_matches_cell_map() -> None:
     for r in range(3):
         for c in range(3):
             assert cells[r, c][2] == f"{r},{c}", a1(r, c)
+
+
+@pytest.mark.parametrize("row, regular", [
+    ('<row r="2"><c r="A2" t="inlineStr"><is><r><rPr><b/></rPr><t>x</t></r></is></c></row>', True),
+    ('<row r="2" spans="1:2"><c r="A2"><v>1</v></c><c r="B2" s="3"/></row><row r="3"/>', True),
+    ('<row><c r="A2"><v>1</v></c></row>', False),
+    ('<row/>', False),
+    ('<row\n r="2"><c r="A2"><v>1</v></c></row>', False),
+    ('<row r="2"><c><v>1</v></c></row>', False),
+    ('<row r="2"><c/></row>', False),
+    ('<row r="2"><c\tr="A2"><v>1</v></c></row>', False),
+])
+def test_byte_level_needs_every_row_and_cell_numbered_first(row: str, regular: bool) -> None:
+    scan = SheetScan(sheet_xml('<row r="1"><c r="A1"><v>0</v></c></row>' + row))
+    assert (scan.layout is not None) is regular
+    out = _patch(scan.xml, {(0, 2): "neu"})
+    assert cell_map(out)[0, 2] == (None, "inlineStr", "neu")

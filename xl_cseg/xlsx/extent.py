@@ -24,7 +24,7 @@ from ..core import german
 from .cellref import MAX_COLS, MAX_ROWS, a1
 from .errors import CorruptWorkbook, WorkbookError
 from .safexml import check_prolog, local
-from .sheetxml import Layout, byte_layout
+from .sheetxml import Layout, data_bounds
 
 MAX_GRID_CELLS = 1 << 25
 """Largest rectangle (rows x columns from A1) handed to the native readers: 32 columns of
@@ -109,17 +109,80 @@ def check_ref(ref: str, sheet: str, source: str | os.PathLike[str] | None) -> No
             raise BadReference(source, sheet, ref, why)
 
 
+class Tags(NamedTuple):
+    """What one pass over the row and cell tags of a sheet's ``<sheetData>`` finds (numpy over
+    the raw bytes; :func:`sheet_tags`)."""
+
+    layout: Layout  # the <sheetData> offsets the pass ran over
+    unnumbered: bool  # a <row> or <c> without a leading r attribute: not regular
+    formula: bool  # a <f> tag
+    rows: np.ndarray  # the numbers of the <row r="..."> tags, in order
+    row_ends: np.ndarray  # the offsets of the "</row>"
+    extent: Extent
+    bad: tuple[int, bool] | None  # the first reference outside the grid: offset, in a row tag
+
+
+def sheet_tags(xml: bytes, layout: Layout) -> Tags:
+    """One pass over the tags in ``layout`` (from :func:`sheetxml.data_bounds`): rows and
+    cells, their references, the ends of the rows and whether formulas occur, a chunk of
+    :data:`_CHUNK` bytes at a time. A bad reference is noted, not raised (the layout does not
+    depend on it; :func:`sheet_extent` raises it)."""
+    data = np.frombuffer(xml, np.uint8)
+    cells, last_row, last_col, row_cell, col_cell = 0, -1, -1, "", ""
+    unnumbered = formula = False
+    bad: tuple[int, bool] | None = None
+    row_numbers: list[np.ndarray] = []
+    row_ends: list[np.ndarray] = []
+    for start in range(layout.start, layout.end, _CHUNK):
+        stop = min(start + _CHUNK, layout.end)
+        rows, found, closing, has_formula = _tags(data, start, stop)
+        formula |= has_formula
+        row_tags = rows[(data[rows + 2] == 0x6F) & (data[rows + 3] == 0x77)
+                        & _TAG_END[data[rows + 4]]]  # "<row" and a space, ">" or "/"
+        rows = _starts(data, row_tags, _ROW)
+        unnumbered |= len(row_tags) > len(rows)
+        row_ends.append(_starts(data, closing, _ROW_END))
+        if len(rows):
+            numbers, wrong = _numbers(data, rows + len(_ROW), letters=False)
+            row_numbers.append(numbers)
+            if wrong is not None and bad is None:
+                bad = (int(rows[wrong]) + len(_ROW), True)
+        cell_tags = found[_TAG_END[data[found + 2]]]  # "<c" and a space, ">" or "/"
+        found = _starts(data, cell_tags, _CELL)
+        unnumbered |= len(cell_tags) > len(found)
+        if not len(found):
+            continue
+        refs = found + len(_CELL)
+        cols, numbers, wrong = _refs(data, refs)
+        if wrong is not None and bad is None:
+            bad = (int(refs[wrong]), False)
+        if bad is not None:  # the extent is not used then: the rest only for the layout
+            continue
+        cells += len(found)
+        i, j = int(np.argmax(numbers)), int(np.argmax(cols))
+        if numbers[i] - 1 > last_row:
+            last_row, row_cell = int(numbers[i]) - 1, a1(int(numbers[i]) - 1, int(cols[i]) - 1)
+        if cols[j] - 1 > last_col:
+            last_col, col_cell = int(cols[j]) - 1, a1(int(numbers[j]) - 1, int(cols[j]) - 1)
+    joined = (lambda parts: np.concatenate(parts) if parts else np.empty(0, np.int64))
+    return Tags(layout, unnumbered, formula, joined(row_numbers).astype(np.int64, copy=False),
+                joined(row_ends).astype(np.int64, copy=False),
+                Extent(cells, last_row, last_col, row_cell, col_cell), bad)
+
+
 def sheet_extent(xml: bytes, sheet: str, part: str,
                  source: str | os.PathLike[str] | None = None, *,
-                 layout: Layout | None | bool = True) -> Extent:
+                 tags: Tags | None | bool = True) -> Extent:
     """The sheet's :class:`Extent`; raises :class:`BadReference` for a reference outside the
-    grid and :class:`CorruptWorkbook` for XML that does not parse. ``layout``: the sheet's
-    :func:`sheetxml.byte_layout`, if known."""
+    grid and :class:`CorruptWorkbook` for XML that does not parse. ``tags``: the sheet's
+    :func:`sheet_tags` if known (None: the sheet is not regular)."""
     check_prolog(xml, part, source)
-    if layout is True:
-        layout = byte_layout(xml)
-    if layout is None:
+    if tags is True:
+        bounds = data_bounds(xml)
+        tags = None if bounds is None else sheet_tags(xml, bounds)
+    if tags is None or tags.unnumbered:
         return _tag_extent(xml, sheet, part, source) or _parsed_extent(xml, sheet, part, source)
+    layout = tags.layout
     for pattern, what in ((_BAD_STRING_INDEX, "ist keine Nummer eines gemeinsamen Textes"),
                           (_BAD_TYPE, "ist kein Zelltyp")):
         for found in pattern.finditer(xml, layout.start, layout.end):
@@ -131,42 +194,30 @@ def sheet_extent(xml: bytes, sheet: str, part: str,
                 if start >= 0 else "?"
             value = found.group(1).decode("utf-8", "replace")
             raise CorruptWorkbook(source, f"Blatt „{sheet}“, Zelle {ref}: „{value}“ {what}")
-    data = np.frombuffer(xml, np.uint8)
-    cells, last_row, last_col, row_cell, col_cell = 0, -1, -1, "", ""
-    for start in range(layout.start, layout.end, _CHUNK):
-        stop = min(start + _CHUNK, layout.end)
-        rows, found = _tags(data, start, stop)
-        rows = _starts(data, rows, _ROW)
-        if len(rows):
-            numbers, bad = _numbers(data, rows + len(_ROW), letters=False)
-            if bad is not None:
-                _raise_bad(xml, rows[bad] + len(_ROW), sheet, source, row=True)
-        found = _starts(data, found, _CELL)
-        if not len(found):
-            continue
-        refs = found + len(_CELL)
-        cols, numbers, bad = _refs(data, refs)
-        if bad is not None:
-            _raise_bad(xml, refs[bad], sheet, source)
-        cells += len(found)
-        i, j = int(np.argmax(numbers)), int(np.argmax(cols))
-        if numbers[i] - 1 > last_row:
-            last_row, row_cell = int(numbers[i]) - 1, a1(int(numbers[i]) - 1, int(cols[i]) - 1)
-        if cols[j] - 1 > last_col:
-            last_col, col_cell = int(cols[j]) - 1, a1(int(numbers[j]) - 1, int(cols[j]) - 1)
-    return Extent(cells, last_row, last_col, row_cell, col_cell)
+    if tags.bad is not None:
+        _raise_bad(xml, tags.bad[0], sheet, source, row=tags.bad[1])
+    return tags.extent
 
 
-def _tags(data: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets of the "<r" and of the "<c" in ``data[start:stop]`` that have room for a row
-    tag after them (two passes over the bytes side by side, no gather of every tag's next
-    byte: a cell has four tags)."""
+_ROW_END = np.frombuffer(b"</row>", np.uint8)
+_TAG_END = np.zeros(256, bool)  # the bytes that may follow a tag's name
+_TAG_END[list(b" \t\r\n>/")] = True
+
+
+def _tags(data: np.ndarray, start: int, stop: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Offsets of the "<r", of the "<c" and of the "</" in ``data[start:stop]`` that have room
+    for a row tag after them, and whether a "<f" is there (passes over the bytes side by side,
+    no gather of every tag's next byte: a cell has four tags)."""
     stop = min(stop, len(data) - len(_ROW))
     if stop <= start:
-        return np.empty(0, np.intp), np.empty(0, np.intp)
+        empty = np.empty(0, np.intp)
+        return empty, empty, empty, False
     tag, after = data[start:stop] == 0x3C, data[start + 1:stop + 1]
     return (np.flatnonzero(tag & (after == _ROW[1])) + start,
-            np.flatnonzero(tag & (after == _CELL[1])) + start)
+            np.flatnonzero(tag & (after == _CELL[1])) + start,
+            np.flatnonzero(tag & (after == 0x2F)) + start,
+            bool((tag & (after == 0x66)).any()))
 
 
 def _starts(data: np.ndarray, tags: np.ndarray, pattern: np.ndarray) -> np.ndarray:

@@ -11,10 +11,9 @@ import numpy as np
 from lxml import etree
 
 from .cellref import MAX_ROWS, a1, parse_range
-from .extent import Extent, check_ref, sheet_extent
-from .extent import check_ref
+from .extent import Extent, Tags, check_ref, sheet_extent, sheet_tags
 from .safexml import check_prolog, local, parse_xml
-from .sheetxml import (ROW_NUMBER, Layout, byte_layout, cell_ref, numbered_cells, numbered_rows,
+from .sheetxml import (ROW_NUMBER, Layout, cell_ref, data_bounds, numbered_cells, numbered_rows,
                        sheet_data, tag_end)
 from .xmltext import unescape
 
@@ -27,7 +26,6 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([^"]+)"')
 _ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')
 _SPANS = re.compile(rb' spans="(\d+):(\d+)"')
 _FORMULA_OR_ERROR = (b"<f", b":f", b'"e"', b"'e'")  # formula tags (also prefixed), t="e"
-_FORMULA_TAG = re.compile(rb"<f")
 _ERROR_TYPE = re.compile(rb't="e"')
 
 
@@ -74,12 +72,21 @@ class SheetScan:
     @cached_property
     def extent(self) -> Extent:
         """Cells present and the last row and column, every reference checked (:mod:`extent`)."""
-        return sheet_extent(self.xml, self.sheet, self.part, self.source, layout=self.layout)
+        return sheet_extent(self.xml, self.sheet, self.part, self.source, tags=self.tags)
+
+    @cached_property
+    def tags(self) -> Tags | None:
+        """The one pass over the row and cell tags (:func:`extent.sheet_tags`) that the layout,
+        the extent, the rows with content and the sheet writer share; None where the sheet is
+        not UTF-8 or its ``<sheetData>`` is prefixed or holds comments."""
+        bounds = data_bounds(self.xml)
+        return None if bounds is None else sheet_tags(self.xml, bounds)
 
     @cached_property
     def layout(self) -> Layout | None:
         """The ``<sheetData>`` offsets if the sheet is regular (byte level), else None."""
-        return byte_layout(self.xml)
+        tags = self.tags
+        return None if tags is None or tags.unnumbered else tags.layout
 
     @cached_property
     def may_hold_formula_or_error(self) -> bool:
@@ -89,8 +96,12 @@ class SheetScan:
             return any(mark in xml for mark in _FORMULA_OR_ERROR)
         # regular sheets: only unprefixed formula tags and double-quoted t="e" count (as in
         # the scan of special_cells)
-        return bool(_FORMULA_TAG.search(xml, layout.start, layout.end)
-                    or _ERROR_TYPE.search(xml, layout.start, layout.end))
+        return self.tags.formula or bool(_ERROR_TYPE.search(xml, layout.start, layout.end))
+
+    @cached_property
+    def row_ends(self) -> np.ndarray | None:
+        """The offsets of the ``</row>`` of a regular sheet, ascending."""
+        return self.tags.row_ends if self.layout else None
 
     @cached_property
     def merge_refs(self) -> list[bytes]:
@@ -103,8 +114,9 @@ class SheetScan:
         xml, layout = self.xml, self.layout
         if layout is None:
             return None
-        closed = xml.count(b"</row>", layout.start, layout.end)
-        existing = np.array(ROW_NUMBER.findall(xml, layout.start, layout.end), dtype=np.int64)
+        closed = len(self.tags.row_ends)
+        existing = self.tags.rows if self.tags.bad is None else \
+            np.array(ROW_NUMBER.findall(xml, layout.start, layout.end), dtype=np.int64)
         if len(existing) > 1 and not bool(np.all(existing[1:] > existing[:-1])):
             return None
         if closed == len(existing):  # no row is self-closing

@@ -452,10 +452,16 @@ def _has_cells_from(sheet: SheetScan, col: int) -> bool:
 _ROW_END = re.compile(rb"</row>")
 
 
-def _row_bounds(data: bytes) -> tuple[array, array]:
-    """Where the pieces of ``data.split(b"</row>")`` start and stop in ``data`` (8 bytes per
-    row, not an int object)."""
-    stops = array("q", map(re.Match.start, _ROW_END.finditer(data)))
+def _row_bounds(sheet: SheetScan, data: bytes) -> tuple[array, array]:
+    """Where the pieces of ``data`` (the sheet, its spans widened) split at each ``</row>`` of
+    ``<sheetData>`` start and stop (8 bytes per row, not an int object); the scan's row ends
+    where the spans stayed."""
+    if data is sheet.xml:
+        stops = array("q", sheet.row_ends.tobytes())
+    else:
+        layout = sheet.layout
+        end = layout.end + len(data) - len(sheet.xml)
+        stops = array("q", map(re.Match.start, _ROW_END.finditer(data, layout.start, end)))
     starts = array("q", [0])
     starts.extend(map((6).__add__, stops))
     stops.append(len(data))
@@ -546,7 +552,7 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
         return [sheet.xml]
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
     data = _widen(sheet, sorted(written_cols))
-    starts, stops = _row_bounds(data)
+    starts, stops = _row_bounds(sheet, data)
     ends = _RowEnds(len(starts), targets, kinds.ravel(), plans, block_rows,
                     [block[c] for c in columns], fixed)
     return _joined(data, starts, stops, ends,
@@ -653,7 +659,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     col_of = {col_letter(c).encode("ascii"): c for c in columns}
     starts_at = _cells_from(first)
     data = _widen(sheet, columns)
-    starts, stops = _row_bounds(data)
+    starts, stops = _row_bounds(sheet, data)
     for row in special:  # e.g. headers of new columns: only after the existing cells
         piece = data[starts[piece_of[row]]:stops[piece_of[row]]]
         if any(c <= col_of.get(found[0].upper(), -1) for c, _v in cells.get(row, ())

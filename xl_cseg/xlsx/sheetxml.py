@@ -20,8 +20,6 @@ from .safexml import local
 _DECL_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
 ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
-_UNNUMBERED_CELL = re.compile(rb'<c(?! r=")[ \t\r\n>/]')
-_UNNUMBERED_ROW = re.compile(rb'<row(?! r=")[ \t\r\n>/]')
 
 
 class Layout(NamedTuple):
@@ -33,8 +31,10 @@ class Layout(NamedTuple):
     self_closing: bool
 
 
-def byte_layout(xml: bytes) -> Layout | None:
-    """The sheetData layout if the sheet is regular (the byte level is safe), else None."""
+def data_bounds(xml: bytes) -> Layout | None:
+    """The sheetData offsets if the sheet may be regular: UTF-8, an unprefixed ``<sheetData>``
+    without comments, CDATA or processing instructions; whether every row and cell starts with
+    its ``r`` is told by the pass over the tags (:func:`extent.sheet_tags`)."""
     if xml.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     decl = _DECL_ENCODING.match(xml.removeprefix(b"\xef\xbb\xbf"))
@@ -55,9 +55,6 @@ def byte_layout(xml: bytes) -> Layout | None:
     for mark in (b"!", b"?"):
         if xml.find(mark, s, e) >= 0 and xml.find(b"<" + mark, s, e) >= 0:
             return None
-    # a row or cell tag without a leading r attribute
-    if _UNNUMBERED_CELL.search(xml, s, e) or _UNNUMBERED_ROW.search(xml, s, e):
-        return None
     return layout
 
 
