@@ -11,7 +11,7 @@ Given several checkouts (e.g. an older commit and this one), their pairs are int
 pair 1 of each checkout, then pair 2 of each, ... (these machines are shared and noisy; the
 figures are medians, the ratio that of the medians).
 
-    .venv/bin/python benchmarks/bench_rerun.py [--rows 100000] [--pairs 3] [CHECKOUT ...]
+    .venv/bin/python benchmarks/bench_rerun.py [--rows 100000] [--pairs 3] [--compile] [CHECKOUT ...]
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ class Run(NamedTuple):
     peak_mb: float
 
 
-def child_env(checkout: Path, cache: Path) -> dict[str, str]:
+def child_env(checkout: Path, cache: Path | None) -> dict[str, str]:
     """The checkout's package first on the path, compiled bytecode kept in ``cache`` (as an
-    installed program runs)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    installed program runs; None: every run compiles the sources)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    if cache is None:
+        return {**env, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
     return {**env, "PYTHONPATH": str(checkout), "PYTHONPYCACHEPREFIX": str(cache)}
 
 
@@ -68,13 +71,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pairs", type=int, default=3,
                         help="first/rerun pairs per checkout (interleaved)")
+    parser.add_argument("--compile", action="store_true",
+                        help="no bytecode: every run compiles the sources (about 1.8 s of CPU "
+                             "more per run, the same for both runs)")
     args = parser.parse_args()
     checkouts = [c.resolve() for c in args.checkouts]
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "kunden.xlsx"
         make_workbook(base, args.rows)
         print(f"Workbook: {args.rows:,} customers, {base.stat().st_size / 1e6:.1f} MB")
-        envs = [child_env(c, Path(tmp) / f"pycache{i}") for i, c in enumerate(checkouts)]
+        envs = [child_env(c, None if args.compile else Path(tmp) / f"pycache{i}")
+                for i, c in enumerate(checkouts)]
         for checkout, env in zip(checkouts, envs):
             run(env, checkout, "--help")  # compiles the bytecode
         firsts: list[list[Run]] = [[] for _ in checkouts]
