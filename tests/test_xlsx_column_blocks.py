@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xlsx_support import cell_map, dimension, sheet_xml
 
 from xl_cseg.xlsx.cellref import a1
-from xl_cseg.xlsx.cellvalue import KEEP, column_tails, render_value
+from xl_cseg.xlsx.cellvalue import KEEP, NumberColumn, column_tails, render_value
 from xl_cseg.xlsx.scan import SheetScan
 from xl_cseg.xlsx.sheetwriter import ColumnBlock, write_sheet
 
@@ -189,6 +189,14 @@ def test_non_finite_numbers_are_refused() -> None:
                           st.integers(-10, 10).map(float)), min_size=1, max_size=30))
 def test_float_tails_match_render_value(values) -> None:
     assert column_tails(values) == [render_value(v) for v in values]
+    # the same numbers held as one array (NaN: no value)
+    array = np.array([np.nan if v is None else v for v in values], dtype=float)
+    column = NumberColumn(array)
+    assert column_tails(column) == [render_value(v) for v in values]
+    assert list(column) == [None if v is None else v + 0.0 for v in values] == \
+        [column[i] for i in range(len(values))]
+    assert column_tails(column.take([len(values) - 1, 0])) == \
+        [render_value(values[-1]), render_value(values[0])]
 
 
 _TEXTS = st.lists(st.sampled_from(

@@ -22,7 +22,7 @@ from ..xlsx.atomic import check_writable, write_package
 from ..xlsx.cellref import MAX_COLS, a1, col_letter, parse_range, range_ref
 from ..xlsx.definednames import retarget_local_name, set_local_name
 from ..xlsx.errors import WorkbookError
-from ..xlsx.cellvalue import KEEP
+from ..xlsx.cellvalue import KEEP, NumberColumn
 from ..xlsx.scan import SheetScan
 from ..xlsx.sheet_frame import (autofilter_ref, column_style, extend_autofilter, filter_over,
                                 restyle_cells, set_row_heights, widen_columns)
@@ -155,17 +155,32 @@ def output_cells(table: CustomerTable, layout: OutputLayout, output: pd.DataFram
     output cells left alone because they hold the user's formulas."""
     cells = {(table.header_row, layout.columns[key]): layout.headers[key]
              for key in layout.new_keys}
-    rows = list(output.index)
-    position = {row: i for i, row in enumerate(rows)}
-    columns: dict[int, list[Any]] = {}
+    rows = _rows(output.index)
+    position = {row: i for i, row in enumerate(rows)} if table.special else {}
+    columns: dict[int, Sequence[Any]] = {}
     for key, col in layout.columns.items():
-        columns[col] = cell_values(output[key])
+        array = output[key].to_numpy()
+        # numbers as one array (no Python float per row), anything else as Python objects
+        columns[col] = NumberColumn(array) if array.dtype.kind == "f" else \
+            cell_values(output[key])
     kept = sorted(rc for rc, cell in table.special.items()
                   if cell.kind == "formula" and rc[0] in position and rc[1] in columns)
     for r, c in kept:
+        if isinstance(columns[c], NumberColumn):
+            columns[c] = columns[c].tolist()
         columns[c][position[r]] = KEEP
     notes = [f"{table.sheet}!{a1(r, c)}: enthält eine Formel, bleibt unverändert" for r, c in kept]
     return cells, ColumnBlock(rows, columns), notes
+
+
+def _rows(index: pd.Index) -> Sequence[int]:
+    """The rows of an output frame: a ``range`` where they follow each other (the usual
+    table), else a list."""
+    rows = index.to_numpy()
+    if rows.dtype.kind in "iu" and len(rows) and \
+            rows[-1] - rows[0] == len(rows) - 1 and bool(np.all(np.diff(rows) == 1)):
+        return range(int(rows[0]), int(rows[-1]) + 1)
+    return list(index)
 
 
 def segment_edit(source: SheetSource, table: CustomerTable, result: SegmentResult
@@ -215,6 +230,9 @@ def table_edit(source: SheetSource, table: CustomerTable, output: pd.DataFrame,
 def fitting_width(header_text: str, values: Sequence[Any], number_format: str | None) -> float:
     """A column width (Excel's units: characters of the default font) that shows the header on
     one line, with room for a filter button, and the values as formatted."""
+    if isinstance(values, NumberColumn):  # what counts is its largest number, if it has one
+        numbers = np.abs(values.array[~np.isnan(values.array)])
+        values = [float(numbers.max())] if len(numbers) else []
     longest = 0
     types = set(map(type, values))
     text_types = {t for t in types if issubclass(t, str)}

@@ -339,17 +339,34 @@ def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Iterabl
                    total: int | None = None) -> None:
     """A big part, deflated with ISA-L at its fastest level (standard deflate output), written
     as local header + data like ``zipfile`` does; ``chunks`` may be a stream (sizes and CRC are
-    set on ``info`` here); ``total``: their length, if known."""
+    set on ``info`` here); ``total``: their length, if known. The deflated data goes to the
+    file as it comes (the header is written again with the sizes once they are known), so
+    neither the part nor its deflated form is held whole."""
+    out = zout.fp
+    info.header_offset = out.tell()
+    info.CRC = info.compress_size = info.file_size = 0
+    out.write(info.FileHeader(False))  # the same length as the final one: written over below
     compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
-    crc = size = 0
-    packed: list[bytes] = []
+    crc = size = packed = 0
     for batch in _batches(chunks, total=total):
         crc = isal_zlib.crc32(batch, crc)
         size += len(batch)
-        packed.append(compressor.compress(batch))
-    packed.append(compressor.flush())
-    info.CRC, info.file_size = crc, size
-    write_packed(zout, info, packed)
+        piece = compressor.compress(batch)
+        out.write(piece)
+        packed += len(piece)
+    piece = compressor.flush()
+    out.write(piece)
+    info.CRC, info.file_size, info.compress_size = crc, size, packed + len(piece)
+    if info.file_size > zipfile.ZIP64_LIMIT or info.compress_size > zipfile.ZIP64_LIMIT:
+        raise WorkbookError(f"Der Bestandteil {info.filename} wäre größer als 4 GiB und wird "
+                            "nicht geschrieben; die Datei ist unverändert.")
+    end = out.tell()
+    out.seek(info.header_offset)
+    out.write(info.FileHeader(False))
+    out.seek(end)
+    zout.filelist.append(info)
+    zout.NameToInfo[info.filename] = info
+    zout.start_dir = end  # type: ignore[attr-defined]
 
 
 def write_packed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, packed: Sequence[bytes]) -> None:

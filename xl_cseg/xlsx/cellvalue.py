@@ -152,11 +152,50 @@ def cell_tail(value: CellValue) -> bytes | None:
     return None if value is KEEP else render_value(value)
 
 
+class NumberColumn(Sequence[float | None]):
+    """A column of numbers held as one float64 array, NaN where no value is (None): what a
+    column block holds for a numeric output column instead of a Python float per row."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.array = np.asarray(values, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return NumberColumn(self.array[index])
+        value = float(self.array[index])
+        return None if value != value else value
+
+    def __iter__(self):
+        return iter(self.tolist())
+
+    def tolist(self) -> list[float | None]:
+        values = self.array.tolist()
+        for i in np.flatnonzero(np.isnan(self.array)).tolist():
+            values[i] = None
+        return values
+
+    def take(self, positions: Sequence[int]) -> NumberColumn:
+        return NumberColumn(self.array[np.asarray(positions, dtype=np.int64)])
+
+    def present(self) -> np.ndarray:
+        """Where a value is (a cell is written)."""
+        return ~np.isnan(self.array)
+
+
 def column_tails(values: Sequence[CellValue], types: set[type] | None = None
                  ) -> list[bytes | None]:
     """The :func:`render_value` tails of one column's values; None where no cell is written
     (None, :data:`KEEP`). Floats are rendered in bulk, other values once per distinct value.
     ``types``: the types of the values, if known."""
+    if isinstance(values, NumberColumn):
+        missing = np.isnan(values.array)
+        tails: list[bytes | None] = number_cells(np.where(missing, 0.0, values.array))
+        for i in np.flatnonzero(missing).tolist():
+            tails[i] = None
+        return tails
     types = set(map(type, values)) if types is None else types
     kinds = types - {type(None), type(KEEP)}
     if not any(issubclass(kind, float) for kind in kinds):

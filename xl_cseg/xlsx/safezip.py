@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import olefile
 from isal import isal_zlib
@@ -218,16 +219,48 @@ def check_limits(info: zipfile.ZipInfo, source: str | os.PathLike[str] | None) -
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 
 
+def _to_data(fh: BinaryIO, path: Path, info: zipfile.ZipInfo) -> None:
+    """Move ``fh`` to a member's stored (compressed) data, found via its local header."""
+    fh.seek(info.header_offset)
+    header = fh.read(LOCAL_HEADER.size)
+    if len(header) != LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
+        raise CorruptWorkbook(path, f"{info.filename}: Kopfdaten fehlen")
+    fields = LOCAL_HEADER.unpack(header)
+    fh.seek(fields[9] + fields[10], os.SEEK_CUR)
+
+
 def _raw(path: Path, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """Up to ``limit`` bytes of a member's stored (compressed) data, found via its local header."""
+    """Up to ``limit`` bytes of a member's stored (compressed) data."""
     with path.open("rb") as fh:
-        fh.seek(info.header_offset)
-        header = fh.read(LOCAL_HEADER.size)
-        if len(header) != LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
-            raise CorruptWorkbook(path, f"{info.filename}: Kopfdaten fehlen")
-        fields = LOCAL_HEADER.unpack(header)
-        fh.seek(fields[9] + fields[10], os.SEEK_CUR)
+        _to_data(fh, path, info)
         return fh.read(min(info.compress_size, limit))
+
+
+STORED_PIECE = MiB  # stored data read (and inflated) at a time
+
+
+def _inflated(path: Path, info: zipfile.ZipInfo) -> bytes:
+    """A deflated member's data inflated a piece of its stored data at a time into one
+    buffer (the stored data is never held whole, nor the inflated data twice), never more
+    than its declared size and one byte."""
+    inflater = isal_zlib.decompressobj(-15)
+    out = io.BytesIO()  # grows in place; getvalue() hands over its buffer without a copy
+    budget = info.file_size + 1
+    with path.open("rb") as fh:
+        _to_data(fh, path, info)
+        remaining = info.compress_size
+        while remaining and budget > 0:
+            piece = fh.read(min(remaining, STORED_PIECE))
+            if not piece:
+                raise CorruptWorkbook(path, f"{info.filename}: unvollständig")
+            remaining -= len(piece)
+            try:
+                data = inflater.decompress(piece, budget)
+            except isal_zlib.error as exc:
+                raise CorruptWorkbook(path, f"{info.filename}: {exc}") from exc
+            out.write(data)
+            budget -= len(data)
+    return out.getvalue()
 
 
 def _plain(info: zipfile.ZipInfo) -> bool:
@@ -259,17 +292,12 @@ def inflate_member(path: Path, info: zipfile.ZipInfo) -> bytes:
     if not _plain(info):
         with zipfile.ZipFile(path) as zf:
             return read_member(zf, info, path)
-    raw = _raw(path, info, info.compress_size)
-    if len(raw) != info.compress_size:
-        raise CorruptWorkbook(path, f"{info.filename}: unvollständig")
     if info.compress_type == zipfile.ZIP_STORED:
-        data = raw
+        data = _raw(path, info, info.compress_size)
+        if len(data) != info.compress_size:
+            raise CorruptWorkbook(path, f"{info.filename}: unvollständig")
     else:
-        inflater = isal_zlib.decompressobj(-15)
-        try:
-            data = inflater.decompress(raw, info.file_size + 1)
-        except isal_zlib.error as exc:
-            raise CorruptWorkbook(path, f"{info.filename}: {exc}") from exc
+        data = _inflated(path, info)
         if len(data) > info.file_size:
             raise PartTooLarge(path, info.filename, "mehr Daten als angegeben")
     if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:

@@ -32,8 +32,8 @@ from lxml import etree
 
 from .cellref import MAX_COLS, MAX_ROWS, a1, col_index, col_letter
 from .chunks import Chunks
-from .cellvalue import (KEEP, CellValue, Encoded, bounds, cell_tail, column_tails, encode_value,
-                        grown_ref, keeps_blanks, render_value, widened_spans)
+from .cellvalue import (KEEP, CellValue, Encoded, NumberColumn, bounds, cell_tail, column_tails,
+                        encode_value, grown_ref, keeps_blanks, render_value, widened_spans)
 from .errors import SharedFormulaConflict
 from .safexml import local, parse_xml
 from .scan import SheetScan
@@ -622,7 +622,7 @@ class _RowEnds:
                         args.append(row_numbers)
                         continue
                     if k not in tails:
-                        tails[k] = column_tails(_take(self.values[k], positions))
+                        tails[k] = column_tails(_subset(self.values[k], positions))
                     args += (row_numbers, _take(tails[k], idx))
                 for i, text in zip(_take(at, idx), map(template.__mod__, zip(*args))):
                     ends[i] = text
@@ -646,8 +646,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     all block columns without formulas or metadata and the single cells only add new ones."""
     filled_rows = sheet.rows_with_content
     columns = sorted(block)
-    if filled_rows is None or not columns or any(  # KEEP is the only value of type object
-            type(KEEP) in set(map(type, block[c])) for c in columns):
+    if filled_rows is None or not columns or any(_may_keep(block[c]) for c in columns):
         return None
     special = sorted(set(cells) | {row for row, _col in styles.by_cell})
     target_array = _pieces_of(filled_rows, block_rows)
@@ -763,6 +762,9 @@ def _present(block: Mapping[int, Sequence[CellValue]], columns: list[int]) -> np
     than None and :data:`KEEP`)."""
     written = np.zeros(len(block[columns[0]]) if columns else 0, dtype=np.int64)
     for bit, c in enumerate(columns):
+        if isinstance(block[c], NumberColumn):
+            written |= block[c].present().astype(np.int64) << bit
+            continue
         types = set(map(type, block[c]))
         if type(None) not in types and type(KEEP) not in types:  # a cell in every row
             written |= 1 << bit
@@ -793,6 +795,16 @@ def _positions(rows: Sequence[int], wanted: Sequence[int]) -> dict[int, int]:
         return {}
     found = np.flatnonzero(np.isin(np.asarray(rows, dtype=np.int64), wanted)).tolist()
     return {rows[i]: i for i in found}
+
+
+def _subset(values: Sequence[CellValue], positions: list[int]) -> Sequence[CellValue]:
+    """The values at ``positions`` (of a number column: as one)."""
+    return values.take(positions) if isinstance(values, NumberColumn) else _take(values, positions)
+
+
+def _may_keep(values: Sequence[CellValue]) -> bool:
+    """Whether :data:`KEEP` may be among ``values``."""
+    return not isinstance(values, NumberColumn) and type(KEEP) in set(map(type, values))
 
 
 def _take(seq: Sequence, idx: list[int]) -> tuple:
