@@ -478,3 +478,26 @@ def test_a_released_sheet_is_read_again_when_needed_and_its_scan_kept(tmp_path: 
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
     with pytest.raises(WorkbookError, match="verändert"):
         pkg.sheet_scan(part)
+
+
+def test_a_big_member_is_inflated_piece_by_piece_exactly(tmp_path: Path) -> None:
+    """Stored data of several MiB (inflated a MiB at a time) reads back as written; the same
+    member cut short is corrupt, one that inflates to more than declared is refused."""
+    import random
+
+    rng = random.Random(11)
+    data = b"".join(b"<c><v>%d</v></c>" % rng.randrange(10**12) for _ in range(400_000))
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.xml", data)
+    info = zipfile.ZipFile(path).getinfo("a.xml")
+    assert info.compress_size > 2 * safezip.STORED_PIECE
+    assert safezip.inflate_member(path, info) == data
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(path.read_bytes()[: info.header_offset + 30 + len("a.xml")
+                                      + info.compress_size // 2])
+    with pytest.raises(CorruptWorkbook):
+        safezip.inflate_member(cut, info)
+    info.file_size -= 1000
+    with pytest.raises(PartTooLarge):
+        safezip.inflate_member(path, info)
