@@ -280,3 +280,70 @@ def test_a_refused_fast_read_falls_back_to_calamine(tmp_path: Path,
     package = open_package(path)
     grid = WorkbookValues(package).read_grid(package.sheets()[0])
     assert not isinstance(grid, ColumnGrid) and grid == calamine(path, "Kunden")
+
+
+def _rewritten_sheet(path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    """The workbook with its first sheet's XML passed through ``change``."""
+    with zipfile.ZipFile(path) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    members["xl/worksheets/sheet1.xml"] = change(members["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _read_by_fastexcel(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
+    """The grid of the first sheet and what fastexcel was given to read (a path or bytes)."""
+    given: list = []
+    real = sheetvalues.fastexcel.read_excel
+
+    def spy(source):  # type: ignore[no-untyped-def]
+        given.append(source)
+        return real(source)
+
+    monkeypatch.setattr(sheetvalues.fastexcel, "read_excel", spy)
+    package = open_package(path)
+    grid = WorkbookValues(package).read_grid(package.sheets()[0])
+    monkeypatch.undo()
+    return grid, given
+
+
+def test_rerun_gives_fastexcel_the_sheet_without_the_output_columns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rerun: fastexcel reads a copy of the sheet without this tool's cells (it would parse
+    them only to leave them out); every column reads as python-calamine reads the file."""
+    from xl_cseg import jobs
+
+    path = _customers(tmp_path / "k.xlsx")
+    jobs.segment_workbook(path)
+    grid, given = _read_by_fastexcel(path, monkeypatch)
+    assert isinstance(grid, ColumnGrid) and [type(g) for g in given] == [bytes]
+    with zipfile.ZipFile(__import__("io").BytesIO(given[0])) as copy:
+        sheet = copy.read("xl/worksheets/sheet1.xml")
+    assert b'<c r="F2"' not in sheet and b'<c r="E2"' in sheet
+    reference = calamine(path, "Kunden")
+    for col in range(len(reference[0]) + 1):
+        assert column_values(grid, col, 0, len(reference) - 1) == \
+            column_values(reference, col, 0, len(reference) - 1)
+
+
+@pytest.mark.parametrize("change", [
+    # a cell of the rep's after ours in a row (cells out of order)
+    lambda xml: re.sub(rb'(<c r="B40"[^>]*>.*?</c>)(.*?)</row>', rb"\2\1</row>", xml, count=1),
+    # a cell of the rep's right of our columns
+    lambda xml: re.sub(rb'(<row r="9"[^>]*>.*?)</row>', rb'\1<c r="Z9"><v>7</v></c></row>', xml,
+                       count=1),
+], ids=["out-of-order", "own-column-right"])
+def test_rerun_reads_every_cell_whatever_the_order(tmp_path: Path, change,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from xl_cseg import jobs
+
+    path = _customers(tmp_path / "k.xlsx")
+    jobs.segment_workbook(path)
+    _rewritten_sheet(path, change)
+    grid, _given = _read_by_fastexcel(path, monkeypatch)
+    reference = calamine(path, "Kunden")
+    assert len(grid) == len(reference)
+    for col in range(len(reference[0]) + 1):
+        assert column_values(grid, col, 0, len(reference) - 1) == \
+            column_values(reference, col, 0, len(reference) - 1)

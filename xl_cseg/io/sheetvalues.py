@@ -9,7 +9,9 @@ scan of the sheet XML). Which reader reads a sheet is decided here, and nowhere 
   would allocate the whole rectangle;
 - a big sheet through fastexcel: the first rows (where headers are searched) straight from the
   sheet XML (:mod:`xlsx.probe`), the rest as typed columns without a header row; this tool's
-  own output columns (a rerun) are left out and read only if something asks for them. The two
+  own output columns (a rerun) are left out and read only if something asks for them (where
+  they are the sheet's last columns, fastexcel reads a copy of the workbook in memory whose
+  sheet lacks their cells, instead of parsing them to leave them out). The two
   overlap in one row, which fixes the column offset and proves the alignment; the row count
   must end at the sheet's last row. Dates, times, mixed columns (a number among texts) or any
   doubt, and python-calamine reads the sheet;
@@ -184,12 +186,23 @@ def _plan(package: Package, sheet_part: str, extent: Extent) -> _Plan | None:
     return _Plan(head, offset, outputs, columns)
 
 
-def _load_sheet(path: Path, sheet: str, columns: list[int] | None,
+def _without_outputs(package: Package, part: str, plan: _Plan, extent: Extent) -> bytes | None:
+    """On a rerun, where this tool's output columns are the last of the sheet: a copy of the
+    workbook (in memory) whose sheet lacks their cells, so that fastexcel does not parse the
+    cells it would not return (:meth:`SheetScan.without_cells_from`); None otherwise."""
+    if not plan.outputs or not all(c in plan.outputs
+                                   for c in range(min(plan.outputs), extent.last_col + 1)):
+        return None
+    left = package.sheet_scan(part).without_cells_from(min(plan.outputs))
+    return None if left is None else package.reading_copy(part, left)
+
+
+def _load_sheet(path: Path | bytes, sheet: str, columns: list[int] | None,
                 dtypes: dict[str, str] | None) -> Any | None:
     """fastexcel's sheet from row ``PROBE_ROWS - 1`` on, only ``columns`` (of the sheet, as
     fastexcel counts integers in ``use_columns``; None: all); None where fastexcel refuses."""
     try:
-        return fastexcel.read_excel(str(path)).load_sheet(
+        return fastexcel.read_excel(path if isinstance(path, bytes) else str(path)).load_sheet(
             sheet, header_row=None, skip_rows=PROBE_ROWS - 1, dtype_coercion="strict",
             schema_sample_rows=None, use_columns=columns, dtypes=dtypes)
     except (KeyboardInterrupt, SystemExit):
@@ -198,7 +211,7 @@ def _load_sheet(path: Path, sheet: str, columns: list[int] | None,
         return None
 
 
-def _load_columns(path: Path, sheet: str, columns: list[int] | None,
+def _load_columns(path: Path | bytes, sheet: str, columns: list[int] | None,
                   dtypes: dict[str, str] | None) -> list[list[Any] | None] | None:
     """The columns of :func:`_load_sheet` (see :func:`_columns_of`)."""
     return _columns_of(_load_sheet(path, sheet, columns, dtypes))
@@ -301,8 +314,12 @@ class WorkbookValues:
         part = self.package.part_name(sheet.part)
         last_row = _last_row(self.package.read(part))
         self.package.sheet_scan(part).may_hold_formula_or_error  # noqa: B018 - kept by the scan
+        source = _without_outputs(self.package, part, plan, extent) or self.path
         self.package.release(part)  # fastexcel reads the file itself: not held meanwhile
-        columns = _load_columns(self.path, sheet.name, plan.columns, plan.dtypes)
+        columns = _load_columns(source, sheet.name, plan.columns, plan.dtypes)
+        source = None
+        if columns is not None and len(columns) < extent.last_col + 1 - plan.offset:
+            columns += [None] * (extent.last_col + 1 - plan.offset - len(columns))  # outputs
         return _assemble(plan.head, columns, plan.offset, last_row,
                          lambda: self._calamine(sheet.name)) or self._calamine(sheet.name)
 

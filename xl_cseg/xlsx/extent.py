@@ -120,6 +120,7 @@ class Tags(NamedTuple):
     row_ends: np.ndarray  # the offsets of the "</row>"
     extent: Extent
     bad: tuple[int, bool] | None  # the first reference outside the grid: offset, in a row tag
+    column_cells: np.ndarray  # cells per column (1-based: [0] is unused); not set after a bad
 
 
 def sheet_tags(xml: bytes, layout: Layout) -> Tags:
@@ -133,6 +134,7 @@ def sheet_tags(xml: bytes, layout: Layout) -> Tags:
     bad: tuple[int, bool] | None = None
     row_numbers: list[np.ndarray] = []
     row_ends: list[np.ndarray] = []
+    column_cells = np.zeros(MAX_COLS + 1, np.int64)
     for start in range(layout.start, layout.end, _CHUNK):
         stop = min(start + _CHUNK, layout.end)
         rows, found, closing, has_formula = _tags(data, start, stop)
@@ -159,6 +161,7 @@ def sheet_tags(xml: bytes, layout: Layout) -> Tags:
         if bad is not None:  # the extent is not used then: the rest only for the layout
             continue
         cells += len(found)
+        column_cells += np.bincount(cols, minlength=MAX_COLS + 1)
         i, j = int(np.argmax(numbers)), int(np.argmax(cols))
         if numbers[i] - 1 > last_row:
             last_row, row_cell = int(numbers[i]) - 1, a1(int(numbers[i]) - 1, int(cols[i]) - 1)
@@ -167,7 +170,7 @@ def sheet_tags(xml: bytes, layout: Layout) -> Tags:
     joined = (lambda parts: np.concatenate(parts) if parts else np.empty(0, np.int64))
     return Tags(layout, unnumbered, formula, joined(row_numbers).astype(np.int64, copy=False),
                 joined(row_ends).astype(np.int64, copy=False),
-                Extent(cells, last_row, last_col, row_cell, col_cell), bad)
+                Extent(cells, last_row, last_col, row_cell, col_cell), bad, column_cells)
 
 
 def sheet_extent(xml: bytes, sheet: str, part: str,

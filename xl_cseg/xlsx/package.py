@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import io
 import posixpath
 import re
 import zipfile
@@ -403,6 +404,24 @@ class Package:
         while len(self._scans) > READ_CACHE_PARTS:
             del self._scans[next(iter(self._scans))]
         return found
+
+    def reading_copy(self, sheet_part: str, chunks: list[bytes]) -> bytes:
+        """A workbook in memory, for a native reader, that holds what reading the cells of
+        ``sheet_part`` needs (the workbook part and its relationships, shared strings, styles)
+        with ``chunks`` joined as that sheet's part (stored, not deflated; each chunk dropped
+        from the list once written)."""
+        wanted = ["[Content_Types].xml", "_rels/.rels", self.workbook_part,
+                  _rels_part(self.workbook_part), self.shared_strings_part(), self.styles_part()]
+        part = self.part_name(sheet_part)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+            for name in (self.part_name(p) for p in wanted if p and self.has_part(p)):
+                copy.writestr(name, self.read(name))
+            with copy.open(zipfile.ZipInfo(part), "w", force_zip64=True) as sheet:
+                chunks.reverse()
+                while chunks:
+                    sheet.write(chunks.pop())
+        return out.getvalue()
 
     def release(self, part: str) -> None:
         """Let go of a part's bytes (inflated again when next needed; a sheet's scan keeps

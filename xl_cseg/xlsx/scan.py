@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 import numpy as np
 from lxml import etree
 
-from .cellref import MAX_ROWS, a1, parse_range
+from .cellref import MAX_ROWS, a1, col_letter, parse_range
 from .extent import Extent, Tags, check_ref, sheet_extent, sheet_tags
 from .safexml import check_prolog, local, parse_xml
 from .sheetxml import (ROW_NUMBER, Layout, cell_ref, data_bounds, numbered_cells, numbered_rows,
@@ -27,6 +27,24 @@ _ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')
 _SPANS = re.compile(rb' spans="(\d+):(\d+)"')
 _FORMULA_OR_ERROR = (b"<f", b":f", b'"e"', b"'e'")  # formula tags (also prefixed), t="e"
 _ERROR_TYPE = re.compile(rb't="e"')
+ROWS_PER_CHUNK = 4096  # rows of a sheet made at a time
+
+
+@lru_cache(maxsize=64)
+def cells_from(col: int) -> re.Pattern[bytes]:
+    """Matches a cell reference whose column is ``col`` or further right (any letter case),
+    written as "not a column left of ``col``"."""
+    letters = col_letter(col).encode("ascii")
+    any_letter = b"[A-Za-z]"
+    left = [any_letter + b"{1,%d}" % (len(letters) - 1)] if len(letters) > 1 else []
+    for i, ch in enumerate(letters):
+        if ch != ord("A"):  # same length, the same letters up to i, then an earlier one
+            same = b"".join(b"[%c%c]" % (c, c + 32) for c in letters[:i])
+            below = b"[A-%ca-%c]" % (ch - 1, ch + 31)
+            left.append(same + below + any_letter * (len(letters) - i - 1))
+    if not left:
+        return re.compile(rb'<c r="[A-Za-z]{1,3}[0-9]')
+    return re.compile(rb'<c r="(?!(?:%s)[0-9])[A-Za-z]{1,3}[0-9]' % b"|".join(left))
 
 
 class SpecialCell(NamedTuple):
@@ -126,6 +144,36 @@ class SheetScan:
             return None
         filled = existing[np.array([not slash for _n, slash in tags], dtype=bool)]
         return filled if closed == len(filled) else None
+
+    def without_cells_from(self, col: int) -> list[bytes] | None:
+        """The part, in chunks, with the cells from column ``col`` (0-based) on left out of
+        every row, for a reader that needs only the columns left of it; None unless the sheet
+        is regular and what is left out is exactly every cell at or right of ``col``: none is
+        left, and as many cells as the sheet has left of ``col`` are (the tag pass counted)."""
+        xml, layout, filled = self.xml, self.layout, self.rows_with_content
+        if layout is None or filled is None or self.tags.bad is not None or not len(filled):
+            return None
+        ends = self.tags.row_ends
+        starts = np.concatenate([[0], ends[:-1] + 6]).tolist()
+        stops = ends.tolist()
+        needle = b'<c r="' + col_letter(col).encode("ascii").replace(b"%", b"%%") + b'%d"'
+        cuts = list(map(xml.find, map(needle.__mod__, filled.tolist()), starts, stops))
+        later = cells_from(col)
+        for i in (i for i, cut in enumerate(cuts) if cut < 0):  # no cell of that column
+            found = later.search(xml, starts[i], stops[i])
+            cuts[i] = found.start() if found else stops[i]
+        view = memoryview(xml)
+        chunks, cells = [], 0
+        for lo in range(0, len(cuts), ROWS_PER_CHUNK):
+            hi = min(lo + ROWS_PER_CHUNK, len(cuts))
+            chunk = b"</row>".join(map(view.__getitem__, map(slice, starts[lo:hi], cuts[lo:hi])))
+            if later.search(chunk):
+                return None
+            cells += chunk.count(b'<c r="')
+            chunks += (chunk, b"</row>")
+        if cells != int(self.tags.column_cells[1:col + 1].sum()):
+            return None
+        return [*chunks, xml[stops[-1] + 6:]]
 
     @cached_property
     def spans(self) -> set[tuple[bytes, bytes]]:

@@ -36,7 +36,7 @@ from .cellvalue import (KEEP, CellValue, Encoded, NumberColumn, bounds, cell_tai
                         encode_value, grown_ref, keeps_blanks, render_value, widened_spans)
 from .errors import SharedFormulaConflict
 from .safexml import local, parse_xml
-from .scan import SheetScan
+from .scan import SheetScan, cells_from
 from .sheetxml import ROW_NUMBER, Layout, numbered_cells, numbered_rows, sheet_data
 
 Row = list[tuple[int, CellValue]]
@@ -426,27 +426,10 @@ def _widen_spans(head: bytes, created: list[int]) -> bytes:
 
 # --- byte level, column blocks -------------------------------------------------
 
-@lru_cache(maxsize=64)
-def _cells_from(col: int) -> re.Pattern[bytes]:
-    """Matches a cell reference whose column is ``col`` or further right (any letter case),
-    written as "not a column left of ``col``"."""
-    letters = col_letter(col).encode("ascii")
-    any_letter = b"[A-Za-z]"
-    left = [any_letter + b"{1,%d}" % (len(letters) - 1)] if len(letters) > 1 else []
-    for i, ch in enumerate(letters):
-        if ch != ord("A"):  # same length, the same letters up to i, then an earlier one
-            same = b"".join(b"[%c%c]" % (c, c + 32) for c in letters[:i])
-            below = b"[A-%ca-%c]" % (ch - 1, ch + 31)
-            left.append(same + below + any_letter * (len(letters) - i - 1))
-    if not left:
-        return re.compile(rb'<c r="[A-Za-z]{1,3}[0-9]')
-    return re.compile(rb'<c r="(?!(?:%s)[0-9])[A-Za-z]{1,3}[0-9]' % b"|".join(left))
-
-
 def _has_cells_from(sheet: SheetScan, col: int) -> bool:
     """Whether a cell of ``<sheetData>`` lies at column ``col`` or right of it."""
     layout = sheet.layout
-    return _cells_from(col).search(sheet.xml, layout.start, layout.end) is not None
+    return cells_from(col).search(sheet.xml, layout.start, layout.end) is not None
 
 
 _ROW_END = re.compile(rb"</row>")
@@ -656,7 +639,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     targets = target_array.tolist()
     piece_of = dict(zip(special, special_pieces.tolist()))
     col_of = {col_letter(c).encode("ascii"): c for c in columns}
-    starts_at = _cells_from(first)
+    starts_at = cells_from(first)
     data = _widen(sheet, columns)
     starts, stops = _row_bounds(sheet, data)
     for row in special:  # e.g. headers of new columns: only after the existing cells
