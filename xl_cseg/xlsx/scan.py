@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable, Collection
 from functools import cached_property, lru_cache
 from typing import NamedTuple
@@ -69,6 +70,7 @@ class SheetScan:
         self._xml: bytes | None = xml
         self.part, self.source = part, source
         self.sheet = sheet or part  # the sheet's name in messages
+        self._first_cells: dict[int, array | None] = {}
         self._reload = reload
 
     @property
@@ -145,13 +147,17 @@ class SheetScan:
         filled = existing[np.array([not slash for _n, slash in tags], dtype=bool)]
         return filled if closed == len(filled) else None
 
-    def without_cells_from(self, col: int) -> list[bytes] | None:
-        """The part, in chunks, with the cells from column ``col`` (0-based) on left out of
-        every row, for a reader that needs only the columns left of it; None unless the sheet
-        is regular and what is left out is exactly every cell at or right of ``col``: none is
-        left, and as many cells as the sheet has left of ``col`` are (the tag pass counted)."""
+    def first_cells(self, col: int) -> array | None:
+        """Per row with content (:attr:`rows_with_content`): where its cells from column ``col``
+        (0-based) on begin (its own cell of that column, else the first at or right of it,
+        else its ``</row>``), the row's part starting after the ``</row>`` before it; None
+        unless the sheet is regular. Found once per column and kept."""
+        found = self._first_cells.get(col)
+        if found is not None or col in self._first_cells:
+            return found
         xml, layout, filled = self.xml, self.layout, self.rows_with_content
         if layout is None or filled is None or self.tags.bad is not None or not len(filled):
+            self._first_cells[col] = None
             return None
         ends = self.tags.row_ends
         starts = np.concatenate([[0], ends[:-1] + 6]).tolist()
@@ -160,8 +166,22 @@ class SheetScan:
         cuts = list(map(xml.find, map(needle.__mod__, filled.tolist()), starts, stops))
         later = cells_from(col)
         for i in (i for i, cut in enumerate(cuts) if cut < 0):  # no cell of that column
-            found = later.search(xml, starts[i], stops[i])
-            cuts[i] = found.start() if found else stops[i]
+            at = later.search(xml, starts[i], stops[i])
+            cuts[i] = at.start() if at else stops[i]
+        self._first_cells[col] = found = array("q", cuts)  # 8 bytes a row, kept
+        return found
+
+    def without_cells_from(self, col: int) -> list[bytes] | None:
+        """The part, in chunks, with the cells from column ``col`` (0-based) on left out of
+        every row, for a reader that needs only the columns left of it; None unless the sheet
+        is regular and what is left out is exactly every cell at or right of ``col``: none is
+        left, and as many cells as the sheet has left of ``col`` are (the tag pass counted)."""
+        cuts = self.first_cells(col)
+        if cuts is None:
+            return None
+        xml, later, ends = self.xml, cells_from(col), self.tags.row_ends
+        starts = np.concatenate([[0], ends[:-1] + 6]).tolist()
+        stops = ends.tolist()
         view = memoryview(xml)
         chunks, cells = [], 0
         for lo in range(0, len(cuts), ROWS_PER_CHUNK):

@@ -657,12 +657,16 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     marked: dict[int, bool] = {}  # kind -> whether its rows may hold "<f" or 'm="'
     kinds: list[int] = []
     first_cell = b'<c r="' + col_letter(first).encode("ascii")
+    cut_of = sheet.first_cells(first) if data is sheet.xml else None  # found by the reader
     for row, piece_index, mask in zip(block_rows, targets, present.tolist()):
         start, stop = starts[piece_index], stops[piece_index]
-        cut = data.find(b'%s%d"' % (first_cell, row + 1), start, stop)  # usually there
-        if cut < 0:
-            found = starts_at.search(data, start, stop)
-            cut = found.start() if found else stop
+        if cut_of is not None:
+            cut = cut_of[piece_index]
+        else:
+            cut = data.find(b'%s%d"' % (first_cell, row + 1), start, stop)  # usually there
+            if cut < 0:
+                found = starts_at.search(data, start, stop)
+                cut = found.start() if found else stop
         tail = data[cut:stop]
         key = (tail.translate(None, _DIGITS), tuple(_STYLE_DIGITS.findall(tail)), mask)
         kind = templates.get(key)
