@@ -347,3 +347,17 @@ def test_rerun_reads_every_cell_whatever_the_order(tmp_path: Path, change,
     for col in range(len(reference[0]) + 1):
         assert column_values(grid, col, 0, len(reference) - 1) == \
             column_values(reference, col, 0, len(reference) - 1)
+
+def test_a_column_of_few_texts_holds_each_text_once(tmp_path: Path) -> None:
+    """A region column of a big list: the same values as python-calamine reads, each distinct
+    text one object (not one per cell); names stay as they are."""
+    rows = [[1000 + r, f"Kunde {r}", ("Nord", "Süd", "West")[r % 3]] for r in range(3000)]
+    path = _book(tmp_path / "k.xlsx", 0, 0, ["number", "text", "text"], rows, {})
+    assert _same_as_calamine(path)
+    source = FileSource(path)
+    grid = source.grid(source.worksheets()[0])
+    assert isinstance(grid, ColumnGrid)
+    fetched = sheetvalues.PROBE_ROWS  # the rows below those read from the XML first
+    regions = column_values(grid, 2, fetched, len(rows))
+    names = column_values(grid, 1, fetched, len(rows))
+    assert len({id(v) for v in regions}) == 3 and len(set(names)) == len(names)

@@ -241,12 +241,27 @@ def _columns_of(loaded: Any | None) -> list[list[Any] | None] | None:
             values = array.to_pylist()
             if array.null_count:
                 values = ["" if v is None else v for v in values]
+            if DataType.is_string(kind) or DataType.is_large_string(kind):
+                values = _shared(values)
         elif DataType.is_null(kind):
             values = [""] * len(array)
         else:  # dates, times, durations, integers: python-calamine's values differ
             return None
         columns[index] = values
     return columns
+
+
+SAMPLE = 1000
+
+
+def _shared(texts: list[Any]) -> list[Any]:
+    """``texts`` with equal texts one object where a column repeats a few (a region, a
+    type: a million cells of three words hold three strings, not a million); a column of
+    mostly different texts (names), judged by its first rows, as it is."""
+    if len(texts) <= SAMPLE or len(set(texts[:SAMPLE])) > SAMPLE // 10:
+        return texts
+    seen: dict[Any, Any] = {}
+    return list(map(seen.setdefault, texts, texts))
 
 
 def _assemble(head: list[list[Any]], columns: list[list[Any] | None] | None, offset: int,

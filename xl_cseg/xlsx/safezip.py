@@ -244,7 +244,11 @@ def _inflated(path: Path, info: zipfile.ZipInfo) -> bytes:
     buffer (the stored data is never held whole, nor the inflated data twice), never more
     than its declared size and one byte."""
     inflater = isal_zlib.decompressobj(-15)
-    out = io.BytesIO()  # grows in place; getvalue() hands over its buffer without a copy
+    out = io.BytesIO()  # getvalue() hands over its buffer without a copy when it is full
+    if info.file_size:  # the buffer made its full size at once: it never grows (no copies)
+        out.seek(info.file_size - 1)
+        out.write(b"\0")
+        out.seek(0)
     budget = info.file_size + 1
     with path.open("rb") as fh:
         _to_data(fh, path, info)
@@ -260,6 +264,7 @@ def _inflated(path: Path, info: zipfile.ZipInfo) -> bytes:
                 raise CorruptWorkbook(path, f"{info.filename}: {exc}") from exc
             out.write(data)
             budget -= len(data)
+    out.truncate(out.tell())  # less than declared: what there is (refused by the caller)
     return out.getvalue()
 
 

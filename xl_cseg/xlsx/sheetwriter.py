@@ -574,10 +574,15 @@ class _RowEnds:
                  plans: Sequence[tuple[bytes, list[int]] | None], block_rows: Sequence[int],
                  values: Sequence[Sequence[CellValue]], fixed: Mapping[int, bytes]) -> None:
         self.pieces = pieces
-        self.order = np.argsort(targets, kind="stable")
-        self.targets = np.asarray(targets, dtype=np.int64)[self.order]
-        self.kinds = np.asarray(kinds, dtype=np.int64)[self.order]
-        self.numbers = (np.asarray(block_rows, dtype=np.int64) + 1)[self.order]
+        targets = np.asarray(targets, dtype=np.int64)
+        numbers = block_rows if isinstance(block_rows, range) else \
+            np.asarray(block_rows, dtype=np.int64)
+        self.order: np.ndarray | range = range(len(targets))  # block rows in piece order
+        if len(targets) > 1 and not bool(np.all(targets[1:] >= targets[:-1])):
+            self.order = np.argsort(targets, kind="stable")
+            targets, kinds = targets[self.order], np.asarray(kinds)[self.order]
+            numbers = np.asarray(numbers, dtype=np.int64)[self.order]
+        self.targets, self.kinds, self.numbers = targets, np.asarray(kinds, dtype=np.int64), numbers
         self.plans, self.values, self.fixed = plans, values, fixed
 
     def __call__(self, lo: int, hi: int) -> list[bytes]:
@@ -587,10 +592,13 @@ class _RowEnds:
             ends[-1] = b""
         a, b = np.searchsorted(self.targets, (lo, hi)).tolist()
         if a < b:
-            positions = self.order[a:b].tolist()
+            order = self.order[a:b]
+            positions = list(order) if isinstance(order, range) else order.tolist()
             kinds = self.kinds[a:b]
             at = (self.targets[a:b] - lo).tolist()
-            numbers = list(map(b"%d".__mod__, self.numbers[a:b].tolist()))
+            numbers = list(map(b"%d".__mod__, (n + 1 for n in self.numbers[a:b])
+                               if isinstance(self.numbers, range) else
+                               (self.numbers[a:b] + 1).tolist()))
             tails: dict[int, list[bytes | None]] = {}
             for kind in np.unique(kinds).tolist():
                 plan = self.plans[kind]
@@ -634,7 +642,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     special = sorted(set(cells) | {row for row, _col in styles.by_cell})
     target_array = _pieces_of(filled_rows, block_rows)
     special_pieces = _pieces_of(filled_rows, special)
-    if target_array is None or special_pieces is None or set(special) & set(block_rows):
+    if target_array is None or special_pieces is None or _positions(block_rows, special):
         return None
     targets = target_array.tolist()
     piece_of = dict(zip(special, special_pieces.tolist()))
