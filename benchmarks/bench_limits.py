@@ -30,7 +30,7 @@ into the deflater batch by batch instead of being held whole (not done yet). Dro
 package's cached copy of the original part before the deflate did not lower the peak (the
 peak is while the patched rows are assembled, not while they are deflated).
 
-    .venv/bin/python benchmarks/bench_limits.py [--only dup,max,bomb,extent]
+    .venv/bin/python benchmarks/bench_limits.py [--only dup,max,bomb,extent] [--before CHECKOUT]
 """
 
 from __future__ import annotations
@@ -122,25 +122,31 @@ def bomb(path: Path, long_text: bool) -> Path:
     return package(path, head + rows, strings)
 
 
-def run(*args: str) -> tuple[float, float, int]:
-    """Seconds, peak RSS (MB) and exit code of ``xl-cseg ARGS`` in a fresh process."""
+def run(*args: str, checkout: Path = ROOT) -> tuple[float, float, float, int]:
+    """Seconds, CPU seconds, peak RSS (MiB, printed as MB) and exit code of ``xl-cseg ARGS``
+    in a fresh process (of ``checkout``)."""
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "xl_cseg", *args], cwd=ROOT,
+    child = subprocess.Popen([sys.executable, "-m", "xl_cseg", *args], cwd=checkout,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+                             env={**os.environ, "PYTHONPATH": str(checkout)})
     _pid, status, usage = os.wait4(child.pid, 0)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    return (time.perf_counter() - started, usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
 
 
-def report(label: str, figures: tuple[float, float, int]) -> None:
-    seconds, mb, code = figures
-    print(f"{label:58s} {seconds:7.1f} s {mb:7.0f} MB  exit {code}", flush=True)
+def report(label: str, figures: tuple[float, float, float, int]) -> None:
+    seconds, cpu, mb, code = figures
+    print(f"{label:58s} {seconds:7.1f} s {cpu:7.1f} s CPU {mb:7.0f} MB  exit {code}",
+          flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="dup,max,bomb,extent")
-    wanted = set(parser.parse_args().only.split(","))
+    parser.add_argument("--before", type=Path, action="append", default=[],
+                        help="another checkout whose max figures are measured first")
+    args = parser.parse_args()
+    wanted = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         if "dup" in wanted:
@@ -166,13 +172,16 @@ def main() -> None:
                   f"{time.process_time() - cpu:7.1f} s CPU ({len(xml) >> 20} MiB of XML)")
             del xml
         if "max" in wanted:
-            out = tmp / "max-out.xlsx"
-            report("segment, 1,048,575 customers", run("segment", str(path), "--out", str(out)))
-            with zipfile.ZipFile(out) as zf:
-                size = zf.getinfo("xl/worksheets/sheet1.xml").file_size
-            report(f"segment again on its output (sheet part {size >> 20} MiB)",
-                   run("segment", str(out)))
-
+            checkouts = [(f"{c.name}: ", c) for c in args.before] + \
+                [("" if not args.before else "this checkout: ", ROOT)]
+            for i, (name, checkout) in enumerate(checkouts):
+                out = tmp / f"max-out-{i}.xlsx"
+                report(f"{name}segment, 1,048,575 customers",
+                       run("segment", str(path), "--out", str(out), checkout=checkout))
+                with zipfile.ZipFile(out) as zf:
+                    size = zf.getinfo("xl/worksheets/sheet1.xml").file_size
+                report(f"{name}segment again on its output (sheet part {size >> 20} MiB)",
+                       run("segment", str(out), checkout=checkout))
 
 if __name__ == "__main__":
     main()

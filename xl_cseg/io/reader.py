@@ -49,7 +49,7 @@ class CustomerTable:
     header_row: int
     first_col: int
     last_col: int  # last column of the table (header) before output columns are added
-    rows: list[int]  # sheet rows holding customers, in order
+    rows: Sequence[int]  # sheet rows holding customers, in order (a range where consecutive)
     columns: dict[str, int]  # input key -> column
     outputs: dict[str, int]  # output key -> existing column
     table: TableInfo | None
@@ -373,7 +373,7 @@ def _build(source: SheetSource, info: SheetInfo, grid: Grid, header_row: int, fi
                        for key, col in cols.items()}, index)
     return CustomerTable(path=source.path, sheet=info.name, sheet_part=info.part, header_row=header_row,
                          first_col=min(headers) if tinfo is None else first, last_col=last_col,
-                         rows=rows, columns=dict(cols), outputs=outputs, table=tinfo,
+                         rows=_compact(rows), columns=dict(cols), outputs=outputs, table=tinfo,
                          raw=raw, grid=grid, notes=notes, year_columns=match.year_columns,
                          special=special, foreign=foreign, headers=dict(headers),
                          scales=dict(match.scales), years=dict(match.years))
@@ -515,6 +515,14 @@ def _columns(grid: Grid, rows: list[int], cols: list[int]) -> dict[int, Sequence
         table = np.array(block, dtype=object)  # rectangular, as calamine delivers it
         return {col: table[:, col].tolist() for col in cols}
     return {col: column_values(grid, col, rows[0], rows[-1]) for col in cols}
+
+
+def _compact(rows: list[int]) -> Sequence[int]:
+    """The rows (ascending) as a ``range`` where they follow each other, as the rows of a table
+    do (nothing per row is kept), else as they are."""
+    if rows and rows[-1] - rows[0] + 1 == len(rows):
+        return range(rows[0], rows[-1] + 1)
+    return rows
 
 
 def _row_index(rows: list[int]) -> pd.Index:
