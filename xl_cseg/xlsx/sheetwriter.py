@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, pairwise, repeat
-from operator import is_not, itemgetter
+from operator import eq, is_not, itemgetter
 
 import numpy as np
 from lxml import etree
@@ -513,13 +513,7 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
     position = _positions(block_rows, special)
     if position:
         filled[list(position.values())] = 0
-    keys, kinds = np.unique(filled, return_inverse=True)
-    plans: list[tuple[bytes, list[int]] | None] = []
-    for key in keys.tolist():
-        used = [bit for bit in range(len(columns)) if key >> bit & 1]
-        plans.append((b"".join(b'<c r="%s%%s"%s%%s' % (
-            col_letter(columns[k]).encode("ascii"), styles.attr(-1, columns[k]).replace(
-                b"%", b"%%")) for k in used) + b"</row>", used) if used else None)
+    plans, kinds = _appended_plans(filled, columns, styles)
     _note_written(block_rows, filled != 0, [columns[k] for k in _bits(filled)], written_rows,
                   written_cols)
     fixed: dict[int, bytes] = {}
@@ -536,10 +530,47 @@ def _column_block(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellValu
     box = (min(written_rows), min(written_cols), max(written_rows), max(written_cols))
     data = _widen(sheet, sorted(written_cols))
     starts, stops = _row_bounds(sheet, data)
-    ends = _RowEnds(len(starts), targets, kinds.ravel(), plans, block_rows,
+    ends = _RowEnds(len(starts), targets, kinds, plans, block_rows,
                     [block[c] for c in columns], fixed)
     return _joined(data, starts, stops, ends,
                    {0: _grow_dimension(data[starts[0]:stops[0]], box)})
+
+
+def _appended_plans(masks: np.ndarray, columns: list[int], styles: Styles
+                    ) -> tuple[list[tuple[bytes, list[int]] | None], np.ndarray]:
+    """The rows' new cells as appended (each column's cell with the column's style), one plan
+    per distinct ``masks`` value (a bit per column in ``columns`` where a value is written):
+    a ``%`` template (row number and value tail per used column) and the used column
+    positions, or None where a row gets no cell; and the plan of each row."""
+    keys, kinds = np.unique(masks, return_inverse=True)
+    plans: list[tuple[bytes, list[int]] | None] = []
+    for key in keys.tolist():
+        used = [bit for bit in range(len(columns)) if key >> bit & 1]
+        plans.append((b"".join(b'<c r="%s%%s"%s%%s' % (
+            col_letter(columns[k]).encode("ascii"), styles.attr(-1, columns[k]).replace(
+                b"%", b"%%")) for k in used) + b"</row>", used) if used else None)
+    return plans, kinds.ravel()
+
+
+def _unchanged(data: bytes, stops: Sequence[int], targets: np.ndarray, cut_of: Sequence[int],
+               present: np.ndarray, block_rows: Sequence[int], values: Sequence[Sequence],
+               columns: list[int], styles: Styles) -> np.ndarray:
+    """Per block row: whether its cells from the first output column on (from ``cut_of`` of
+    its piece to its ``</row>``) are byte for byte those a first run appends for its values
+    now. Such a row (a rerun of a list that did not change there) stays as it is: nothing in
+    it but cells of the block with their columns' styles, and no cell to rebuild."""
+    plans, kinds = _appended_plans(present, columns, styles)
+    made = _RowEnds(len(stops), targets, kinds, plans, block_rows, values, {})
+    same = np.zeros(len(stops), dtype=bool)  # per piece
+    pieces = len(cut_of)  # the pieces that end in a row's </row>
+    # a first look at 256 rows, then JOINED_ROWS at a time; where most rows of a look changed,
+    # the rest are rebuilt without one (a row is written alike either way)
+    for lo, hi in pairwise([0, *range(256, pieces, JOINED_ROWS), pieces]):
+        old = map(data.__getitem__, map(slice, cut_of[lo:hi], map((6).__add__, stops[lo:hi])))
+        same[lo:hi] = np.fromiter(map(eq, old, made(lo, hi)), bool, hi - lo)  # (bytes, not
+        if 2 * int(same[lo:hi].sum()) < hi - lo:  # views: compared several times faster)
+            break
+    return same[targets]
 
 
 def _bits(masks: np.ndarray) -> list[int]:
@@ -657,16 +688,22 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
                 (starts_at.search(piece) and row in styles.by_cell):
             return None
     present = _present(block, columns)
+    values = [block[c] for c in columns]
+    cut_of = sheet.first_cells(first) if data is sheet.xml else None  # found by the reader
+    same = np.zeros(len(block_rows), dtype=bool) if cut_of is None else \
+        _unchanged(data, stops, target_array, cut_of, present, block_rows, values, columns,
+                   styles)
     # rows with the same cells (and styles) and the same values present share a template.
     # A row's cells are known by their text without digits and their styles: the digits are
     # those of the row number and of the values (one regex over the row for each new kind)
     templates: dict[tuple, int] = {}
     plans: list[tuple[bytes, list[int]]] = []
     marked: dict[int, bool] = {}  # kind -> whether its rows may hold "<f" or 'm="'
-    kinds: list[int] = []
+    kinds_array = np.zeros(len(block_rows), dtype=np.int64)
     first_cell = b'<c r="' + col_letter(first).encode("ascii")
-    cut_of = sheet.first_cells(first) if data is sheet.xml else None  # found by the reader
-    for row, piece_index, mask in zip(block_rows, targets, present.tolist()):
+    masks = present.tolist()
+    for i in np.flatnonzero(~same).tolist():
+        row, piece_index, mask = block_rows[i], targets[i], masks[i]
         start, stop = starts[piece_index], stops[piece_index]
         if cut_of is not None:
             cut = cut_of[piece_index]
@@ -689,10 +726,13 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
         if marked[kind] and (b"<f" in tail or b'm="' in tail):
             return None
         stops[piece_index] = cut  # the piece goes up to its first output cell
-        kinds.append(kind)
+        kinds_array[i] = kind
     written_cols: set[int] = set()
     rows_written: list[int] = []
-    kinds_array = np.array(kinds, dtype=np.int64)
+    _note_written(block_rows, same & (present != 0), [columns[k] for k in _bits(present[same])],
+                  rows_written, written_cols)  # the rows left as they are
+    kinds_array[same] = len(plans)
+    plans.append((b"", []))  # their piece ends in its </row>
     present_kinds = np.unique(kinds_array).tolist()
     valued = np.zeros(len(plans), dtype=bool)  # the dimension covers values, not emptied cells
     for kind in present_kinds:
@@ -713,8 +753,7 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
         first_piece = replaced.get(0, data[starts[0]:stops[0]])
         replaced[0] = _grow_dimension(first_piece, (min(rows_written), min(written_cols),
                                                     max(rows_written), max(written_cols)))
-    ends = _RowEnds(len(starts), target_array, kinds_array, row_plans, block_rows,
-                    [block[c] for c in columns], {})
+    ends = _RowEnds(len(starts), target_array, kinds_array, row_plans, block_rows, values, {})
     return _joined(data, starts, stops, ends, replaced)
 
 
