@@ -9,26 +9,54 @@
 - the cost of the sheet check that runs before the native readers (:mod:`xlsx.extent`) on the
   maximum sheet, in-process.
 
-Each command runs in a fresh subprocess; its peak RSS is the child's ``ru_maxrss``. The budget
-is 1.5 GB.
+Each command runs in a fresh subprocess; its peak RSS is the child's ``ru_maxrss`` (printed
+as MB, counted in MiB: 1,413 MB here are 1.48 GB). The budget is 1.5 GB.
 
-Peak memory of ``segment`` at 1,048,575 customers (one run each, 2 shared cores):
+``segment`` at 1,048,575 customers, before (4d3875a) and after the work on its memory (main
+2dde434), one run of ``--only max --before`` (2 shared cores; wall time, CPU time, peak RSS;
+"again" reads each checkout's own output: 4d3875a marked every text ``xml:space``, 752 MiB,
+main only where needed, 658 MiB):
 
-    sheet writer                                  segment            again on its output
-    rows and their output as 2 x 1M chunks        39.6 s  2,403 MB   74.9 s  3,309 MB
-    chunks of 4,096 rows joined as assembled      64.4 s* 2,137 MB   36.4 s  2,682 MB
-    and row bounds as arrays of 8-byte integers   20.1 s  2,141 MB   33.7 s  2,618 MB
-    (* with a test run beside it on the same cores; times vary with the other helpers' load)
+                          segment                     again on its output
+    4d3875a               18.7 s  18.5 s CPU  2,091 MB   33.1 s  32.8 s CPU  2,556 MB
+    2dde434               17.0 s  16.8 s CPU    960 MB   26.2 s  26.1 s CPU  1,413 MB
 
-Where the rest goes (sampled RSS by phase, first run): reading the sheet (inflated part, cell
-values, frames) ~930 MB; segmentation and the output frames ~1,430 MB before the writer starts
-(the part's bytes stay cached for the writer, the report keeps the input and output frames,
-the block holds the output values as Python objects); rendering adds the cell tails and the
-rendered rows; the patched part itself is 752 MiB. The rerun holds the 752 MiB input part and
-its ~800 MiB patched copy at once, so it stays over 1.5 GB until the patched rows are rendered
-into the deflater batch by batch instead of being held whole (not done yet). Dropping the
-package's cached copy of the original part before the deflate did not lower the peak (the
-peak is while the patched rows are assembled, not while they are deflated).
+What each step gave (``segment`` / again, peak MB, each measured on the main of its time):
+
+    the patched sheet made a chunk of 4,096 rows at a time while it is
+      deflated, the rows' values rendered only then (neither the cell tails,
+      the rendered rows nor the patched part held whole)      2,090 -> 1,433   2,557 -> 2,121
+    the sheet's bytes let go while fastexcel reads the file and while the
+      job computes (read again for the writer), malloc_trim before the
+      writer (the native reader's and the job's freed heap)   1,433 -> 1,262   2,121 -> 1,747
+    (the rerun helper's texts marked xml:space only where needed: the
+      again-part 752 -> 658 MiB)                                                1,747 -> 1,648
+    numeric output columns as one float64 array in the block (NumberColumn),
+      its rows a range; big parts inflated a MiB of stored data at a time
+      and deflated straight into the file (no 115 MiB of stored data nor of
+      deflated output held)                                   1,259 -> 1,140   1,648 -> 1,530
+    (rebased onto the scan's one tag pass)                    1,140 -> 1,153   1,530 -> 1,583
+    the inflated part's buffer made its full size at once (a growing one
+      was copied), a column's repeated texts from fastexcel held once each
+      (a region column: 3 strings, not a million), no copies of the row
+      arrays for the row ends, no set of a million block rows  1,153 -> 1,007   1,583 -> 1,453
+    a customer table's rows a range, not an int object each   1,007 ->   970   1,453 -> 1,413
+
+Tried and dropped: glibc's fixed mmap threshold (``MALLOC_MMAP_THRESHOLD_=1048576``: 1,153 ->
+1,092 / 1,583 -> 1,524 MB, but 1.6 s and 4 s more CPU).
+
+Where the peak sits now (VmHWM around the phases): the first run at ~945 MB while it computes
+(the segmentation's frames and the output block), the write stays below (918 MB). The rerun at
+1,406-1,413 MB in the sheet writer: ~594 MB of the job after malloc_trim (the report's input,
+output and input-value frames ~190 MB, customer names ~64 MB, customer numbers as text ~55 MB,
+the output texts ~60 MB, the block ~65 MB, interpreter and libraries ~90 MB), the 658 MiB part
+read again, and ~120 MB the rerun path of the sheet writer builds while it classifies the rows
+(Python lists of the rows' pieces and masks); fastexcel's read peaks at ~1,346 MB. A 752 MiB
+part as 4d3875a wrote it, segmented by 2dde434: 26.9 s CPU, 1,515 MB.
+
+100,000 customers (``/tmp/b/ratio.py``-style pairs, medians of 3, CPU and peak RSS): 4d3875a
+first run 4.19 s / 320 MB, rerun 5.51 s / 387 MB; 2dde434 4.02 s / 223 MB, 5.04 s / 260 MB
+(the CPU includes the rerun helper's work on the same days).
 
     .venv/bin/python benchmarks/bench_limits.py [--only dup,max,bomb,extent] [--before CHECKOUT]
 """
