@@ -13,6 +13,7 @@ import openpyxl
 import python_calamine as pc
 import pytest
 
+from tests.lo.harness import probe, requires_lo
 from tests.ooxml.poi import assert_poi_reads, needs_poi
 from tests.userlists import typed_list
 from xl_cseg import jobs
@@ -71,6 +72,15 @@ def test_poi_reads_the_texts_as_written(tmp_path):
     # POI's listing is one line per cell: line breaks and tabs come as blanks
     shown = [cells.get(f"S!B{i + 1}", ("", "", ""))[2] for i in range(len(TEXTS))]
     assert shown == [re.sub(r"[\t\n]", " ", t) for t in READ]
+
+
+@requires_lo
+def test_libreoffice_reads_the_texts_as_written(tmp_path):
+    path = _sheet_with_texts(tmp_path / "t.xlsx")
+    [report] = probe([{"path": str(path), "cells": [f"S!B{i + 1}" for i in range(len(TEXTS))],
+                       "recalc": False}])
+    got = [report["cells"][f"S!B{i + 1}"] or "" for i in range(len(TEXTS))]
+    assert got == READ
 
 
 def _cells_of_columns(sheet: bytes, letters: str) -> list[bytes]:
