@@ -13,13 +13,13 @@ Each command runs in a fresh subprocess; its peak RSS is the child's ``ru_maxrss
 as MB, counted in MiB: 1,413 MB here are 1.48 GB). The budget is 1.5 GB.
 
 ``segment`` at 1,048,575 customers, before (4d3875a) and after the work on its memory (main
-2dde434), one run of ``--only max --before`` (2 shared cores; wall time, CPU time, peak RSS;
+2d929ba), one run of ``--only max --before`` (2 shared cores; wall time, CPU time, peak RSS;
 "again" reads each checkout's own output: 4d3875a marked every text ``xml:space``, 752 MiB,
 main only where needed, 658 MiB):
 
                           segment                     again on its output
-    4d3875a               18.7 s  18.5 s CPU  2,091 MB   33.1 s  32.8 s CPU  2,556 MB
-    2dde434               17.0 s  16.8 s CPU    960 MB   26.2 s  26.1 s CPU  1,413 MB
+    4d3875a               18.7 s  18.7 s CPU  2,091 MB   34.2 s  33.3 s CPU  2,556 MB
+    2d929ba               17.1 s  16.6 s CPU    970 MB   25.0 s  24.6 s CPU  1,413 MB
 
 What each step gave (``segment`` / again, peak MB, each measured on the main of its time):
 
@@ -52,11 +52,12 @@ output and input-value frames ~190 MB, customer names ~64 MB, customer numbers a
 the output texts ~60 MB, the block ~65 MB, interpreter and libraries ~90 MB), the 658 MiB part
 read again, and ~120 MB the rerun path of the sheet writer builds while it classifies the rows
 (Python lists of the rows' pieces and masks); fastexcel's read peaks at ~1,346 MB. A 752 MiB
-part as 4d3875a wrote it, segmented by 2dde434: 26.9 s CPU, 1,515 MB.
+part as 4d3875a wrote it, segmented by 2dde434: 26.9 s CPU, 1,515 MB (over the budget).
 
-100,000 customers (``/tmp/b/ratio.py``-style pairs, medians of 3, CPU and peak RSS): 4d3875a
-first run 4.19 s / 320 MB, rerun 5.51 s / 387 MB; 2dde434 4.02 s / 223 MB, 5.04 s / 260 MB
-(the CPU includes the rerun helper's work on the same days).
+100,000 customers (first run and rerun in fresh processes, medians of 2 pairs, the checkouts
+alternated twice; CPU and peak RSS): 4d3875a first run 4.14-4.38 s / 320 MB, rerun 5.50-5.52 s
+/ 387 MB; 2d929ba 4.01-4.07 s / 211-223 MB, 4.62-4.85 s / 260 MB (the CPU includes the rerun
+helper's work of the same days).
 
     .venv/bin/python benchmarks/bench_limits.py [--only dup,max,bomb,extent] [--before CHECKOUT]
 """
