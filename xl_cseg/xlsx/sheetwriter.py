@@ -21,7 +21,7 @@ import functools
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, pairwise, repeat
@@ -473,9 +473,25 @@ def _joined(data: bytes, starts: Sequence[int], stops: Sequence[int],
     return Chunks(make, range(-(-count // JOINED_ROWS)))
 
 
+def _listed(at: np.ndarray, *arrays: np.ndarray) -> Iterator[tuple[int, ...]]:
+    """(position, then each array's item there) for the positions ``at``, as Python ints made
+    a chunk of :data:`JOINED_ROWS` at a time (not a list of a million each)."""
+    for lo in range(0, len(at), JOINED_ROWS):
+        part = at[lo:lo + JOINED_ROWS]
+        yield from zip(part.tolist(), *(array[part].tolist() for array in arrays))
+
+
+def _row_array(rows: Sequence[int]) -> np.ndarray:
+    """``rows`` as an array of 8-byte integers (a range without an int object per row, as
+    numpy's conversion of a sequence would make)."""
+    if isinstance(rows, range):
+        return np.arange(rows.start, rows.stop, rows.step, dtype=np.int64)
+    return np.asarray(rows, dtype=np.int64)
+
+
 def _pieces_of(filled: np.ndarray, rows: Sequence[int]) -> np.ndarray | None:
     """Index of each (0-based) row among the rows with content; None if one has none."""
-    wanted = np.asarray(rows, dtype=np.int64) + 1
+    wanted = _row_array(rows) + 1
     at = np.searchsorted(filled, wanted)
     if len(wanted) and (at.max() >= len(filled) or not np.array_equal(filled[at], wanted)):
         return None
@@ -585,7 +601,7 @@ def _note_written(block_rows: Sequence[int], valued: np.ndarray, cols: Sequence[
     ``rows`` and ``cols`` to ``written_cols`` (for the ``<dimension>``)."""
     at = np.flatnonzero(valued)
     if len(at) and cols:
-        numbers = np.asarray(block_rows, dtype=np.int64)[at]
+        numbers = _row_array(block_rows)[at]
         rows += (int(numbers.min()), int(numbers.max()))
         written_cols.update(cols)
 
@@ -606,13 +622,12 @@ class _RowEnds:
                  values: Sequence[Sequence[CellValue]], fixed: Mapping[int, bytes]) -> None:
         self.pieces = pieces
         targets = np.asarray(targets, dtype=np.int64)
-        numbers = block_rows if isinstance(block_rows, range) else \
-            np.asarray(block_rows, dtype=np.int64)
+        numbers = block_rows if isinstance(block_rows, range) else _row_array(block_rows)
         self.order: np.ndarray | range = range(len(targets))  # block rows in piece order
         if len(targets) > 1 and not bool(np.all(targets[1:] >= targets[:-1])):
             self.order = np.argsort(targets, kind="stable")
             targets, kinds = targets[self.order], np.asarray(kinds)[self.order]
-            numbers = np.asarray(numbers, dtype=np.int64)[self.order]
+            numbers = _row_array(numbers)[self.order]
         self.targets, self.kinds, self.numbers = targets, np.asarray(kinds, dtype=np.int64), numbers
         self.plans, self.values, self.fixed = plans, values, fixed
 
@@ -675,7 +690,6 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     special_pieces = _pieces_of(filled_rows, special)
     if target_array is None or special_pieces is None or _positions(block_rows, special):
         return None
-    targets = target_array.tolist()
     piece_of = dict(zip(special, special_pieces.tolist()))
     col_of = {col_letter(c).encode("ascii"): c for c in columns}
     starts_at = cells_from(first)
@@ -701,9 +715,8 @@ def _rewrite_tails(sheet: SheetScan, cells: Mapping[int, list[tuple[int, CellVal
     marked: dict[int, bool] = {}  # kind -> whether its rows may hold "<f" or 'm="'
     kinds_array = np.zeros(len(block_rows), dtype=np.int64)
     first_cell = b'<c r="' + col_letter(first).encode("ascii")
-    masks = present.tolist()
-    for i in np.flatnonzero(~same).tolist():
-        row, piece_index, mask = block_rows[i], targets[i], masks[i]
+    for i, piece_index, mask in _listed(np.flatnonzero(~same), target_array, present):
+        row = block_rows[i]
         start, stop = starts[piece_index], stops[piece_index]
         if cut_of is not None:
             cut = cut_of[piece_index]
@@ -827,7 +840,7 @@ def _positions(rows: Sequence[int], wanted: Sequence[int]) -> dict[int, int]:
     """Position in ``rows`` of each of the (few) ``wanted`` rows found there."""
     if not wanted:
         return {}
-    found = np.flatnonzero(np.isin(np.asarray(rows, dtype=np.int64), wanted)).tolist()
+    found = np.flatnonzero(np.isin(_row_array(rows), wanted)).tolist()
     return {rows[i]: i for i in found}
 
 
