@@ -10,16 +10,16 @@
   maximum sheet, in-process.
 
 Each command runs in a fresh subprocess; its peak RSS is the child's ``ru_maxrss`` (printed
-as MB, counted in MiB: 1,413 MB here are 1.48 GB). The budget is 1.5 GB.
+as MB, counted in MiB: 1,345 MB here are 1.41 GB). The budget is 1.5 GB.
 
 ``segment`` at 1,048,575 customers, before (4d3875a) and after the work on its memory (main
-2d929ba), one run of ``--only max --before`` (2 shared cores; wall time, CPU time, peak RSS;
+b315405), one run of ``--only max --before`` (2 shared cores; wall time, CPU time, peak RSS;
 "again" reads each checkout's own output: 4d3875a marked every text ``xml:space``, 752 MiB,
 main only where needed, 658 MiB):
 
                           segment                     again on its output
-    4d3875a               18.7 s  18.7 s CPU  2,091 MB   34.2 s  33.3 s CPU  2,556 MB
-    2d929ba               17.1 s  16.6 s CPU    970 MB   25.0 s  24.6 s CPU  1,413 MB
+    4d3875a               19.5 s  19.7 s CPU  2,091 MB   33.5 s  33.6 s CPU  2,556 MB
+    b315405               16.8 s  16.9 s CPU    959 MB   24.8 s  24.9 s CPU  1,345 MB
 
 What each step gave (``segment`` / again, peak MB, each measured on the main of its time):
 
@@ -41,23 +41,26 @@ What each step gave (``segment`` / again, peak MB, each measured on the main of 
       (a region column: 3 strings, not a million), no copies of the row
       arrays for the row ends, no set of a million block rows  1,153 -> 1,007   1,583 -> 1,453
     a customer table's rows a range, not an int object each   1,007 ->   970   1,453 -> 1,413
+    the rerun's rows as an array (numpy made a list of a range), only the
+      rebuilt rows' pieces and masks as Python ints, a chunk at a time      1,413 -> 1,337-1,354
 
 Tried and dropped: glibc's fixed mmap threshold (``MALLOC_MMAP_THRESHOLD_=1048576``: 1,153 ->
 1,092 / 1,583 -> 1,524 MB, but 1.6 s and 4 s more CPU).
 
 Where the peak sits now (VmHWM around the phases): the first run at ~945 MB while it computes
 (the segmentation's frames and the output block), the write stays below (918 MB). The rerun at
-1,406-1,413 MB in the sheet writer: ~594 MB of the job after malloc_trim (the report's input,
-output and input-value frames ~190 MB, customer names ~64 MB, customer numbers as text ~55 MB,
-the output texts ~60 MB, the block ~65 MB, interpreter and libraries ~90 MB), the 658 MiB part
-read again, and ~120 MB the rerun path of the sheet writer builds while it classifies the rows
-(Python lists of the rows' pieces and masks); fastexcel's read peaks at ~1,346 MB. A 752 MiB
-part as 4d3875a wrote it, segmented by 2dde434: 26.9 s CPU, 1,515 MB (over the budget).
+~1,325 MB in fastexcel's read (the sheet's bytes let go meanwhile; its copy of the sheet
+without the output cells and its cells) and ~1,340 MB in the sheet writer: ~594 MB of the job
+after malloc_trim (the report's input, output and input-value frames ~190 MB, customer names
+~64 MB, customer numbers as text ~55 MB, the output texts ~60 MB, the block ~65 MB, the
+interpreter and libraries ~90 MB), the 658 MiB part read again, and ~40 MB of the writer's row
+arrays. A 752 MiB part as 4d3875a wrote it (every row rebuilt), segmented by b315405: 27.3 s
+CPU, 1,457 MB.
 
 100,000 customers (first run and rerun in fresh processes, medians of 2 pairs, the checkouts
-alternated twice; CPU and peak RSS): 4d3875a first run 4.14-4.38 s / 320 MB, rerun 5.50-5.52 s
-/ 387 MB; 2d929ba 4.01-4.07 s / 211-223 MB, 4.62-4.85 s / 260 MB (the CPU includes the rerun
-helper's work of the same days).
+alternated twice; CPU and peak RSS): 4d3875a first run 4.16-4.22 s / 310-325 MB, rerun
+5.49-5.54 s / 384-390 MB; b315405 3.90-3.95 s / 212-223 MB, 4.64-4.72 s / 258-260 MB (the CPU
+includes the rerun helper's work of the same days).
 
     .venv/bin/python benchmarks/bench_limits.py [--only dup,max,bomb,extent] [--before CHECKOUT]
 """
