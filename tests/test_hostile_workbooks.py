@@ -262,3 +262,45 @@ def test_more_cells_than_the_limit_are_refused(tmp_path: Path,
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert "Blatt „Kunden“: 24 belegte Zellen, erlaubt sind 10" in text
+
+
+def test_a_result_too_big_to_read_again_is_not_written(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the project writes it can read again: a sheet part that would grow past the
+    reader's part limit (1 GiB; here lowered between the list's part and its result's, as for a
+    list of a million rows with many own columns) is refused, the file left as it was."""
+    from xl_cseg.xlsx import safezip
+
+    path = customer_list(tmp_path / "breit.xlsx", rows=400)
+    before = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        size = zf.getinfo(SHEET).file_size
+    monkeypatch.setattr(safezip, "MAX_PART_SIZE", size + 1000)
+    assert _run("validate", str(path)).exit_code == 0  # the list itself is read
+    for args in (("segment", str(path)), ("segment", str(path), "--out", str(tmp_path / "o.xlsx"))):
+        result = _run(*args)
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert f"„breit.xlsx“: der Bestandteil {SHEET} hätte" in text, text
+        assert "könnte das Ergebnis nicht wieder lesen" in text
+        assert path.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["breit.xlsx"]
+
+
+def test_a_master_too_big_to_read_again_is_not_written(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from xl_cseg.xlsx import safezip
+
+    folder = tmp_path / "gebiete"
+    folder.mkdir()
+    with zipfile.ZipFile(customer_list(folder / "Nord.xlsx", rows=1500)) as zf:
+        size = zf.getinfo(SHEET).file_size
+    # above the territory's sheet and every part of the parameter template (44 KB), below
+    # the master's customers (19 columns, not 4)
+    monkeypatch.setattr(safezip, "MAX_PART_SIZE", max(size, 50_000) + 1000)
+    out = tmp_path / "Gesamt.xlsx"
+    result = _run("consolidate", str(folder), "--out", str(out))
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "„Gesamt.xlsx“: der Bestandteil xl/worksheets/sheet2.xml hätte" in text, text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gebiete"]

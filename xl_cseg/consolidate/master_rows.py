@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from isal import isal_zlib
 
-from ..xlsx.atomic import (check_writable, cleanup_stale_temps, new_file_mode, target_path,
-                           temp_beside, write_packed)
+from ..xlsx.atomic import (check_readable, check_writable, cleanup_stale_temps, new_file_mode,
+                           target_path, temp_beside, write_packed)
 from ..xlsx.cellref import col_index, col_letter
 from ..xlsx.cellvalue import MAX_TEXT, number_cells, render_value, text_cells, wrapped
 
@@ -237,6 +237,7 @@ def write_streamed(template: bytes, dst: Path, replaced: Mapping[str, DeflatedPa
                     zf.writestr(info, src.read(info))
                 else:
                     _write_segments(zf, info.filename, data.segments)
+            check_readable(zf.filelist, {info.filename for info in zf.filelist}, dst)
         os.fchmod(out.fileno(),
                   stat.S_IMODE(dst.stat().st_mode) if dst.exists() else new_file_mode())
 

@@ -33,6 +33,7 @@ from isal import isal_zlib
 
 from .errors import (CorruptWorkbook, WorkbookError, WorkbookLocked, WorkbookReadOnly,
                      environment_error)
+from . import safezip
 from .safezip import LOCAL_HEADER, ZIP_ERRORS, read_member
 
 TEMP_PREFIX = ".~xl-cseg-"
@@ -277,7 +278,29 @@ def _write(src: Path, out: BinaryIO, replacements: Mapping[str, Content],
             added.external_attr = 0o600 << 16
             _write_replaced(zout, added, data)
             infos.append(added)
+        check_readable(zout.filelist, set(replacements) | set(additions or {}), src)
         return infos, list(zout.filelist)
+
+
+def check_readable(written: Sequence[zipfile.ZipInfo], ours: set[str], path: Path) -> None:
+    """Raise :class:`WorkbookError` where the package written (for ``path``) would exceed the
+    limits this project reads within (:mod:`safezip`): whatever it writes, it can read again.
+    ``ours``: the members written, not copied."""
+    mib, name = safezip.MiB, f"„{path.name}“"
+    for info in written:
+        if info.filename in ours and info.file_size > safezip.MAX_PART_SIZE:
+            raise WorkbookError(
+                f"{name}: der Bestandteil {info.filename} hätte "
+                f"{info.file_size / mib:.0f} MiB entpackt; "
+                f"xl-cseg liest höchstens {safezip.MAX_PART_SIZE / mib:.0f} MiB je Bestandteil "
+                "und könnte das Ergebnis nicht wieder lesen. Nichts wurde geschrieben: bitte "
+                "nicht benötigte Spalten entfernen oder die Liste auf mehrere Dateien aufteilen.")
+    total = sum(info.file_size for info in written)
+    if total > safezip.MAX_TOTAL_SIZE:
+        raise WorkbookError(
+            f"{name}: die Datei hätte {total / mib:.0f} MiB entpackt; xl-cseg liest höchstens "
+            f"{safezip.MAX_TOTAL_SIZE / mib:.0f} MiB und könnte das Ergebnis nicht wieder lesen. "
+            "Nichts wurde geschrieben: bitte nicht benötigte Blätter oder Spalten entfernen.")
 
 
 BIG_PART_SIZE = 1 << 20

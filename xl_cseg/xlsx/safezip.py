@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 MiB = 1024 * 1024
 MAX_PART_SIZE = 1024 * MiB
 """Largest declared uncompressed size of a part that is ever inflated: above the 761 MiB sheet
-part this project writes for Excel's maximum of 1,048,575 customers (what it writes it reads)."""
+part this project writes for Excel's maximum of 1,048,575 customers (what it writes it reads:
+the writers refuse a result with a bigger part, :func:`atomic.check_readable`)."""
 MAX_TOTAL_SIZE = 2048 * MiB
 """Largest sum of the declared uncompressed sizes of all members."""
 MAX_MEMBERS = 10_000
