@@ -57,6 +57,15 @@ interpreter and libraries ~90 MB), the 658 MiB part read again, and ~40 MB of th
 arrays. A 752 MiB part as 4d3875a wrote it (every row rebuilt), segmented by b315405: 27.3 s
 CPU, 1,457 MB.
 
+Over the budget (not solved yet): a list of 1,048,575 customers with 13 own number columns
+beside the 7 it needs (20 columns, 21 million cells, a 670 MiB sheet part: within every limit;
+made by hand, c4d7975): ``segment`` 28.0 s, 28.2 s CPU, 1,790 MB, and its result would have a
+1,062 MiB sheet part, so it is refused before anything is renamed into place (exit 2; the
+writers check every part against the reader's limits, :func:`xlsx.atomic.check_readable`). The
+job's memory grows with the sheet part's bytes (held for the writer) and the cells per row;
+what would bound it: the writer patching the part as it is inflated (a stream in, a stream
+out) instead of holding it, or lower limits for parts and cells.
+
 100,000 customers (first run and rerun in fresh processes, medians of 2 pairs, the checkouts
 alternated twice; CPU and peak RSS): 4d3875a first run 4.16-4.22 s / 310-325 MB, rerun
 5.49-5.54 s / 384-390 MB; b315405 3.90-3.95 s / 212-223 MB, 4.64-4.72 s / 258-260 MB (the CPU
