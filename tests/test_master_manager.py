@@ -226,3 +226,13 @@ def test_messages_written_in_batches_keep_their_text(tmp_path, monkeypatch):
     ws = openpyxl.load_workbook(out)["Importprotokoll"]
     assert all(c.data_type == "s" for row in ws.iter_rows(min_row=ws.max_row - len(expected) + 1)
                for c in row[:3])
+
+
+def test_log_table_headers_wrap_whole_words_in_two_lines(master):
+    ws = openpyxl.load_workbook(master["out"])["Importprotokoll"]
+    head = next(r for r in ws.iter_rows() if r[0].value == "Datei")
+    assert ws.row_dimensions[head[0].row].height == 30
+    for cell in head:
+        if cell.value:
+            width = ws.column_dimensions[cell.column_letter].width
+            assert width >= max(map(len, str(cell.value).split())), (cell.value, width)

@@ -278,6 +278,7 @@ def _log(book: Book, ws, data: MasterData) -> tuple[list[master_rows.MasterColum
              "Abweichende Parameter": "int", "Zuletzt gespeichert": "date", "Sekunden": "num"}
     log = data.log
     end = book.table(ws, log, list(log.columns), row + 1, list(log.columns), kinds)
+    ws.set_row(row + 1, 30)  # wrapped headers: two lines
     messages = data.messages
     shown = f"alle {len(messages):,}".replace(",", ".")
     if len(messages) > MAX_MESSAGE_ROWS:
@@ -295,8 +296,8 @@ def _log(book: Book, ws, data: MasterData) -> tuple[list[master_rows.MasterColum
     end = first_message + len(messages)
     widths = {"Datei": 30, "Status": 13, "Meldung": 60, "Gebiete": 18, "Gebiet aus": 22,
               "Zuletzt gespeichert": 12, "Veraltet": 18}
-    for col, name in enumerate(log.columns):
-        ws.set_column(col, col, widths.get(name, 9))
+    for col, name in enumerate(log.columns):  # no header word broken across lines (bold)
+        ws.set_column(col, col, widths.get(name, max(9, *map(len, name.split())) + 3))
     print_setup(ws, end - 1, len(log.columns) - 1)
     return [master_rows.MasterColumn(messages[key]) for key in messages.columns], first_message
 
